@@ -1,0 +1,2 @@
+//! Requests.
+pub struct Request;

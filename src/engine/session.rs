@@ -1,0 +1,3 @@
+//! Sessions and connections.
+pub struct Session;
+pub struct Connect;

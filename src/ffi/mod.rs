@@ -1,0 +1,151 @@
+#![allow(non_snake_case, clippy::missing_safety_doc)]
+
+//! The exported `WinHttp*` functions, one file per API family.
+//!
+//! Every export reads the same way: check the arguments (before the handle type, as Windows does),
+//! convert wide strings, call the engine or the protocol core, and let one of the boundary helpers
+//! below catch panics and set the last error. Nothing here does I/O.
+
+pub mod auth;
+pub mod callback;
+pub mod error;
+pub mod headers;
+pub mod options;
+pub mod proxy;
+pub mod request;
+pub mod session;
+pub mod time;
+pub mod unimplemented;
+pub mod url;
+pub mod websocket;
+
+use crate::abi::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What an API body returns: a value, or a Win32 / WinHTTP error code.
+pub(crate) type ApiResult<T> = Result<T, DWORD>;
+
+fn guarded<T>(f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => Err(ERROR_WINHTTP_INTERNAL_ERROR),
+    }
+}
+
+/// Boundary for `BOOL` functions: TRUE with `ERROR_SUCCESS`, or FALSE with the error as last error.
+pub(crate) fn bool_api(f: impl FnOnce() -> ApiResult<()>) -> BOOL {
+    match guarded(f) {
+        Ok(()) => {
+            error::set(ERROR_SUCCESS);
+            1
+        }
+        Err(e) => {
+            error::set(e);
+            0
+        }
+    }
+}
+
+/// Boundary for functions returning a handle: the handle with `ERROR_SUCCESS`, or NULL and the error.
+pub(crate) fn handle_api(f: impl FnOnce() -> ApiResult<HINTERNET>) -> HINTERNET {
+    match guarded(f) {
+        Ok(h) => {
+            error::set(ERROR_SUCCESS);
+            h
+        }
+        Err(e) => {
+            error::set(e);
+            core::ptr::null_mut()
+        }
+    }
+}
+
+/// Boundary for functions that return their error code directly and leave the last error alone.
+pub(crate) fn dword_api(f: impl FnOnce() -> ApiResult<()>) -> DWORD {
+    match guarded(f) {
+        Ok(()) => ERROR_SUCCESS,
+        Err(e) => e,
+    }
+}
+
+/// Fails with `ERROR_INVALID_PARAMETER` when `cond` holds.
+#[inline]
+pub(crate) fn check(cond: bool) -> ApiResult<()> {
+    if cond { Err(ERROR_INVALID_PARAMETER) } else { Ok(()) }
+}
+
+/// Length of a NUL-terminated wide string.
+///
+/// # Safety
+/// `p` must be non-null and point at a NUL-terminated string.
+pub(crate) unsafe fn wcs_len(p: *const WCHAR) -> usize {
+    let mut n = 0;
+    // SAFETY: the caller promises a terminator, so every unit up to it is readable.
+    while unsafe { *p.add(n) } != 0 {
+        n += 1;
+    }
+    n
+}
+
+/// A NUL-terminated wide string as a slice (without the terminator); `None` for NULL.
+///
+/// # Safety
+/// `p` is NULL or points at a NUL-terminated string that outlives the returned slice.
+pub(crate) unsafe fn wcs<'a>(p: *const WCHAR) -> Option<&'a [WCHAR]> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as promised by the caller.
+    Some(unsafe { core::slice::from_raw_parts(p, wcs_len(p)) })
+}
+
+/// A wide string given with a length, where `(DWORD)-1` means NUL-terminated.
+///
+/// # Safety
+/// `p` is non-null and holds `len` units, or a terminator when `len` is `(DWORD)-1`.
+pub(crate) unsafe fn wcs_n<'a>(p: *const WCHAR, len: DWORD) -> &'a [WCHAR] {
+    if len == DWORD::MAX {
+        // SAFETY: NUL-terminated by contract.
+        unsafe { core::slice::from_raw_parts(p, wcs_len(p)) }
+    } else {
+        // SAFETY: `len` readable units by contract.
+        unsafe { core::slice::from_raw_parts(p, len as usize) }
+    }
+}
+
+/// A NUL-terminated wide string decoded to a `String`; `None` for NULL.
+///
+/// # Safety
+/// As for [`wcs`].
+pub(crate) unsafe fn wstring(p: *const WCHAR) -> Option<String> {
+    unsafe { wcs(p) }.map(crate::proto::wide::decode)
+}
+
+/// Writes `v` through `p` when `p` is not NULL.
+///
+/// # Safety
+/// `p` is NULL or valid for a write of `T`.
+#[inline]
+pub(crate) unsafe fn put<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: as promised by the caller; unaligned in case the caller's buffer is.
+        unsafe { p.write_unaligned(v) }
+    }
+}
+
+/// Copies `units` and a terminator into a caller's buffer of `cap` units. Returns false (and
+/// writes nothing) when it does not fit.
+///
+/// # Safety
+/// `dst` is valid for `cap` units.
+pub(crate) unsafe fn put_wcs(dst: *mut WCHAR, cap: usize, units: &[WCHAR]) -> bool {
+    if dst.is_null() || units.len() >= cap {
+        return false;
+    }
+    // SAFETY: `units.len() + 1 <= cap` units are writable.
+    unsafe {
+        core::ptr::copy_nonoverlapping(units.as_ptr(), dst, units.len());
+        *dst.add(units.len()) = 0;
+    }
+    true
+}

@@ -1,0 +1,150 @@
+//! Runs the C suite: every `tests/c/test_*.c` is compiled against `include/winhttp.h` and linked
+//! twice, once with the static library and once with the shared one (both built by `cargo test`
+//! next to this test's executable), then run. Each program prints "N passed, N failed".
+//!
+//! `CC` picks the compiler (default `cc`). `WINHTTP_C_FILTER=name` runs only matching programs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The directory holding libwinhttp.a / libwinhttp.so for this build.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent().expect("deps dir").to_path_buf()
+}
+
+fn shared_lib_name() -> &'static str {
+    if cfg!(target_os = "macos") { "libwinhttp.dylib" } else { "libwinhttp.so" }
+}
+
+/// The system libraries a static link needs (what `--print native-static-libs` reports).
+fn native_static_libs() -> &'static [&'static str] {
+    if cfg!(target_os = "macos") {
+        &["-lSystem", "-lc", "-lm"]
+    } else {
+        &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"]
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Static,
+    Shared,
+}
+
+fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let dir = lib_dir();
+    let mut cmd = Command::new(&cc);
+    cmd.args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread"])
+        .arg(format!("-I{}", root.join("include").display()))
+        .arg(format!("-I{}", root.join("tests/c").display()))
+        .arg(src)
+        .arg("-o")
+        .arg(out);
+    match link {
+        Link::Static => {
+            cmd.arg(dir.join("libwinhttp.a"));
+            cmd.args(native_static_libs());
+        }
+        Link::Shared => {
+            cmd.arg(format!("-L{}", dir.display()))
+                .arg("-lwinhttp")
+                .arg(format!("-Wl,-rpath,{}", dir.display()));
+        }
+    }
+    let output = cmd.output().map_err(|e| format!("cannot run {cc}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "compile {} ({link:?}) failed:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a compiled test program with a deadline; returns its stdout or a description of failure.
+fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String, String> {
+    let mut child = Command::new(exe)
+        .envs(envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            let out = child.wait_with_output().map_err(|e| e.to_string())?;
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            let summary_ok = stdout.lines().any(|l| l.ends_with(" passed, 0 failed"));
+            if status.success() && summary_ok {
+                return Ok(stdout);
+            }
+            return Err(format!("{} exited with {status}\n{stdout}{stderr}", exe.display()));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().map_err(|e| e.to_string())?;
+            return Err(format!(
+                "{} timed out after {limit:?}\n{}",
+                exe.display(),
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn c_tests() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let filter = std::env::var("WINHTTP_C_FILTER").ok();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root.join("tests/c"))
+        .expect("tests/c")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("test_") && name.ends_with(".c")
+        })
+        .filter(|p| filter.as_deref().is_none_or(|f| p.to_string_lossy().contains(f)))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn c_suite_against_static_and_shared_library() {
+    let dir = lib_dir();
+    assert!(dir.join("libwinhttp.a").exists(), "libwinhttp.a not found in {}", dir.display());
+    assert!(dir.join(shared_lib_name()).exists(), "{} not found in {}", shared_lib_name(), dir.display());
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c_suite");
+    std::fs::create_dir_all(&out_dir).unwrap();
+
+    let tests = c_tests();
+    assert!(!tests.is_empty(), "no C tests found");
+    let envs: Vec<(String, String)> = Vec::new();
+    let mut failures = Vec::new();
+    let mut programs = 0;
+    for src in &tests {
+        let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+        for link in [Link::Static, Link::Shared] {
+            let exe = out_dir.join(format!("{stem}_{link:?}").to_lowercase());
+            programs += 1;
+            let result = compile(src, &exe, link).and_then(|()| run(&exe, &envs, Duration::from_secs(300)));
+            match result {
+                Ok(stdout) => {
+                    let summary = stdout.lines().last().unwrap_or("");
+                    println!("{stem} ({link:?}): {summary}");
+                }
+                Err(e) => {
+                    println!("{stem} ({link:?}): FAILED");
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {programs} C test programs failed:\n{}", failures.len(), failures.join("\n"));
+}

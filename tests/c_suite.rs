@@ -50,9 +50,7 @@ fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
             cmd.args(native_static_libs());
         }
         Link::Shared => {
-            cmd.arg(format!("-L{}", dir.display()))
-                .arg("-lwinhttp")
-                .arg(format!("-Wl,-rpath,{}", dir.display()));
+            cmd.arg(format!("-L{}", dir.display())).arg("-lwinhttp").arg(format!("-Wl,-rpath,{}", dir.display()));
         }
     }
     let output = cmd.output().map_err(|e| format!("cannot run {cc}: {e}"))?;

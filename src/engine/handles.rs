@@ -139,3 +139,34 @@ pub fn request(h: HINTERNET) -> Result<Arc<Request>, DWORD> {
         _ => Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE),
     }
 }
+
+impl Object {
+    /// The handle bookkeeping every object has.
+    pub fn core(&self) -> &super::session::HandleCore {
+        match self {
+            Object::Session(s) => &s.core,
+            Object::Connect(c) => &c.core,
+            Object::Request(r) => &r.core,
+        }
+    }
+}
+
+/// Registers an object, records its handle in it and returns the handle.
+pub fn open(object: Object) -> Result<HINTERNET, DWORD> {
+    let core_object = object.clone();
+    let h = insert(object)?;
+    core_object.core().set_handle(h);
+    Ok(h)
+}
+
+/// `WinHttpCloseHandle`: removes the handle; `HANDLE_CLOSING` is the last thing its callback sees.
+pub fn close(h: HINTERNET) -> Result<(), DWORD> {
+    let object = remove(h)?;
+    let mut handle = h;
+    object.core().notify(
+        WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING,
+        (&raw mut handle).cast(),
+        core::mem::size_of::<HINTERNET>() as DWORD,
+    );
+    Ok(())
+}

@@ -1,6 +1,9 @@
 //! The engine: the handle table and the objects behind handles (session, connect, request).
 //! The engine owns state; it calls the sans-IO core in [`crate::proto`] and never the FFI layer.
 
+pub mod callback;
 pub mod handles;
+pub mod options;
 pub mod request;
 pub mod session;
+pub mod settings;

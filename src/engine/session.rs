@@ -1,3 +1,138 @@
-//! Sessions and connections.
-pub struct Session;
-pub struct Connect;
+//! Sessions (`WinHttpOpen`) and connections (`WinHttpConnect`).
+//!
+//! A connect handle is only a target (host, port) under a session: it owns no socket. Sockets
+//! belong to the process-wide pool (issue 3), so a request is never the same thing as a connection.
+
+use super::callback::{CallbackSlot, Registration};
+use super::settings::Settings;
+use crate::abi::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+/// Locks a mutex, ignoring poisoning (a panic in one call must not wedge a handle forever).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What every handle object has: its own handle value, a context value and a callback slot.
+#[derive(Default)]
+pub struct HandleCore {
+    handle: OnceLock<usize>,
+    context: AtomicUsize,
+    pub callback: CallbackSlot,
+}
+
+impl HandleCore {
+    pub fn inherit(parent: &HandleCore) -> Self {
+        HandleCore {
+            handle: OnceLock::new(),
+            context: AtomicUsize::new(0),
+            callback: CallbackSlot::new(parent.callback.get()),
+        }
+    }
+
+    pub fn handle(&self) -> HINTERNET {
+        self.handle.get().copied().unwrap_or(0) as HINTERNET
+    }
+
+    pub fn set_handle(&self, h: HINTERNET) {
+        let _ = self.handle.set(h as usize);
+    }
+
+    pub fn context(&self) -> DWORD_PTR {
+        self.context.load(Ordering::Acquire)
+    }
+
+    pub fn set_context(&self, v: DWORD_PTR) {
+        self.context.store(v, Ordering::Release)
+    }
+
+    /// Sends a notification about this handle to its callback, with its own context.
+    pub fn notify(&self, status: DWORD, info: LPVOID, len: DWORD) {
+        // SAFETY: callers pass `info` valid for `len` bytes for the duration of the call.
+        unsafe { self.callback.notify(self.handle(), self.context(), status, info, len) }
+    }
+}
+
+/// Proxy configuration given to `WinHttpOpen`.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyConfig {
+    pub access_type: DWORD,
+    pub proxy: Option<String>,
+    pub bypass: Option<String>,
+}
+
+/// State of a session that options may change.
+#[derive(Debug)]
+pub struct SessionState {
+    pub user_agent: Option<String>,
+    pub settings: Settings,
+    pub max_conns_per_server: DWORD,
+    pub max_conns_per_1_0_server: DWORD,
+    pub secure_protocols: DWORD,
+    pub codepage: DWORD,
+    pub passport: DWORD,
+    pub assured_non_blocking_callbacks: BOOL,
+}
+
+/// A session: the root of a tree of handles.
+pub struct Session {
+    pub core: HandleCore,
+    pub flags: DWORD,
+    pub proxy: ProxyConfig,
+    pub state: Mutex<SessionState>,
+}
+
+impl Session {
+    pub fn new(agent: Option<String>, proxy: ProxyConfig, flags: DWORD) -> Self {
+        Session {
+            core: HandleCore::default(),
+            flags,
+            proxy,
+            state: Mutex::new(SessionState {
+                user_agent: agent,
+                settings: Settings::default(),
+                max_conns_per_server: WINHTTP_CONNS_PER_SERVER_UNLIMITED,
+                max_conns_per_1_0_server: WINHTTP_CONNS_PER_SERVER_UNLIMITED,
+                secure_protocols: WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2 | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3,
+                codepage: 0,
+                passport: 0,
+                assured_non_blocking_callbacks: 0,
+            }),
+        }
+    }
+
+    /// True for sessions opened with `WINHTTP_FLAG_ASYNC`.
+    pub fn is_async(&self) -> bool {
+        self.flags & WINHTTP_FLAG_ASYNC != 0
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, SessionState> {
+        lock(&self.state)
+    }
+
+    /// A copy of the settings a new request starts with.
+    pub fn settings(&self) -> Settings {
+        self.state().settings.clone()
+    }
+}
+
+/// A connect handle: a server under a session.
+pub struct Connect {
+    pub core: HandleCore,
+    pub session: Arc<Session>,
+    pub host: String,
+    /// As given; `INTERNET_DEFAULT_PORT` (0) means 80 or 443 by the request's scheme.
+    pub port: INTERNET_PORT,
+}
+
+impl Connect {
+    pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Self {
+        Connect { core: HandleCore::inherit(&session.core), session, host, port }
+    }
+}
+
+/// Builds a `Registration` (kept here so the FFI layer need not know the slot type).
+pub fn registration(callback: WINHTTP_STATUS_CALLBACK, flags: DWORD) -> Registration {
+    Registration { callback, flags }
+}

@@ -1,1 +1,161 @@
-//! (in progress)
+//! `WinHttpSetOption` and `WinHttpQueryOption`: the buffer protocol. Semantics (which option on
+//! which handle, validation, storage) live in `engine::options`.
+//!
+//! - DWORD options take exactly `sizeof(DWORD)` on set; a query with a NULL buffer or fewer than 4
+//!   bytes fails with `ERROR_INSUFFICIENT_BUFFER` and reports 4, a larger buffer is fine and the
+//!   size is rewritten to 4.
+//! - String options are set with a length in characters and queried in bytes: on success the size
+//!   excludes the terminator, on `ERROR_INSUFFICIENT_BUFFER` it includes it.
+
+use super::*;
+use crate::engine::handles;
+use crate::engine::options::{self, Kind, Value};
+use crate::proto::wide;
+use core::mem::size_of;
+
+/// Reads the caller's buffer as the option's kind of value.
+///
+/// # Safety
+/// `buf` is NULL or valid for `len` bytes.
+unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiResult<Value> {
+    let len = len as usize;
+    Ok(match kind {
+        Kind::Dword => {
+            if buf.is_null() || (len == 0 && option == WINHTTP_OPTION_ENABLE_FEATURE) {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            if len != size_of::<DWORD>() {
+                return Err(if option == WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL {
+                    ERROR_INVALID_PARAMETER
+                } else {
+                    ERROR_INSUFFICIENT_BUFFER
+                });
+            }
+            // SAFETY: 4 readable bytes.
+            Value::Dword(unsafe { buf.cast::<DWORD>().read_unaligned() })
+        }
+        Kind::Ptr => {
+            check(buf.is_null())?;
+            if len != size_of::<usize>() {
+                return Err(ERROR_INSUFFICIENT_BUFFER);
+            }
+            // SAFETY: pointer-sized readable bytes.
+            Value::Ptr(unsafe { buf.cast::<usize>().read_unaligned() })
+        }
+        Kind::Str => {
+            if buf.is_null() {
+                check(len != 0)?;
+                return Ok(Value::Str(String::new()));
+            }
+            // The length counts characters; a terminator inside it ends the string early.
+            // SAFETY: `len` readable characters.
+            let units = unsafe { core::slice::from_raw_parts(buf.cast::<WCHAR>(), len) };
+            let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+            Value::Str(wide::decode(&units[..end]))
+        }
+        Kind::Version => {
+            check(buf.is_null())?;
+            if len != size_of::<HTTP_VERSION_INFO>() {
+                return Err(ERROR_INSUFFICIENT_BUFFER);
+            }
+            // SAFETY: a readable HTTP_VERSION_INFO.
+            let v = unsafe { buf.cast::<HTTP_VERSION_INFO>().read_unaligned() };
+            Value::Version(v.dwMajorVersion, v.dwMinorVersion)
+        }
+        Kind::Empty => {
+            check(!buf.is_null() || len != 0)?;
+            Value::Empty
+        }
+        Kind::Raw => Value::Raw(buf as usize),
+    })
+}
+
+/// Sets an option on a handle (or a process-wide option on a NULL handle).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpSetOption(
+    hInternet: HINTERNET,
+    dwOption: DWORD,
+    lpBuffer: LPVOID,
+    dwBufferLength: DWORD,
+) -> BOOL {
+    bool_api(|| {
+        let object = if hInternet.is_null() { None } else { Some(handles::get(hInternet)?) };
+        let kind = options::kind(dwOption).ok_or(ERROR_WINHTTP_INVALID_OPTION)?;
+        // SAFETY: the caller's buffer of `dwBufferLength` bytes.
+        let value = unsafe { read_value(dwOption, kind, lpBuffer, dwBufferLength) }?;
+        match object {
+            Some(object) => options::set(&object, dwOption, value),
+            None => options::set_global(dwOption, &value),
+        }
+    })
+}
+
+/// Writes a fixed-size value with the DWORD-option protocol.
+///
+/// # Safety
+/// `buf` is NULL or valid for `*len` bytes; `len` is valid.
+unsafe fn write_fixed<T>(buf: LPVOID, len: LPDWORD, v: T) -> ApiResult<()> {
+    let need = size_of::<T>() as DWORD;
+    // SAFETY: `len` is valid (checked by the caller); `buf` holds at least `need` bytes when used.
+    unsafe {
+        if buf.is_null() || *len < need {
+            *len = need;
+            return Err(ERROR_INSUFFICIENT_BUFFER);
+        }
+        buf.cast::<T>().write_unaligned(v);
+        *len = need;
+    }
+    Ok(())
+}
+
+/// Writes a string with the byte-sized string protocol.
+///
+/// # Safety
+/// As for [`write_fixed`].
+pub(crate) unsafe fn write_string(buf: LPVOID, len: LPDWORD, s: &str) -> ApiResult<()> {
+    let units: Vec<WCHAR> = wide::encode(s);
+    let unit = size_of::<WCHAR>();
+    let need = (units.len() + 1) * unit;
+    // SAFETY: as promised by the caller.
+    unsafe {
+        if buf.is_null() || (*len as usize) < need {
+            *len = DWORD::try_from(need).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
+            return Err(ERROR_INSUFFICIENT_BUFFER);
+        }
+        put_wcs(buf.cast(), need / unit, &units);
+        *len = (units.len() * unit) as DWORD;
+    }
+    Ok(())
+}
+
+/// Reads an option of a handle (or a process-wide option for a NULL handle).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpQueryOption(
+    hInternet: HINTERNET,
+    dwOption: DWORD,
+    lpBuffer: LPVOID,
+    lpdwBufferLength: LPDWORD,
+) -> BOOL {
+    bool_api(|| {
+        let object = if hInternet.is_null() { None } else { Some(handles::get(hInternet)?) };
+        check(dwOption == 0 || lpdwBufferLength.is_null())?;
+        let value = match object {
+            Some(object) => options::query(&object, dwOption)?,
+            None => options::query_global(dwOption)?,
+        };
+        // SAFETY: the caller's buffer of `*lpdwBufferLength` bytes; the length pointer is valid.
+        unsafe {
+            match value {
+                Value::Dword(v) => write_fixed(lpBuffer, lpdwBufferLength, v),
+                Value::Ptr(v) | Value::Raw(v) => write_fixed(lpBuffer, lpdwBufferLength, v),
+                Value::Str(s) => write_string(lpBuffer, lpdwBufferLength, &s),
+                Value::Version(major, minor) => write_fixed(
+                    lpBuffer,
+                    lpdwBufferLength,
+                    HTTP_VERSION_INFO { dwMajorVersion: major, dwMinorVersion: minor },
+                ),
+                Value::Empty => Err(ERROR_INVALID_PARAMETER),
+            }
+        }
+    })
+}

@@ -67,10 +67,7 @@ pub fn decode<C: CodeUnit>(units: &[C]) -> String {
             .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
             .collect()
     } else {
-        units
-            .iter()
-            .map(|u| char::from_u32(u.to_u32()).unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+        units.iter().map(|u| char::from_u32(u.to_u32()).unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
     }
 }
 

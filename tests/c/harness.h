@@ -14,7 +14,7 @@
 static int harness_passed;
 static int harness_failed;
 
-static void harness_check(int ok, const char *file, int line, const char *what)
+static inline void harness_check(int ok, const char *file, int line, const char *what)
 {
     if (ok) {
         harness_passed++;
@@ -70,13 +70,13 @@ static void harness_check(int ok, const char *file, int line, const char *what)
     } while (0)
 
 /* An integer from the environment (for example a port of a server the test runner started). */
-static int harness_env_int(const char *name, int fallback)
+static inline int harness_env_int(const char *name, int fallback)
 {
     const char *v = getenv(name);
     return v && *v ? atoi(v) : fallback;
 }
 
-static int harness_report(void)
+static inline int harness_report(void)
 {
     printf("%d passed, %d failed\n", harness_passed, harness_failed);
     return harness_failed ? 1 : 0;

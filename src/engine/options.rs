@@ -1,0 +1,402 @@
+//! Option semantics (`WinHttpSetOption` / `WinHttpQueryOption`): which option applies to which
+//! handle type, value validation, defaults and storage. The byte-level buffer protocol lives in
+//! `ffi::options`; this module sees typed values only.
+
+use super::handles::Object;
+use super::request::Request;
+use super::session::Session;
+use crate::abi::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// How an option's value travels through the caller's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A `DWORD` (exactly 4 bytes on set).
+    Dword,
+    /// A pointer-sized value (`DWORD_PTR`, `HINTERNET`, a callback).
+    Ptr,
+    /// A wide string: set with a length in characters, queried with sizes in bytes.
+    Str,
+    /// `HTTP_VERSION_INFO`.
+    Version,
+    /// No data: set with (NULL, 0).
+    Empty,
+    /// A pointer the option takes as it is (for example a certificate context).
+    Raw,
+}
+
+/// A typed option value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Dword(DWORD),
+    Ptr(usize),
+    Str(String),
+    Version(DWORD, DWORD),
+    Empty,
+    Raw(usize),
+}
+
+/// Options that can be set but never queried.
+pub fn is_write_only(option: DWORD) -> bool {
+    matches!(
+        option,
+        WINHTTP_OPTION_DISABLE_FEATURE | WINHTTP_OPTION_ENABLE_FEATURE | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+    )
+}
+
+/// Options accepted as hints with no effect here (documented in the README).
+fn is_hint(option: DWORD) -> bool {
+    matches!(
+        option,
+        WINHTTP_OPTION_IPV6_FAST_FALLBACK
+            | WINHTTP_OPTION_TCP_FAST_OPEN
+            | WINHTTP_OPTION_TLS_FALSE_START
+            | WINHTTP_OPTION_DISABLE_STREAM_QUEUE
+            | WINHTTP_OPTION_TCP_PRIORITY_HINT
+            | WINHTTP_OPTION_NETWORK_INTERFACE_AFFINITY
+    )
+}
+
+/// The buffer kind of a known option; `None` for an option this library does not know.
+pub fn kind(option: DWORD) -> Option<Kind> {
+    use Kind::*;
+    Some(match option {
+        WINHTTP_OPTION_RESOLVE_TIMEOUT
+        | WINHTTP_OPTION_CONNECT_TIMEOUT
+        | WINHTTP_OPTION_SEND_TIMEOUT
+        | WINHTTP_OPTION_RECEIVE_TIMEOUT
+        | WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT
+        | WINHTTP_OPTION_CONNECT_RETRIES
+        | WINHTTP_OPTION_HANDLE_TYPE
+        | WINHTTP_OPTION_EXTENDED_ERROR
+        | WINHTTP_OPTION_SECURITY_FLAGS
+        | WINHTTP_OPTION_REQUEST_PRIORITY
+        | WINHTTP_OPTION_DISABLE_FEATURE
+        | WINHTTP_OPTION_ENABLE_FEATURE
+        | WINHTTP_OPTION_CODEPAGE
+        | WINHTTP_OPTION_MAX_CONNS_PER_SERVER
+        | WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER
+        | WINHTTP_OPTION_AUTOLOGON_POLICY
+        | WINHTTP_OPTION_WORKER_THREAD_COUNT
+        | WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH
+        | WINHTTP_OPTION_SECURE_PROTOCOLS
+        | WINHTTP_OPTION_ENABLETRACING
+        | WINHTTP_OPTION_REDIRECT_POLICY
+        | WINHTTP_OPTION_MAX_HTTP_AUTOMATIC_REDIRECTS
+        | WINHTTP_OPTION_MAX_HTTP_STATUS_CONTINUE
+        | WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE
+        | WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE
+        | WINHTTP_OPTION_SPN
+        | WINHTTP_OPTION_REJECT_USERPWD_IN_URL
+        | WINHTTP_OPTION_ASSURED_NON_BLOCKING_CALLBACKS
+        | WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT
+        | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+        | WINHTTP_OPTION_DECOMPRESSION
+        | WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE
+        | WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE
+        | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
+        | WINHTTP_OPTION_HTTP_PROTOCOL_USED => Dword,
+        o if is_hint(o) => Dword,
+        WINHTTP_OPTION_CALLBACK | WINHTTP_OPTION_CONTEXT_VALUE | WINHTTP_OPTION_PARENT_HANDLE => Ptr,
+        WINHTTP_OPTION_USER_AGENT
+        | WINHTTP_OPTION_URL
+        | WINHTTP_OPTION_USERNAME
+        | WINHTTP_OPTION_PASSWORD
+        | WINHTTP_OPTION_PROXY_USERNAME
+        | WINHTTP_OPTION_PROXY_PASSWORD => Str,
+        WINHTTP_OPTION_HTTP_VERSION => Version,
+        WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
+        WINHTTP_OPTION_CLIENT_CERT_CONTEXT => Raw,
+        _ => return None,
+    })
+}
+
+/// Process-wide options (set on a NULL handle).
+static ENABLE_TRACING: AtomicU32 = AtomicU32::new(0);
+
+fn incorrect_type<T>() -> Result<T, DWORD> {
+    Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE)
+}
+
+fn dword(v: &Value) -> Result<DWORD, DWORD> {
+    match v {
+        Value::Dword(d) => Ok(*d),
+        _ => Err(ERROR_INVALID_PARAMETER),
+    }
+}
+
+/// `WinHttpSetOption` on a NULL handle: the process-wide options.
+pub fn set_global(option: DWORD, value: &Value) -> Result<(), DWORD> {
+    match option {
+        WINHTTP_OPTION_ENABLETRACING => ENABLE_TRACING.store(dword(value)?, Ordering::Relaxed),
+        WINHTTP_OPTION_WORKER_THREAD_COUNT => {
+            dword(value)?;
+        }
+        _ => return Err(ERROR_INVALID_HANDLE),
+    }
+    Ok(())
+}
+
+/// `WinHttpQueryOption` on a NULL handle.
+pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
+    match option {
+        WINHTTP_OPTION_ENABLETRACING => Ok(Value::Dword(ENABLE_TRACING.load(Ordering::Relaxed))),
+        WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
+        _ => Err(ERROR_INVALID_HANDLE),
+    }
+}
+
+/// Settings stored on sessions and requests alike.
+fn set_shared(s: &mut super::settings::Settings, option: DWORD, v: DWORD) -> Result<bool, DWORD> {
+    let t = &mut s.timeouts;
+    match option {
+        WINHTTP_OPTION_RESOLVE_TIMEOUT => t.resolve = v,
+        WINHTTP_OPTION_CONNECT_TIMEOUT => t.connect = v,
+        WINHTTP_OPTION_SEND_TIMEOUT => t.send = v,
+        WINHTTP_OPTION_RECEIVE_TIMEOUT => t.receive = v,
+        WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT => t.receive_response = v,
+        WINHTTP_OPTION_CONNECT_RETRIES => s.connect_retries = v,
+        WINHTTP_OPTION_REDIRECT_POLICY => {
+            if v > WINHTTP_OPTION_REDIRECT_POLICY_LAST {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            s.redirect_policy = v
+        }
+        WINHTTP_OPTION_MAX_HTTP_AUTOMATIC_REDIRECTS => s.max_redirects = v,
+        WINHTTP_OPTION_MAX_HTTP_STATUS_CONTINUE => s.max_status_continue = v,
+        WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE => s.max_response_header_size = v,
+        WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE => s.max_response_drain_size = v,
+        WINHTTP_OPTION_DECOMPRESSION => {
+            if v & !WINHTTP_DECOMPRESSION_FLAG_ALL != 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            s.decompression = v
+        }
+        WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL => {
+            if v & !WINHTTP_PROTOCOL_MASK != 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            s.enable_http_protocol = v
+        }
+        WINHTTP_OPTION_REJECT_USERPWD_IN_URL => s.reject_userpwd_in_url = v as BOOL,
+        WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE => s.websocket_receive_buffer = v,
+        WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE => s.websocket_send_buffer = v,
+        WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT => s.websocket_close_timeout = v,
+        WINHTTP_OPTION_ENABLE_FEATURE => {
+            let known = WINHTTP_ENABLE_SSL_REVOCATION | WINHTTP_ENABLE_SSL_REVERT_IMPERSONATION;
+            if v & !known != 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            s.enable_feature |= v
+        }
+        o if is_hint(o) => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn query_shared(s: &super::settings::Settings, option: DWORD) -> Option<Value> {
+    let t = &s.timeouts;
+    Some(Value::Dword(match option {
+        WINHTTP_OPTION_RESOLVE_TIMEOUT => t.resolve,
+        WINHTTP_OPTION_CONNECT_TIMEOUT => t.connect,
+        WINHTTP_OPTION_SEND_TIMEOUT => t.send,
+        WINHTTP_OPTION_RECEIVE_TIMEOUT => t.receive,
+        WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT => t.receive_response,
+        WINHTTP_OPTION_CONNECT_RETRIES => s.connect_retries,
+        WINHTTP_OPTION_REDIRECT_POLICY => s.redirect_policy,
+        WINHTTP_OPTION_MAX_HTTP_AUTOMATIC_REDIRECTS => s.max_redirects,
+        WINHTTP_OPTION_MAX_HTTP_STATUS_CONTINUE => s.max_status_continue,
+        WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE => s.max_response_header_size,
+        WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE => s.max_response_drain_size,
+        WINHTTP_OPTION_REJECT_USERPWD_IN_URL => s.reject_userpwd_in_url as DWORD,
+        WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE => s.websocket_receive_buffer,
+        WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE => s.websocket_send_buffer,
+        WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT => s.websocket_close_timeout,
+        WINHTTP_OPTION_HTTP_VERSION => {
+            return Some(Value::Version(s.http_version.0, s.http_version.1));
+        }
+        _ => return None,
+    }))
+}
+
+/// Options every handle type answers.
+fn query_common(object: &Object, option: DWORD) -> Option<Value> {
+    let core = object.core();
+    Some(match option {
+        WINHTTP_OPTION_HANDLE_TYPE => Value::Dword(object.handle_type()),
+        WINHTTP_OPTION_CONTEXT_VALUE => Value::Ptr(core.context()),
+        WINHTTP_OPTION_CALLBACK => Value::Ptr(core.callback.get().callback.map_or(0, |f| f as usize)),
+        WINHTTP_OPTION_EXTENDED_ERROR => Value::Dword(0),
+        WINHTTP_OPTION_WORKER_THREAD_COUNT => Value::Dword(0),
+        _ => return None,
+    })
+}
+
+/// `WinHttpSetOption` on a handle.
+pub fn set(object: &Object, option: DWORD, value: Value) -> Result<(), DWORD> {
+    if option == WINHTTP_OPTION_CONTEXT_VALUE {
+        let Value::Ptr(v) = value else {
+            return Err(ERROR_INVALID_PARAMETER);
+        };
+        object.core().set_context(v);
+        return Ok(());
+    }
+    match object {
+        Object::Session(s) => set_session(s, option, &value),
+        Object::Request(r) => set_request(r, option, value),
+        Object::Connect(_) => match kind(option) {
+            // Connect handles carry only their context value; everything else belongs elsewhere.
+            Some(_) => incorrect_type(),
+            None => Err(ERROR_WINHTTP_INVALID_OPTION),
+        },
+    }
+}
+
+fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
+    let mut st = s.state();
+    match (option, value) {
+        (WINHTTP_OPTION_USER_AGENT, Value::Str(v)) => st.user_agent = Some(v.clone()),
+        (WINHTTP_OPTION_HTTP_VERSION, Value::Version(major, minor)) => st.settings.http_version = (*major, *minor),
+        (WINHTTP_OPTION_MAX_CONNS_PER_SERVER | WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER, Value::Dword(v)) => {
+            if *v == 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            if option == WINHTTP_OPTION_MAX_CONNS_PER_SERVER {
+                st.max_conns_per_server = *v
+            } else {
+                st.max_conns_per_1_0_server = *v
+            }
+        }
+        (WINHTTP_OPTION_SECURE_PROTOCOLS, Value::Dword(v)) => {
+            let known = WINHTTP_FLAG_SECURE_PROTOCOL_SSL2
+                | WINHTTP_FLAG_SECURE_PROTOCOL_SSL3
+                | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1
+                | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_1
+                | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2
+                | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3;
+            if v & !known != 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            st.secure_protocols = *v
+        }
+        (WINHTTP_OPTION_CODEPAGE, Value::Dword(v)) => st.codepage = *v,
+        (WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH, Value::Dword(v)) => st.passport = *v,
+        (WINHTTP_OPTION_ASSURED_NON_BLOCKING_CALLBACKS, Value::Dword(v)) => {
+            st.assured_non_blocking_callbacks = *v as BOOL
+        }
+        (_, Value::Dword(v)) if set_shared(&mut st.settings, option, *v)? => {}
+        _ => {
+            return match kind(option) {
+                Some(_) => incorrect_type(),
+                None => Err(ERROR_WINHTTP_INVALID_OPTION),
+            };
+        }
+    }
+    Ok(())
+}
+
+fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
+    let mut st = r.state();
+    match (option, value) {
+        (WINHTTP_OPTION_DISABLE_FEATURE, Value::Dword(v)) => st.disable_feature |= v,
+        (WINHTTP_OPTION_SECURITY_FLAGS, Value::Dword(v)) => {
+            let settable = SECURITY_FLAG_IGNORE_UNKNOWN_CA
+                | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID
+                | SECURITY_FLAG_IGNORE_CERT_CN_INVALID
+                | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
+            if v & !settable != 0 {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            st.security_flags = v
+        }
+        (WINHTTP_OPTION_AUTOLOGON_POLICY, Value::Dword(v)) => {
+            if v > WINHTTP_AUTOLOGON_SECURITY_LEVEL_MAX {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            st.autologon_policy = v
+        }
+        (WINHTTP_OPTION_REQUEST_PRIORITY, Value::Dword(v)) => st.priority = v,
+        (WINHTTP_OPTION_SPN, Value::Dword(v)) => st.spn = v,
+        (WINHTTP_OPTION_USERNAME, Value::Str(v)) => st.username = v,
+        (WINHTTP_OPTION_PASSWORD, Value::Str(v)) => st.password = v,
+        (WINHTTP_OPTION_PROXY_USERNAME, Value::Str(v)) => st.proxy_username = v,
+        (WINHTTP_OPTION_PROXY_PASSWORD, Value::Str(v)) => st.proxy_password = v,
+        (WINHTTP_OPTION_HTTP_VERSION, Value::Version(major, minor)) => st.settings.http_version = (major, minor),
+        (WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, Value::Empty) => st.upgrade_to_websocket = true,
+        (WINHTTP_OPTION_CLIENT_CERT_CONTEXT, Value::Raw(p)) => {
+            if !r.is_secure() {
+                return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+            }
+            if p != 0 {
+                // There is no CERT_CONTEXT on Linux or macOS: see the README (TLS issue).
+                return Err(ERROR_NOT_SUPPORTED);
+            }
+        }
+        (_, Value::Dword(v)) if set_shared(&mut st.settings, option, v)? => {}
+        _ => {
+            return match kind(option) {
+                Some(_) => incorrect_type(),
+                None => Err(ERROR_WINHTTP_INVALID_OPTION),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// `WinHttpQueryOption` on a handle.
+pub fn query(object: &Object, option: DWORD) -> Result<Value, DWORD> {
+    if is_write_only(option) {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    if let Some(v) = query_common(object, option) {
+        return Ok(v);
+    }
+    let found = match object {
+        Object::Session(s) => query_session(s, option),
+        Object::Connect(c) => match option {
+            WINHTTP_OPTION_PARENT_HANDLE => Some(Value::Ptr(c.session.core.handle() as usize)),
+            // A connect handle shows its session's timeouts, live.
+            WINHTTP_OPTION_RESOLVE_TIMEOUT
+            | WINHTTP_OPTION_CONNECT_TIMEOUT
+            | WINHTTP_OPTION_SEND_TIMEOUT
+            | WINHTTP_OPTION_RECEIVE_TIMEOUT
+            | WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT => query_shared(&c.session.state().settings, option),
+            _ => None,
+        },
+        Object::Request(r) => query_request(r, option)?,
+    };
+    match (found, kind(option)) {
+        (Some(v), _) => Ok(v),
+        (None, Some(_)) => incorrect_type(),
+        (None, None) => Err(ERROR_WINHTTP_INVALID_OPTION),
+    }
+}
+
+fn query_session(s: &Session, option: DWORD) -> Option<Value> {
+    let st = s.state();
+    Some(match option {
+        WINHTTP_OPTION_USER_AGENT => Value::Str(st.user_agent.clone().unwrap_or_default()),
+        WINHTTP_OPTION_MAX_CONNS_PER_SERVER => Value::Dword(st.max_conns_per_server),
+        WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER => Value::Dword(st.max_conns_per_1_0_server),
+        WINHTTP_OPTION_SECURE_PROTOCOLS => Value::Dword(st.secure_protocols),
+        _ => return query_shared(&st.settings, option),
+    })
+}
+
+fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
+    let st = r.state();
+    Ok(Some(match option {
+        WINHTTP_OPTION_PARENT_HANDLE => Value::Ptr(r.connect.core.handle() as usize),
+        WINHTTP_OPTION_URL => Value::Str(r.url()),
+        WINHTTP_OPTION_SECURITY_FLAGS => Value::Dword(st.security_flags),
+        WINHTTP_OPTION_REQUEST_PRIORITY => Value::Dword(st.priority),
+        WINHTTP_OPTION_USERNAME => Value::Str(st.username.clone()),
+        WINHTTP_OPTION_PASSWORD => Value::Str(st.password.clone()),
+        WINHTTP_OPTION_PROXY_USERNAME => Value::Str(st.proxy_username.clone()),
+        WINHTTP_OPTION_PROXY_PASSWORD => Value::Str(st.proxy_password.clone()),
+        // Only HTTP/1.x is spoken for now.
+        WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(0),
+        _ => return Ok(query_shared(&st.settings, option)),
+    }))
+}

@@ -1,0 +1,66 @@
+//! Per-handle settings that sessions hand down to requests: timeouts, redirect policy, limits.
+//!
+//! A session owns one `Settings`; a connect handle reads its session's live; a request copies the
+//! session's at creation and is independent afterwards (Windows behaviour).
+
+use crate::abi::*;
+
+/// The five timeouts, in milliseconds, as stored (Windows reads back exactly what was set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub resolve: DWORD,
+    pub connect: DWORD,
+    pub send: DWORD,
+    pub receive: DWORD,
+    pub receive_response: DWORD,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        // Windows' documented defaults: resolve infinite (0), connect 60 s, send and receive 30 s.
+        Timeouts { resolve: 0, connect: 60_000, send: 30_000, receive: 30_000, receive_response: DWORD::MAX }
+    }
+}
+
+/// Settings shared by sessions and requests.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub timeouts: Timeouts,
+    pub connect_retries: DWORD,
+    pub redirect_policy: DWORD,
+    pub max_redirects: DWORD,
+    pub max_status_continue: DWORD,
+    pub max_response_header_size: DWORD,
+    pub max_response_drain_size: DWORD,
+    /// `HTTP_VERSION_INFO` (major, minor) used on the request line.
+    pub http_version: (DWORD, DWORD),
+    pub decompression: DWORD,
+    pub enable_http_protocol: DWORD,
+    pub reject_userpwd_in_url: BOOL,
+    pub websocket_receive_buffer: DWORD,
+    pub websocket_send_buffer: DWORD,
+    pub websocket_close_timeout: DWORD,
+    pub enable_feature: DWORD,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeouts: Timeouts::default(),
+            connect_retries: 5,
+            redirect_policy: WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP,
+            max_redirects: 10,
+            max_status_continue: 10,
+            max_response_header_size: 64 * 1024,
+            max_response_drain_size: 1024 * 1024,
+            http_version: (1, 1),
+            decompression: 0,
+            enable_http_protocol: 0,
+            reject_userpwd_in_url: 0,
+            websocket_receive_buffer: 32 * 1024,
+            websocket_send_buffer: 32 * 1024,
+            websocket_close_timeout: 10_000,
+            enable_feature: 0,
+        }
+    }
+}

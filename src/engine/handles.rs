@@ -163,10 +163,13 @@ pub fn open(object: Object) -> Result<HINTERNET, DWORD> {
 pub fn close(h: HINTERNET) -> Result<(), DWORD> {
     let object = remove(h)?;
     let mut handle = h;
-    object.core().notify(
-        WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING,
-        (&raw mut handle).cast(),
-        core::mem::size_of::<HINTERNET>() as DWORD,
-    );
+    // SAFETY: `handle` lives for the duration of the call.
+    unsafe {
+        object.core().notify(
+            WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING,
+            (&raw mut handle).cast(),
+            core::mem::size_of::<HINTERNET>() as DWORD,
+        )
+    };
     Ok(())
 }

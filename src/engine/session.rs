@@ -48,8 +48,11 @@ impl HandleCore {
     }
 
     /// Sends a notification about this handle to its callback, with its own context.
-    pub fn notify(&self, status: DWORD, info: LPVOID, len: DWORD) {
-        // SAFETY: callers pass `info` valid for `len` bytes for the duration of the call.
+    ///
+    /// # Safety
+    /// `info` must be NULL or valid for `len` bytes for the duration of the call.
+    pub unsafe fn notify(&self, status: DWORD, info: LPVOID, len: DWORD) {
+        // SAFETY: as promised by the caller.
         unsafe { self.callback.notify(self.handle(), self.context(), status, info, len) }
     }
 }

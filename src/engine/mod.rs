@@ -3,7 +3,10 @@
 
 pub mod callback;
 pub mod handles;
+pub mod net;
 pub mod options;
+pub mod pool;
+pub mod reactor;
 pub mod request;
 pub mod session;
 pub mod settings;

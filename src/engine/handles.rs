@@ -162,6 +162,10 @@ pub fn open(object: Object) -> Result<HINTERNET, DWORD> {
 /// `WinHttpCloseHandle`: removes the handle; `HANDLE_CLOSING` is the last thing its callback sees.
 pub fn close(h: HINTERNET) -> Result<(), DWORD> {
     let object = remove(h)?;
+    if let Object::Request(r) = &object {
+        // A call blocked on this request returns ERROR_WINHTTP_OPERATION_CANCELLED.
+        r.cancel.cancel();
+    }
     let mut handle = h;
     // SAFETY: `handle` lives for the duration of the call.
     unsafe {

@@ -3,45 +3,163 @@
 //!
 //! Errors are WinHTTP codes: `ERROR_WINHTTP_NAME_NOT_RESOLVED`, `ERROR_WINHTTP_CANNOT_CONNECT`,
 //! `ERROR_WINHTTP_TIMEOUT`, `ERROR_WINHTTP_CONNECTION_ERROR`, `ERROR_WINHTTP_OPERATION_CANCELLED`.
+//!
+//! Cancellation protocol (sync calls): a waiter stores its token in `Cancel::waiting_on`, *then*
+//! checks `Cancel::cancelled`; `Cancel::cancel` sets `cancelled`, *then* reads `waiting_on`. Both
+//! sides use `SeqCst`, so at least one of them sees the other: either the waiter sees the flag
+//! and does not park, or the canceller sees the token and cancels it in the reactor (which wakes
+//! the parked waiter, or leaves a pending cancel that the imminent `park` consumes).
+//!
+//! Writes go through `send(2)` with `MSG_NOSIGNAL` (Linux and other systems that have it) or on
+//! a socket with `SO_NOSIGPIPE` (Apple): a library inside a C program cannot rely on Rust's
+//! runtime ignoring `SIGPIPE`, so a write to a closed peer must not raise it.
 
-use super::reactor::Token;
-use crate::abi::DWORD;
-use std::net::SocketAddr;
+use super::reactor::{self, Token, Wake, Want, reactor};
+use crate::abi::{
+    DWORD, ERROR_WINHTTP_CANNOT_CONNECT, ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_NAME_NOT_RESOLVED,
+    ERROR_WINHTTP_OPERATION_CANCELLED, ERROR_WINHTTP_TIMEOUT,
+};
+use std::io::{self, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// `Cancel::waiting_on` when the call is not waiting on the reactor.
+const NOT_WAITING: usize = usize::MAX;
+
+/// How often a wait that the reactor cannot interrupt (name resolution) looks at the cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
 
 /// Shared between an operation and `WinHttpCloseHandle`: set when the handle is closed, so a
 /// waiting call returns `ERROR_WINHTTP_OPERATION_CANCELLED` promptly.
-#[derive(Default)]
 pub struct Cancel {
     pub cancelled: AtomicBool,
     /// The token a sync call is currently waiting on (`usize::MAX` when none).
     pub waiting_on: std::sync::atomic::AtomicUsize,
 }
 
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel { cancelled: AtomicBool::new(false), waiting_on: std::sync::atomic::AtomicUsize::new(NOT_WAITING) }
+    }
+}
+
 impl Cancel {
     /// Marks the operation cancelled and wakes it if it is waiting on the reactor.
     pub fn cancel(&self) {
-        unimplemented!()
+        self.cancelled.store(true, Ordering::SeqCst);
+        let token = self.waiting_on.load(Ordering::SeqCst);
+        if token != NOT_WAITING {
+            reactor().cancel(Token(token));
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
-        unimplemented!()
+        self.cancelled.load(Ordering::SeqCst)
     }
 }
 
 /// Converts a WinHTTP timeout in ms (0 and 0xFFFFFFFF mean infinite) to a duration.
 pub fn timeout(ms: DWORD) -> Option<Duration> {
-    let _ = ms;
-    unimplemented!()
+    match ms {
+        0 | 0xFFFF_FFFF => None,
+        ms => Some(Duration::from_millis(u64::from(ms))),
+    }
+}
+
+/// `now + timeout`, or `None` (no deadline) for no timeout or one too far away to represent.
+pub fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+/// Waits on the reactor until `token` is ready for `want` (readiness is a hint: retry the
+/// syscall), honouring `deadline` (`ERROR_WINHTTP_TIMEOUT`) and `cancel`
+/// (`ERROR_WINHTTP_OPERATION_CANCELLED`). The sync calls' one way of blocking on a socket.
+pub fn wait_ready(token: Token, want: Want, deadline: Option<Instant>, cancel: &Cancel) -> Result<(), DWORD> {
+    loop {
+        cancel.waiting_on.store(token.0, Ordering::SeqCst);
+        if cancel.is_cancelled() {
+            cancel.waiting_on.store(NOT_WAITING, Ordering::SeqCst);
+            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        let woke = reactor::wait(token, want, deadline);
+        cancel.waiting_on.store(NOT_WAITING, Ordering::SeqCst);
+        match woke {
+            Wake::Ready => return Ok(()),
+            Wake::TimedOut => return Err(ERROR_WINHTTP_TIMEOUT),
+            Wake::Cancelled if cancel.is_cancelled() => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
+            // A cancel left over from an earlier owner of the socket (it found nobody parked and
+            // was consumed by this park): not ours, wait again.
+            Wake::Cancelled => {}
+        }
+    }
 }
 
 /// Resolves `host` (a name, an IPv4 literal, or an IPv6 literal with or without brackets) to every
 /// address, IPv6 and IPv4, without blocking the reactor. `timeout` bounds the lookup.
+///
+/// IP literals are parsed with no lookup; "localhost" is `[::1]` then `127.0.0.1` with no lookup;
+/// other names go to `getaddrinfo` on a short-lived helper thread, so that the caller can give up
+/// at `timeout` or on cancellation (a lookup cannot be interrupted; the helper finishes alone).
 pub fn resolve(host: &str, port: u16, timeout: Option<Duration>, cancel: &Cancel) -> Result<Vec<SocketAddr>, DWORD> {
-    let _ = (host, port, timeout, cancel);
-    unimplemented!()
+    if cancel.is_cancelled() {
+        return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+    }
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let name = bare.strip_suffix('.').unwrap_or(bare);
+    if name.eq_ignore_ascii_case("localhost") {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+        ]);
+    }
+    if bare.is_empty() || bare.contains('\0') {
+        return Err(ERROR_WINHTTP_NAME_NOT_RESOLVED);
+    }
+    let lookup = move |name: String| -> Result<Vec<SocketAddr>, DWORD> {
+        match (name.as_str(), port).to_socket_addrs() {
+            Ok(it) => {
+                let addrs: Vec<SocketAddr> = it.collect();
+                if addrs.is_empty() { Err(ERROR_WINHTTP_NAME_NOT_RESOLVED) } else { Ok(addrs) }
+            }
+            Err(_) => Err(ERROR_WINHTTP_NAME_NOT_RESOLVED),
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let owned = bare.to_owned();
+    let spawned = std::thread::Builder::new().name("winhttp-resolve".into()).spawn(move || {
+        let _ = tx.send(lookup(owned));
+    });
+    if spawned.is_err() {
+        // No thread to spare: resolve here (uninterruptible, but correct).
+        return lookup(bare.to_owned());
+    }
+    let deadline = deadline(timeout);
+    loop {
+        let slice = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(ERROR_WINHTTP_TIMEOUT);
+                }
+                left.min(CANCEL_POLL)
+            }
+            None => CANCEL_POLL,
+        };
+        match rx.recv_timeout(slice) {
+            Ok(result) => return result,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(ERROR_WINHTTP_NAME_NOT_RESOLVED),
+        }
+        if cancel.is_cancelled() {
+            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+    }
 }
 
 /// A connected, non-blocking TCP stream registered with the reactor.
@@ -54,49 +172,448 @@ pub struct Conn {
     pub(crate) slot: Option<super::pool::Permit>,
 }
 
+/// Why one connect attempt failed.
+enum Attempt {
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+/// `send(2)` flags: no `SIGPIPE` where the flag exists (Apple sockets get `SO_NOSIGPIPE` instead).
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+    target_os = "solaris"
+))]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    target_os = "illumos",
+    target_os = "solaris"
+)))]
+const SEND_FLAGS: libc::c_int = 0;
+
 impl Conn {
     /// Connects to the first address that accepts, trying each in turn (a refused port fails
     /// fast). `timeout` bounds each attempt.
+    ///
+    /// When every address fails, the error is `ERROR_WINHTTP_TIMEOUT` if an attempt timed out and
+    /// `ERROR_WINHTTP_CANNOT_CONNECT` otherwise.
     pub fn connect(addrs: &[SocketAddr], timeout: Option<Duration>, cancel: &Cancel) -> Result<Conn, DWORD> {
-        let _ = (addrs, timeout, cancel);
-        unimplemented!()
+        let mut timed_out = false;
+        for addr in addrs {
+            if cancel.is_cancelled() {
+                return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            }
+            match Self::connect_one(*addr, timeout, cancel) {
+                Ok(conn) => return Ok(conn),
+                Err(Attempt::Failed) => {}
+                Err(Attempt::TimedOut) => timed_out = true,
+                Err(Attempt::Cancelled) => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
+            }
+        }
+        Err(if timed_out { ERROR_WINHTTP_TIMEOUT } else { ERROR_WINHTTP_CANNOT_CONNECT })
+    }
+
+    fn connect_one(addr: SocketAddr, timeout: Option<Duration>, cancel: &Cancel) -> Result<Conn, Attempt> {
+        use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+        let deadline = deadline(timeout);
+        let socket =
+            Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(|_| Attempt::Failed)?;
+        socket.set_nonblocking(true).map_err(|_| Attempt::Failed)?;
+        let _ = socket.set_nodelay(true);
+        #[cfg(target_vendor = "apple")]
+        socket.set_nosigpipe(true).map_err(|_| Attempt::Failed)?;
+        match socket.connect(&SockAddr::from(addr)) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {} // the connect goes on in the background
+            Err(_) => return Err(Attempt::Failed),
+        }
+        let mut stream = mio::net::TcpStream::from_std(socket.into());
+        let token = reactor().register(&mut stream).map_err(|_| Attempt::Failed)?;
+        let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
+        // From here on, dropping `conn` deregisters and closes the socket.
+        let mut conn = Conn { stream, token, peer: addr, local, slot: None };
+        loop {
+            match wait_ready(token, Want::Write, deadline, cancel) {
+                Ok(()) => {}
+                Err(ERROR_WINHTTP_TIMEOUT) => return Err(Attempt::TimedOut),
+                Err(_) => return Err(Attempt::Cancelled),
+            }
+            match conn.stream.take_error() {
+                Ok(None) => {}
+                Ok(Some(_)) | Err(_) => return Err(Attempt::Failed),
+            }
+            match conn.stream.peer_addr() {
+                Ok(peer) => {
+                    conn.peer = peer;
+                    if let Ok(local) = conn.stream.local_addr() {
+                        conn.local = local;
+                    }
+                    return Ok(conn);
+                }
+                // Not connected yet: the wake-up was only a hint.
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+                Err(_) => return Err(Attempt::Failed),
+            }
+        }
     }
 
     /// Reads what is there without blocking (`Ok(0)` at EOF; `WouldBlock` when nothing is).
     pub fn try_read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let _ = buf;
-        unimplemented!()
+        loop {
+            match (&self.stream).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
     }
 
     /// Writes what fits without blocking.
     pub fn try_write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let _ = buf;
-        unimplemented!()
+        let fd = self.stream.as_raw_fd();
+        loop {
+            // SAFETY: `fd` is our open socket and `buf` is valid for `buf.len()` bytes.
+            let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
     }
 
     /// Sync read: returns at least one byte, or 0 at EOF, waiting on the reactor as needed.
+    ///
+    /// `timeout` bounds the whole call (a spurious wake-up does not restart it).
     pub fn read(&mut self, buf: &mut [u8], timeout: Option<Duration>, cancel: &Cancel) -> Result<usize, DWORD> {
-        let _ = (buf, timeout, cancel);
-        unimplemented!()
+        let deadline = deadline(timeout);
+        loop {
+            if cancel.is_cancelled() {
+                return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            }
+            match self.try_read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait_ready(self.token, Want::Read, deadline, cancel)?;
+                }
+                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
     }
 
     /// Sync write of the whole buffer, waiting on the reactor as needed (`timeout` per wait).
+    ///
+    /// The timeout restarts whenever bytes go out: a slow but moving upload does not time out.
     pub fn write_all(&mut self, buf: &[u8], timeout: Option<Duration>, cancel: &Cancel) -> Result<(), DWORD> {
-        let _ = (buf, timeout, cancel);
-        unimplemented!()
+        let mut rest = buf;
+        let mut deadline_at = deadline(timeout);
+        while !rest.is_empty() {
+            if cancel.is_cancelled() {
+                return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            }
+            match self.try_write(rest) {
+                Ok(0) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                Ok(n) => {
+                    rest = &rest[n..];
+                    if !rest.is_empty() {
+                        deadline_at = deadline(timeout);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait_ready(self.token, Want::Write, deadline_at, cancel)?;
+                }
+                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
+        Ok(())
     }
 
     /// True when the idle connection is still usable: no EOF, no error, no unexpected bytes.
     pub fn is_alive(&mut self) -> bool {
-        unimplemented!()
+        let fd = self.stream.as_raw_fd();
+        let mut byte = 0u8;
+        loop {
+            // SAFETY: `fd` is our open socket; one byte is peeked into `byte`.
+            let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
+            if n >= 0 {
+                // 0: the peer closed; > 0: bytes nobody asked for (a stray response, a TLS alert).
+                return false;
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => return true,
+                io::ErrorKind::Interrupted => continue,
+                _ => return false,
+            }
+        }
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
         // Deregister from the reactor; the socket closes when the stream drops.
+        reactor().deregister(&mut self.stream, self.token);
     }
 }
 
 /// Keeps `Cancel` and `Conn` in one place for the request state machine.
 pub type SharedCancel = Arc<Cancel>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::{TcpListener, TcpStream};
+
+    fn listener_v6() -> Option<TcpListener> {
+        TcpListener::bind("[::1]:0").ok()
+    }
+
+    fn connect_to(host: &str, port: u16) -> Result<Conn, DWORD> {
+        let cancel = Cancel::default();
+        let addrs = resolve(host, port, Some(Duration::from_secs(5)), &cancel)?;
+        Conn::connect(&addrs, Some(Duration::from_secs(5)), &cancel)
+    }
+
+    /// A connected client and the accepted server end.
+    fn pair() -> (Conn, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let conn = connect_to("127.0.0.1", listener.local_addr().unwrap().port()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (conn, server)
+    }
+
+    #[test]
+    fn timeouts_convert() {
+        assert_eq!(timeout(0), None);
+        assert_eq!(timeout(0xFFFF_FFFF), None);
+        assert_eq!(timeout(1500), Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn resolves_literals_and_localhost_without_lookup() {
+        let c = Cancel::default();
+        assert_eq!(resolve("10.1.2.3", 80, None, &c).unwrap(), vec!["10.1.2.3:80".parse().unwrap()]);
+        assert_eq!(resolve("::1", 81, None, &c).unwrap(), vec!["[::1]:81".parse().unwrap()]);
+        assert_eq!(resolve("[fe80::2]", 82, None, &c).unwrap(), vec!["[fe80::2]:82".parse().unwrap()]);
+        let lh = resolve("LocalHost", 83, None, &c).unwrap();
+        assert_eq!(lh, vec!["[::1]:83".parse().unwrap(), "127.0.0.1:83".parse().unwrap()]);
+        assert_eq!(resolve("", 80, None, &c), Err(ERROR_WINHTTP_NAME_NOT_RESOLVED));
+        // Without network access the lookup may also run into the timeout.
+        let r = resolve("no-such-host.invalid", 80, Some(Duration::from_secs(2)), &c);
+        assert!(matches!(r, Err(ERROR_WINHTTP_NAME_NOT_RESOLVED | ERROR_WINHTTP_TIMEOUT)), "{r:?}");
+        let cancelled = Cancel::default();
+        cancelled.cancel();
+        assert_eq!(resolve("example.invalid", 80, None, &cancelled), Err(ERROR_WINHTTP_OPERATION_CANCELLED));
+    }
+
+    #[test]
+    fn localhost_reaches_v4_and_v6_listeners() {
+        let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+        let conn = connect_to("localhost", v4.local_addr().unwrap().port()).unwrap();
+        assert_eq!(conn.peer, v4.local_addr().unwrap());
+        let (server, _) = v4.accept().unwrap();
+        assert_eq!(server.peer_addr().unwrap(), conn.local);
+        if let Some(v6) = listener_v6() {
+            let conn = connect_to("localhost", v6.local_addr().unwrap().port()).unwrap();
+            assert_eq!(conn.peer, v6.local_addr().unwrap());
+            let conn = connect_to("[::1]", v6.local_addr().unwrap().port()).unwrap();
+            assert!(conn.peer.is_ipv6());
+        }
+    }
+
+    #[test]
+    fn refused_port_fails_fast() {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let start = Instant::now();
+        assert_eq!(connect_to("localhost", port).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
+        assert_eq!(connect_to("127.0.0.1", port).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
+        assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+        assert_eq!(Conn::connect(&[], None, &Cancel::default()).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
+    }
+
+    #[test]
+    fn read_write_round_trip() {
+        let (mut conn, mut server) = pair();
+        let c = Cancel::default();
+        conn.write_all(b"ping", Some(Duration::from_secs(2)), &c).unwrap();
+        let mut got = [0u8; 4];
+        std::io::Read::read_exact(&mut server, &mut got).unwrap();
+        assert_eq!(&got, b"ping");
+        server.write_all(b"pong").unwrap();
+        let mut buf = [0u8; 16];
+        let n = conn.read(&mut buf, Some(Duration::from_secs(2)), &c).unwrap();
+        assert!(n > 0 && b"pong".starts_with(&buf[..n]));
+        drop(server);
+        let mut total = n;
+        loop {
+            let n = conn.read(&mut buf, Some(Duration::from_secs(2)), &c).unwrap();
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        assert_eq!(total, 4);
+        assert_eq!(conn.read(&mut buf, Some(Duration::from_secs(2)), &c), Ok(0));
+    }
+
+    #[test]
+    fn large_write_waits_for_the_peer() {
+        let (mut conn, mut server) = pair();
+        let data: Vec<u8> = (0..8 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+        let expect = data.clone();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            std::io::Read::read_to_end(&mut server, &mut got).unwrap();
+            got
+        });
+        conn.write_all(&data, Some(Duration::from_secs(5)), &Cancel::default()).unwrap();
+        drop(conn);
+        assert!(reader.join().unwrap() == expect);
+    }
+
+    #[test]
+    fn read_times_out_against_a_silent_peer() {
+        let (mut conn, _server) = pair();
+        let start = Instant::now();
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            conn.read(&mut buf, Some(Duration::from_millis(200)), &Cancel::default()),
+            Err(ERROR_WINHTTP_TIMEOUT)
+        );
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(200) && took < Duration::from_millis(800), "{took:?}");
+    }
+
+    #[test]
+    fn cancel_from_another_thread_wakes_a_blocked_read() {
+        let (mut conn, _server) = pair();
+        let cancel = Arc::new(Cancel::default());
+        let c2 = Arc::clone(&cancel);
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let at = Instant::now();
+            c2.cancel();
+            at
+        });
+        let mut buf = [0u8; 16];
+        let r = conn.read(&mut buf, None, &cancel);
+        let woke = Instant::now();
+        let at = canceller.join().unwrap();
+        assert_eq!(r, Err(ERROR_WINHTTP_OPERATION_CANCELLED));
+        assert!(woke.duration_since(at) < Duration::from_millis(100), "{:?}", woke.duration_since(at));
+        // Still cancelled afterwards, without waiting.
+        assert_eq!(conn.read(&mut buf, None, &cancel), Err(ERROR_WINHTTP_OPERATION_CANCELLED));
+    }
+
+    #[test]
+    fn cancel_racing_with_a_wait_is_never_missed() {
+        let (mut conn, _server) = pair();
+        for i in 0..200 {
+            let cancel = Arc::new(Cancel::default());
+            let c2 = Arc::clone(&cancel);
+            let canceller = std::thread::spawn(move || {
+                if i % 2 == 0 {
+                    std::thread::yield_now();
+                }
+                c2.cancel();
+            });
+            let mut buf = [0u8; 16];
+            let r = conn.read(&mut buf, Some(Duration::from_secs(2)), &cancel);
+            canceller.join().unwrap();
+            assert_eq!(r, Err(ERROR_WINHTTP_OPERATION_CANCELLED), "iteration {i}");
+        }
+        // A pending cancel left behind by the last race must not break a later, uncancelled wait.
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            conn.read(&mut buf, Some(Duration::from_millis(50)), &Cancel::default()),
+            Err(ERROR_WINHTTP_TIMEOUT)
+        );
+    }
+
+    static SIGPIPES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    extern "C" fn count_sigpipe(_: libc::c_int) {
+        SIGPIPES.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn writing_to_a_closed_peer_is_an_error_not_a_signal() {
+        // Rust test binaries ignore SIGPIPE, which would hide the bug: count it instead while
+        // this test runs (a C host program has the default action, which kills the process).
+        // SAFETY: installs and later restores a handler that only touches an atomic.
+        let previous = unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = count_sigpipe as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            assert_eq!(libc::sigaction(libc::SIGPIPE, &action, &mut previous), 0);
+            previous
+        };
+        let (mut conn, server) = pair();
+        drop(server);
+        let c = Cancel::default();
+        let chunk = vec![0u8; 64 * 1024];
+        let mut result = Ok(());
+        // The first write may succeed (the RST has not come back yet); later ones hit EPIPE/ECONNRESET.
+        for _ in 0..100 {
+            result = conn.write_all(&chunk, Some(Duration::from_secs(2)), &c);
+            if result.is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(result, Err(ERROR_WINHTTP_CONNECTION_ERROR));
+        // Reading a reset connection is a connection error too (or EOF if the FIN was all we got).
+        let mut buf = [0u8; 16];
+        let r = conn.read(&mut buf, Some(Duration::from_secs(1)), &c);
+        assert!(matches!(r, Err(ERROR_WINHTTP_CONNECTION_ERROR) | Ok(0)), "{r:?}");
+        // SAFETY: restores the action saved above.
+        unsafe { libc::sigaction(libc::SIGPIPE, &previous, std::ptr::null_mut()) };
+        assert_eq!(SIGPIPES.load(Ordering::SeqCst), 0, "a write raised SIGPIPE");
+    }
+
+    #[test]
+    fn is_alive_detects_a_closed_or_chatty_peer() {
+        let (mut conn, server) = pair();
+        assert!(conn.is_alive());
+        drop(server);
+        let start = Instant::now();
+        while conn.is_alive() {
+            assert!(start.elapsed() < Duration::from_secs(2));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (mut conn, mut server) = pair();
+        server.write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n").unwrap();
+        let start = Instant::now();
+        while conn.is_alive() {
+            assert!(start.elapsed() < Duration::from_secs(2));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn drop_deregisters() {
+        let (conn, _server) = pair();
+        let token = conn.token;
+        drop(conn);
+        // A token that is no longer registered wakes at once with `Cancelled`.
+        assert_eq!(reactor::wait(token, Want::Read, None), Wake::Cancelled);
+    }
+}

@@ -23,6 +23,8 @@ pub enum Kind {
     Empty,
     /// A pointer the option takes as it is (for example a certificate context).
     Raw,
+    /// `WINHTTP_CONNECTION_INFO` (query only).
+    ConnectionInfo,
 }
 
 /// A typed option value.
@@ -34,6 +36,8 @@ pub enum Value {
     Version(DWORD, DWORD),
     Empty,
     Raw(usize),
+    /// Local and remote address of the request's connection.
+    Connection(std::net::SocketAddr, std::net::SocketAddr),
 }
 
 /// Options that can be set but never queried.
@@ -107,6 +111,7 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         WINHTTP_OPTION_HTTP_VERSION => Version,
         WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
         WINHTTP_OPTION_CLIENT_CERT_CONTEXT => Raw,
+        WINHTTP_OPTION_CONNECTION_INFO => ConnectionInfo,
         _ => return None,
     })
 }
@@ -395,6 +400,10 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
         WINHTTP_OPTION_PASSWORD => Value::Str(st.password.clone()),
         WINHTTP_OPTION_PROXY_USERNAME => Value::Str(st.proxy_username.clone()),
         WINHTTP_OPTION_PROXY_PASSWORD => Value::Str(st.proxy_password.clone()),
+        WINHTTP_OPTION_CONNECTION_INFO => match st.connection {
+            Some((local, peer)) => Value::Connection(local, peer),
+            None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        },
         // Only HTTP/1.x is spoken for now.
         WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(0),
         _ => return Ok(query_shared(&st.settings, option)),

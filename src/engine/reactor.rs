@@ -5,9 +5,33 @@
 //! cancelled. A wake-up function must be quick and must never run user code: it unparks a waiting
 //! thread (sync calls) or hands work to the completion pool (async calls). The reactor never blocks
 //! on anything but `poll`.
+//!
+//! How it works:
+//! - Tokens come from a counter that never repeats (a `usize` does not wrap in practice), so an
+//!   event still queued for a socket that was deregistered cannot be mistaken for a newer socket's:
+//!   events for tokens no longer in the table are ignored.
+//! - Sockets are registered edge-triggered for both directions. Every event sets a "ready since
+//!   last consumed" bit per direction in the token's slot; `park` consumes the bit for its
+//!   direction and wakes at once when it was set, so an edge that arrived between the caller's
+//!   `WouldBlock` and its `park` is never lost (at worst the caller retries once for nothing).
+//! - Cancellation: `cancel` on a token with no parked waiter leaves a pending-cancel flag that the
+//!   next `park` on that token consumes (it wakes at once with `Cancelled`). This closes the race
+//!   where `WinHttpCloseHandle` runs on another thread just before a sync call parks. A pending
+//!   cancel can outlive the operation it was meant for (the canceller read the token just before
+//!   the waiter stopped waiting); [`Reactor::clear_cancel`] drops it, and the pool calls it when a
+//!   connection is checked in, so a stale cancel never reaches the next request on that socket.
+//! - Deadlines live in an ordered set; the reactor sleeps until the nearest one. `park` wakes the
+//!   reactor thread through the `mio::Waker` only when its deadline is earlier than the one the
+//!   reactor is sleeping towards.
+//! - Wake-up functions run with no lock held, inside `catch_unwind`, so a bug in one cannot stop
+//!   the reactor thread.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io;
-use std::time::Instant;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Why a parked operation was woken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,47 +56,471 @@ pub enum Want {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Token(pub usize);
 
+type WakeFn = Box<dyn FnOnce(Wake) + Send>;
+
+/// The token of the reactor's own `mio::Waker`; socket tokens start at 1.
+const WAKER: mio::Token = mio::Token(0);
+
+struct Waiter {
+    want: Want,
+    deadline: Option<Instant>,
+    wake: WakeFn,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// Readable (or closed/error) since the last `park(Read)` consumed it.
+    ready_read: bool,
+    /// Writable (or closed/error) since the last `park(Write)` consumed it.
+    ready_write: bool,
+    /// `cancel` arrived with nobody parked: the next `park` wakes with `Cancelled`.
+    pending_cancel: bool,
+    waiter: Option<Waiter>,
+}
+
+impl Slot {
+    fn take_ready(&mut self, want: Want) -> bool {
+        let bit = match want {
+            Want::Read => &mut self.ready_read,
+            Want::Write => &mut self.ready_write,
+        };
+        std::mem::replace(bit, false)
+    }
+}
+
+/// What the reactor thread is doing, as seen by `park`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sleep {
+    /// Processing events: it will look at the deadlines before it polls again.
+    Awake,
+    /// In (or about to enter) `poll`, until this instant (`None`: no timeout).
+    Until(Option<Instant>),
+}
+
+struct State {
+    slots: HashMap<usize, Slot>,
+    /// (deadline, token) of every parked waiter that has a deadline.
+    deadlines: BTreeSet<(Instant, usize)>,
+    sleep: Sleep,
+}
+
+impl State {
+    /// Removes and returns the waiter of `token`, keeping `deadlines` in step.
+    fn take_waiter(&mut self, token: usize) -> Option<Waiter> {
+        let waiter = self.slots.get_mut(&token)?.waiter.take()?;
+        if let Some(d) = waiter.deadline {
+            self.deadlines.remove(&(d, token));
+        }
+        Some(waiter)
+    }
+}
+
 /// The process-wide reactor (started on first use).
 pub struct Reactor {
-    _private: (),
+    registry: mio::Registry,
+    waker: mio::Waker,
+    next_token: AtomicUsize,
+    state: Mutex<State>,
 }
+
+static REACTOR: OnceLock<Reactor> = OnceLock::new();
 
 /// The reactor, started on first use.
 pub fn reactor() -> &'static Reactor {
-    unimplemented!()
+    REACTOR.get_or_init(|| {
+        let poll = mio::Poll::new().expect("winhttp: cannot create the reactor's poll instance");
+        let registry = poll.registry().try_clone().expect("winhttp: cannot clone the reactor's registry");
+        let waker = mio::Waker::new(poll.registry(), WAKER).expect("winhttp: cannot create the reactor's waker");
+        std::thread::Builder::new()
+            .name("winhttp-reactor".into())
+            .spawn(move || run(poll))
+            .expect("winhttp: cannot start the reactor thread");
+        Reactor {
+            registry,
+            waker,
+            next_token: AtomicUsize::new(1),
+            state: Mutex::new(State { slots: HashMap::new(), deadlines: BTreeSet::new(), sleep: Sleep::Awake }),
+        }
+    })
+}
+
+/// Locks, ignoring poisoning: every critical section leaves the state consistent.
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs a wake-up function, keeping a panic in it from unwinding into the caller.
+fn fire(wake: WakeFn, why: Wake) {
+    let _ = catch_unwind(AssertUnwindSafe(move || wake(why)));
+}
+
+/// The reactor thread.
+fn run(mut poll: mio::Poll) {
+    let reactor = reactor();
+    let mut events = mio::Events::with_capacity(1024);
+    let mut due: Vec<(WakeFn, Wake)> = Vec::new();
+    loop {
+        let timeout = {
+            let mut st = lock(&reactor.state);
+            let next = st.deadlines.first().map(|&(d, _)| d);
+            st.sleep = Sleep::Until(next);
+            next.map(|d| d.saturating_duration_since(Instant::now()))
+        };
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // Nothing sensible to do but not spin.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        {
+            let mut st = lock(&reactor.state);
+            st.sleep = Sleep::Awake;
+            for ev in events.iter() {
+                let token = ev.token();
+                if token == WAKER {
+                    continue;
+                }
+                let Some(slot) = st.slots.get_mut(&token.0) else {
+                    continue; // deregistered since
+                };
+                let broken = ev.is_error();
+                if ev.is_readable() || ev.is_read_closed() || broken {
+                    slot.ready_read = true;
+                }
+                if ev.is_writable() || ev.is_write_closed() || broken {
+                    slot.ready_write = true;
+                }
+                let want = match &slot.waiter {
+                    Some(w) => w.want,
+                    None => continue,
+                };
+                if slot.take_ready(want) {
+                    let waiter = st.take_waiter(token.0).expect("waiter present");
+                    due.push((waiter.wake, Wake::Ready));
+                }
+            }
+            let now = Instant::now();
+            while let Some(&(d, token)) = st.deadlines.first() {
+                if d > now {
+                    break;
+                }
+                let waiter = st.take_waiter(token);
+                st.deadlines.remove(&(d, token));
+                if let Some(waiter) = waiter {
+                    due.push((waiter.wake, Wake::TimedOut));
+                }
+            }
+        }
+        for (wake, why) in due.drain(..) {
+            fire(wake, why);
+        }
+    }
 }
 
 impl Reactor {
     /// Registers a socket (readable and writable interest, edge-triggered) and returns its token.
     pub fn register(&self, source: &mut mio::net::TcpStream) -> io::Result<Token> {
-        let _ = source;
-        unimplemented!()
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        // The slot exists before the socket is registered so that no event for it is dropped.
+        lock(&self.state).slots.insert(token, Slot::default());
+        if let Err(e) =
+            self.registry.register(source, mio::Token(token), mio::Interest::READABLE | mio::Interest::WRITABLE)
+        {
+            lock(&self.state).slots.remove(&token);
+            return Err(e);
+        }
+        Ok(Token(token))
     }
 
     /// Deregisters a socket; a parked waiter for it is woken with `Cancelled`.
     pub fn deregister(&self, source: &mut mio::net::TcpStream, token: Token) {
-        let _ = (source, token);
-        unimplemented!()
+        let waiter = {
+            let mut st = lock(&self.state);
+            let waiter = st.take_waiter(token.0);
+            st.slots.remove(&token.0);
+            waiter
+        };
+        let _ = self.registry.deregister(source);
+        if let Some(w) = waiter {
+            fire(w.wake, Wake::Cancelled);
+        }
     }
 
     /// Parks a waiter: `wake` runs exactly once, on the reactor thread (or on the calling thread
     /// when `cancel` races with it), when `token` becomes ready for `want`, at `deadline`, or on
     /// `cancel`. Readiness that arrived before `park` is not lost. At most one waiter per token.
-    pub fn park(&self, token: Token, want: Want, deadline: Option<Instant>, wake: Box<dyn FnOnce(Wake) + Send>) {
-        let _ = (token, want, deadline, wake);
-        unimplemented!()
+    ///
+    /// `wake` also runs at once on the calling thread when the readiness was already there
+    /// (`Ready`), a cancel is pending (`Cancelled`), the deadline has already passed (`TimedOut`),
+    /// or the token is not registered (`Cancelled`). Parking a second waiter on a token replaces
+    /// the first, which is woken with `Cancelled`.
+    pub fn park(&self, token: Token, want: Want, deadline: Option<Instant>, wake: WakeFn) {
+        let mut st = lock(&self.state);
+        let Some(slot) = st.slots.get_mut(&token.0) else {
+            drop(st);
+            return fire(wake, Wake::Cancelled);
+        };
+        if std::mem::take(&mut slot.pending_cancel) {
+            drop(st);
+            return fire(wake, Wake::Cancelled);
+        }
+        if slot.take_ready(want) {
+            drop(st);
+            return fire(wake, Wake::Ready);
+        }
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            drop(st);
+            return fire(wake, Wake::TimedOut);
+        }
+        let replaced = st.take_waiter(token.0);
+        st.slots.get_mut(&token.0).expect("slot present").waiter = Some(Waiter { want, deadline, wake });
+        let mut kick = false;
+        if let Some(d) = deadline {
+            st.deadlines.insert((d, token.0));
+            if let Sleep::Until(current) = st.sleep {
+                if current.is_none_or(|c| d < c) {
+                    // The reactor sleeps past our deadline: wake it up, and note that its next
+                    // sleep is at most until ours so that other parks do not wake it again.
+                    st.sleep = Sleep::Until(Some(d));
+                    kick = true;
+                }
+            }
+        }
+        drop(st);
+        if let Some(w) = replaced {
+            fire(w.wake, Wake::Cancelled);
+        }
+        if kick {
+            let _ = self.waker.wake();
+        }
     }
 
     /// Wakes the waiter parked on `token`, if any, with `Wake::Cancelled`.
+    ///
+    /// When nobody is parked, the cancel is remembered and consumed by the next `park` on the
+    /// token (which then wakes at once with `Cancelled`): see [`Reactor::clear_cancel`].
     pub fn cancel(&self, token: Token) {
-        let _ = token;
-        unimplemented!()
+        let waiter = {
+            let mut st = lock(&self.state);
+            match st.take_waiter(token.0) {
+                Some(w) => Some(w),
+                None => {
+                    if let Some(slot) = st.slots.get_mut(&token.0) {
+                        slot.pending_cancel = true;
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(w) = waiter {
+            fire(w.wake, Wake::Cancelled);
+        }
+    }
+
+    /// Forgets a cancel that found nobody parked on `token` (for a socket that changes owner,
+    /// e.g. when it goes back to the keep-alive pool).
+    pub fn clear_cancel(&self, token: Token) {
+        if let Some(slot) = lock(&self.state).slots.get_mut(&token.0) {
+            slot.pending_cancel = false;
+        }
+    }
+
+    /// Number of registered sockets (for tests and diagnostics).
+    pub fn registered(&self) -> usize {
+        lock(&self.state).slots.len()
+    }
+}
+
+/// The slot a sync waiter's wake-up writes into: 0 while waiting, then `1 + Wake as u8`.
+struct Signal {
+    state: AtomicU8,
+    thread: std::thread::Thread,
+}
+
+fn encode(w: Wake) -> u8 {
+    match w {
+        Wake::Ready => 1,
+        Wake::TimedOut => 2,
+        Wake::Cancelled => 3,
+    }
+}
+
+fn decode(v: u8) -> Option<Wake> {
+    match v {
+        1 => Some(Wake::Ready),
+        2 => Some(Wake::TimedOut),
+        3 => Some(Wake::Cancelled),
+        _ => None,
     }
 }
 
 /// Blocks the calling thread until `token` is ready for `want`, `deadline` passes, or the wait is
 /// cancelled (`reactor().cancel(token)`). The synchronous calls' way of waiting.
 pub fn wait(token: Token, want: Want, deadline: Option<Instant>) -> Wake {
-    let _ = (token, want, deadline);
-    unimplemented!()
+    let signal = Arc::new(Signal { state: AtomicU8::new(0), thread: std::thread::current() });
+    let theirs = Arc::clone(&signal);
+    reactor().park(
+        token,
+        want,
+        deadline,
+        Box::new(move |w| {
+            theirs.state.store(encode(w), Ordering::Release);
+            theirs.thread.unpark();
+        }),
+    );
+    loop {
+        if let Some(w) = decode(signal.state.load(Ordering::Acquire)) {
+            return w;
+        }
+        // Spurious returns from `park` are fine: the loop checks the slot again.
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+
+    /// A registered client socket and the accepted server end.
+    fn pair() -> (mio::net::TcpStream, Token, std::net::TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let std_client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        std_client.set_nonblocking(true).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let mut client = mio::net::TcpStream::from_std(std_client);
+        let token = reactor().register(&mut client).unwrap();
+        (client, token, server)
+    }
+
+    #[test]
+    fn readiness_before_park_is_not_lost() {
+        let (mut client, token, mut server) = pair();
+        server.write_all(b"x").unwrap();
+        // Let the reactor see the edge before anybody parks.
+        std::thread::sleep(Duration::from_millis(50));
+        let start = Instant::now();
+        let w = wait(token, Want::Read, Some(Instant::now() + Duration::from_secs(2)));
+        assert_eq!(w, Wake::Ready);
+        assert!(start.elapsed() < Duration::from_millis(500));
+        reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn data_arriving_while_parked_wakes() {
+        let (mut client, token, mut server) = pair();
+        // Consume the initial readiness bits.
+        let _ = wait(token, Want::Write, None);
+        let _ = wait(token, Want::Read, Some(Instant::now())); // TimedOut or a stale Ready
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            server.write_all(b"x").unwrap();
+            server
+        });
+        let start = Instant::now();
+        let w = wait(token, Want::Read, Some(Instant::now() + Duration::from_secs(2)));
+        assert_eq!(w, Wake::Ready);
+        assert!(start.elapsed() < Duration::from_millis(1000));
+        let _server = t.join().unwrap();
+        reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn deadline_times_out() {
+        let (mut client, token, _server) = pair();
+        let start = Instant::now();
+        let w = wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(100)));
+        assert_eq!(w, Wake::TimedOut);
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(100) && took < Duration::from_millis(600), "{took:?}");
+        reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn earlier_deadline_shortens_the_reactor_sleep() {
+        let (mut c1, t1, _s1) = pair();
+        let (mut c2, t2, _s2) = pair();
+        let (tx, rx) = mpsc::channel();
+        // A long deadline first, so the reactor sleeps long; then a short one must still fire on time.
+        reactor().park(t1, Want::Read, Some(Instant::now() + Duration::from_secs(3)), Box::new(|_| {}));
+        std::thread::sleep(Duration::from_millis(20));
+        let start = Instant::now();
+        reactor().park(
+            t2,
+            Want::Read,
+            Some(Instant::now() + Duration::from_millis(50)),
+            Box::new(move |w| tx.send(w).unwrap()),
+        );
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Wake::TimedOut);
+        assert!(start.elapsed() < Duration::from_millis(500));
+        reactor().deregister(&mut c1, t1);
+        reactor().deregister(&mut c2, t2);
+    }
+
+    #[test]
+    fn cancel_wakes_a_parked_waiter_and_a_pending_cancel_wakes_the_next_park() {
+        let (mut client, token, _server) = pair();
+        let _ = wait(token, Want::Read, Some(Instant::now())); // consume any initial bit
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            let w = wait(token, Want::Read, None);
+            (w, start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        reactor().cancel(token);
+        let (w, took) = t.join().unwrap();
+        assert_eq!(w, Wake::Cancelled);
+        assert!(took < Duration::from_millis(500));
+
+        // Cancel with nobody parked: the next park wakes at once, the one after waits again.
+        reactor().cancel(token);
+        assert_eq!(wait(token, Want::Read, None), Wake::Cancelled);
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(30))), Wake::TimedOut);
+
+        // clear_cancel forgets a pending cancel.
+        reactor().cancel(token);
+        reactor().clear_cancel(token);
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(30))), Wake::TimedOut);
+        reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn deregister_wakes_with_cancelled_and_unknown_tokens_wake_at_once() {
+        let (mut client, token, _server) = pair();
+        let _ = wait(token, Want::Read, Some(Instant::now()));
+        let (tx, rx) = mpsc::channel();
+        reactor().park(token, Want::Read, None, Box::new(move |w| tx.send(w).unwrap()));
+        reactor().deregister(&mut client, token);
+        assert_eq!(rx.recv_timeout(Duration::from_secs(1)).unwrap(), Wake::Cancelled);
+        assert_eq!(wait(token, Want::Read, None), Wake::Cancelled);
+    }
+
+    #[test]
+    fn wake_runs_exactly_once_under_racing_cancel() {
+        let (mut client, token, mut server) = pair();
+        for _ in 0..200 {
+            let _ = wait(token, Want::Read, Some(Instant::now()));
+            let count = Arc::new(AtomicUsize::new(0));
+            let c = Arc::clone(&count);
+            let (tx, rx) = mpsc::channel();
+            reactor().park(
+                token,
+                Want::Read,
+                Some(Instant::now() + Duration::from_millis(5)),
+                Box::new(move |_| {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    let _ = tx.send(());
+                }),
+            );
+            server.write_all(b"x").unwrap();
+            reactor().cancel(token);
+            rx.recv_timeout(Duration::from_secs(1)).unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+            assert_eq!(count.load(Ordering::SeqCst), 1);
+            reactor().clear_cancel(token);
+        }
+        reactor().deregister(&mut client, token);
+    }
 }

@@ -15,8 +15,7 @@
 
 use super::*;
 use crate::engine::handles;
-use crate::engine::request::Request;
-use crate::proto::headers::{self, Answer, Attribute, HeaderBlock, HeaderList, RequestFacts, StartLine, Value};
+use crate::proto::headers::{self, Answer, Attribute, HeaderBlock, RequestFacts, StartLine, Value};
 use crate::proto::wide::{self, CodeUnit};
 
 /// Adds, replaces or merges request headers. `lpszHeaders` holds one or more "Name: value"
@@ -89,36 +88,32 @@ pub unsafe extern "C" fn WinHttpQueryHeaders(
         let request = handles::request(hRequest)?;
         // SAFETY: NULL or a valid DWORD, by the API's contract.
         let index = if lpdwIndex.is_null() { 0 } else { unsafe { lpdwIndex.read_unaligned() } };
+        let target = request.target();
+        let original = request.state().original_url.clone();
+        let facts = RequestFacts { method: &target.verb, original_uri: original.as_deref() };
         let answer = if dwInfoLevel & WINHTTP_QUERY_FLAG_REQUEST_HEADERS != 0 || attr == Attribute::RequestMethod {
             let list = request.headers();
-            request_block(&request, &list).query(&facts(&request), attr, name.as_deref(), index)?
+            let block = HeaderBlock {
+                start: StartLine::Request { method: &target.verb, target: &target.path, version: &request.version },
+                headers: &list,
+            };
+            block.query(&facts, attr, name.as_deref(), index)?
         } else {
-            response_answer(&request, attr, name.as_deref(), index)?
+            // Response headers exist once WinHttpReceiveResponse has produced a response.
+            let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+            let block = HeaderBlock {
+                start: StartLine::Status {
+                    version: &response.version,
+                    code: response.status,
+                    reason: &response.reason,
+                },
+                headers: &response.headers,
+            };
+            block.query(&facts, attr, name.as_deref(), index)?
         };
         // SAFETY: the caller's buffer, length and index pointers, as the API describes them.
         unsafe { deliver::<WCHAR>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
     })
-}
-
-/// The request line and request headers as `WinHttpQueryHeaders` sees them.
-fn request_block<'a>(request: &'a Request, list: &'a HeaderList) -> HeaderBlock<'a> {
-    HeaderBlock {
-        start: StartLine::Request { method: &request.verb, target: &request.path, version: &request.version },
-        headers: list,
-    }
-}
-
-/// Request facts that info levels report on either side.
-fn facts(request: &Request) -> RequestFacts<'_> {
-    RequestFacts { method: &request.verb, original_uri: None }
-}
-
-/// The response side. Until `WinHttpReceiveResponse` has produced a response the handle is in the
-/// wrong state. Issue 3: build a `HeaderBlock` with `StartLine::Status` from the response head
-/// and answer with `block.query(&facts(request), attr, name, index)`, as the request side does.
-fn response_answer(request: &Request, attr: Attribute, name: Option<&str>, index: DWORD) -> ApiResult<Answer> {
-    let _ = (request, attr, name, index);
-    Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
 }
 
 /// Converts an answer as the `FLAG_*` bits of `info_level` ask, writes it with the buffer protocol

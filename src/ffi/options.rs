@@ -67,6 +67,7 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             Value::Empty
         }
         Kind::Raw => Value::Raw(buf as usize),
+        Kind::ConnectionInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
     })
 }
 
@@ -154,8 +155,38 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                     lpdwBufferLength,
                     HTTP_VERSION_INFO { dwMajorVersion: major, dwMinorVersion: minor },
                 ),
+                Value::Connection(local, peer) => write_fixed(
+                    lpBuffer,
+                    lpdwBufferLength,
+                    WINHTTP_CONNECTION_INFO {
+                        cbSize: size_of::<WINHTTP_CONNECTION_INFO>() as DWORD,
+                        LocalAddress: windows_sockaddr(local),
+                        RemoteAddress: windows_sockaddr(peer),
+                    },
+                ),
                 Value::Empty => Err(ERROR_INVALID_PARAMETER),
             }
         }
     })
+}
+
+/// A socket address in the Windows `SOCKADDR_STORAGE` layout (`AF_INET` 2, `AF_INET6` 23, port in
+/// network order, then the `sockaddr_in` / `sockaddr_in6` fields).
+fn windows_sockaddr(addr: std::net::SocketAddr) -> SOCKADDR_STORAGE {
+    let mut bytes = [0u8; size_of::<SOCKADDR_STORAGE>()];
+    bytes[2..4].copy_from_slice(&addr.port().to_be_bytes());
+    match addr {
+        std::net::SocketAddr::V4(a) => {
+            bytes[0..2].copy_from_slice(&2u16.to_ne_bytes());
+            bytes[4..8].copy_from_slice(&a.ip().octets());
+        }
+        std::net::SocketAddr::V6(a) => {
+            bytes[0..2].copy_from_slice(&23u16.to_ne_bytes());
+            bytes[4..8].copy_from_slice(&a.flowinfo().to_be_bytes());
+            bytes[8..24].copy_from_slice(&a.ip().octets());
+            bytes[24..28].copy_from_slice(&a.scope_id().to_ne_bytes());
+        }
+    }
+    // SAFETY: SOCKADDR_STORAGE is plain bytes of exactly this size.
+    unsafe { core::mem::transmute::<[u8; size_of::<SOCKADDR_STORAGE>()], SOCKADDR_STORAGE>(bytes) }
 }

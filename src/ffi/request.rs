@@ -3,6 +3,7 @@
 //! `WinHttpQueryDataAvailable`, `WinHttpReadData`).
 
 use super::*;
+use crate::engine::exchange;
 use crate::engine::handles::{self, Object};
 use crate::engine::request::Request;
 use std::sync::Arc;
@@ -50,8 +51,19 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
     })
 }
 
-/// Sends the request line, headers and optional data. Not implemented yet (the engine issue):
-/// fails with ERROR_CALL_NOT_IMPLEMENTED.
+/// The request behind a handle, for the operations that step its state machine. Async sessions
+/// arrive with the async issue: until then their operations fail with ERROR_CALL_NOT_IMPLEMENTED.
+fn sync_request(h: HINTERNET) -> ApiResult<Arc<Request>> {
+    let request = handles::request(h)?;
+    if request.connect.session.is_async() {
+        return Err(ERROR_CALL_NOT_IMPLEMENTED);
+    }
+    Ok(request)
+}
+
+/// Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
+/// body; what the optional data does not cover follows through `WinHttpWriteData`. `dwContext`
+/// becomes the handle's context value.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSendRequest(
     hRequest: HINTERNET,
@@ -62,12 +74,30 @@ pub unsafe extern "C" fn WinHttpSendRequest(
     dwTotalLength: DWORD,
     dwContext: DWORD_PTR,
 ) -> BOOL {
-    let _ = (hRequest, lpszHeaders, dwHeadersLength, lpOptional, dwOptionalLength, dwTotalLength, dwContext);
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(lpOptional.is_null() && dwOptionalLength > 0)?;
+        let headers = if lpszHeaders.is_null() {
+            String::new()
+        } else {
+            // Length 0 and (DWORD)-1 both mean NUL-terminated here.
+            let len = if dwHeadersLength == 0 { DWORD::MAX } else { dwHeadersLength };
+            // SAFETY: the caller's string of `len` characters, or NUL-terminated.
+            unsafe { super::headers::header_text(lpszHeaders, len) }
+        };
+        let optional: &[u8] = if lpOptional.is_null() {
+            &[]
+        } else {
+            // SAFETY: `dwOptionalLength` readable bytes, by the API's contract.
+            unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) }
+        };
+        let request = sync_request(hRequest)?;
+        request.core.set_context(dwContext);
+        exchange::send(&request, &headers, optional, dwTotalLength)
+    })
 }
 
-/// Writes request body data after `WinHttpSendRequest`. Not implemented yet (the engine issue):
-/// fails with ERROR_CALL_NOT_IMPLEMENTED.
+/// Writes request body bytes after `WinHttpSendRequest`, straight to the connection (any amount,
+/// bounded memory). Writing past the announced total fails with ERROR_INVALID_PARAMETER.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpWriteData(
     hRequest: HINTERNET,
@@ -75,30 +105,48 @@ pub unsafe extern "C" fn WinHttpWriteData(
     dwNumberOfBytesToWrite: DWORD,
     lpdwNumberOfBytesWritten: LPDWORD,
 ) -> BOOL {
-    let _ = (hRequest, lpBuffer, dwNumberOfBytesToWrite);
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesWritten, 0) };
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(lpBuffer.is_null() && dwNumberOfBytesToWrite > 0)?;
+        let data: &[u8] = if lpBuffer.is_null() {
+            &[]
+        } else {
+            // SAFETY: `dwNumberOfBytesToWrite` readable bytes.
+            unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), dwNumberOfBytesToWrite as usize) }
+        };
+        let request = sync_request(hRequest)?;
+        exchange::write(&request, data)?;
+        // SAFETY: as above.
+        unsafe { put(lpdwNumberOfBytesWritten, dwNumberOfBytesToWrite) };
+        Ok(())
+    })
 }
 
-/// Waits for the response headers. Not implemented yet (the engine issue): fails with
-/// ERROR_CALL_NOT_IMPLEMENTED.
+/// Waits for the final response head (following redirects as the policy allows).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved: LPVOID) -> BOOL {
-    let _ = (hRequest, lpReserved);
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(!lpReserved.is_null())?;
+        let request = sync_request(hRequest)?;
+        exchange::receive(&request)
+    })
 }
 
-/// Reports how many body bytes can be read without blocking. Not implemented yet (the engine
-/// issue): fails with ERROR_CALL_NOT_IMPLEMENTED.
+/// Reports how many body bytes can be read without waiting (waiting for some when none are
+/// there yet); 0 at the end of the body.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpQueryDataAvailable(hRequest: HINTERNET, lpdwNumberOfBytesAvailable: LPDWORD) -> BOOL {
-    let _ = (hRequest, lpdwNumberOfBytesAvailable);
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        let request = sync_request(hRequest)?;
+        let n = exchange::available(&request)?;
+        // SAFETY: NULL or a valid DWORD pointer.
+        unsafe { put(lpdwNumberOfBytesAvailable, n) };
+        Ok(())
+    })
 }
 
-/// Reads response body data. Not implemented yet (the engine issue): fails with
-/// ERROR_CALL_NOT_IMPLEMENTED.
+/// Reads response body bytes; at the end of the body it succeeds with 0 bytes, again and again.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReadData(
     hRequest: HINTERNET,
@@ -106,6 +154,20 @@ pub unsafe extern "C" fn WinHttpReadData(
     dwNumberOfBytesToRead: DWORD,
     lpdwNumberOfBytesRead: LPDWORD,
 ) -> BOOL {
-    let _ = (hRequest, lpBuffer, dwNumberOfBytesToRead, lpdwNumberOfBytesRead);
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
+    unsafe { put(lpdwNumberOfBytesRead, 0) };
+    bool_api(|| {
+        check(lpBuffer.is_null() && dwNumberOfBytesToRead > 0)?;
+        let request = sync_request(hRequest)?;
+        let out: &mut [u8] = if lpBuffer.is_null() {
+            &mut []
+        } else {
+            // SAFETY: `dwNumberOfBytesToRead` writable bytes.
+            unsafe { core::slice::from_raw_parts_mut(lpBuffer.cast::<u8>(), dwNumberOfBytesToRead as usize) }
+        };
+        let n = exchange::read(&request, out)?;
+        // SAFETY: as above.
+        unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };
+        Ok(())
+    })
 }

@@ -2,6 +2,7 @@
 //! socket, a handle or the last error, so everything can be unit-tested and fuzzed directly.
 
 pub mod headers;
+pub mod proxy;
 pub mod time;
 pub mod url;
 pub mod wide;

@@ -83,9 +83,15 @@ pub type LPINTERNET_SCHEME = *mut INTERNET_SCHEME;
 
 /// `VOID (CALLBACK *)(HINTERNET, DWORD_PTR dwContext, DWORD dwInternetStatus,
 /// LPVOID lpvStatusInformation, DWORD dwStatusInformationLength)`
-pub type WINHTTP_STATUS_CALLBACK =
-    Option<unsafe extern "C" fn(HINTERNET, DWORD_PTR, DWORD, LPVOID, DWORD)>;
+pub type WINHTTP_STATUS_CALLBACK = Option<unsafe extern "C" fn(HINTERNET, DWORD_PTR, DWORD, LPVOID, DWORD)>;
 pub type LPWINHTTP_STATUS_CALLBACK = *mut WINHTTP_STATUS_CALLBACK;
 /// `VOID (CALLBACK *)(ULONGLONG ullFlags, PVOID pvContext)`
 pub type WINHTTP_PROXY_CHANGE_CALLBACK = Option<unsafe extern "C" fn(ULONGLONG, PVOID)>;
 pub type WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE = PVOID;
+
+/// `CHAR`: a narrow character (used by `SOCKADDR_STORAGE` padding).
+#[cfg(not(winhttp_no_win32_types))]
+pub type CHAR = c_char;
+/// `ADDRESS_FAMILY`: a Windows `AF_*` value (`AF_INET` 2, `AF_INET6` 23), not the platform's.
+#[cfg(not(winhttp_no_win32_types))]
+pub type ADDRESS_FAMILY = USHORT;

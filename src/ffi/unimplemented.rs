@@ -1,1 +1,135 @@
-//! (in progress)
+//! Exports that have no implementation yet and no family file of their own: the `Ex` variants of
+//! the header and read calls, connection groups, proxy-change notification and generic protocol
+//! upgrades. Each fails with `ERROR_CALL_NOT_IMPLEMENTED` (returned, or set as the last error).
+
+use super::{dword_api, error, handle_api};
+use crate::abi::*;
+
+/// Reads response body data, optionally waiting until the buffer is full.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpReadDataEx(
+    hRequest: HINTERNET,
+    lpBuffer: LPVOID,
+    dwNumberOfBytesToRead: DWORD,
+    lpdwNumberOfBytesRead: LPDWORD,
+    ullFlags: ULONGLONG,
+    cbProperty: DWORD,
+    pvProperty: PVOID,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Queries headers as an array of name/value pairs (trailers and raw bytes included).
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpQueryHeadersEx(
+    hRequest: HINTERNET,
+    dwInfoLevel: DWORD,
+    ullFlags: ULONGLONG,
+    uiCodePage: UINT,
+    pdwIndex: PDWORD,
+    pHeaderName: PWINHTTP_HEADER_NAME,
+    pBuffer: PVOID,
+    pdwBufferLength: PDWORD,
+    ppHeaders: *mut PWINHTTP_EXTENDED_HEADER,
+    pdwHeadersCount: PDWORD,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Adds request headers given as name/value pairs.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpAddRequestHeadersEx(
+    hRequest: HINTERNET,
+    dwModifiers: DWORD,
+    ullFlags: ULONGLONG,
+    ullExtra: ULONGLONG,
+    cHeaders: DWORD,
+    pHeaders: *mut WINHTTP_EXTENDED_HEADER,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Lists the pooled connection groups, per host.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpQueryConnectionGroup(
+    hInternet: HINTERNET,
+    pGuidConnection: *const GUID,
+    ullFlags: ULONGLONG,
+    ppResult: *mut PWINHTTP_QUERY_CONNECTION_GROUP_RESULT,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Releases a result of `WinHttpQueryConnectionGroup`.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpFreeQueryConnectionGroupResult(pResult: *mut WINHTTP_QUERY_CONNECTION_GROUP_RESULT) {
+    error::set(ERROR_CALL_NOT_IMPLEMENTED)
+}
+
+/// Registers a function to call when the system proxy configuration changes.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpRegisterProxyChangeNotification(
+    ullFlags: ULONGLONG,
+    pfnCallback: WINHTTP_PROXY_CHANGE_CALLBACK,
+    pvContext: PVOID,
+    hRegistration: *mut WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Cancels a registration made with `WinHttpRegisterProxyChangeNotification`.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpUnregisterProxyChangeNotification(
+    hRegistration: WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Turns a request upgraded to another protocol into a raw protocol handle.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpProtocolCompleteUpgrade(hRequest: HINTERNET, dwContext: DWORD_PTR) -> HINTERNET {
+    handle_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Sends bytes on an upgraded protocol handle.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpProtocolSend(
+    ProtocolHandle: HINTERNET,
+    Flags: ULONGLONG,
+    pvBuffer: PVOID,
+    dwBufferLength: DWORD,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}
+
+/// Receives bytes from an upgraded protocol handle.
+/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+#[allow(unused_variables)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpProtocolReceive(
+    ProtocolHandle: HINTERNET,
+    Flags: ULONGLONG,
+    pvBuffer: PVOID,
+    dwBufferLength: DWORD,
+    pdwBytesRead: *mut DWORD,
+) -> DWORD {
+    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+}

@@ -1286,9 +1286,12 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER 0x0000000000000001ull
 
 /**
- * Size in bytes of the buffer `WinHttpTimeFromSystemTime` writes (31 WCHARs on Windows).
+ * Size in bytes of the buffer `WinHttpTimeFromSystemTime` writes: 31 WCHARs. Windows' value is 62
+ * (31 two-byte WCHARs); ours is 124 because WCHAR is the 4-byte `wchar_t`, so a buffer declared
+ * `WCHAR buf[WINHTTP_TIME_FORMAT_BUFSIZE / sizeof(WCHAR)]`, as Microsoft's sample writes it, still
+ * holds the 29-character date and its terminator. A documented deviation (see the README).
  */
-#define WINHTTP_TIME_FORMAT_BUFSIZE 62
+#define WINHTTP_TIME_FORMAT_BUFSIZE 124
 
 /**
  * `WinHttpCrackUrl` / `WinHttpCreateUrl` flags. Only `ICU_ESCAPE`, `ICU_DECODE`,

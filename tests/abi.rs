@@ -513,6 +513,9 @@ const NEWER_IN_SDK: &[(&str, i128)] = &[
     ("WINHTTP_ERROR_LAST", 12193),  // MinGW: 12188
     ("WINHTTP_PROTOCOL_MASK", 0x3), // MinGW: HTTP2 only
     ("WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS", 0x097E0000), // MinGW: no GETPROXYSETTINGS_COMPLETE
+    // Windows: 62 bytes = 31 two-byte WCHARs. Ours counts 31 four-byte WCHARs, so that Microsoft's
+    // own `WCHAR buf[WINHTTP_TIME_FORMAT_BUFSIZE / sizeof(WCHAR)]` cannot overflow (README deviation).
+    ("WINHTTP_TIME_FORMAT_BUFSIZE", 124),
 ];
 
 /// MinGW macros we do not provide on purpose: the include guard and the DLL import decorations.

@@ -617,8 +617,11 @@ pub const WINHTTP_EXTENDED_HEADER_FLAG_UNICODE: DWORD = 0x00000001;
 /// `WinHttpReadDataEx` flag: complete only when the buffer is full or the body has ended.
 pub const WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER: ULONGLONG = 0x0000000000000001_u64;
 
-/// Size in bytes of the buffer `WinHttpTimeFromSystemTime` writes (31 WCHARs on Windows).
-pub const WINHTTP_TIME_FORMAT_BUFSIZE: DWORD = 62;
+/// Size in bytes of the buffer `WinHttpTimeFromSystemTime` writes: 31 WCHARs. Windows' value is 62
+/// (31 two-byte WCHARs); ours is 124 because WCHAR is the 4-byte `wchar_t`, so a buffer declared
+/// `WCHAR buf[WINHTTP_TIME_FORMAT_BUFSIZE / sizeof(WCHAR)]`, as Microsoft's sample writes it, still
+/// holds the 29-character date and its terminator. A documented deviation (see the README).
+pub const WINHTTP_TIME_FORMAT_BUFSIZE: DWORD = 124;
 
 // ---------------------------------------------------------------------------------------------
 // URLs

@@ -4,11 +4,9 @@ use super::*;
 use crate::proto::time;
 use crate::proto::wide::{self, CodeUnit};
 
-/// Characters we may write: `WINHTTP_TIME_FORMAT_BUFSIZE` is a byte count on Windows (62, that
-/// is 31 UTF-16 characters), and the character count is what carries over to a wider `WCHAR`. The
-/// date takes 29 characters and its NUL. (A buffer sized `WINHTTP_TIME_FORMAT_BUFSIZE / sizeof(WCHAR)`
-/// characters, as some Windows samples write, holds only 15 four-byte characters: too small here.)
-const TIME_FORMAT_CHARS: usize = WINHTTP_TIME_FORMAT_BUFSIZE as usize / 2;
+/// Characters we may write: `WINHTTP_TIME_FORMAT_BUFSIZE` bytes of `WCHAR`s, 31 characters as on
+/// Windows. The date takes 29 characters and its NUL.
+const TIME_FORMAT_CHARS: usize = WINHTTP_TIME_FORMAT_BUFSIZE as usize / core::mem::size_of::<WCHAR>();
 const _: () = assert!(time::RFC1123_LEN < TIME_FORMAT_CHARS);
 
 /// Formats `st` into `out` (room for [`TIME_FORMAT_CHARS`] units).

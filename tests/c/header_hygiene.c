@@ -150,7 +150,7 @@ LAYOUT(fast_forwarding_status, sizeof(WINHTTP_FAST_FORWARDING_STATUS) == 24);
 /* Constants are usable in constant expressions and switch labels. */
 LAYOUT(option_range, WINHTTP_FIRST_OPTION == 1 && WINHTTP_LAST_OPTION == 212);
 LAYOUT(all_notifications, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS == 0xffffffffu);
-LAYOUT(time_bufsize, WINHTTP_TIME_FORMAT_BUFSIZE == 62);
+LAYOUT(time_bufsize, WINHTTP_TIME_FORMAT_BUFSIZE == 31 * sizeof(WCHAR));
 
 static void CALLBACK on_status(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID info, DWORD len)
 {

@@ -393,7 +393,7 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
     let st = r.state();
     Ok(Some(match option {
         WINHTTP_OPTION_PARENT_HANDLE => Value::Ptr(r.connect.core.handle() as usize),
-        WINHTTP_OPTION_URL => Value::Str(r.url()),
+        WINHTTP_OPTION_URL => Value::Str(st.target.url()),
         WINHTTP_OPTION_SECURITY_FLAGS => Value::Dword(st.security_flags),
         WINHTTP_OPTION_REQUEST_PRIORITY => Value::Dword(st.priority),
         WINHTTP_OPTION_USERNAME => Value::Str(st.username.clone()),

@@ -1,0 +1,270 @@
+//! The HTTP/1.1 test server, on hyper. Routes are listed in the module doc of `support`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Frame, Incoming};
+use hyper::header::{HeaderValue, LOCATION};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+type Resp = Response<BoxBody<Bytes, Infallible>>;
+
+/// The chunks `/chunked` sends, in order, each as its own chunk.
+pub const CHUNKS: [&str; 5] =
+    ["first line\n", "the second line\n", "a third line, somewhat longer than the others\n", "4\n", "fifth and last\n"];
+
+/// The body of `/hello`.
+pub const HELLO: &str = "Hello, world!";
+
+/// FNV-1a, 64-bit: what `/upload` reports.
+pub fn fnv1a64(state: u64, data: &[u8]) -> u64 {
+    data.iter().fold(state, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The FNV-1a 64-bit offset basis.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Byte `i` of the `/len/N` and `/head-len` bodies.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// Accepts connections forever; each gets its number (from 1) and a hyper HTTP/1.1 connection.
+pub async fn serve(listener: TcpListener) {
+    let accepted = Arc::new(AtomicU64::new(0));
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let id = accepted.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::spawn(async move {
+            let service = service_fn(move |req| async move { Ok::<_, Infallible>(route(req, id).await) });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades().await;
+        });
+    }
+}
+
+fn full(body: impl Into<Bytes>) -> BoxBody<Bytes, Infallible> {
+    Full::new(body.into()).boxed()
+}
+
+fn respond(status: u16, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r
+}
+
+/// The value of `name` in a query string, percent-decoded.
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let q = query.as_deref();
+    let mut resp = match path.as_str() {
+        "/hello" => {
+            let mut r = respond(200, HELLO);
+            let h = r.headers_mut();
+            h.insert("content-type", HeaderValue::from_static("text/plain"));
+            h.insert("last-modified", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+            for v in ["one", "two", "three"] {
+                h.append("x-repeat", HeaderValue::from_static(v));
+            }
+            r
+        }
+        "/echo" => {
+            let mut text = format!(
+                "{} {} {:?}\n",
+                req.method(),
+                req.uri().path_and_query().map_or("", |p| p.as_str()),
+                req.version()
+            )
+            .into_bytes();
+            for (name, value) in req.headers() {
+                text.extend_from_slice(name.as_str().as_bytes());
+                text.extend_from_slice(b": ");
+                text.extend_from_slice(value.as_bytes());
+                text.push(b'\n');
+            }
+            text.push(b'\n');
+            let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            text.extend_from_slice(&body);
+            let mut r = respond(200, text);
+            r.headers_mut().insert("content-type", HeaderValue::from_static("text/plain"));
+            r
+        }
+        "/upload" => {
+            let mut body = req.into_body();
+            let (mut len, mut hash) = (0u64, FNV_OFFSET);
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(f) => {
+                        if let Some(d) = f.data_ref() {
+                            len += d.len() as u64;
+                            hash = fnv1a64(hash, d);
+                        }
+                    }
+                    Err(_) => return respond(400, "body error"),
+                }
+            }
+            respond(200, format!("{len} {hash:016x}"))
+        }
+        "/chunked" => {
+            let body = Chunks { parts: CHUNKS.iter().map(|c| Bytes::from_static(c.as_bytes())).collect(), delay: None };
+            Response::new(body.boxed())
+        }
+        "/head-len" => {
+            let mut r = respond(200, if req.method() == Method::HEAD { Vec::new() } else { pattern(100) });
+            r.headers_mut().insert("content-length", HeaderValue::from_static("100"));
+            r
+        }
+        "/redirect-loop" => redirect(302, "/redirect-loop"),
+        "/conn-id" => respond(200, conn.to_string()),
+        "/close" => {
+            let mut r = respond(200, conn.to_string());
+            r.headers_mut().insert("connection", HeaderValue::from_static("close"));
+            r
+        }
+        "/slow" => {
+            let ms = query_param(q, "ms").and_then(|v| v.parse().ok()).unwrap_or(2000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            respond(200, "slow")
+        }
+        "/upgrade" => upgrade(&mut req),
+        p => {
+            if let Some(n) = p.strip_prefix("/len/").and_then(|n| n.parse::<usize>().ok()) {
+                respond(200, pattern(n.min(256 << 20)))
+            } else if let Some(n) = p.strip_prefix("/status/").and_then(|n| n.parse::<u16>().ok()) {
+                status(n, &mut req)
+            } else if let Some(n) = p.strip_prefix("/redirect/").and_then(|n| n.parse::<u16>().ok()) {
+                let mut r = redirect(n, &query_param(q, "to").unwrap_or_else(|| "/hello".into()));
+                if let Some(pad) = query_param(q, "pad").and_then(|v| v.parse::<usize>().ok()) {
+                    *r.body_mut() = full(pattern(pad.min(64 << 20)));
+                }
+                r
+            } else if let Some(n) = p.strip_prefix("/redirect-chain/").and_then(|n| n.parse::<u32>().ok()) {
+                if n == 0 { respond(200, "chain end") } else { redirect(302, &format!("/redirect-chain/{}", n - 1)) }
+            } else {
+                respond(404, "not found")
+            }
+        }
+    };
+    resp.headers_mut().insert("x-conn-id", HeaderValue::from(conn));
+    resp
+}
+
+fn redirect(status: u16, to: &str) -> Resp {
+    let mut r = respond(status, "redirect\n");
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+fn status(n: u16, req: &mut Request<Incoming>) -> Resp {
+    match n {
+        101 => upgrade(req),
+        204 | 304 => respond(n, Bytes::new()),
+        401 => {
+            let mut r = respond(401, "Unauthorized");
+            for v in ["Bearer", "Basic realm=\"test\"", "Digest realm=\"test\", nonce=\"abc\""] {
+                r.headers_mut().append("www-authenticate", HeaderValue::from_static(v));
+            }
+            r
+        }
+        _ => respond(n, format!("status {n}\n")),
+    }
+}
+
+/// 101 Switching Protocols; the upgraded connection is drained and held for up to 10 s.
+fn upgrade(req: &mut Request<Incoming>) -> Resp {
+    let on_upgrade = hyper::upgrade::on(req);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await {
+            let mut io = TokioIo::new(upgraded);
+            let mut buf = [0u8; 4096];
+            let _ = tokio::time::timeout(Duration::from_secs(10), async {
+                while let Ok(n) = io.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    });
+    let mut r = respond(101, Bytes::new());
+    r.headers_mut().insert("upgrade", HeaderValue::from_static("websocket"));
+    r.headers_mut().insert("connection", HeaderValue::from_static("Upgrade"));
+    r
+}
+
+/// A body that yields its parts one by one, 20 ms apart, so each goes out as its own chunk.
+struct Chunks {
+    parts: VecDeque<Bytes>,
+    delay: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if let Some(d) = self.delay.as_mut() {
+            if d.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.delay = None;
+        }
+        match self.parts.pop_front() {
+            Some(part) => {
+                if !self.parts.is_empty() {
+                    self.delay = Some(Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                }
+                Poll::Ready(Some(Ok(Frame::data(part))))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+}

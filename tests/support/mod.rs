@@ -1,0 +1,174 @@
+//! Test servers for the C suite, started once per test process on 127.0.0.1 with ephemeral ports.
+//!
+//! They run on a tokio runtime owned by this module (two worker threads) and live until the test
+//! process exits. [`servers()`] starts them on first use; [`env_vars()`] gives the environment each
+//! C program gets:
+//!
+//! | variable | what listens there |
+//! |---|---|
+//! | `WINHTTP_TEST_PORT` | the HTTP/1.1 server (hyper), routes below |
+//! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
+//! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
+//! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
+//!
+//! # HTTP server (`WINHTTP_TEST_PORT`)
+//!
+//! Every response carries `X-Conn-Id: N`, the number of the TCP connection the request arrived on
+//! (accepted sockets are counted from 1). Keep-alive is on; header names in requests reach the
+//! handlers lower-cased (hyper), so use the raw server's `/raw/echo` to check exact request bytes.
+//!
+//! | route | response |
+//! |---|---|
+//! | `/hello` | 200, `Content-Type: text/plain`, `Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT`, three `X-Repeat` headers (`one`, `two`, `three`), body `Hello, world!` (13 bytes, Content-Length) |
+//! | `/echo` | 200, text/plain: `METHOD path?query HTTP/1.1\n`, each header as `name: value\n` (names lower-case, in hyper's order), `\n`, then the body bytes as received (chunked framing removed) |
+//! | `/upload` | reads the whole body and answers `<length> <FNV-1a 64-bit of the body, 16 lower-case hex digits>` |
+//! | `/chunked` | chunked response of 5 chunks, 20 ms apart, each ending in `\n` (see [`http::CHUNKS`]) |
+//! | `/len/N` | N bytes with Content-Length, byte i is `'a' + i % 26` |
+//! | `/status/N` | status N; body `status N\n`, except 401 (`Unauthorized` with `WWW-Authenticate: Bearer`, `Basic realm="test"`, `Digest realm="test", nonce="abc"`), 204 and 304 (no body), 101 (as `/upgrade`) |
+//! | `/head-len` | `Content-Length: 100` (100 pattern bytes for GET, none for HEAD) |
+//! | `/redirect/N?to=URL&pad=M` | status N (301, 302, 303, 307, 308) with `Location: URL` (percent-decoded; default `/hello`); body `redirect\n`, or M bytes of pattern when `pad` is given |
+//! | `/redirect-loop` | 302 to itself |
+//! | `/redirect-chain/N` | 302 to `/redirect-chain/N-1`; `/redirect-chain/0` is 200 `chain end` |
+//! | `/conn-id` | body: the connection number (decimal) |
+//! | `/close` | `Connection: close`, body: the connection number; the server closes the connection after it |
+//! | `/slow?ms=N` | waits N ms (default 2000) and then answers 200 `slow` |
+//! | `/upgrade` | 101 Switching Protocols, `Upgrade: websocket`, `Connection: Upgrade`; the upgraded socket is then held (and drained) for up to 10 s |
+//! | anything else | 404 `not found` |
+//!
+//! # Raw fault server (`WINHTTP_TEST_RAW_PORT`)
+//!
+//! One request per connection. The server reads the request head (up to the blank line), picks a
+//! script from the path of the request line, plays it and closes the connection.
+//!
+//! | path | script |
+//! |---|---|
+//! | `/raw/echo...` (any path starting so) | 200 with `Connection: close`; the body is the request exactly as received: head bytes, then the body (per Content-Length, or up to and including the last chunk of a chunked body) |
+//! | `/raw/no-status-line` | `this is not an HTTP response\r\n\r\n`, close |
+//! | `/raw/bad-status` | `HTTP/1.1 abc OK\r\n\r\n`, close |
+//! | `/raw/http09` | `<html>no head at all</html>` (no status line, no headers), close |
+//! | `/raw/close-before-response` | close without sending a byte |
+//! | `/raw/reason` | `HTTP/1.1 200 Everything Is Fine` with `Content-Length: 2`, `X-Multi: a`, `X-Multi: b`, body `ok` (exact head in [`raw::REASON_HEAD`]) |
+//! | `/raw/http10` | `HTTP/1.0 200 OK`, `Content-Length: 5`, body `hello` |
+//! | `/raw/close-delimited` | `HTTP/1.1 200 OK` with neither Content-Length nor chunking, 128 pattern bytes, close |
+//! | `/raw/chunked-trailers` | chunked `9\r\n123456789\r\n0\r\nX-Trailer: yes\r\n\r\n` |
+//! | `/raw/truncated-length` | `Content-Length: 100`, 10 bytes, close |
+//! | `/raw/truncated-chunked` | one 10-byte chunk, then close with no last chunk |
+//! | `/raw/bad-chunk-size` | chunked, the first chunk-size line is `zz` |
+//! | `/raw/reset-mid-body` | `Content-Length: 1000`, 100 bytes, then RST (SO_LINGER 0) |
+//! | `/raw/reset-headers` | `HTTP/1.1 200 OK\r\nContent-` then RST |
+//! | `/raw/header-size/N` | 200 with one header `X-Big: ` + N × `a`, `Content-Length: 0` |
+//! | `/raw/huge-header` | as `/raw/header-size/1048576` (1 MiB) |
+//! | `/raw/slow-drip` | the response `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello` one byte per second |
+//! | `/raw/slow-body` | head at once (`Content-Length: 10`), then the body one byte per second |
+//! | `/raw/never-answers` | reads and discards whatever comes, sends nothing, for up to 60 s |
+//! | `/raw/close-mid-upload` | reads 64 KiB of the body, then RST |
+//! | `/raw/stall-upload` | never reads the body (the client's sends block), RST after 60 s |
+//! | anything else | 404 with `Connection: close` |
+
+pub mod http;
+pub mod raw;
+
+#[cfg(test)]
+mod selftest;
+
+use std::net::{TcpListener as StdListener, TcpStream as StdStream};
+use std::os::fd::AsRawFd;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Where the test servers listen.
+#[derive(Debug)]
+pub struct Servers {
+    /// The hyper HTTP/1.1 server.
+    pub http_port: u16,
+    /// The scripted raw-TCP fault server.
+    pub raw_port: u16,
+    /// A port nobody listens on.
+    pub closed_port: u16,
+    /// A port whose connects hang (accept queue full), when that works on this system.
+    pub blackhole_port: Option<u16>,
+    /// Owns the server tasks; kept so the worker threads live as long as the process.
+    _runtime: tokio::runtime::Runtime,
+    /// Keeps the blackhole listener and the connections that fill its queue alive.
+    _blackhole: Option<(StdListener, Vec<StdStream>)>,
+}
+
+static SERVERS: OnceLock<Servers> = OnceLock::new();
+
+/// Starts the servers on first call and returns where they listen.
+pub fn servers() -> &'static Servers {
+    SERVERS.get_or_init(start)
+}
+
+/// The environment variables that tell a C program where the servers are.
+pub fn env_vars() -> Vec<(String, String)> {
+    let s = servers();
+    let mut v = vec![
+        ("WINHTTP_TEST_PORT".to_string(), s.http_port.to_string()),
+        ("WINHTTP_TEST_RAW_PORT".to_string(), s.raw_port.to_string()),
+        ("WINHTTP_TEST_CLOSED_PORT".to_string(), s.closed_port.to_string()),
+    ];
+    if let Some(p) = s.blackhole_port {
+        v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
+    }
+    v
+}
+
+fn start() -> Servers {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("winhttp-test-server")
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (http_port, raw_port) = runtime.block_on(async {
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
+        let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
+        let ports = (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port());
+        tokio::spawn(http::serve(http));
+        tokio::spawn(raw::serve(raw));
+        ports
+    });
+    let closed_port = {
+        let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
+        l.local_addr().unwrap().port()
+    };
+    let blackhole = blackhole();
+    Servers {
+        http_port,
+        raw_port,
+        closed_port,
+        blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
+        _runtime: runtime,
+        _blackhole: blackhole,
+    }
+}
+
+/// A listener with a backlog of 0 that never accepts; once its queue is full the kernel drops
+/// further SYNs, so connecting hangs until the client's connect timeout. Returns None unless a
+/// probe connect really did time out.
+fn blackhole() -> Option<(StdListener, Vec<StdStream>)> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let listener = StdListener::bind("127.0.0.1:0").ok()?;
+    // Linux lets listen(2) be called again on a listening socket to change its backlog.
+    // SAFETY: listen(2) on a valid socket descriptor that `listener` owns.
+    if unsafe { listen(listener.as_raw_fd(), 0) } != 0 {
+        return None;
+    }
+    let target = listener.local_addr().ok()?;
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        match StdStream::connect_timeout(&target, Duration::from_millis(300)) {
+            Ok(s) => fillers.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Some((listener, fillers)),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+unsafe extern "C" {
+    fn listen(fd: i32, backlog: i32) -> i32;
+}

@@ -1,0 +1,218 @@
+//! The scripted raw-TCP fault server: one request per connection, the script chosen by the path of
+//! the request line. Scripts are listed in the module doc of `support`.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{sleep, timeout};
+
+/// The exact head `/raw/reason` sends (its body is `ok`).
+pub const REASON_HEAD: &str =
+    "HTTP/1.1 200 Everything Is Fine\r\nContent-Length: 2\r\nX-Multi: a\r\nX-Multi: b\r\nConnection: close\r\n\r\n";
+
+/// The largest request head the server reads before giving up.
+const MAX_HEAD: usize = 256 * 1024;
+
+pub async fn serve(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let _ = timeout(Duration::from_secs(120), handle(stream)).await;
+                });
+            }
+            Err(_) => sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// Reads until the end of the request head; returns the head and any body bytes read past it.
+async fn read_head(stream: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let rest = buf.split_off(end + 4);
+            return Some((buf, rest));
+        }
+        if buf.len() > MAX_HEAD {
+            return None;
+        }
+        let n = timeout(Duration::from_secs(30), stream.read(&mut chunk)).await.ok()?.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Reads the rest of a request body: Content-Length bytes, or a chunked body up to and including
+/// its last chunk (returned with its framing).
+async fn read_body(stream: &mut TcpStream, head: &str, mut body: Vec<u8>) -> Vec<u8> {
+    let chunked = header(head, "transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let want = header(head, "content-length").and_then(|v| v.parse::<usize>().ok());
+    let mut chunk = [0u8; 8192];
+    loop {
+        let done = if chunked { body.ends_with(b"0\r\n\r\n") } else { body.len() >= want.unwrap_or(0) };
+        if done || body.len() > 64 << 20 {
+            return body;
+        }
+        match timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
+            _ => return body,
+        }
+    }
+}
+
+/// Closes with a TCP reset instead of a FIN.
+fn reset(stream: TcpStream) {
+    let _ = stream.set_zero_linger();
+    drop(stream);
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
+    let Some((head, rest)) = read_head(&mut stream).await else {
+        return Ok(());
+    };
+    let head_text = String::from_utf8_lossy(&head).into_owned();
+    let path = head_text.split(' ').nth(1).unwrap_or("").to_string();
+    let s = &mut stream;
+    match path.as_str() {
+        p if p.starts_with("/raw/echo") => {
+            let body = read_body(s, &head_text, rest).await;
+            let mut out =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", head.len() + body.len())
+                    .into_bytes();
+            out.extend_from_slice(&head);
+            out.extend_from_slice(&body);
+            s.write_all(&out).await?;
+        }
+        "/raw/no-status-line" => s.write_all(b"this is not an HTTP response\r\n\r\n").await?,
+        "/raw/bad-status" => s.write_all(b"HTTP/1.1 abc OK\r\n\r\n").await?,
+        "/raw/http09" => s.write_all(b"<html>no head at all</html>").await?,
+        "/raw/close-before-response" => {}
+        "/raw/reason" => {
+            s.write_all(REASON_HEAD.as_bytes()).await?;
+            s.write_all(b"ok").await?;
+        }
+        "/raw/http10" => s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello").await?,
+        "/raw/close-delimited" => {
+            let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+            out.extend_from_slice(&pattern(128));
+            s.write_all(&out).await?;
+        }
+        "/raw/chunked-trailers" => {
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                  9\r\n123456789\r\n0\r\nX-Trailer: yes\r\n\r\n",
+            )
+            .await?
+        }
+        "/raw/truncated-length" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789").await?;
+        }
+        "/raw/truncated-chunked" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n").await?;
+        }
+        "/raw/bad-chunk-size" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n0123456789\r\n0\r\n\r\n").await?;
+        }
+        "/raw/reset-mid-body" => {
+            let mut out = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec();
+            out.extend_from_slice(&pattern(100));
+            s.write_all(&out).await?;
+            sleep(Duration::from_millis(100)).await;
+            reset(stream);
+            return Ok(());
+        }
+        "/raw/reset-headers" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-").await?;
+            sleep(Duration::from_millis(100)).await;
+            reset(stream);
+            return Ok(());
+        }
+        "/raw/huge-header" => big_header(s, 1 << 20).await?,
+        "/raw/slow-drip" => {
+            for b in b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" {
+                s.write_all(&[*b]).await?;
+                sleep(Duration::from_secs(1)).await;
+            }
+        }
+        "/raw/slow-body" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n").await?;
+            for b in b"0123456789" {
+                sleep(Duration::from_secs(1)).await;
+                s.write_all(&[*b]).await?;
+            }
+        }
+        "/raw/never-answers" => {
+            let mut chunk = [0u8; 8192];
+            let _ = timeout(Duration::from_secs(60), async {
+                while let Ok(n) = s.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+        "/raw/stall-upload" => {
+            // Never reads the body: the client's socket buffers fill and its sends block.
+            sleep(Duration::from_secs(60)).await;
+            reset(stream);
+            return Ok(());
+        }
+        "/raw/close-mid-upload" => {
+            let mut got = rest.len();
+            let mut chunk = [0u8; 8192];
+            while got < 64 * 1024 {
+                match timeout(Duration::from_secs(10), s.read(&mut chunk)).await {
+                    Ok(Ok(n)) if n > 0 => got += n,
+                    _ => break,
+                }
+            }
+            reset(stream);
+            return Ok(());
+        }
+        p => {
+            if let Some(n) = p.strip_prefix("/raw/header-size/").and_then(|n| n.parse::<usize>().ok()) {
+                big_header(s, n.min(16 << 20)).await?;
+            } else {
+                s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")
+                    .await?;
+            }
+        }
+    }
+    let _ = s.shutdown().await;
+    // Let the client read everything before the socket goes away; drain what it still sends.
+    let mut chunk = [0u8; 8192];
+    let _ = timeout(Duration::from_secs(5), async {
+        while let Ok(n) = s.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(())
+}
+
+async fn big_header(s: &mut TcpStream, n: usize) -> std::io::Result<()> {
+    let mut out = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+    out.resize(out.len() + n, b'a');
+    out.extend_from_slice(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    s.write_all(&out).await
+}

@@ -325,10 +325,8 @@ fn drain(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<(), DW
                 continue;
             }
         }
-        if io.fill(timeout, cancel)? == 0 {
-            let eof = io.decoder.as_mut().map(|d| d.eof());
-            io.discard();
-            return eof.unwrap_or(Ok(())).map_err(|e| e.code());
+        if fill_or_end(io, timeout, cancel)? {
+            return Ok(());
         }
     }
 }
@@ -414,20 +412,7 @@ pub fn available(request: &Arc<Request>) -> Result<DWORD, DWORD> {
 /// Reads more bytes; at EOF ends the body (true) or reports the truncation.
 fn fill_or_end(io: &mut Exchange, timeout: DWORD, cancel: &Cancel) -> Result<bool, DWORD> {
     match io.fill(timeout, cancel) {
-        Ok(0) => {
-            let r = io.decoder.as_mut().map(|d| d.eof()).unwrap_or(Ok(()));
-            io.keep_alive = false;
-            match r {
-                Ok(()) => {
-                    io.finish_body();
-                    Ok(true)
-                }
-                Err(e) => {
-                    io.discard();
-                    Err(e.code())
-                }
-            }
-        }
+        Ok(0) => end_of_stream(io),
         Ok(_) => Ok(false),
         Err(e) => {
             io.discard();
@@ -475,7 +460,7 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
             let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
             match conn.read(&mut out[..n], net::timeout(timeout), &cancel) {
                 Ok(0) => {
-                    if fill_or_end_eof(io)? {
+                    if end_of_stream(io)? {
                         return Ok(0);
                     }
                 }
@@ -500,8 +485,8 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
     }
 }
 
-/// The connection ended while reading straight into the caller's buffer.
-fn fill_or_end_eof(io: &mut Exchange) -> Result<bool, DWORD> {
+/// The connection ended: the end of a close-delimited body (true), or a truncated one.
+fn end_of_stream(io: &mut Exchange) -> Result<bool, DWORD> {
     let r = io.decoder.as_mut().map(|d| d.eof()).unwrap_or(Ok(()));
     io.keep_alive = false;
     match r {

@@ -166,14 +166,6 @@ pub fn close(h: HINTERNET) -> Result<(), DWORD> {
         // A call blocked on this request returns ERROR_WINHTTP_OPERATION_CANCELLED.
         r.cancel.cancel();
     }
-    let mut handle = h;
-    // SAFETY: `handle` lives for the duration of the call.
-    unsafe {
-        object.core().notify(
-            WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING,
-            (&raw mut handle).cast(),
-            core::mem::size_of::<HINTERNET>() as DWORD,
-        )
-    };
+    object.core().notify_closing();
     Ok(())
 }

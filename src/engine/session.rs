@@ -6,7 +6,7 @@
 use super::callback::{CallbackSlot, Registration};
 use super::settings::Settings;
 use crate::abi::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Locks a mutex, ignoring poisoning (a panic in one call must not wedge a handle forever).
@@ -20,6 +20,8 @@ pub struct HandleCore {
     handle: OnceLock<usize>,
     context: AtomicUsize,
     pub callback: CallbackSlot,
+    /// Set once `HANDLE_CLOSING` has been sent: nothing is delivered for the handle after it.
+    closed: AtomicBool,
 }
 
 impl HandleCore {
@@ -28,6 +30,7 @@ impl HandleCore {
             handle: OnceLock::new(),
             context: AtomicUsize::new(0),
             callback: CallbackSlot::new(parent.callback.get()),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -52,8 +55,33 @@ impl HandleCore {
     /// # Safety
     /// `info` must be NULL or valid for `len` bytes for the duration of the call.
     pub unsafe fn notify(&self, status: DWORD, info: LPVOID, len: DWORD) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
         // SAFETY: as promised by the caller.
         unsafe { self.callback.notify(self.handle(), self.context(), status, info, len) }
+    }
+
+    /// Sends `HANDLE_CLOSING` (once) and stops every later notification for the handle.
+    ///
+    /// An operation running on another thread at that moment may still be inside a callback; the
+    /// async issue closes that window by delivering `HANDLE_CLOSING` after the last operation ends.
+    pub fn notify_closing(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut handle = self.handle();
+        let len = core::mem::size_of::<HINTERNET>() as DWORD;
+        // SAFETY: `handle` lives for the duration of the call.
+        unsafe {
+            self.callback.notify(
+                handle,
+                self.context(),
+                WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING,
+                (&raw mut handle).cast(),
+                len,
+            )
+        }
     }
 }
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
+# (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
+# examples/get.c linked statically, examples/put.c linked against the shared library (found through its rpath).
+# Exits non-zero if a build or an example fails; the server is stopped whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=${CARGO_TARGET_DIR:-target}
+cc=${CC:-cc}
+cflags=(-std=c11 -Wall -Wextra -Werror -Iinclude)
+
+# What a static link of libwinhttp.a needs besides it: the libraries that
+# `cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs` reports. Hard-coded per OS
+# because asking costs a second release compile of the crate (tests/c_suite.rs uses the same lists).
+case "$(uname -s)" in
+    Linux) native_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc) shared_name=libwinhttp.so ;;
+    Darwin) native_libs=(-lSystem -lc -lm) shared_name=libwinhttp.dylib ;;
+    *) echo "demo.sh: unsupported system $(uname -s) (Linux and macOS only)" >&2; exit 1 ;;
+esac
+
+heading() { printf '\n== %s ==\n' "$*"; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/winhttp-demo.XXXXXX")
+server_pid=
+
+# SIGTERM to the server (it exits at once on SIGTERM/SIGINT); SIGKILL if it is still there after 5 s.
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+}
+cleanup() {
+    stop_server
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+heading "building libwinhttp (release)"
+cargo build --release
+lib_dir=$(cd "$target/release" && pwd)
+
+# The dev profile: tokio and hyper build faster unoptimized, and `cargo test` (README command two) reuses them.
+# A release build of the server would share little with the library build above anyway: the dev-dependencies
+# switch on more features of mio, so mio and the winhttp crate would be compiled again.
+heading "building the demo server (cargo build --example demo_server)"
+cargo build --example demo_server
+server_bin="$target/debug/examples/demo_server"
+
+heading "compiling the C examples"
+echo "$cc ${cflags[*]} examples/get.c $target/release/libwinhttp.a ${native_libs[*]} -o get"
+"$cc" "${cflags[@]}" examples/get.c "$lib_dir/libwinhttp.a" "${native_libs[@]}" -o "$tmp/get"
+echo "$cc ${cflags[*]} examples/put.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o put"
+"$cc" "${cflags[@]}" examples/put.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/put"
+
+# Background jobs of a script get /dev/null as stdin; the server does not read it.
+"$server_bin" >"$tmp/server.log" 2>&1 &
+server_pid=$!
+port=
+for _ in $(seq 100); do
+    if read -r first <"$tmp/server.log" 2>/dev/null && [[ $first =~ ^listening\ 127\.0\.0\.1:([0-9]+)$ ]]; then
+        port=${BASH_REMATCH[1]}
+        break
+    fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    echo "demo.sh: the demo server did not start:" >&2
+    cat "$tmp/server.log" >&2
+    exit 1
+fi
+heading "demo server listening on 127.0.0.1:$port"
+
+failed=()
+run() {
+    local name=$1 how=$2
+    shift 2
+    heading "$name $* ($how)"
+    # Only the rpath may lead the shared build to its library.
+    if env -u LD_LIBRARY_PATH -u DYLD_LIBRARY_PATH "$tmp/$name" "$@"; then
+        echo "-> exit status 0"
+    else
+        local rc=$?
+        echo "-> exit status $rc"
+        failed+=("$name")
+    fi
+}
+run get "examples/get.c, static: libwinhttp.a" 127.0.0.1 "$port" /hello
+run put "examples/put.c, shared: $shared_name" 127.0.0.1 "$port" /upload
+
+stop_server
+heading "demo server log"
+cat "$tmp/server.log"
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "demo: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "demo: both examples ran against the demo server"

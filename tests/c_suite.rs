@@ -8,6 +8,11 @@
 //! their ports in `WINHTTP_TEST_PORT` (HTTP), `WINHTTP_TEST_RAW_PORT` (raw fault server),
 //! `WINHTTP_TEST_CLOSED_PORT` (refuses connections) and, where available,
 //! `WINHTTP_TEST_BLACKHOLE_PORT` (connects hang).
+//!
+//! A program whose source contains the line `c_suite: preload shim_resolver` runs (on Linux) with
+//! `LD_PRELOAD` set to `tests/c/shim_resolver.c`, built once as a shared object: a `getaddrinfo`
+//! that resolves `*.loopback.test` to 127.0.0.1, fails `*.invalid` at once and answers
+//! `*.slow.test` only after a delay (see that file).
 
 mod support;
 
@@ -109,6 +114,31 @@ fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String,
     }
 }
 
+/// The line with which a C program asks for the resolver shim.
+const PRELOAD_MARKER: &str = "c_suite: preload shim_resolver";
+
+/// Builds `tests/c/shim_resolver.c` as a shared object for `LD_PRELOAD` (Linux only).
+fn build_shim(out_dir: &Path) -> Result<Option<PathBuf>, String> {
+    if !cfg!(target_os = "linux") {
+        return Ok(None);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let out = out_dir.join("libshim_resolver.so");
+    let output = Command::new(&cc)
+        .args(["-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC"])
+        .arg(root.join("tests/c/shim_resolver.c"))
+        .arg("-o")
+        .arg(&out)
+        .arg("-ldl")
+        .output()
+        .map_err(|e| format!("cannot run {cc}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("compile shim_resolver.c failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(Some(out))
+}
+
 fn c_tests() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let filter = std::env::var("WINHTTP_C_FILTER").ok();
@@ -136,10 +166,16 @@ fn c_suite_against_static_and_shared_library() {
     let tests = c_tests();
     assert!(!tests.is_empty(), "no C tests found");
     let envs = support::env_vars();
+    let wants_shim = |src: &Path| std::fs::read_to_string(src).is_ok_and(|s| s.contains(PRELOAD_MARKER));
+    let shim = if tests.iter().any(|t| wants_shim(t)) { build_shim(&out_dir).expect("resolver shim") } else { None };
     let mut failures = Vec::new();
     let mut programs = 0;
     for src in &tests {
         let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut envs = envs.clone();
+        if let Some(shim) = shim.as_ref().filter(|_| wants_shim(src)) {
+            envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
+        }
         for link in [Link::Static, Link::Shared] {
             let exe = out_dir.join(format!("{stem}_{link:?}").to_lowercase());
             programs += 1;

@@ -7,6 +7,9 @@
  * Ports come from the test runner: WINHTTP_TEST_PORT (HTTP server), WINHTTP_TEST_RAW_PORT (the
  * scripted raw-TCP fault server), WINHTTP_TEST_CLOSED_PORT (nobody listens) and, where the system
  * allows it, WINHTTP_TEST_BLACKHOLE_PORT (connects are never answered).
+ *
+ * Name resolution: on Linux the runner loads the resolver shim (c_suite: preload shim_resolver), so
+ * a *.invalid name fails at once without a DNS server that may drop queries.
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

@@ -38,7 +38,9 @@
 //! # Raw fault server (`WINHTTP_TEST_RAW_PORT`)
 //!
 //! One request per connection. The server reads the request head (up to the blank line), picks a
-//! script from the path of the request line, plays it and closes the connection.
+//! script from the path of the request line, plays it and closes the connection. An absolute-form
+//! request target (`GET http://any.host:port/raw/echo HTTP/1.1`) is routed by its path, so the
+//! server also stands in for a plain-HTTP proxy (`/raw/echo` then shows the proxied request).
 //!
 //! | path | script |
 //! |---|---|

@@ -1,5 +1,7 @@
 //! The scripted raw-TCP fault server: one request per connection, the script chosen by the path of
-//! the request line. Scripts are listed in the module doc of `support`.
+//! the request line. Scripts are listed in the module doc of `support`. An absolute-form request
+//! target (`GET http://host/raw/echo HTTP/1.1`, what a client sends to a proxy) is routed by its
+//! path, so the server doubles as a plain-HTTP proxy for any host name.
 
 use std::time::Duration;
 
@@ -73,6 +75,16 @@ async fn read_body(stream: &mut TcpStream, head: &str, mut body: Vec<u8>) -> Vec
     }
 }
 
+/// The path of a request target: an absolute-form target (`http://host[:port]/path`, as a client
+/// sends it to a proxy) is routed by its path, so the server also answers as an HTTP proxy.
+fn origin_form(target: &str) -> &str {
+    let Some((scheme, rest)) = target.split_once("://") else { return target };
+    if !scheme.eq_ignore_ascii_case("http") {
+        return target;
+    }
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
 /// Closes with a TCP reset instead of a FIN.
 fn reset(stream: TcpStream) {
     let _ = stream.set_zero_linger();
@@ -88,7 +100,7 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
         return Ok(());
     };
     let head_text = String::from_utf8_lossy(&head).into_owned();
-    let path = head_text.split(' ').nth(1).unwrap_or("").to_string();
+    let path = origin_form(head_text.split(' ').nth(1).unwrap_or("")).to_string();
     let s = &mut stream;
     match path.as_str() {
         p if p.starts_with("/raw/echo") => {
@@ -215,4 +227,18 @@ async fn big_header(s: &mut TcpStream, n: usize) -> std::io::Result<()> {
     out.resize(out.len() + n, b'a');
     out.extend_from_slice(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     s.write_all(&out).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_form;
+
+    #[test]
+    fn absolute_form_targets_route_by_path() {
+        assert_eq!(origin_form("/raw/echo?a=b"), "/raw/echo?a=b");
+        assert_eq!(origin_form("http://example.invalid/raw/echo"), "/raw/echo");
+        assert_eq!(origin_form("HTTP://example.invalid:8080/raw/echo?q=1"), "/raw/echo?q=1");
+        assert_eq!(origin_form("http://example.invalid"), "/");
+        assert_eq!(origin_form("ftp://example.invalid/raw/echo"), "ftp://example.invalid/raw/echo");
+    }
 }

@@ -1,14 +1,16 @@
 //! Sockets: name resolution, non-blocking connects that try every address, and a connection
-//! (a registered non-blocking TCP stream) with sync helpers that wait on the reactor.
+//! (a non-blocking TCP stream, registered with the reactor for asynchronous use) with sync helpers.
 //!
 //! Errors are WinHTTP codes: `ERROR_WINHTTP_NAME_NOT_RESOLVED`, `ERROR_WINHTTP_CANNOT_CONNECT`,
 //! `ERROR_WINHTTP_TIMEOUT`, `ERROR_WINHTTP_CONNECTION_ERROR`, `ERROR_WINHTTP_OPERATION_CANCELLED`.
 //!
-//! Cancellation protocol (sync calls): a waiter stores its token in `Cancel::waiting_on`, *then*
-//! checks `Cancel::cancelled`; `Cancel::cancel` sets `cancelled`, *then* reads `waiting_on`. Both
-//! sides use `SeqCst`, so at least one of them sees the other: either the waiter sees the flag
-//! and does not park, or the canceller sees the token and cancels it in the reactor (which wakes
-//! the parked waiter, or leaves a pending cancel that the imminent `park` consumes).
+//! Sync calls do every syscall on the calling thread and, when the socket would block, wait with
+//! `poll(2)` on that same thread ([`poll_ready`]): no thread hop on the fast path. Cancellation of
+//! such a wait: the waiter records its socket in `Cancel` under a lock and checks the flag;
+//! `Cancel::cancel` sets the flag, then shuts the recorded socket down under the same lock, which
+//! wakes the poll. Waits on the reactor ([`wait_ready`], for the async mode) use the token protocol:
+//! a waiter stores its token in `Cancel::waiting_on`, *then* checks `Cancel::cancelled`;
+//! `Cancel::cancel` sets `cancelled`, *then* reads `waiting_on`, both `SeqCst`, so one sees the other.
 //!
 //! Writes go through `send(2)` with `MSG_NOSIGNAL` (Linux and other systems that have it) or on
 //! a socket with `SO_NOSIGPIPE` (Apple): a library inside a C program cannot rely on Rust's
@@ -36,24 +38,52 @@ const CANCEL_POLL: Duration = Duration::from_millis(20);
 /// waiting call returns `ERROR_WINHTTP_OPERATION_CANCELLED` promptly.
 pub struct Cancel {
     pub cancelled: AtomicBool,
-    /// The token a sync call is currently waiting on (`usize::MAX` when none).
+    /// The token a call is currently waiting on in the reactor (`usize::MAX` when none).
     pub waiting_on: std::sync::atomic::AtomicUsize,
+    /// The socket a sync call is currently polling on its own thread. `cancel` shuts it down under
+    /// this lock, so the poll wakes; the waiter clears it under the lock before the socket can be
+    /// closed, so a shutdown never reaches a socket that is not the waiter's.
+    polling: std::sync::Mutex<Option<std::os::fd::RawFd>>,
 }
 
 impl Default for Cancel {
     fn default() -> Self {
-        Cancel { cancelled: AtomicBool::new(false), waiting_on: std::sync::atomic::AtomicUsize::new(NOT_WAITING) }
+        Cancel {
+            cancelled: AtomicBool::new(false),
+            waiting_on: std::sync::atomic::AtomicUsize::new(NOT_WAITING),
+            polling: std::sync::Mutex::new(None),
+        }
     }
 }
 
 impl Cancel {
-    /// Marks the operation cancelled and wakes it if it is waiting on the reactor.
+    /// Marks the operation cancelled and wakes it wherever it waits.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         let token = self.waiting_on.load(Ordering::SeqCst);
         if token != NOT_WAITING {
             reactor().cancel(Token(token));
         }
+        let polling = self.polling.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fd) = *polling {
+            // SAFETY: `fd` is the open socket of the waiter, which cannot close it while we hold
+            // the lock. Shutting it down wakes its poll; the request is being closed anyway.
+            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+        }
+    }
+
+    /// Records the socket a sync call is about to poll; fails if the call is already cancelled.
+    fn begin_poll(&self, fd: std::os::fd::RawFd) -> Result<(), DWORD> {
+        let mut polling = self.polling.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_cancelled() {
+            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        *polling = Some(fd);
+        Ok(())
+    }
+
+    fn end_poll(&self) {
+        *self.polling.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -95,6 +125,45 @@ pub fn wait_ready(token: Token, want: Want, deadline: Option<Instant>, cancel: &
             Wake::Cancelled => {}
         }
     }
+}
+
+/// Waits on the calling thread until `fd` is ready for `want`, with `deadline` and `cancel`: the
+/// sync calls' way of blocking on a socket. No other thread takes part (a wake-up on the other
+/// CPU costs more than a loopback round trip), so the reactor only serves asynchronous calls.
+pub fn poll_ready(fd: std::os::fd::RawFd, want: Want, deadline: Option<Instant>, cancel: &Cancel) -> Result<(), DWORD> {
+    cancel.begin_poll(fd)?;
+    let events = match want {
+        Want::Read => libc::POLLIN,
+        Want::Write => libc::POLLOUT,
+    };
+    let result = loop {
+        let ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break Err(ERROR_WINHTTP_TIMEOUT);
+                }
+                // Round up so a wait never ends a little before its deadline.
+                left.as_millis().saturating_add(1).min(i32::MAX as u128) as i32
+            }
+        };
+        let mut pfd = libc::pollfd { fd, events, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if cancel.is_cancelled() {
+            break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        if n > 0 {
+            // Readable, writable, hung up or in error: the next syscall tells which.
+            break Ok(());
+        }
+        if n < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            break Err(ERROR_WINHTTP_CONNECTION_ERROR);
+        }
+    };
+    cancel.end_poll();
+    result
 }
 
 /// Resolves `host` (a name, an IPv4 literal, or an IPv6 literal with or without brackets) to every
@@ -170,6 +239,8 @@ pub struct Conn {
     pub local: SocketAddr,
     /// The pool slot this connection occupies (see `pool::Permit`).
     pub(crate) slot: Option<super::pool::Permit>,
+    /// True once registered with the reactor (`Conn::register`, for asynchronous waits).
+    registered: bool,
 }
 
 /// Why one connect attempt failed.
@@ -240,16 +311,19 @@ impl Conn {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {} // the connect goes on in the background
             Err(_) => return Err(Attempt::Failed),
         }
-        let mut stream = mio::net::TcpStream::from_std(socket.into());
-        let token = reactor().register(&mut stream).map_err(|_| Attempt::Failed)?;
+        let stream = mio::net::TcpStream::from_std(socket.into());
+        // Not registered with the reactor: sync waits poll on the calling thread (see the module
+        // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
+        let token = reactor().reserve();
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-        // From here on, dropping `conn` deregisters and closes the socket.
-        let mut conn = Conn { stream, token, peer: addr, local, slot: None };
+        // From here on, dropping `conn` closes the socket.
+        let mut conn = Conn { stream, token, peer: addr, local, slot: None, registered: false };
         loop {
-            match wait_ready(token, Want::Write, deadline, cancel) {
+            match poll_ready(conn.stream.as_raw_fd(), Want::Write, deadline, cancel) {
                 Ok(()) => {}
                 Err(ERROR_WINHTTP_TIMEOUT) => return Err(Attempt::TimedOut),
-                Err(_) => return Err(Attempt::Cancelled),
+                Err(ERROR_WINHTTP_OPERATION_CANCELLED) => return Err(Attempt::Cancelled),
+                Err(_) => return Err(Attempt::Failed),
             }
             match conn.stream.take_error() {
                 Ok(None) => {}
@@ -306,9 +380,11 @@ impl Conn {
                 return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
             }
             match self.try_read(buf) {
+                // A cancel shuts the socket down: its EOF or error is the cancellation.
+                Ok(0) | Err(_) if cancel.is_cancelled() => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait_ready(self.token, Want::Read, deadline, cancel)?;
+                    poll_ready(self.stream.as_raw_fd(), Want::Read, deadline, cancel)?;
                 }
                 Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
@@ -326,6 +402,7 @@ impl Conn {
                 return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
             }
             match self.try_write(rest) {
+                Ok(0) | Err(_) if cancel.is_cancelled() => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
                 Ok(0) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
                 Ok(n) => {
                     rest = &rest[n..];
@@ -334,7 +411,7 @@ impl Conn {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait_ready(self.token, Want::Write, deadline_at, cancel)?;
+                    poll_ready(self.stream.as_raw_fd(), Want::Write, deadline_at, cancel)?;
                 }
                 Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
@@ -363,10 +440,23 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Registers the connection with the reactor (once), for waits on the reactor.
+    pub fn register(&mut self) -> io::Result<()> {
+        if !self.registered {
+            reactor().register_as(&mut self.stream, self.token)?;
+            self.registered = true;
+        }
+        Ok(())
+    }
+}
+
 impl Drop for Conn {
     fn drop(&mut self) {
         // Deregister from the reactor; the socket closes when the stream drops.
-        reactor().deregister(&mut self.stream, self.token);
+        if self.registered {
+            reactor().deregister(&mut self.stream, self.token);
+        }
     }
 }
 
@@ -525,8 +615,9 @@ mod tests {
 
     #[test]
     fn cancel_racing_with_a_wait_is_never_missed() {
-        let (mut conn, _server) = pair();
         for i in 0..200 {
+            // A cancel shuts the socket down, so each race gets a connection of its own.
+            let (mut conn, _server) = pair();
             let cancel = Arc::new(Cancel::default());
             let c2 = Arc::clone(&cancel);
             let canceller = std::thread::spawn(move || {
@@ -541,6 +632,7 @@ mod tests {
             assert_eq!(r, Err(ERROR_WINHTTP_OPERATION_CANCELLED), "iteration {i}");
         }
         // A pending cancel left behind by the last race must not break a later, uncancelled wait.
+        let (mut conn, _server) = pair();
         let mut buf = [0u8; 16];
         assert_eq!(
             conn.read(&mut buf, Some(Duration::from_millis(50)), &Cancel::default()),
@@ -610,7 +702,8 @@ mod tests {
 
     #[test]
     fn drop_deregisters() {
-        let (conn, _server) = pair();
+        let (mut conn, _server) = pair();
+        conn.register().unwrap();
         let token = conn.token;
         drop(conn);
         // A token that is no longer registered wakes at once with `Cancelled`.

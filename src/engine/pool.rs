@@ -490,11 +490,12 @@ mod tests {
         reactor().cancel(conn.token);
         checkin(k.clone(), conn);
         assert_eq!(idle_count(&k), 1);
-        let conn = match acquire(&k, 2, None, &cancel).unwrap() {
+        let mut conn = match acquire(&k, 2, None, &cancel).unwrap() {
             Lease::Reused(c) => c,
             Lease::Fresh(_) => panic!("not reused"),
         };
         assert_eq!(idle_count(&k), 0);
+        conn.register().unwrap();
         let deadline = Some(Instant::now() + Duration::from_millis(50));
         assert_eq!(reactor::wait(conn.token, Want::Read, deadline), Wake::TimedOut);
         drop(conn);

@@ -220,16 +220,28 @@ fn run(mut poll: mio::Poll) {
 impl Reactor {
     /// Registers a socket (readable and writable interest, edge-triggered) and returns its token.
     pub fn register(&self, source: &mut mio::net::TcpStream) -> io::Result<Token> {
-        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        let token = self.reserve();
+        self.register_as(source, token)?;
+        Ok(token)
+    }
+
+    /// A token for a socket that is not registered yet (see [`Reactor::register_as`]). Sync
+    /// connections never register: the reactor would wake on every segment they receive.
+    pub fn reserve(&self) -> Token {
+        Token(self.next_token.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Registers a socket under a token from [`Reactor::reserve`].
+    pub fn register_as(&self, source: &mut mio::net::TcpStream, token: Token) -> io::Result<()> {
         // The slot exists before the socket is registered so that no event for it is dropped.
-        lock(&self.state).slots.insert(token, Slot::default());
+        lock(&self.state).slots.insert(token.0, Slot::default());
         if let Err(e) =
-            self.registry.register(source, mio::Token(token), mio::Interest::READABLE | mio::Interest::WRITABLE)
+            self.registry.register(source, mio::Token(token.0), mio::Interest::READABLE | mio::Interest::WRITABLE)
         {
-            lock(&self.state).slots.remove(&token);
+            lock(&self.state).slots.remove(&token.0);
             return Err(e);
         }
-        Ok(Token(token))
+        Ok(())
     }
 
     /// Deregisters a socket; a parked waiter for it is woken with `Cancelled`.

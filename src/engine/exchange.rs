@@ -72,15 +72,22 @@ impl Exchange {
         self.rbuf.clear();
         self.rpos = 0;
     }
+}
 
-    /// The body was read to the end: give the connection back to the pool if it may be reused.
-    fn finish_body(&mut self) {
-        let reusable = self.keep_alive && self.buffered().is_empty();
-        if let (true, Some(conn), Some(key)) = (reusable, self.conn.take(), self.key.clone()) {
-            pool::checkin(key, conn);
+/// The body was read to the end: give the connection back to the pool if it may be reused, or
+/// close it (with `CLOSING_CONNECTION` and `CONNECTION_CLOSED`).
+fn end_body(request: &Request, io: &mut Exchange) {
+    let reusable = io.keep_alive && io.buffered().is_empty();
+    match (io.conn.take(), io.key.clone()) {
+        (Some(conn), Some(key)) if reusable => pool::checkin(key, conn),
+        (Some(conn), _) => {
+            request.core_notify_null(WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION);
+            drop(conn);
+            request.core_notify_null(WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED);
         }
-        self.discard();
+        (None, _) => {}
     }
+    io.discard();
 }
 
 /// Sends a string notification (`LPWSTR` payloads: names, addresses, URLs).
@@ -277,7 +284,7 @@ fn receive_following(request: &Request, io: &mut Exchange, cancel: &Cancel) -> R
         let Some(next) = request.redirect_target(&response, io.replay.is_some())? else {
             request.set_response(response);
             if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
-                io.finish_body();
+                end_body(request, io);
             }
             return Ok(());
         };
@@ -310,7 +317,7 @@ fn drain(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<(), DW
     loop {
         let Some(decoder) = io.decoder.as_mut() else { return Ok(()) };
         if decoder.is_done() {
-            io.finish_body();
+            end_body(request, io);
             return Ok(());
         }
         if io.rpos < io.rbuf.len() {
@@ -325,7 +332,7 @@ fn drain(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<(), DW
                 continue;
             }
         }
-        if fill_or_end(io, timeout, cancel)? {
+        if fill_or_end(request, io, timeout, cancel)? {
             return Ok(());
         }
     }
@@ -396,23 +403,23 @@ pub fn available(request: &Arc<Request>) -> Result<DWORD, DWORD> {
         io.consume(skipped);
         let decoder = io.decoder.as_ref().expect("decoder present");
         if decoder.is_done() {
-            io.finish_body();
+            end_body(request, io);
             return Ok(0);
         }
         let n = decoder.available(io.buffered().len());
         if n > 0 {
             return Ok(n.min(DWORD::MAX as usize) as DWORD);
         }
-        if fill_or_end(io, timeout, &cancel)? {
+        if fill_or_end(request, io, timeout, &cancel)? {
             return Ok(0);
         }
     }
 }
 
 /// Reads more bytes; at EOF ends the body (true) or reports the truncation.
-fn fill_or_end(io: &mut Exchange, timeout: DWORD, cancel: &Cancel) -> Result<bool, DWORD> {
+fn fill_or_end(request: &Request, io: &mut Exchange, timeout: DWORD, cancel: &Cancel) -> Result<bool, DWORD> {
     match io.fill(timeout, cancel) {
-        Ok(0) => end_of_stream(io),
+        Ok(0) => end_of_stream(request, io),
         Ok(_) => Ok(false),
         Err(e) => {
             io.discard();
@@ -439,7 +446,7 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
             let (used, made) = decoder.decode(&io.rbuf[io.rpos..], out).map_err(|e| e.code())?;
             io.consume(used);
             if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
-                io.finish_body();
+                end_body(request, io);
             }
             if made > 0 {
                 return Ok(made);
@@ -450,7 +457,7 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
         }
         let decoder = io.decoder.as_mut().expect("decoder present");
         if decoder.is_done() {
-            io.finish_body();
+            end_body(request, io);
             return Ok(0);
         }
         let run = decoder.data_run();
@@ -460,7 +467,7 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
             let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
             match conn.read(&mut out[..n], net::timeout(timeout), &cancel) {
                 Ok(0) => {
-                    if end_of_stream(io)? {
+                    if end_of_stream(request, io)? {
                         return Ok(0);
                     }
                 }
@@ -470,7 +477,7 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
                         decoder.advance(k);
                     }
                     if decoder.is_done() {
-                        io.finish_body();
+                        end_body(request, io);
                     }
                     return Ok(k);
                 }
@@ -479,19 +486,19 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
                     return Err(e);
                 }
             }
-        } else if fill_or_end(io, timeout, &cancel)? {
+        } else if fill_or_end(request, io, timeout, &cancel)? {
             return Ok(0);
         }
     }
 }
 
 /// The connection ended: the end of a close-delimited body (true), or a truncated one.
-fn end_of_stream(io: &mut Exchange) -> Result<bool, DWORD> {
+fn end_of_stream(request: &Request, io: &mut Exchange) -> Result<bool, DWORD> {
     let r = io.decoder.as_mut().map(|d| d.eof()).unwrap_or(Ok(()));
     io.keep_alive = false;
     match r {
         Ok(()) => {
-            io.finish_body();
+            end_body(request, io);
             Ok(true)
         }
         Err(e) => {

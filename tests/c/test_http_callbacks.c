@@ -291,14 +291,13 @@ static const struct expected send_refused[] = {
     {WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, REQUIRED},
 };
 
-/* Reading to the end of a response whose connection is not kept: the connection closes.
- * TODO(engine): the engine does not send CLOSING_CONNECTION / CONNECTION_CLOSED yet (spec 2.7
- * point 5; sync mode gets the same progress notifications); make them REQUIRED once it does. */
+/* Reading to the end of a response whose connection is not kept: the connection closes (spec 2.7
+ * point 5; sync mode gets the same progress notifications). */
 static const struct expected read_body_closing[] = {
     {WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, OPTIONAL},
     {WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, OPTIONAL},
-    {WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, OPTIONAL},
-    {WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, OPTIONAL},
+    {WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, REQUIRED},
+    {WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, REQUIRED},
 };
 
 static const struct expected created[] = {{WINHTTP_CALLBACK_STATUS_HANDLE_CREATED, REQUIRED}};
@@ -475,9 +474,6 @@ static void test_notification_sequences(void)
     mark = notes_now();
     CHECK(read_to_end(req) > 0);
     CHECK_SEQUENCE(mark, read_body_closing, req, send_ctx + 4);
-    if (!find_note(mark, notes_now(), WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION))
-        printf("CLOSING_CONNECTION / CONNECTION_CLOSED at the end of a Connection: close body: skipped (not sent "
-               "by the engine yet)\n");
     mark = notes_now();
     CHECK_OK(WinHttpCloseHandle(req));
     CHECK_SEQUENCE(mark, closing, req, send_ctx + 4);

@@ -1,21 +1,129 @@
 //! One request/response exchange on a connection: the I/O behind `WinHttpSendRequest`,
 //! `WinHttpWriteData`, `WinHttpReceiveResponse`, `WinHttpQueryDataAvailable` and `WinHttpReadData`.
 //!
-//! The protocol decisions come from the sans-IO core (`proto::h1`, `proto::url`, `proto::headers`);
-//! this module moves bytes between the caller, a pooled connection and that core. Every wait for
-//! the socket parks on the reactor (through `net::Conn`), with the request's timeouts and its
-//! `Cancel`, so `WinHttpCloseHandle` from another thread ends a blocked call promptly.
+//! Each of those calls is an [`Operation`]: a resumable state machine over the request's
+//! [`Exchange`] whose [`Operation::step`] makes only non-blocking socket calls and, when the socket
+//! would block, returns [`Step::Wait`] saying what it waits for. A driver runs the steps: [`run`]
+//! (sync calls) waits on the calling thread with `poll(2)` between steps; the async mode will park
+//! the same operations on the reactor and resume them from the completion pool. Protocol decisions
+//! come from the sans-IO core (`proto::h1`, `proto::url`, `proto::headers`); this module moves bytes
+//! between the caller, a pooled connection and that core.
+//!
+//! Not yet resumable (they block the stepping thread): name resolution (`getaddrinfo`) and waiting
+//! for a free slot under `WINHTTP_OPTION_MAX_CONNS_PER_SERVER`.
 
-use super::net::{self, Cancel, Conn};
-use super::pool::{self, Lease, PoolKey};
-use super::request::{Phase, Request, Response};
+use super::net::{self, Conn};
+use super::pool::{self, Lease, Permit, PoolKey};
+use super::reactor::Want;
+use super::request::{Phase, Request, Response, Target};
 use crate::abi::*;
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Size of a read from the socket into the exchange's own buffer.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// What an operation waits for when the socket would block.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub fd: std::os::fd::RawFd,
+    pub want: Want,
+    /// The WinHTTP timeout for this wait, in ms (0 and 0xFFFFFFFF: none).
+    pub timeout_ms: DWORD,
+}
+
+/// The result of one step: the operation's output, or what it waits for before the next step.
+pub enum Step<T> {
+    Done(T),
+    Wait(Wait),
+}
+
+type StepResult<T> = Result<Step<T>, DWORD>;
+
+/// One WinHTTP call on a request, as a resumable state machine.
+pub trait Operation {
+    type Output;
+    /// Makes as much progress as the socket allows without blocking.
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<Self::Output>;
+}
+
+/// The sync driver: steps the operation on the calling thread, waiting with `poll(2)` (and the
+/// request's `Cancel`) whenever it would block. An error drops the connection.
+fn run<O: Operation>(request: &Request, io: &mut Exchange, op: &mut O) -> Result<O::Output, DWORD> {
+    let cancel = &request.cancel;
+    let r = loop {
+        if cancel.is_cancelled() {
+            break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        let step = op.step(request, io);
+        // A close shuts the socket down: whatever the step saw then (EOF, an error) is the cancel.
+        if cancel.is_cancelled() {
+            break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        match step {
+            Ok(Step::Done(v)) => break Ok(v),
+            Ok(Step::Wait(w)) => {
+                if let Err(e) = net::poll_ready(w.fd, w.want, net::deadline(net::timeout(w.timeout_ms)), cancel) {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if r.is_err() {
+        io.discard();
+    }
+    r
+}
+
+/// Wire bytes read but not consumed yet: one buffer kept for the life of the exchange, grown only
+/// for a response head larger than it.
+#[derive(Default)]
+struct ReadBuf {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl ReadBuf {
+    fn bytes(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+
+    /// Free space after the buffered bytes (compacting or growing as needed).
+    fn spare(&mut self) -> &mut [u8] {
+        if self.end == self.data.len() {
+            if self.start > 0 {
+                self.data.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                let len = (self.data.len() * 2).max(READ_CHUNK);
+                self.data.resize(len, 0);
+            }
+        }
+        &mut self.data[self.end..]
+    }
+}
 
 /// The I/O state of a request: the connection it holds and what is in flight on it.
 #[derive(Default)]
@@ -30,39 +138,31 @@ pub struct Exchange {
     /// The whole request body when it was all given to `WinHttpSendRequest` (a redirect or a retry
     /// can send it again); `None` once `WinHttpWriteData` streamed part of it.
     replay: Option<Arc<Vec<u8>>>,
-    /// Wire bytes read but not yet consumed (`rbuf[rpos..]`).
-    rbuf: Vec<u8>,
-    rpos: usize,
+    rbuf: ReadBuf,
     decoder: Option<Decoder>,
     keep_alive: bool,
 }
 
 impl Exchange {
     fn buffered(&self) -> &[u8] {
-        &self.rbuf[self.rpos..]
+        self.rbuf.bytes()
     }
 
-    fn consume(&mut self, n: usize) {
-        self.rpos += n;
-        if self.rpos == self.rbuf.len() {
-            self.rbuf.clear();
-            self.rpos = 0;
-        }
+    fn fd(&self) -> Result<std::os::fd::RawFd, DWORD> {
+        self.conn.as_ref().map(Conn::fd).ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
     }
 
-    /// Reads more wire bytes into the buffer; `Ok(0)` at EOF.
-    fn fill(&mut self, timeout_ms: DWORD, cancel: &Cancel) -> Result<usize, DWORD> {
+    /// Reads what the socket has into the buffer: `Some(0)` at EOF, `None` when it would block.
+    fn try_fill(&mut self) -> Result<Option<usize>, DWORD> {
         let conn = self.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-        if self.rpos > 0 && self.rpos == self.rbuf.len() {
-            self.rbuf.clear();
-            self.rpos = 0;
+        match conn.try_read(self.rbuf.spare()) {
+            Ok(n) => {
+                self.rbuf.end += n;
+                Ok(Some(n))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR),
         }
-        let start = self.rbuf.len();
-        self.rbuf.resize(start + READ_CHUNK, 0);
-        let r = conn.read(&mut self.rbuf[start..], net::timeout(timeout_ms), cancel);
-        let n = *r.as_ref().unwrap_or(&0);
-        self.rbuf.truncate(start + n);
-        r
     }
 
     /// Drops the connection without returning it to the pool.
@@ -70,14 +170,13 @@ impl Exchange {
         self.conn = None;
         self.decoder = None;
         self.rbuf.clear();
-        self.rpos = 0;
     }
 }
 
 /// The body was read to the end: give the connection back to the pool if it may be reused, or
 /// close it (with `CLOSING_CONNECTION` and `CONNECTION_CLOSED`).
 fn end_body(request: &Request, io: &mut Exchange) {
-    let reusable = io.keep_alive && io.buffered().is_empty();
+    let reusable = io.keep_alive && io.rbuf.is_empty();
     match (io.conn.take(), io.key.clone()) {
         (Some(conn), Some(key)) if reusable => pool::checkin(key, conn),
         (Some(conn), _) => {
@@ -88,6 +187,22 @@ fn end_body(request: &Request, io: &mut Exchange) {
         (None, _) => {}
     }
     io.discard();
+}
+
+/// The connection ended: the end of a close-delimited body (true), or a truncated one.
+fn end_of_stream(request: &Request, io: &mut Exchange) -> Result<bool, DWORD> {
+    let r = io.decoder.as_mut().map(|d| d.eof()).unwrap_or(Ok(()));
+    io.keep_alive = false;
+    match r {
+        Ok(()) => {
+            end_body(request, io);
+            Ok(true)
+        }
+        Err(e) => {
+            io.discard();
+            Err(e.code())
+        }
+    }
 }
 
 /// Sends a string notification (`LPWSTR` payloads: names, addresses, URLs).
@@ -106,11 +221,180 @@ fn notify_dword(request: &Request, status: DWORD, v: DWORD) {
     unsafe { request.core.notify(status, (&raw mut v).cast(), core::mem::size_of::<DWORD>() as DWORD) }
 }
 
+/// "host:port" (or "[v6]:port", or a bare host) split into its parts.
+pub(crate) fn split_host_port(s: &str, default_port: u16) -> (String, u16) {
+    let s = s.trim();
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((host, tail)) = rest.split_once(']')
+    {
+        let port = tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default_port);
+        return (host.to_string(), port);
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h.to_string(), p.parse().unwrap_or(default_port)),
+        _ => (s.to_string(), default_port),
+    }
+}
+
+/// Getting a connection to the request's current target: a live pooled one, or a new one
+/// (resolving and connecting over every address, with their notifications).
+// One operation exists per call, on the stack of its driver: boxing the big variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+enum ConnectOp {
+    Start,
+    Connecting { addrs: Vec<SocketAddr>, next: usize, conn: Conn, permit: Permit, key: PoolKey },
+}
+
+impl ConnectOp {
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
+        loop {
+            match self {
+                ConnectOp::Start => {
+                    let target = request.target();
+                    let proxy = request.proxy_for(&target);
+                    let key = PoolKey { host: target.host.clone(), port: target.port, secure: target.secure, proxy };
+                    if io.conn.is_some() && io.key.as_ref() == Some(&key) {
+                        return Ok(Step::Done(()));
+                    }
+                    io.discard();
+                    if target.secure {
+                        // TLS arrives with the HTTPS issue.
+                        return Err(ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
+                    }
+                    let (timeouts, max_conns) =
+                        (request.state().settings.timeouts, request.connect.session.state().max_conns_per_server);
+                    let lease = pool::acquire(&key, max_conns, net::timeout(timeouts.connect), &request.cancel)?;
+                    let permit = match lease {
+                        Lease::Reused(conn) => {
+                            install(request, io, conn, key, true);
+                            return Ok(Step::Done(()));
+                        }
+                        Lease::Fresh(permit) => permit,
+                    };
+                    let (host, port) = match &key.proxy {
+                        Some(p) => split_host_port(p, 80),
+                        None => (target.host.clone(), target.port),
+                    };
+                    notify_str(request, WINHTTP_CALLBACK_STATUS_RESOLVING_NAME, &host);
+                    let addrs = net::resolve(&host, port, net::timeout(timeouts.resolve), &request.cancel)?;
+                    let first = addrs.first().map(|a| a.ip().to_string()).unwrap_or_default();
+                    notify_str(request, WINHTTP_CALLBACK_STATUS_NAME_RESOLVED, &first);
+                    notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, &first);
+                    let (conn, next) = begin_connect(&addrs, 0)?;
+                    *self = ConnectOp::Connecting { addrs, next, conn, permit, key };
+                }
+                ConnectOp::Connecting { addrs, next, conn, .. } => match conn.connect_done() {
+                    Ok(false) => {
+                        let timeout_ms = request.state().settings.timeouts.connect;
+                        return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                    }
+                    // Refused or unreachable: the next address.
+                    Err(_) => {
+                        let (c, n) = begin_connect(addrs, *next)?;
+                        *conn = c;
+                        *next = n;
+                    }
+                    Ok(true) => {
+                        let ConnectOp::Connecting { mut conn, permit, key, .. } =
+                            std::mem::replace(self, ConnectOp::Start)
+                        else {
+                            unreachable!("matched Connecting above")
+                        };
+                        notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER, &conn.peer.ip().to_string());
+                        permit.attach(&mut conn);
+                        install(request, io, conn, key, false);
+                        return Ok(Step::Done(()));
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Starts a connect to the first address from `from` on that accepts a socket; returns the
+/// connection and the index of the address after it. None left: `ERROR_WINHTTP_CANNOT_CONNECT`.
+fn begin_connect(addrs: &[SocketAddr], from: usize) -> Result<(Conn, usize), DWORD> {
+    for (i, addr) in addrs.iter().enumerate().skip(from) {
+        if let Ok(conn) = Conn::begin_connect(*addr) {
+            return Ok((conn, i + 1));
+        }
+    }
+    Err(ERROR_WINHTTP_CANNOT_CONNECT)
+}
+
+/// Makes `conn` the exchange's connection.
+fn install(request: &Request, io: &mut Exchange, conn: Conn, key: PoolKey, reused: bool) {
+    request.state().connection = Some((conn.local, conn.peer));
+    io.conn = Some(conn);
+    io.key = Some(key);
+    io.reused = reused;
+}
+
+/// Sending a request head and a body held in memory, connecting first. A failure on a pooled
+/// connection that had gone stale is retried on a fresh one (twice at most).
+pub struct SendOp {
+    head: Vec<u8>,
+    body: Arc<Vec<u8>>,
+    written: usize,
+    attempt: u8,
+    connect: Option<ConnectOp>,
+}
+
+impl SendOp {
+    fn new(request: &Request, body: Arc<Vec<u8>>) -> Result<Self, DWORD> {
+        let mut head = Vec::with_capacity(512);
+        request.write_head(&mut head)?;
+        Ok(SendOp { head, body, written: 0, attempt: 0, connect: Some(ConnectOp::Start) })
+    }
+
+    fn retry(&mut self, io: &mut Exchange) {
+        io.discard();
+        self.attempt += 1;
+        self.written = 0;
+        self.connect = Some(ConnectOp::Start);
+    }
+}
+
+impl Operation for SendOp {
+    type Output = ();
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
+        loop {
+            if let Some(connect) = self.connect.as_mut() {
+                if let Step::Wait(w) = connect.step(request, io)? {
+                    return Ok(Step::Wait(w));
+                }
+                self.connect = None;
+                request.core_notify_null(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST);
+            }
+            let total = self.head.len() + self.body.len();
+            if self.written == total {
+                notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, total as DWORD);
+                return Ok(Step::Done(()));
+            }
+            let chunk = if self.written < self.head.len() {
+                &self.head[self.written..]
+            } else {
+                &self.body[self.written - self.head.len()..]
+            };
+            let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+            match conn.try_write(chunk) {
+                Ok(n) if n > 0 => self.written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let timeout_ms = request.state().settings.timeouts.send;
+                    return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                }
+                _ if io.reused && self.attempt < 2 => self.retry(io),
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
+    }
+}
+
 /// `WinHttpSendRequest`: adds the caller's headers, connects (or reuses a pooled connection) and
 /// sends the head and the optional data. `total` is the announced body length (0: no more than the
 /// optional data).
 pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<(), DWORD> {
-    let cancel = request.cancel.clone();
     let mut io = request.io();
     {
         let mut st = request.state();
@@ -134,101 +418,42 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     let chunked =
         request.headers().get("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     io.upload_left = if chunked { None } else { Some(total - optional.len() as u64) };
-    io.replay = (io.upload_left == Some(0)).then(|| Arc::new(optional.to_vec()));
+    let body = Arc::new(optional.to_vec());
+    io.replay = (io.upload_left == Some(0)).then(|| body.clone());
     request.prepare_headers(total, chunked);
-    transmit(request, &mut io, optional, &cancel)?;
+    let mut op = SendOp::new(request, body)?;
+    run(request, &mut io, &mut op)?;
     request.state().phase = Phase::Sent;
     Ok(())
 }
 
-/// Gets a connection for the request's current target and sends the head and `body` on it. A
-/// failure on a pooled connection that had gone stale is retried once on a fresh one.
-fn transmit(request: &Request, io: &mut Exchange, body: &[u8], cancel: &Cancel) -> Result<(), DWORD> {
-    let mut head = Vec::with_capacity(512);
-    request.write_head(&mut head)?;
-    for attempt in 0..3 {
-        connect(request, io, cancel, attempt > 0)?;
-        request.core_notify_null(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST);
-        let timeout = net::timeout(request.state().settings.timeouts.send);
-        let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
-        let r = conn.write_all(&head, timeout, cancel).and_then(|()| conn.write_all(body, timeout, cancel));
-        match r {
-            Ok(()) => {
-                notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, (head.len() + body.len()) as DWORD);
-                return Ok(());
-            }
-            Err(ERROR_WINHTTP_CONNECTION_ERROR) if io.reused && attempt < 2 => io.discard(),
-            Err(e) => {
-                io.discard();
-                return Err(e);
+/// `WinHttpWriteData`: streaming caller bytes straight to the socket (no copy is kept).
+struct WriteOp<'a> {
+    data: &'a [u8],
+    written: usize,
+}
+
+impl Operation for WriteOp<'_> {
+    type Output = ();
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
+        let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+        while self.written < self.data.len() {
+            match conn.try_write(&self.data[self.written..]) {
+                Ok(n) if n > 0 => self.written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let timeout_ms = request.state().settings.timeouts.send;
+                    return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                }
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
         }
-    }
-    Err(ERROR_WINHTTP_CONNECTION_ERROR)
-}
-
-/// Makes `io.conn` a connection to the request's current target: a live pooled one, or a new one
-/// (resolving and connecting, with their notifications).
-fn connect(request: &Request, io: &mut Exchange, cancel: &Cancel, fresh_only: bool) -> Result<(), DWORD> {
-    let target = request.target();
-    let (settings, max_conns) = {
-        let st = request.state();
-        (st.settings.clone(), request.connect.session.state().max_conns_per_server)
-    };
-    let proxy = request.proxy_for(&target);
-    let key = PoolKey { host: target.host.clone(), port: target.port, secure: target.secure, proxy: proxy.clone() };
-    if io.conn.is_some() && io.key.as_ref() == Some(&key) && !fresh_only {
-        return Ok(());
-    }
-    io.discard();
-    if target.secure {
-        // TLS arrives with the HTTPS issue.
-        return Err(ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
-    }
-    let lease = pool::acquire(&key, max_conns, net::timeout(settings.timeouts.connect), cancel)?;
-    let (conn, reused) = match lease {
-        Lease::Reused(conn) => (conn, true),
-        Lease::Fresh(permit) => {
-            let (host, port) = match &proxy {
-                Some(p) => split_host_port(p, 80),
-                None => (target.host.clone(), target.port),
-            };
-            notify_str(request, WINHTTP_CALLBACK_STATUS_RESOLVING_NAME, &host);
-            let addrs = net::resolve(&host, port, net::timeout(settings.timeouts.resolve), cancel)?;
-            let first = addrs.first().map(|a| a.ip().to_string()).unwrap_or_default();
-            notify_str(request, WINHTTP_CALLBACK_STATUS_NAME_RESOLVED, &first);
-            notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, &first);
-            let mut conn = Conn::connect(&addrs, net::timeout(settings.timeouts.connect), cancel)?;
-            notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER, &conn.peer.ip().to_string());
-            permit.attach(&mut conn);
-            (conn, false)
-        }
-    };
-    request.state().connection = Some((conn.local, conn.peer));
-    io.conn = Some(conn);
-    io.key = Some(key);
-    io.reused = reused;
-    Ok(())
-}
-
-/// "host:port" (or "[v6]:port", or a bare host) split into its parts.
-pub(crate) fn split_host_port(s: &str, default_port: u16) -> (String, u16) {
-    let s = s.trim();
-    if let Some(rest) = s.strip_prefix('[')
-        && let Some((host, tail)) = rest.split_once(']')
-    {
-        let port = tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default_port);
-        return (host.to_string(), port);
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h.to_string(), p.parse().unwrap_or(default_port)),
-        _ => (s.to_string(), default_port),
+        Ok(Step::Done(()))
     }
 }
 
-/// `WinHttpWriteData`: streams caller bytes straight to the socket (no copy is kept).
+/// `WinHttpWriteData`: writing past the announced total fails with `ERROR_INVALID_PARAMETER`.
 pub fn write(request: &Arc<Request>, data: &[u8]) -> Result<(), DWORD> {
-    let cancel = request.cancel.clone();
     let mut io = request.io();
     if request.state().phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
@@ -240,236 +465,289 @@ pub fn write(request: &Arc<Request>, data: &[u8]) -> Result<(), DWORD> {
         io.upload_left = Some(left - data.len() as u64);
     }
     io.replay = None;
-    let timeout = net::timeout(request.state().settings.timeouts.send);
-    let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-    let r = conn.write_all(data, timeout, &cancel);
-    if let Err(e) = r {
-        io.discard();
-        request.state().phase = Phase::Failed;
-        return Err(e);
-    }
-    Ok(())
-}
-
-/// `WinHttpReceiveResponse`: reads the response head (skipping interim 1xx responses) and follows
-/// redirects as the request's policy allows.
-pub fn receive(request: &Arc<Request>) -> Result<(), DWORD> {
-    let cancel = request.cancel.clone();
-    let mut io = request.io();
-    if request.state().phase != Phase::Sent {
-        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
-    }
-    let r = receive_following(request, &mut io, &cancel);
-    let mut st = request.state();
-    st.phase = if r.is_ok() { Phase::Receiving } else { Phase::Failed };
+    let r = run(request, &mut io, &mut WriteOp { data, written: 0 });
     if r.is_err() {
-        io.discard();
+        request.state().phase = Phase::Failed;
     }
     r
 }
 
-fn receive_following(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<(), DWORD> {
-    let mut redirects = 0;
-    loop {
-        let response = match read_response(request, io, cancel) {
-            // A pooled connection the server had closed: send the request again on a new one.
-            Err(ERROR_WINHTTP_CONNECTION_ERROR) if io.reused && io.rbuf.is_empty() && io.replay.is_some() => {
-                let body = io.replay.clone().unwrap_or_default();
-                io.discard();
-                transmit(request, io, &body, cancel)?;
-                read_response(request, io, cancel)?
-            }
-            r => r?,
-        };
-        let Some(next) = request.redirect_target(&response, io.replay.is_some())? else {
-            request.set_response(response);
-            if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
-                end_body(request, io);
-            }
-            return Ok(());
-        };
-        let max = request.state().settings.max_redirects;
-        if redirects >= max {
-            return Err(ERROR_WINHTTP_REDIRECT_FAILED);
-        }
-        redirects += 1;
-        drain(request, io, cancel)?;
-        notify_str(request, WINHTTP_CALLBACK_STATUS_REDIRECT, &next.url());
-        let keep_body = matches!(response.status, 307 | 308);
-        request.follow(next, keep_body);
-        let body = if keep_body { io.replay.clone().unwrap_or_default() } else { Arc::new(Vec::new()) };
-        if !keep_body {
-            io.replay = Some(Arc::new(Vec::new()));
-        }
-        request.prepare_headers(body.len() as u64, false);
-        transmit(request, io, &body, cancel)?;
+/// `WinHttpReceiveResponse`: reading the response head (skipping interim 1xx responses) and
+/// following redirects as the request's policy allows.
+pub struct ReceiveOp {
+    stage: Receive,
+    redirects: DWORD,
+    /// A stale pooled connection was already replaced once.
+    retried: bool,
+}
+
+#[allow(clippy::large_enum_variant)]
+enum Receive {
+    /// Reading a head; `started` once RECEIVING_RESPONSE was sent.
+    Head { parser: HeadParser, interim: DWORD, started: bool },
+    /// Reading the rest of a redirect's body before following it.
+    Drain { next: Target, keep_body: bool, drained: u64 },
+    /// Sending the request again (to the redirect target, or after a stale connection).
+    Resend(SendOp),
+}
+
+impl ReceiveOp {
+    fn new(request: &Request) -> Self {
+        ReceiveOp { stage: Self::head(request), redirects: 0, retried: false }
+    }
+
+    fn head(request: &Request) -> Receive {
+        let max = request.state().settings.max_response_header_size as usize;
+        Receive::Head { parser: HeadParser::new(max.max(1)), interim: 0, started: false }
     }
 }
 
-/// Reads the rest of a response body that the caller will never see (before a redirect).
-fn drain(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<(), DWORD> {
-    let (limit, timeout) = {
-        let st = request.state();
-        (st.settings.max_response_drain_size as u64, st.settings.timeouts.receive)
-    };
-    let mut drained = 0u64;
-    let mut scratch = vec![0u8; READ_CHUNK];
+impl Operation for ReceiveOp {
+    type Output = ();
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
+        loop {
+            match &mut self.stage {
+                Receive::Head { parser, interim, started } => {
+                    if !*started {
+                        *started = true;
+                        request.core_notify_null(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE);
+                    }
+                    let head = match parser.parse(io.buffered()).map_err(|e| e.code())? {
+                        Parse::Complete { head, consumed } => {
+                            io.rbuf.consume(consumed);
+                            head
+                        }
+                        Parse::Incomplete => match io.try_fill()? {
+                            Some(0) => {
+                                // A pooled connection the server had closed: send again on a new one.
+                                if io.reused && io.rbuf.is_empty() && !self.retried && io.replay.is_some() {
+                                    self.retried = true;
+                                    let body = io.replay.clone().unwrap_or_default();
+                                    io.discard();
+                                    self.stage = Receive::Resend(SendOp::new(request, body)?);
+                                    continue;
+                                }
+                                return Err(parser.eof(io.buffered()).code());
+                            }
+                            Some(_) => continue,
+                            None => {
+                                let st = request.state();
+                                let t = &st.settings.timeouts;
+                                let timeout_ms =
+                                    if t.receive_response != DWORD::MAX { t.receive_response } else { t.receive };
+                                return Ok(Step::Wait(Wait { fd: io.fd()?, want: Want::Read, timeout_ms }));
+                            }
+                        },
+                    };
+                    if head.is_interim() {
+                        *interim += 1;
+                        if *interim > request.state().settings.max_status_continue {
+                            return Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+                        }
+                        notify_dword(request, WINHTTP_CALLBACK_STATUS_INTERMEDIATE_RESPONSE, head.status as DWORD);
+                        let max = request.state().settings.max_response_header_size as usize;
+                        *parser = HeadParser::new(max.max(1));
+                        continue;
+                    }
+                    let response = start_body(request, io, head)?;
+                    let Some(next) = request.redirect_target(&response, io.replay.is_some())? else {
+                        request.set_response(response);
+                        if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
+                            end_body(request, io);
+                        }
+                        return Ok(Step::Done(()));
+                    };
+                    if self.redirects >= request.state().settings.max_redirects {
+                        return Err(ERROR_WINHTTP_REDIRECT_FAILED);
+                    }
+                    self.redirects += 1;
+                    let keep_body = matches!(response.status, 307 | 308);
+                    self.stage = Receive::Drain { next, keep_body, drained: 0 };
+                }
+                Receive::Drain { next, keep_body, drained } => {
+                    if let Step::Wait(w) = drain(request, io, drained)? {
+                        return Ok(Step::Wait(w));
+                    }
+                    notify_str(request, WINHTTP_CALLBACK_STATUS_REDIRECT, &next.url());
+                    let keep_body = *keep_body;
+                    request.follow(next.clone(), keep_body);
+                    let body = if keep_body { io.replay.clone().unwrap_or_default() } else { Arc::default() };
+                    if !keep_body {
+                        io.replay = Some(Arc::default());
+                    }
+                    request.prepare_headers(body.len() as u64, false);
+                    self.stage = Receive::Resend(SendOp::new(request, body)?);
+                }
+                Receive::Resend(op) => {
+                    if let Step::Wait(w) = op.step(request, io)? {
+                        return Ok(Step::Wait(w));
+                    }
+                    self.stage = Self::head(request);
+                }
+            }
+        }
+    }
+}
+
+/// A final head arrived: sets up the body decoder and builds the response.
+fn start_body(request: &Request, io: &mut Exchange, head: h1::Head) -> Result<Response, DWORD> {
+    notify_dword(request, WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, head.raw_len as DWORD);
+    let framing = h1::framing(&request.current_verb(), &head).map_err(|e| e.code())?;
+    io.keep_alive = h1::keep_alive(&head, framing) && !request.keep_alive_disabled();
+    io.decoder = Some(Decoder::new(framing));
+    let mut headers = HeaderList::default();
+    for (name, value) in head.headers {
+        headers.push(name, value);
+    }
+    Ok(Response {
+        version: head.version.as_str().to_string(),
+        status: head.status,
+        reason: head.reason,
+        headers,
+        chunked: framing == Framing::Chunked,
+    })
+}
+
+/// Reads (and drops) the rest of a body the caller will never see, up to
+/// `WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`.
+fn drain(request: &Request, io: &mut Exchange, drained: &mut u64) -> StepResult<()> {
+    let limit = u64::from(request.state().settings.max_response_drain_size);
+    let mut scratch = [0u8; 4096];
     loop {
-        let Some(decoder) = io.decoder.as_mut() else { return Ok(()) };
+        let Some(decoder) = io.decoder.as_mut() else { return Ok(Step::Done(())) };
         if decoder.is_done() {
             end_body(request, io);
-            return Ok(());
+            return Ok(Step::Done(()));
         }
-        if io.rpos < io.rbuf.len() {
-            let (used, made) = decoder.decode(&io.rbuf[io.rpos..], &mut scratch).map_err(|e| e.code())?;
-            io.consume(used);
-            drained += made as u64;
-            if drained > limit {
-                io.discard();
+        if !io.rbuf.is_empty() {
+            let (used, made) = decoder.decode(io.rbuf.bytes(), &mut scratch).map_err(|e| e.code())?;
+            io.rbuf.consume(used);
+            *drained += made as u64;
+            if *drained > limit {
                 return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW);
             }
             if used > 0 || made > 0 {
                 continue;
             }
         }
-        if fill_or_end(request, io, timeout, cancel)? {
-            return Ok(());
+        match io.try_fill()? {
+            Some(0) => {
+                end_of_stream(request, io)?;
+                return Ok(Step::Done(()));
+            }
+            Some(_) => {}
+            None => return Ok(Step::Wait(receive_wait(request, io)?)),
         }
     }
 }
 
-/// Reads one final response head and sets up the body decoder.
-fn read_response(request: &Request, io: &mut Exchange, cancel: &Cancel) -> Result<Response, DWORD> {
-    request.core_notify_null(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE);
-    let (max_head, timeout, max_continue) = {
-        let st = request.state();
-        let t = &st.settings.timeouts;
-        let timeout = if t.receive_response != DWORD::MAX { t.receive_response } else { t.receive };
-        (st.settings.max_response_header_size as usize, timeout, st.settings.max_status_continue)
-    };
-    let mut interim = 0;
-    loop {
-        let mut parser = HeadParser::new(max_head.max(1));
-        let head = loop {
-            match parser.parse(io.buffered()).map_err(|e| e.code())? {
-                Parse::Complete { head, consumed } => {
-                    io.consume(consumed);
-                    break head;
-                }
-                Parse::Incomplete => {
-                    if io.fill(timeout, cancel)? == 0 {
-                        return Err(parser.eof(io.buffered()).code());
-                    }
-                }
-            }
-        };
-        if head.is_interim() {
-            interim += 1;
-            if interim > max_continue {
-                return Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
-            }
-            notify_dword(request, WINHTTP_CALLBACK_STATUS_INTERMEDIATE_RESPONSE, head.status as DWORD);
-            continue;
-        }
-        notify_dword(request, WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, head.raw_len as DWORD);
-        let framing = h1::framing(&request.current_verb(), &head).map_err(|e| e.code())?;
-        io.keep_alive = h1::keep_alive(&head, framing) && !request.keep_alive_disabled();
-        io.decoder = Some(Decoder::new(framing));
-        let mut headers = HeaderList::default();
-        for (name, value) in head.headers {
-            headers.push(name, value);
-        }
-        return Ok(Response {
-            version: head.version.as_str().to_string(),
-            status: head.status,
-            reason: head.reason,
-            headers,
-            chunked: framing == Framing::Chunked,
-        });
+/// Waiting for body bytes, with the receive timeout.
+fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
+    Ok(Wait { fd: io.fd()?, want: Want::Read, timeout_ms: request.state().settings.timeouts.receive })
+}
+
+/// `WinHttpReceiveResponse`.
+pub fn receive(request: &Arc<Request>) -> Result<(), DWORD> {
+    let mut io = request.io();
+    if request.state().phase != Phase::Sent {
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
+    let r = run(request, &mut io, &mut ReceiveOp::new(request));
+    request.state().phase = if r.is_ok() { Phase::Receiving } else { Phase::Failed };
+    r
 }
 
 /// `WinHttpQueryDataAvailable`: body bytes that can be read without waiting (waiting for some
 /// when none are buffered yet); 0 at the end of the body.
-pub fn available(request: &Arc<Request>) -> Result<DWORD, DWORD> {
-    let cancel = request.cancel.clone();
-    let mut guard = request.io();
-    let io = &mut *guard;
-    check_receiving(request)?;
-    let timeout = request.state().settings.timeouts.receive;
-    loop {
-        let Some(decoder) = io.decoder.as_mut() else { return Ok(0) };
-        let skipped = decoder.skip_framing(&io.rbuf[io.rpos..]).map_err(|e| e.code())?;
-        io.consume(skipped);
-        let decoder = io.decoder.as_ref().expect("decoder present");
-        if decoder.is_done() {
-            end_body(request, io);
-            return Ok(0);
-        }
-        let n = decoder.available(io.buffered().len());
-        if n > 0 {
-            return Ok(n.min(DWORD::MAX as usize) as DWORD);
-        }
-        if fill_or_end(request, io, timeout, &cancel)? {
-            return Ok(0);
+struct AvailableOp;
+
+impl Operation for AvailableOp {
+    type Output = DWORD;
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<DWORD> {
+        loop {
+            let Some(decoder) = io.decoder.as_mut() else { return Ok(Step::Done(0)) };
+            let skipped = decoder.skip_framing(io.rbuf.bytes()).map_err(|e| e.code())?;
+            io.rbuf.consume(skipped);
+            let decoder = io.decoder.as_ref().expect("decoder present");
+            if decoder.is_done() {
+                end_body(request, io);
+                return Ok(Step::Done(0));
+            }
+            let n = decoder.available(io.buffered().len());
+            if n > 0 {
+                return Ok(Step::Done(n.min(DWORD::MAX as usize) as DWORD));
+            }
+            match io.try_fill()? {
+                Some(0) => {
+                    end_of_stream(request, io)?;
+                    return Ok(Step::Done(0));
+                }
+                Some(_) => {}
+                None => return Ok(Step::Wait(receive_wait(request, io)?)),
+            }
         }
     }
 }
 
-/// Reads more bytes; at EOF ends the body (true) or reports the truncation.
-fn fill_or_end(request: &Request, io: &mut Exchange, timeout: DWORD, cancel: &Cancel) -> Result<bool, DWORD> {
-    match io.fill(timeout, cancel) {
-        Ok(0) => end_of_stream(request, io),
-        Ok(_) => Ok(false),
-        Err(e) => {
-            io.discard();
-            Err(e)
-        }
-    }
+/// `WinHttpQueryDataAvailable`.
+pub fn available(request: &Arc<Request>) -> Result<DWORD, DWORD> {
+    let mut io = request.io();
+    check_receiving(request)?;
+    run(request, &mut io, &mut AvailableOp)
 }
 
 /// `WinHttpReadData`: copies body bytes into `out`; 0 at the end of the body (again and again).
 /// With nothing buffered, a Content-Length or chunk body is read from the socket straight into the
 /// caller's buffer.
-pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
-    let cancel = request.cancel.clone();
-    let mut guard = request.io();
-    let io = &mut *guard;
-    check_receiving(request)?;
-    if out.is_empty() {
-        return Ok(0);
-    }
-    let timeout = request.state().settings.timeouts.receive;
-    loop {
-        let Some(decoder) = io.decoder.as_mut() else { return Ok(0) };
-        if io.rpos < io.rbuf.len() {
-            let (used, made) = decoder.decode(&io.rbuf[io.rpos..], out).map_err(|e| e.code())?;
-            io.consume(used);
-            if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
+struct ReadOp<'a> {
+    out: &'a mut [u8],
+}
+
+impl Operation for ReadOp<'_> {
+    type Output = usize;
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<usize> {
+        let out = &mut *self.out;
+        loop {
+            let Some(decoder) = io.decoder.as_mut() else { return Ok(Step::Done(0)) };
+            if !io.rbuf.is_empty() {
+                let (used, made) = decoder.decode(io.rbuf.bytes(), out).map_err(|e| e.code())?;
+                io.rbuf.consume(used);
+                if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
+                    end_body(request, io);
+                }
+                if made > 0 {
+                    return Ok(Step::Done(made));
+                }
+                if used > 0 {
+                    continue;
+                }
+            }
+            let decoder = io.decoder.as_mut().expect("decoder present");
+            if decoder.is_done() {
                 end_body(request, io);
+                return Ok(Step::Done(0));
             }
-            if made > 0 {
-                return Ok(made);
+            let run = decoder.data_run();
+            if run == 0 || !io.rbuf.is_empty() {
+                match io.try_fill()? {
+                    Some(0) => {
+                        end_of_stream(request, io)?;
+                        return Ok(Step::Done(0));
+                    }
+                    Some(_) => continue,
+                    None => return Ok(Step::Wait(receive_wait(request, io)?)),
+                }
             }
-            if used > 0 {
-                continue;
-            }
-        }
-        let decoder = io.decoder.as_mut().expect("decoder present");
-        if decoder.is_done() {
-            end_body(request, io);
-            return Ok(0);
-        }
-        let run = decoder.data_run();
-        if run > 0 && io.rpos == io.rbuf.len() {
             // Zero copy: the socket writes into the caller's buffer.
             let n = usize::try_from(run).map_or(out.len(), |r| r.min(out.len()));
             let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-            match conn.read(&mut out[..n], net::timeout(timeout), &cancel) {
+            match conn.try_read(&mut out[..n]) {
                 Ok(0) => {
-                    if end_of_stream(request, io)? {
-                        return Ok(0);
-                    }
+                    end_of_stream(request, io)?;
+                    return Ok(Step::Done(0));
                 }
                 Ok(k) => {
                     let decoder = io.decoder.as_mut().expect("decoder present");
@@ -479,33 +757,25 @@ pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
                     if decoder.is_done() {
                         end_body(request, io);
                     }
-                    return Ok(k);
+                    return Ok(Step::Done(k));
                 }
-                Err(e) => {
-                    io.discard();
-                    return Err(e);
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Ok(Step::Wait(receive_wait(request, io)?));
                 }
+                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
-        } else if fill_or_end(request, io, timeout, &cancel)? {
-            return Ok(0);
         }
     }
 }
 
-/// The connection ended: the end of a close-delimited body (true), or a truncated one.
-fn end_of_stream(request: &Request, io: &mut Exchange) -> Result<bool, DWORD> {
-    let r = io.decoder.as_mut().map(|d| d.eof()).unwrap_or(Ok(()));
-    io.keep_alive = false;
-    match r {
-        Ok(()) => {
-            end_body(request, io);
-            Ok(true)
-        }
-        Err(e) => {
-            io.discard();
-            Err(e.code())
-        }
+/// `WinHttpReadData`.
+pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
+    let mut io = request.io();
+    check_receiving(request)?;
+    if out.is_empty() {
+        return Ok(0);
     }
+    run(request, &mut io, &mut ReadOp { out })
 }
 
 fn check_receiving(request: &Request) -> Result<(), DWORD> {

@@ -297,51 +297,67 @@ impl Conn {
     }
 
     fn connect_one(addr: SocketAddr, timeout: Option<Duration>, cancel: &Cancel) -> Result<Conn, Attempt> {
-        use socket2::{Domain, Protocol, SockAddr, Socket, Type};
         let deadline = deadline(timeout);
-        let socket =
-            Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(|_| Attempt::Failed)?;
-        socket.set_nonblocking(true).map_err(|_| Attempt::Failed)?;
+        let mut conn = Conn::begin_connect(addr).map_err(|_| Attempt::Failed)?;
+        loop {
+            match conn.connect_done() {
+                Ok(true) => return Ok(conn),
+                Ok(false) => {}
+                Err(_) => return Err(Attempt::Failed),
+            }
+            match poll_ready(conn.fd(), Want::Write, deadline, cancel) {
+                Ok(()) => {}
+                Err(ERROR_WINHTTP_TIMEOUT) => return Err(Attempt::TimedOut),
+                Err(ERROR_WINHTTP_OPERATION_CANCELLED) => return Err(Attempt::Cancelled),
+                Err(_) => return Err(Attempt::Failed),
+            }
+        }
+    }
+
+    /// Starts a non-blocking connect to `addr` (`connect_done` tells when it has finished).
+    pub fn begin_connect(addr: SocketAddr) -> io::Result<Conn> {
+        use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
         let _ = socket.set_nodelay(true);
         #[cfg(target_vendor = "apple")]
-        socket.set_nosigpipe(true).map_err(|_| Attempt::Failed)?;
+        socket.set_nosigpipe(true)?;
         match socket.connect(&SockAddr::from(addr)) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {} // the connect goes on in the background
-            Err(_) => return Err(Attempt::Failed),
+            Err(e) => return Err(e),
         }
         let stream = mio::net::TcpStream::from_std(socket.into());
         // Not registered with the reactor: sync waits poll on the calling thread (see the module
         // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
         let token = reactor().reserve();
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-        // From here on, dropping `conn` closes the socket.
-        let mut conn = Conn { stream, token, peer: addr, local, slot: None, registered: false };
-        loop {
-            match poll_ready(conn.stream.as_raw_fd(), Want::Write, deadline, cancel) {
-                Ok(()) => {}
-                Err(ERROR_WINHTTP_TIMEOUT) => return Err(Attempt::TimedOut),
-                Err(ERROR_WINHTTP_OPERATION_CANCELLED) => return Err(Attempt::Cancelled),
-                Err(_) => return Err(Attempt::Failed),
-            }
-            match conn.stream.take_error() {
-                Ok(None) => {}
-                Ok(Some(_)) | Err(_) => return Err(Attempt::Failed),
-            }
-            match conn.stream.peer_addr() {
-                Ok(peer) => {
-                    conn.peer = peer;
-                    if let Ok(local) = conn.stream.local_addr() {
-                        conn.local = local;
-                    }
-                    return Ok(conn);
-                }
-                // Not connected yet: the wake-up was only a hint.
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
-                Err(_) => return Err(Attempt::Failed),
-            }
+        Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false })
+    }
+
+    /// Whether a connect started by `begin_connect` has finished: `Ok(true)` connected,
+    /// `Ok(false)` still in progress (wait until writable), `Err` failed (refused, unreachable).
+    pub fn connect_done(&mut self) -> io::Result<bool> {
+        if let Some(e) = self.stream.take_error()? {
+            return Err(e);
         }
+        match self.stream.peer_addr() {
+            Ok(peer) => {
+                self.peer = peer;
+                if let Ok(local) = self.stream.local_addr() {
+                    self.local = local;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The socket's descriptor (for waits).
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        self.stream.as_raw_fd()
     }
 
     /// Reads what is there without blocking (`Ok(0)` at EOF; `WouldBlock` when nothing is).

@@ -235,8 +235,9 @@ static void test_proxy_strings(void)
 }
 
 /* The bypass list sends matching hosts direct: "<local>" (names without a dot), exact names
- * (case-insensitive), "*.suffix", "*", several entries separated by ';' or spaces. Direct requests
- * go to the raw server too (*.loopback.test is 127.0.0.1), which echoes them in origin form. */
+ * (case-insensitive), patterns with '*' anywhere ("*.suffix", "10.*"), "host:port", "*", several
+ * entries separated by ';' or spaces. Direct requests go to the raw server too (*.loopback.test is
+ * 127.0.0.1), which echoes them in origin form. */
 static void test_bypass_list(void)
 {
     const DWORD named = WINHTTP_ACCESS_TYPE_NAMED_PROXY;
@@ -276,6 +277,30 @@ static void test_bypass_list(void)
     CHECK_EQ(route(named, proxy_raw, several, L"foo.loopback.test", rp), 'D');
     CHECK_EQ(route(named, proxy_raw, several, L"x.corp.loopback.test", rp), 'D');
     CHECK_EQ(route(named, proxy_raw, several, L"bar.loopback.test", rp), 'P');
+
+    /* An exact name is that host only, not the names below it (unlike no_proxy). */
+    CHECK_EQ(route(named, proxy_raw, L"loopback.test", L"a.loopback.test", rp), 'P');
+    /* '*' anywhere in an entry, for any run of characters, dots included. */
+    CHECK_EQ(route(named, proxy_raw, L"a*.test", L"a.loopback.test", rp), 'D');
+    CHECK_EQ(route(named, proxy_raw, L"a*.test", L"b.loopback.test", rp), 'P');
+    CHECK_EQ(route(named, proxy_raw, L"*.LOOP*.test", L"b.loopback.test", rp), 'D');
+    CHECK_EQ(route(named, proxy_raw, L"*.loop*.test", L"loopback.test", rp), 'P');
+    CHECK_EQ(route(named, proxy_raw, L"127.0.0.*", L"127.0.0.1", rp), 'D');
+    CHECK_EQ(route(named, proxy_raw, L"127.*", L"127.0.0.1", rp), 'D');
+    CHECK_EQ(route(named, proxy_raw, L"example.*", L"example.invalid", 80), ERROR_WINHTTP_NAME_NOT_RESOLVED);
+    /* "host:port" bypasses that host on that port only. */
+    {
+        WCHAR entry[64];
+        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp);
+        CHECK_EQ(route(named, proxy_raw, entry, L"a.loopback.test", rp), 'D');
+        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"*.loopback.test:%u", (unsigned)rp);
+        CHECK_EQ(route(named, proxy_raw, entry, L"b.loopback.test", rp), 'D');
+        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp + 1);
+        CHECK_EQ(route(named, proxy_raw, entry, L"a.loopback.test", rp), 'P');
+        CHECK_EQ(route(named, proxy_raw, L"example.invalid:80", L"example.invalid", 80),
+                 ERROR_WINHTTP_NAME_NOT_RESOLVED);
+        CHECK_EQ(route(named, proxy_raw, L"example.invalid:8080", L"example.invalid", 80), 'P');
+    }
 }
 
 /* WINHTTP_ACCESS_TYPE_NO_PROXY ignores the proxy environment. */
@@ -302,7 +327,7 @@ static void test_no_proxy(void)
  * WinHttpOpen). Loopback names and addresses always go direct. */
 static void test_default_proxy_env(void)
 {
-    char proxy[64];
+    char proxy[64], entry[64];
     const DWORD def = WINHTTP_ACCESS_TYPE_DEFAULT_PROXY;
     const INTERNET_PORT rp = raw_port;
     DWORD err;
@@ -342,9 +367,23 @@ static void test_default_proxy_env(void)
     CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"foo.loopback.test", rp), 'D');
     CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"bar.loopback.test", rp), 'P');
     CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"example.invalid", 80), 'P');
+    /* An exact no_proxy name covers the names below it too; a port limits the entry to it. */
+    setenv("no_proxy", "loopback.test", 1);
+    CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"a.loopback.test", rp), 'D');
+    snprintf(entry, sizeof(entry), "a.loopback.test:%u", (unsigned)raw_port + 1);
+    setenv("no_proxy", entry, 1);
+    CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"a.loopback.test", rp), 'P');
+    snprintf(entry, sizeof(entry), "loopback.test:%u", (unsigned)raw_port);
+    setenv("no_proxy", entry, 1);
+    CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"a.loopback.test", rp), 'D');
     setenv("no_proxy", "*", 1);
     CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"a.loopback.test", rp), 'D');
     unsetenv("no_proxy");
+
+    /* Credentials in the proxy URL are not part of the proxy's address. */
+    snprintf(proxy, sizeof(proxy), "http://user:p%%40ss@127.0.0.1:%u/", (unsigned)raw_port);
+    setenv("http_proxy", proxy, 1);
+    CHECK_EQ(route(def, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, L"a.loopback.test", rp), 'P');
 
     /* A proxy without the scheme prefix; https_proxy alone does not apply to http://. */
     snprintf(proxy, sizeof(proxy), "127.0.0.1:%u", (unsigned)raw_port);

@@ -12,9 +12,10 @@
 //! Not yet resumable (they block the stepping thread): name resolution (`getaddrinfo`) and waiting
 //! for a free slot under `WINHTTP_OPTION_MAX_CONNS_PER_SERVER`.
 
+use super::completion;
 use super::net::{self, Conn};
 use super::pool::{self, Lease, Permit, PoolKey};
-use super::reactor::Want;
+use super::reactor::{Token, Wake, Want, reactor};
 use super::request::{Phase, Request, Response, Target};
 use crate::abi::*;
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
@@ -29,6 +30,8 @@ const READ_CHUNK: usize = 16 * 1024;
 #[derive(Clone, Copy, Debug)]
 pub struct Wait {
     pub fd: std::os::fd::RawFd,
+    /// The connection's reactor token (registered for async sessions).
+    pub token: Token,
     pub want: Want,
     /// The WinHTTP timeout for this wait, in ms (0 and 0xFFFFFFFF: none).
     pub timeout_ms: DWORD,
@@ -42,11 +45,39 @@ pub enum Step<T> {
 
 type StepResult<T> = Result<Step<T>, DWORD>;
 
+/// The notification that completes an asynchronous operation.
+pub enum Completion {
+    /// No payload (`SENDREQUEST_COMPLETE`, `HEADERS_AVAILABLE`).
+    Null(DWORD),
+    /// A DWORD payload (`WRITE_COMPLETE`, `DATA_AVAILABLE`).
+    Dword(DWORD, DWORD),
+    /// The caller's buffer and the bytes in it (`READ_COMPLETE`).
+    Buffer(DWORD, *mut u8, usize),
+}
+
 /// One WinHTTP call on a request, as a resumable state machine.
 pub trait Operation {
-    type Output;
+    type Output: Copy + Send;
+    /// The `API_*` value `REQUEST_ERROR` reports for this call.
+    const API: DWORD;
     /// Makes as much progress as the socket allows without blocking.
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<Self::Output>;
+    /// Bookkeeping when the operation ends (the request's phase), before its completion.
+    fn finished(&mut self, request: &Request, result: &Result<Self::Output, DWORD>) {
+        let _ = (request, result);
+    }
+    /// The notification that reports success in the async mode.
+    fn completion(&self, output: Self::Output) -> Completion;
+}
+
+/// How an operation ended, as the exported function reports it.
+pub enum Outcome<T> {
+    /// Completed before the call returned (in the async mode its callback has run already).
+    Done(T),
+    /// Async mode: failed before the call returned, reported through `REQUEST_ERROR` already.
+    Failed,
+    /// Async mode: the completion comes later, on a completion thread.
+    Later,
 }
 
 /// The sync driver: steps the operation on the calling thread, waiting with `poll(2)` (and the
@@ -76,6 +107,131 @@ fn run<O: Operation>(request: &Request, io: &mut Exchange, op: &mut O) -> Result
         io.discard();
     }
     r
+}
+
+/// Runs an operation as the request's session asks: sync (to the end, on this thread) or async
+/// (as far as the socket allows here, then parked on the reactor).
+fn execute<O: Operation + Send + 'static>(
+    request: &Arc<Request>,
+    mut io: std::sync::MutexGuard<'_, Exchange>,
+    mut op: O,
+) -> Result<Outcome<O::Output>, DWORD> {
+    request.begin(O::API)?;
+    if !request.connect.session.is_async() {
+        let r = run(request, &mut io, &mut op);
+        op.finished(request, &r);
+        drop(io);
+        request.end();
+        return r.map(Outcome::Done);
+    }
+    drop(io);
+    Ok(drive(request.clone(), op, true))
+}
+
+thread_local! {
+    /// Completions delivered inline, nested on this thread (a ReadData from DATA_AVAILABLE from
+    /// ReadData ...): past `MAX_INLINE_DEPTH` they go to the completion pool instead.
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+const MAX_INLINE_DEPTH: u32 = 3;
+
+/// The async driver: steps the operation until it completes or would block; then parks it on the
+/// reactor, whose wake-up resumes it here from a completion thread. `inline` is true on the
+/// thread of the exported call.
+fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline: bool) -> Outcome<O::Output> {
+    let result = {
+        let mut io = request.io();
+        loop {
+            if request.cancel.is_cancelled() {
+                break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            }
+            let step = op.step(&request, &mut io);
+            if request.cancel.is_cancelled() {
+                break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            }
+            match step {
+                Ok(Step::Done(v)) => break Ok(v),
+                Ok(Step::Wait(w)) => {
+                    drop(io);
+                    park(request, op, w);
+                    return Outcome::Later;
+                }
+                Err(e) => {
+                    io.discard();
+                    break Err(e);
+                }
+            }
+        }
+    };
+    op.finished(&request, &result);
+    if inline && DEPTH.get() >= MAX_INLINE_DEPTH {
+        completion::submit(move || deliver(&request, &op, result));
+        return Outcome::Later;
+    }
+    deliver(&request, &op, result);
+    match (inline, result) {
+        (true, Ok(v)) => Outcome::Done(v),
+        (true, Err(_)) => Outcome::Failed,
+        (false, _) => Outcome::Later,
+    }
+}
+
+/// Parks an operation on the reactor until its connection is ready, its timeout passes or the
+/// request is closed; it then continues on a completion thread.
+fn park<O: Operation + Send + 'static>(request: Arc<Request>, op: O, w: Wait) {
+    let cancel = request.cancel.clone();
+    cancel.waiting_on.store(w.token.0, std::sync::atomic::Ordering::SeqCst);
+    let deadline = net::deadline(net::timeout(w.timeout_ms));
+    reactor().park(
+        w.token,
+        w.want,
+        deadline,
+        Box::new(move |wake| {
+            completion::submit(move || {
+                request.cancel.waiting_on.store(net::NOT_WAITING, std::sync::atomic::Ordering::SeqCst);
+                match wake {
+                    Wake::TimedOut => {
+                        let mut op = op;
+                        request.io().discard();
+                        let result = Err(ERROR_WINHTTP_TIMEOUT);
+                        op.finished(&request, &result);
+                        deliver(&request, &op, result);
+                    }
+                    // Ready, or cancelled (the driver sees the flag; a stray cancel is retried).
+                    Wake::Ready | Wake::Cancelled => {
+                        drive(request, op, false);
+                    }
+                }
+            })
+        }),
+    );
+    // A close between the check in `drive` and the park above: wake it now.
+    if cancel.is_cancelled() {
+        reactor().cancel(w.token);
+    }
+}
+
+/// Ends the operation and delivers its completion (or `REQUEST_ERROR`) to the status callback.
+fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DWORD>) {
+    request.end_and_deliver(|| {
+        DEPTH.set(DEPTH.get() + 1);
+        match result {
+            Ok(v) => match op.completion(v) {
+                Completion::Null(status) => request.core_notify_null(status),
+                Completion::Dword(status, v) => notify_dword(request, status, v),
+                // SAFETY: the caller's buffer, valid until this completion by the API's contract.
+                Completion::Buffer(status, p, n) => unsafe { request.core.notify(status, p.cast(), n as DWORD) },
+            },
+            Err(e) => {
+                let mut r = WINHTTP_ASYNC_RESULT { dwResult: O::API as DWORD_PTR, dwError: e };
+                let len = core::mem::size_of::<WINHTTP_ASYNC_RESULT>() as DWORD;
+                // SAFETY: `r` lives for the duration of the call.
+                unsafe { request.core.notify(WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, (&raw mut r).cast(), len) }
+            }
+        }
+        DEPTH.set(DEPTH.get() - 1);
+    });
 }
 
 /// Wire bytes read but not consumed yet: one buffer kept for the life of the exchange, grown only
@@ -148,8 +304,10 @@ impl Exchange {
         self.rbuf.bytes()
     }
 
-    fn fd(&self) -> Result<std::os::fd::RawFd, DWORD> {
-        self.conn.as_ref().map(Conn::fd).ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+    /// A wait on the exchange's connection.
+    fn wait(&self, want: Want, timeout_ms: DWORD) -> Result<Wait, DWORD> {
+        let conn = self.conn.as_ref().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+        Ok(Wait { fd: conn.fd(), token: conn.token, want, timeout_ms })
     }
 
     /// Reads what the socket has into the buffer: `Some(0)` at EOF, `None` when it would block.
@@ -280,17 +438,22 @@ impl ConnectOp {
                     let first = addrs.first().map(|a| a.ip().to_string()).unwrap_or_default();
                     notify_str(request, WINHTTP_CALLBACK_STATUS_NAME_RESOLVED, &first);
                     notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, &first);
-                    let (conn, next) = begin_connect(&addrs, 0)?;
+                    let (conn, next) = begin_connect(request, &addrs, 0)?;
                     *self = ConnectOp::Connecting { addrs, next, conn, permit, key };
                 }
                 ConnectOp::Connecting { addrs, next, conn, .. } => match conn.connect_done() {
                     Ok(false) => {
                         let timeout_ms = request.state().settings.timeouts.connect;
-                        return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                        return Ok(Step::Wait(Wait {
+                            fd: conn.fd(),
+                            token: conn.token,
+                            want: Want::Write,
+                            timeout_ms,
+                        }));
                     }
                     // Refused or unreachable: the next address.
                     Err(_) => {
-                        let (c, n) = begin_connect(addrs, *next)?;
+                        let (c, n) = begin_connect(request, addrs, *next)?;
                         *conn = c;
                         *next = n;
                     }
@@ -313,17 +476,25 @@ impl ConnectOp {
 
 /// Starts a connect to the first address from `from` on that accepts a socket; returns the
 /// connection and the index of the address after it. None left: `ERROR_WINHTTP_CANNOT_CONNECT`.
-fn begin_connect(addrs: &[SocketAddr], from: usize) -> Result<(Conn, usize), DWORD> {
+/// Connections of async sessions are registered with the reactor, where their waits park.
+fn begin_connect(request: &Request, addrs: &[SocketAddr], from: usize) -> Result<(Conn, usize), DWORD> {
+    let register = request.connect.session.is_async();
     for (i, addr) in addrs.iter().enumerate().skip(from) {
-        if let Ok(conn) = Conn::begin_connect(*addr) {
+        if let Ok(mut conn) = Conn::begin_connect(*addr)
+            && (!register || conn.register().is_ok())
+        {
             return Ok((conn, i + 1));
         }
     }
     Err(ERROR_WINHTTP_CANNOT_CONNECT)
 }
 
-/// Makes `conn` the exchange's connection.
-fn install(request: &Request, io: &mut Exchange, conn: Conn, key: PoolKey, reused: bool) {
+/// Makes `conn` the exchange's connection (registered with the reactor for async sessions).
+fn install(request: &Request, io: &mut Exchange, mut conn: Conn, key: PoolKey, reused: bool) {
+    if request.connect.session.is_async() {
+        // A pooled connection first used by a sync session; failing here only costs a wait.
+        let _ = conn.register();
+    }
     request.state().connection = Some((conn.local, conn.peer));
     io.conn = Some(conn);
     io.key = Some(key);
@@ -357,6 +528,15 @@ impl SendOp {
 
 impl Operation for SendOp {
     type Output = ();
+    const API: DWORD = API_SEND_REQUEST;
+
+    fn finished(&mut self, request: &Request, result: &Result<(), DWORD>) {
+        request.state().phase = if result.is_ok() { Phase::Sent } else { Phase::Failed };
+    }
+
+    fn completion(&self, (): ()) -> Completion {
+        Completion::Null(WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE)
+    }
 
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
         loop {
@@ -382,7 +562,7 @@ impl Operation for SendOp {
                 Ok(n) if n > 0 => self.written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let timeout_ms = request.state().settings.timeouts.send;
-                    return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                    return Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }));
                 }
                 _ if io.reused && self.attempt < 2 => self.retry(io),
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
@@ -394,14 +574,10 @@ impl Operation for SendOp {
 /// `WinHttpSendRequest`: adds the caller's headers, connects (or reuses a pooled connection) and
 /// sends the head and the optional data. `total` is the announced body length (0: no more than the
 /// optional data).
-pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<(), DWORD> {
+pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<Outcome<()>, DWORD> {
     let mut io = request.io();
-    {
-        let mut st = request.state();
-        if st.phase == Phase::Sent {
-            return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
-        }
-        st.phase = Phase::Failed;
+    if request.state().phase == Phase::Sent {
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
     if !headers.is_empty() {
         request
@@ -418,58 +594,74 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     let chunked =
         request.headers().get("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     io.upload_left = if chunked { None } else { Some(total - optional.len() as u64) };
+    // The optional data is copied: the async mode may send it after the call has returned.
     let body = Arc::new(optional.to_vec());
     io.replay = (io.upload_left == Some(0)).then(|| body.clone());
     request.prepare_headers(total, chunked);
-    let mut op = SendOp::new(request, body)?;
-    run(request, &mut io, &mut op)?;
-    request.state().phase = Phase::Sent;
-    Ok(())
+    let op = SendOp::new(request, body)?;
+    execute(request, io, op)
 }
 
 /// `WinHttpWriteData`: streaming caller bytes straight to the socket (no copy is kept).
-struct WriteOp<'a> {
-    data: &'a [u8],
+struct WriteOp {
+    data: *const u8,
+    len: usize,
     written: usize,
 }
 
-impl Operation for WriteOp<'_> {
-    type Output = ();
+// SAFETY: the caller's buffer stays valid and untouched until the operation completes (the API's
+// contract in both modes); only the thread stepping the operation reads it.
+unsafe impl Send for WriteOp {}
 
-    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
+impl Operation for WriteOp {
+    type Output = DWORD;
+    const API: DWORD = API_WRITE_DATA;
+
+    fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<DWORD> {
         let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-        while self.written < self.data.len() {
-            match conn.try_write(&self.data[self.written..]) {
+        // SAFETY: see `impl Send for WriteOp`.
+        let data = unsafe { core::slice::from_raw_parts(self.data, self.len) };
+        while self.written < data.len() {
+            match conn.try_write(&data[self.written..]) {
                 Ok(n) if n > 0 => self.written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let timeout_ms = request.state().settings.timeouts.send;
-                    return Ok(Step::Wait(Wait { fd: conn.fd(), want: Want::Write, timeout_ms }));
+                    return Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }));
                 }
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
         }
-        Ok(Step::Done(()))
+        Ok(Step::Done(self.len as DWORD))
+    }
+
+    fn finished(&mut self, request: &Request, result: &Result<DWORD, DWORD>) {
+        if result.is_err() {
+            request.state().phase = Phase::Failed;
+        }
+    }
+
+    fn completion(&self, n: DWORD) -> Completion {
+        Completion::Dword(WINHTTP_CALLBACK_STATUS_WRITE_COMPLETE, n)
     }
 }
 
 /// `WinHttpWriteData`: writing past the announced total fails with `ERROR_INVALID_PARAMETER`.
-pub fn write(request: &Arc<Request>, data: &[u8]) -> Result<(), DWORD> {
+///
+/// # Safety
+/// `data` is valid for `len` bytes until the operation completes.
+pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Result<Outcome<DWORD>, DWORD> {
     let mut io = request.io();
     if request.state().phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
     if let Some(left) = io.upload_left {
-        if data.len() as u64 > left {
+        if len as u64 > left {
             return Err(ERROR_INVALID_PARAMETER);
         }
-        io.upload_left = Some(left - data.len() as u64);
+        io.upload_left = Some(left - len as u64);
     }
     io.replay = None;
-    let r = run(request, &mut io, &mut WriteOp { data, written: 0 });
-    if r.is_err() {
-        request.state().phase = Phase::Failed;
-    }
-    r
+    execute(request, io, WriteOp { data, len, written: 0 })
 }
 
 /// `WinHttpReceiveResponse`: reading the response head (skipping interim 1xx responses) and
@@ -504,6 +696,15 @@ impl ReceiveOp {
 
 impl Operation for ReceiveOp {
     type Output = ();
+    const API: DWORD = API_RECEIVE_RESPONSE;
+
+    fn finished(&mut self, request: &Request, result: &Result<(), DWORD>) {
+        request.state().phase = if result.is_ok() { Phase::Receiving } else { Phase::Failed };
+    }
+
+    fn completion(&self, (): ()) -> Completion {
+        Completion::Null(WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE)
+    }
 
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
         loop {
@@ -536,7 +737,7 @@ impl Operation for ReceiveOp {
                                 let t = &st.settings.timeouts;
                                 let timeout_ms =
                                     if t.receive_response != DWORD::MAX { t.receive_response } else { t.receive };
-                                return Ok(Step::Wait(Wait { fd: io.fd()?, want: Want::Read, timeout_ms }));
+                                return Ok(Step::Wait(io.wait(Want::Read, timeout_ms)?));
                             }
                         },
                     };
@@ -644,18 +845,17 @@ fn drain(request: &Request, io: &mut Exchange, drained: &mut u64) -> StepResult<
 
 /// Waiting for body bytes, with the receive timeout.
 fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
-    Ok(Wait { fd: io.fd()?, want: Want::Read, timeout_ms: request.state().settings.timeouts.receive })
+    io.wait(Want::Read, request.state().settings.timeouts.receive)
 }
 
 /// `WinHttpReceiveResponse`.
-pub fn receive(request: &Arc<Request>) -> Result<(), DWORD> {
-    let mut io = request.io();
+pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
+    let io = request.io();
     if request.state().phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
-    let r = run(request, &mut io, &mut ReceiveOp::new(request));
-    request.state().phase = if r.is_ok() { Phase::Receiving } else { Phase::Failed };
-    r
+    let op = ReceiveOp::new(request);
+    execute(request, io, op)
 }
 
 /// `WinHttpQueryDataAvailable`: body bytes that can be read without waiting (waiting for some
@@ -664,6 +864,11 @@ struct AvailableOp;
 
 impl Operation for AvailableOp {
     type Output = DWORD;
+    const API: DWORD = API_QUERY_DATA_AVAILABLE;
+
+    fn completion(&self, n: DWORD) -> Completion {
+        Completion::Dword(WINHTTP_CALLBACK_STATUS_DATA_AVAILABLE, n)
+    }
 
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<DWORD> {
         loop {
@@ -692,24 +897,35 @@ impl Operation for AvailableOp {
 }
 
 /// `WinHttpQueryDataAvailable`.
-pub fn available(request: &Arc<Request>) -> Result<DWORD, DWORD> {
-    let mut io = request.io();
+pub fn available(request: &Arc<Request>) -> Result<Outcome<DWORD>, DWORD> {
+    let io = request.io();
     check_receiving(request)?;
-    run(request, &mut io, &mut AvailableOp)
+    execute(request, io, AvailableOp)
 }
 
 /// `WinHttpReadData`: copies body bytes into `out`; 0 at the end of the body (again and again).
 /// With nothing buffered, a Content-Length or chunk body is read from the socket straight into the
 /// caller's buffer.
-struct ReadOp<'a> {
-    out: &'a mut [u8],
+struct ReadOp {
+    out: *mut u8,
+    len: usize,
 }
 
-impl Operation for ReadOp<'_> {
+// SAFETY: the caller's buffer stays valid and untouched until the operation completes (the API's
+// contract in both modes); only the thread stepping the operation writes it.
+unsafe impl Send for ReadOp {}
+
+impl Operation for ReadOp {
     type Output = usize;
+    const API: DWORD = API_READ_DATA;
+
+    fn completion(&self, n: usize) -> Completion {
+        Completion::Buffer(WINHTTP_CALLBACK_STATUS_READ_COMPLETE, self.out, n)
+    }
 
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<usize> {
-        let out = &mut *self.out;
+        // SAFETY: see `impl Send for ReadOp`.
+        let out = unsafe { core::slice::from_raw_parts_mut(self.out, self.len) };
         loop {
             let Some(decoder) = io.decoder.as_mut() else { return Ok(Step::Done(0)) };
             if !io.rbuf.is_empty() {
@@ -769,13 +985,16 @@ impl Operation for ReadOp<'_> {
 }
 
 /// `WinHttpReadData`.
-pub fn read(request: &Arc<Request>, out: &mut [u8]) -> Result<usize, DWORD> {
-    let mut io = request.io();
+///
+/// # Safety
+/// `out` is valid for `len` bytes until the operation completes.
+pub unsafe fn read(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<Outcome<usize>, DWORD> {
+    let io = request.io();
     check_receiving(request)?;
-    if out.is_empty() {
-        return Ok(0);
+    if len == 0 {
+        return Ok(Outcome::Done(0));
     }
-    run(request, &mut io, &mut ReadOp { out })
+    execute(request, io, ReadOp { out, len })
 }
 
 fn check_receiving(request: &Request) -> Result<(), DWORD> {

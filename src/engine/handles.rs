@@ -161,11 +161,10 @@ pub fn open(object: Object) -> Result<HINTERNET, DWORD> {
 
 /// `WinHttpCloseHandle`: removes the handle; `HANDLE_CLOSING` is the last thing its callback sees.
 pub fn close(h: HINTERNET) -> Result<(), DWORD> {
-    let object = remove(h)?;
-    if let Object::Request(r) = &object {
-        // A call blocked on this request returns ERROR_WINHTTP_OPERATION_CANCELLED.
-        r.cancel.cancel();
+    match remove(h)? {
+        // A call in flight on the request ends with ERROR_WINHTTP_OPERATION_CANCELLED first.
+        Object::Request(r) => r.close(),
+        object => object.core().notify_closing(),
     }
-    object.core().notify_closing();
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! The engine owns state; it calls the sans-IO core in [`crate::proto`] and never the FFI layer.
 
 pub mod callback;
+pub mod completion;
 pub mod exchange;
 pub mod handles;
 pub mod net;

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `Cancel::waiting_on` when the call is not waiting on the reactor.
-const NOT_WAITING: usize = usize::MAX;
+pub(crate) const NOT_WAITING: usize = usize::MAX;
 
 /// How often a wait that the reactor cannot interrupt (name resolution) looks at the cancel flag.
 const CANCEL_POLL: Duration = Duration::from_millis(20);

@@ -93,6 +93,27 @@ pub struct RequestState {
     pub connection: Option<(SocketAddr, SocketAddr)>,
 }
 
+/// What is going on at a request: the operation in flight (`API_*`), callbacks being delivered,
+/// and whether `WinHttpCloseHandle` is waiting for both to end before `HANDLE_CLOSING`.
+#[derive(Default)]
+pub struct Activity {
+    pub pending: Option<DWORD>,
+    delivering: u32,
+    closing: bool,
+    closing_sent: bool,
+}
+
+impl Activity {
+    /// True when `HANDLE_CLOSING` is due now (and marks it sent).
+    fn closing_due(&mut self) -> bool {
+        let due = self.closing && self.pending.is_none() && self.delivering == 0 && !self.closing_sent;
+        if due {
+            self.closing_sent = true;
+        }
+        due
+    }
+}
+
 /// A request handle's object.
 pub struct Request {
     pub core: HandleCore,
@@ -111,6 +132,7 @@ pub struct Request {
     pub response: Mutex<Option<Arc<Response>>>,
     /// Set by `WinHttpCloseHandle`; wakes a blocked operation.
     pub cancel: Arc<Cancel>,
+    pub activity: Mutex<Activity>,
 }
 
 impl Request {
@@ -151,6 +173,7 @@ impl Request {
             io: Mutex::new(Exchange::default()),
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
+            activity: Mutex::new(Activity::default()),
         }
     }
 
@@ -179,6 +202,79 @@ impl Request {
     /// True for requests opened with `WINHTTP_FLAG_SECURE` (HTTPS).
     pub fn is_secure(&self) -> bool {
         self.flags & WINHTTP_FLAG_SECURE != 0
+    }
+
+    /// Starts an operation (`API_*`): one at a time per request.
+    pub fn begin(&self, api: DWORD) -> Result<(), DWORD> {
+        let mut a = lock(&self.activity);
+        if a.closing {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        if a.pending.is_some() {
+            return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+        }
+        a.pending = Some(api);
+        Ok(())
+    }
+
+    /// Ends the operation in flight (before its completion is delivered, so that the callback
+    /// may start the next one).
+    pub fn end(&self) {
+        let due = {
+            let mut a = lock(&self.activity);
+            a.pending = None;
+            a.closing_due()
+        };
+        if due {
+            self.core.notify_closing();
+        }
+    }
+
+    /// Ends the operation in flight and delivers its completion: the callback may start the next
+    /// operation, and a close that arrives meanwhile sends `HANDLE_CLOSING` after the callback.
+    pub fn end_and_deliver(&self, f: impl FnOnce()) {
+        {
+            let mut a = lock(&self.activity);
+            a.pending = None;
+            a.delivering += 1;
+        }
+        f();
+        let due = {
+            let mut a = lock(&self.activity);
+            a.delivering -= 1;
+            a.closing_due()
+        };
+        if due {
+            self.core.notify_closing();
+        }
+    }
+
+    /// Delivers a callback; a close that arrives meanwhile sends `HANDLE_CLOSING` after it.
+    pub fn deliver(&self, f: impl FnOnce()) {
+        lock(&self.activity).delivering += 1;
+        f();
+        let due = {
+            let mut a = lock(&self.activity);
+            a.delivering -= 1;
+            a.closing_due()
+        };
+        if due {
+            self.core.notify_closing();
+        }
+    }
+
+    /// `WinHttpCloseHandle`: cancels the operation in flight; `HANDLE_CLOSING` is sent now, or
+    /// once that operation and the callbacks being delivered have ended, whichever is later.
+    pub fn close(&self) {
+        let due = {
+            let mut a = lock(&self.activity);
+            a.closing = true;
+            a.closing_due()
+        };
+        self.cancel.cancel();
+        if due {
+            self.core.notify_closing();
+        }
     }
 
     pub fn io(&self) -> MutexGuard<'_, Exchange> {

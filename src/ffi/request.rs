@@ -3,7 +3,7 @@
 //! `WinHttpQueryDataAvailable`, `WinHttpReadData`).
 
 use super::*;
-use crate::engine::exchange;
+use crate::engine::exchange::{self, Outcome};
 use crate::engine::handles::{self, Object};
 use crate::engine::request::Request;
 use std::sync::Arc;
@@ -51,19 +51,23 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
     })
 }
 
-/// The request behind a handle, for the operations that step its state machine. Async sessions
-/// arrive with the async issue: until then their operations fail with ERROR_CALL_NOT_IMPLEMENTED.
-fn sync_request(h: HINTERNET) -> ApiResult<Arc<Request>> {
-    let request = handles::request(h)?;
-    if request.connect.session.is_async() {
-        return Err(ERROR_CALL_NOT_IMPLEMENTED);
+/// Finishes an exported call that started an operation: TRUE, with the last error
+/// `ERROR_IO_PENDING` when the completion will come later (async mode), `ERROR_SUCCESS` otherwise.
+fn started<T>(f: impl FnOnce() -> ApiResult<Outcome<T>>) -> BOOL {
+    let mut later = false;
+    let ok = bool_api(|| {
+        later = matches!(f()?, Outcome::Later);
+        Ok(())
+    });
+    if ok != 0 && later {
+        super::error::set(ERROR_IO_PENDING);
     }
-    Ok(request)
+    ok
 }
 
 /// Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
 /// body; what the optional data does not cover follows through `WinHttpWriteData`. `dwContext`
-/// becomes the handle's context value.
+/// becomes the handle's context value. Async mode: `SENDREQUEST_COMPLETE` or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSendRequest(
     hRequest: HINTERNET,
@@ -74,7 +78,7 @@ pub unsafe extern "C" fn WinHttpSendRequest(
     dwTotalLength: DWORD,
     dwContext: DWORD_PTR,
 ) -> BOOL {
-    bool_api(|| {
+    started(|| {
         check(lpOptional.is_null() && dwOptionalLength > 0)?;
         let headers = if lpszHeaders.is_null() {
             String::new()
@@ -90,7 +94,7 @@ pub unsafe extern "C" fn WinHttpSendRequest(
             // SAFETY: `dwOptionalLength` readable bytes, by the API's contract.
             unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) }
         };
-        let request = sync_request(hRequest)?;
+        let request = handles::request(hRequest)?;
         request.core.set_context(dwContext);
         exchange::send(&request, &headers, optional, dwTotalLength)
     })
@@ -98,6 +102,7 @@ pub unsafe extern "C" fn WinHttpSendRequest(
 
 /// Writes request body bytes after `WinHttpSendRequest`, straight to the connection (any amount,
 /// bounded memory). Writing past the announced total fails with ERROR_INVALID_PARAMETER.
+/// Async mode: `WRITE_COMPLETE` (the buffer must stay valid until then) or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpWriteData(
     hRequest: HINTERNET,
@@ -107,46 +112,47 @@ pub unsafe extern "C" fn WinHttpWriteData(
 ) -> BOOL {
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesWritten, 0) };
-    bool_api(|| {
+    started(|| {
         check(lpBuffer.is_null() && dwNumberOfBytesToWrite > 0)?;
-        let data: &[u8] = if lpBuffer.is_null() {
-            &[]
-        } else {
-            // SAFETY: `dwNumberOfBytesToWrite` readable bytes.
-            unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), dwNumberOfBytesToWrite as usize) }
-        };
-        let request = sync_request(hRequest)?;
-        exchange::write(&request, data)?;
-        // SAFETY: as above.
-        unsafe { put(lpdwNumberOfBytesWritten, dwNumberOfBytesToWrite) };
-        Ok(())
+        let request = handles::request(hRequest)?;
+        // SAFETY: `dwNumberOfBytesToWrite` readable bytes until the write completes.
+        let outcome = unsafe { exchange::write(&request, lpBuffer.cast(), dwNumberOfBytesToWrite as usize) }?;
+        if let Outcome::Done(n) = outcome {
+            // SAFETY: as above; only while the call has not returned.
+            unsafe { put(lpdwNumberOfBytesWritten, n) };
+        }
+        Ok(outcome)
     })
 }
 
 /// Waits for the final response head (following redirects as the policy allows).
+/// Async mode: `HEADERS_AVAILABLE` or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved: LPVOID) -> BOOL {
-    bool_api(|| {
+    started(|| {
         check(!lpReserved.is_null())?;
-        let request = sync_request(hRequest)?;
+        let request = handles::request(hRequest)?;
         exchange::receive(&request)
     })
 }
 
 /// Reports how many body bytes can be read without waiting (waiting for some when none are
-/// there yet); 0 at the end of the body.
+/// there yet); 0 at the end of the body. Async mode: `DATA_AVAILABLE` or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpQueryDataAvailable(hRequest: HINTERNET, lpdwNumberOfBytesAvailable: LPDWORD) -> BOOL {
-    bool_api(|| {
-        let request = sync_request(hRequest)?;
-        let n = exchange::available(&request)?;
-        // SAFETY: NULL or a valid DWORD pointer.
-        unsafe { put(lpdwNumberOfBytesAvailable, n) };
-        Ok(())
+    started(|| {
+        let request = handles::request(hRequest)?;
+        let outcome = exchange::available(&request)?;
+        if let Outcome::Done(n) = outcome {
+            // SAFETY: NULL or a valid DWORD pointer; only while the call has not returned.
+            unsafe { put(lpdwNumberOfBytesAvailable, n) };
+        }
+        Ok(outcome)
     })
 }
 
 /// Reads response body bytes; at the end of the body it succeeds with 0 bytes, again and again.
+/// Async mode: `READ_COMPLETE` (the buffer must stay valid until then) or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReadData(
     hRequest: HINTERNET,
@@ -156,18 +162,15 @@ pub unsafe extern "C" fn WinHttpReadData(
 ) -> BOOL {
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesRead, 0) };
-    bool_api(|| {
+    started(|| {
         check(lpBuffer.is_null() && dwNumberOfBytesToRead > 0)?;
-        let request = sync_request(hRequest)?;
-        let out: &mut [u8] = if lpBuffer.is_null() {
-            &mut []
-        } else {
-            // SAFETY: `dwNumberOfBytesToRead` writable bytes.
-            unsafe { core::slice::from_raw_parts_mut(lpBuffer.cast::<u8>(), dwNumberOfBytesToRead as usize) }
-        };
-        let n = exchange::read(&request, out)?;
-        // SAFETY: as above.
-        unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };
-        Ok(())
+        let request = handles::request(hRequest)?;
+        // SAFETY: `dwNumberOfBytesToRead` writable bytes until the read completes.
+        let outcome = unsafe { exchange::read(&request, lpBuffer.cast(), dwNumberOfBytesToRead as usize) }?;
+        if let Outcome::Done(n) = outcome {
+            // SAFETY: as above; only while the call has not returned.
+            unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };
+        }
+        Ok(outcome)
     })
 }

@@ -142,25 +142,25 @@ const MAX_INLINE_DEPTH: u32 = 3;
 fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline: bool) -> Outcome<O::Output> {
     let result = {
         let mut io = request.io();
-        loop {
-            if request.cancel.is_cancelled() {
-                break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        let step = if request.cancel.is_cancelled() {
+            Err(ERROR_WINHTTP_OPERATION_CANCELLED)
+        } else {
+            op.step(&request, &mut io)
+        };
+        match step {
+            _ if request.cancel.is_cancelled() => {
+                io.discard();
+                Err(ERROR_WINHTTP_OPERATION_CANCELLED)
             }
-            let step = op.step(&request, &mut io);
-            if request.cancel.is_cancelled() {
-                break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            Ok(Step::Done(v)) => Ok(v),
+            Ok(Step::Wait(w)) => {
+                drop(io);
+                park(request, op, w);
+                return Outcome::Later;
             }
-            match step {
-                Ok(Step::Done(v)) => break Ok(v),
-                Ok(Step::Wait(w)) => {
-                    drop(io);
-                    park(request, op, w);
-                    return Outcome::Later;
-                }
-                Err(e) => {
-                    io.discard();
-                    break Err(e);
-                }
+            Err(e) => {
+                io.discard();
+                Err(e)
             }
         }
     };

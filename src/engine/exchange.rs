@@ -223,15 +223,18 @@ fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DW
                 // SAFETY: the caller's buffer, valid until this completion by the API's contract.
                 Completion::Buffer(status, p, n) => unsafe { request.core.notify(status, p.cast(), n as DWORD) },
             },
-            Err(e) => {
-                let mut r = WINHTTP_ASYNC_RESULT { dwResult: O::API as DWORD_PTR, dwError: e };
-                let len = core::mem::size_of::<WINHTTP_ASYNC_RESULT>() as DWORD;
-                // SAFETY: `r` lives for the duration of the call.
-                unsafe { request.core.notify(WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, (&raw mut r).cast(), len) }
-            }
+            Err(e) => notify_request_error(request, O::API, e),
         }
         DEPTH.set(DEPTH.get() - 1);
     });
+}
+
+/// `REQUEST_ERROR` with its `WINHTTP_ASYNC_RESULT` (`API_*` and the error).
+fn notify_request_error(request: &Request, api: DWORD, error: DWORD) {
+    let mut r = WINHTTP_ASYNC_RESULT { dwResult: api as DWORD_PTR, dwError: error };
+    let len = core::mem::size_of::<WINHTTP_ASYNC_RESULT>() as DWORD;
+    // SAFETY: `r` lives for the duration of the call.
+    unsafe { request.core.notify(WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, (&raw mut r).cast(), len) }
 }
 
 /// Wire bytes read but not consumed yet: one buffer kept for the life of the exchange, grown only
@@ -851,7 +854,18 @@ fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
 /// `WinHttpReceiveResponse`.
 pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
     let io = request.io();
-    if request.state().phase != Phase::Sent {
+    let phase = request.state().phase;
+    if phase == Phase::Receiving && request.connect.session.is_async() {
+        // Windows accepts a second call after HEADERS_AVAILABLE and reports the error through
+        // REQUEST_ERROR, on the calling thread.
+        request.begin(API_RECEIVE_RESPONSE)?;
+        drop(io);
+        request.end_and_deliver(|| {
+            notify_request_error(request, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+        });
+        return Ok(Outcome::Failed);
+    }
+    if phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
     let op = ReceiveOp::new(request);

@@ -578,7 +578,7 @@ impl Operation for SendOp {
 /// sends the head and the optional data. `total` is the announced body length (0: no more than the
 /// optional data).
 pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<Outcome<()>, DWORD> {
-    let mut io = request.io();
+    let mut io = request.try_io()?;
     if request.state().phase == Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
@@ -653,7 +653,7 @@ impl Operation for WriteOp {
 /// # Safety
 /// `data` is valid for `len` bytes until the operation completes.
 pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Result<Outcome<DWORD>, DWORD> {
-    let mut io = request.io();
+    let mut io = request.try_io()?;
     if request.state().phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     }
@@ -853,7 +853,7 @@ fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
 
 /// `WinHttpReceiveResponse`.
 pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
-    let io = request.io();
+    let io = request.try_io()?;
     let phase = request.state().phase;
     if phase == Phase::Receiving && request.connect.session.is_async() {
         // Windows accepts a second call after HEADERS_AVAILABLE and reports the error through
@@ -912,7 +912,7 @@ impl Operation for AvailableOp {
 
 /// `WinHttpQueryDataAvailable`.
 pub fn available(request: &Arc<Request>) -> Result<Outcome<DWORD>, DWORD> {
-    let io = request.io();
+    let io = request.try_io()?;
     check_receiving(request)?;
     execute(request, io, AvailableOp)
 }
@@ -1003,7 +1003,7 @@ impl Operation for ReadOp {
 /// # Safety
 /// `out` is valid for `len` bytes until the operation completes.
 pub unsafe fn read(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<Outcome<usize>, DWORD> {
-    let io = request.io();
+    let io = request.try_io()?;
     check_receiving(request)?;
     if len == 0 {
         return Ok(Outcome::Done(0));

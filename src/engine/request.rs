@@ -277,6 +277,16 @@ impl Request {
         }
     }
 
+    /// The I/O state for a new operation: busy (an operation of this request is running, maybe
+    /// on this very thread, inside one of its callbacks) is `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`.
+    pub fn try_io(&self) -> Result<MutexGuard<'_, Exchange>, DWORD> {
+        match self.io.try_lock() {
+            Ok(g) => Ok(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        }
+    }
+
     pub fn io(&self) -> MutexGuard<'_, Exchange> {
         lock(&self.io)
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
 # (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
-# examples/get.c linked statically, examples/put.c linked against the shared library (found through its rpath).
+# examples/get.c linked statically, examples/put.c and examples/async_get.c linked against the shared library
+# (found through its rpath).
 # Exits non-zero if a build or an example fails; the server is stopped whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,8 @@ echo "$cc ${cflags[*]} examples/get.c $target/release/libwinhttp.a ${native_libs
 "$cc" "${cflags[@]}" examples/get.c "$lib_dir/libwinhttp.a" "${native_libs[@]}" -o "$tmp/get"
 echo "$cc ${cflags[*]} examples/put.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o put"
 "$cc" "${cflags[@]}" examples/put.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/put"
+echo "$cc ${cflags[*]} -pthread examples/async_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o async_get"
+"$cc" "${cflags[@]}" -pthread examples/async_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/async_get"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -96,6 +99,7 @@ run() {
 }
 run get "examples/get.c, static: libwinhttp.a" 127.0.0.1 "$port" /hello
 run put "examples/put.c, shared: $shared_name" 127.0.0.1 "$port" /upload
+run async_get "examples/async_get.c, WINHTTP_FLAG_ASYNC, callback-driven" 127.0.0.1 "$port" /hello
 
 stop_server
 heading "demo server log"
@@ -106,4 +110,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "demo: FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "demo: both examples ran against the demo server"
+echo "demo: all examples ran against the demo server"

@@ -116,7 +116,7 @@ impl Activity {
 
 /// A request handle's object.
 pub struct Request {
-    pub core: HandleCore,
+    pub core: Arc<HandleCore>,
     pub connect: Arc<Connect>,
     pub verb: String,
     /// The object name as given (default "/"); escaped at send time per the `WINHTTP_FLAG_ESCAPE_*` flags.
@@ -146,7 +146,7 @@ impl Request {
         };
         let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
         Request {
-            core: HandleCore::inherit(&connect.core),
+            core: Arc::new(HandleCore::inherit(&connect.core)),
             connect,
             verb,
             path,

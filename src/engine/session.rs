@@ -14,22 +14,31 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What every handle object has: its own handle value, a context value and a callback slot.
+/// What every handle object has: its own handle value, a context value, a callback slot, and
+/// what `HANDLE_CLOSING` waits for.
 #[derive(Default)]
 pub struct HandleCore {
     handle: OnceLock<usize>,
     context: AtomicUsize,
     pub callback: CallbackSlot,
+    /// The parent handle's core: a child keeps its parent alive, and a parent's `HANDLE_CLOSING`
+    /// comes after its children's.
+    parent: Option<Arc<HandleCore>>,
+    /// Children not closed yet, and whether this handle was closed.
+    closing: Mutex<(usize, bool)>,
     /// Set once `HANDLE_CLOSING` has been sent: nothing is delivered for the handle after it.
     closed: AtomicBool,
 }
 
 impl HandleCore {
-    pub fn inherit(parent: &HandleCore) -> Self {
+    pub fn inherit(parent: &Arc<HandleCore>) -> Self {
+        lock(&parent.closing).0 += 1;
         HandleCore {
             handle: OnceLock::new(),
             context: AtomicUsize::new(0),
             callback: CallbackSlot::new(parent.callback.get()),
+            parent: Some(parent.clone()),
+            closing: Mutex::new((0, false)),
             closed: AtomicBool::new(false),
         }
     }
@@ -62,11 +71,34 @@ impl HandleCore {
         unsafe { self.callback.notify(self.handle(), self.context(), status, info, len) }
     }
 
-    /// Sends `HANDLE_CLOSING` (once) and stops every later notification for the handle.
-    ///
-    /// An operation running on another thread at that moment may still be inside a callback; the
-    /// async issue closes that window by delivering `HANDLE_CLOSING` after the last operation ends.
+    /// The handle is closed and its own work is over: `HANDLE_CLOSING` goes out now, or once
+    /// its last child has sent its own (handles close in order: request, connection, session).
     pub fn notify_closing(&self) {
+        let due = {
+            let mut c = lock(&self.closing);
+            c.1 = true;
+            c.0 == 0
+        };
+        if due {
+            self.send_closing();
+        }
+    }
+
+    /// A child sent its `HANDLE_CLOSING`.
+    fn child_closed(&self) {
+        let due = {
+            let mut c = lock(&self.closing);
+            c.0 -= 1;
+            c.0 == 0 && c.1
+        };
+        if due {
+            self.send_closing();
+        }
+    }
+
+    /// Sends `HANDLE_CLOSING` (once), stops every later notification for the handle, and lets
+    /// the parent go on closing.
+    fn send_closing(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -81,6 +113,21 @@ impl HandleCore {
                 (&raw mut handle).cast(),
                 len,
             )
+        }
+        if let Some(parent) = &self.parent {
+            parent.child_closed();
+        }
+    }
+}
+
+impl Drop for HandleCore {
+    fn drop(&mut self) {
+        // A child that never got a handle (its creation failed) must not hold its parent's
+        // HANDLE_CLOSING back.
+        if !self.closed.load(Ordering::Acquire)
+            && let Some(parent) = &self.parent
+        {
+            parent.child_closed();
         }
     }
 }
@@ -108,7 +155,7 @@ pub struct SessionState {
 
 /// A session: the root of a tree of handles.
 pub struct Session {
-    pub core: HandleCore,
+    pub core: Arc<HandleCore>,
     pub flags: DWORD,
     pub proxy: ProxyConfig,
     pub state: Mutex<SessionState>,
@@ -117,7 +164,7 @@ pub struct Session {
 impl Session {
     pub fn new(agent: Option<String>, proxy: ProxyConfig, flags: DWORD) -> Self {
         Session {
-            core: HandleCore::default(),
+            core: Arc::new(HandleCore::default()),
             flags,
             proxy,
             state: Mutex::new(SessionState {
@@ -150,7 +197,7 @@ impl Session {
 
 /// A connect handle: a server under a session.
 pub struct Connect {
-    pub core: HandleCore,
+    pub core: Arc<HandleCore>,
     pub session: Arc<Session>,
     pub host: String,
     /// As given; `INTERNET_DEFAULT_PORT` (0) means 80 or 443 by the request's scheme.
@@ -159,7 +206,7 @@ pub struct Connect {
 
 impl Connect {
     pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Self {
-        Connect { core: HandleCore::inherit(&session.core), session, host, port }
+        Connect { core: Arc::new(HandleCore::inherit(&session.core)), session, host, port }
     }
 }
 

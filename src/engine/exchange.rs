@@ -9,8 +9,9 @@
 //! come from the sans-IO core (`proto::h1`, `proto::url`, `proto::headers`); this module moves bytes
 //! between the caller, a pooled connection and that core.
 //!
-//! Not yet resumable (they block the stepping thread): name resolution (`getaddrinfo`) and waiting
-//! for a free slot under `WINHTTP_OPTION_MAX_CONNS_PER_SERVER`.
+//! Not yet resumable (they block the stepping thread): name resolution (`getaddrinfo`, except for
+//! IP literals and "localhost") and, in sync sessions only, waiting for a free slot under
+//! `WINHTTP_OPTION_MAX_CONNS_PER_SERVER` (async sessions do not enforce that limit yet).
 
 use super::completion;
 use super::net::{self, Conn};
@@ -422,8 +423,15 @@ impl ConnectOp {
                         // TLS arrives with the HTTPS issue.
                         return Err(ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
                     }
-                    let (timeouts, max_conns) =
-                        (request.state().settings.timeouts, request.connect.session.state().max_conns_per_server);
+                    let timeouts = request.state().settings.timeouts;
+                    // Waiting for a free slot blocks the stepping thread, which in the async mode
+                    // may be a completion thread that the slot's release needs: async sessions do
+                    // not wait (the limit is not enforced for them yet; see the README).
+                    let max_conns = if request.connect.session.is_async() {
+                        WINHTTP_CONNS_PER_SERVER_UNLIMITED
+                    } else {
+                        request.connect.session.state().max_conns_per_server
+                    };
                     let lease = pool::acquire(&key, max_conns, net::timeout(timeouts.connect), &request.cancel)?;
                     let permit = match lease {
                         Lease::Reused(conn) => {

@@ -1898,7 +1898,7 @@ HINTERNET WinHttpOpenRequest(HINTERNET hConnect,
 /**
  * Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
  * body; what the optional data does not cover follows through `WinHttpWriteData`. `dwContext`
- * becomes the handle's context value.
+ * becomes the handle's context value. Async mode: `SENDREQUEST_COMPLETE` or `REQUEST_ERROR`.
  */
 BOOL WinHttpSendRequest(HINTERNET hRequest,
                         LPCWSTR lpszHeaders,
@@ -1911,6 +1911,7 @@ BOOL WinHttpSendRequest(HINTERNET hRequest,
 /**
  * Writes request body bytes after `WinHttpSendRequest`, straight to the connection (any amount,
  * bounded memory). Writing past the announced total fails with ERROR_INVALID_PARAMETER.
+ * Async mode: `WRITE_COMPLETE` (the buffer must stay valid until then) or `REQUEST_ERROR`.
  */
 BOOL WinHttpWriteData(HINTERNET hRequest,
                       LPCVOID lpBuffer,
@@ -1919,17 +1920,19 @@ BOOL WinHttpWriteData(HINTERNET hRequest,
 
 /**
  * Waits for the final response head (following redirects as the policy allows).
+ * Async mode: `HEADERS_AVAILABLE` or `REQUEST_ERROR`.
  */
 BOOL WinHttpReceiveResponse(HINTERNET hRequest, LPVOID lpReserved);
 
 /**
  * Reports how many body bytes can be read without waiting (waiting for some when none are
- * there yet); 0 at the end of the body.
+ * there yet); 0 at the end of the body. Async mode: `DATA_AVAILABLE` or `REQUEST_ERROR`.
  */
 BOOL WinHttpQueryDataAvailable(HINTERNET hRequest, LPDWORD lpdwNumberOfBytesAvailable);
 
 /**
  * Reads response body bytes; at the end of the body it succeeds with 0 bytes, again and again.
+ * Async mode: `READ_COMPLETE` (the buffer must stay valid until then) or `REQUEST_ERROR`.
  */
 BOOL WinHttpReadData(HINTERNET hRequest,
                      LPVOID lpBuffer,

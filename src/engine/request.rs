@@ -436,11 +436,19 @@ impl Request {
         if st.original_url.is_none() {
             st.original_url = Some(st.target.url());
         }
+        let same_origin = st.target.secure == next.secure
+            && st.target.host.eq_ignore_ascii_case(&next.host)
+            && st.target.port == next.port;
         st.target = next;
         drop(st);
+        let mut h = self.headers();
         if !keep_body {
-            let mut h = self.headers();
             h.remove("Content-Type");
+        }
+        if !same_origin {
+            // Credentials meant for one server never follow a redirect to another.
+            h.remove("Authorization");
+            h.remove("Cookie");
         }
     }
 }

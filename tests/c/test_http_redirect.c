@@ -178,6 +178,43 @@ static void test_absolute_location(void)
     WinHttpCloseHandle(ses);
 }
 
+/* Credentials added by the caller follow a redirect on the same server, never to another one. */
+static void test_credentials_stay_with_their_server(void)
+{
+    HINTERNET ses = open_session(), con, req;
+    WCHAR path[160];
+    char *body;
+
+    con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
+
+    /* Same scheme, host and port: kept. */
+    req = open_request(con, L"GET", L"/redirect/302?to=/echo");
+    CHECK(WinHttpAddRequestHeaders(req, L"Authorization: Basic dXNlcjpwd2Q=\r\nCookie: a=1", (DWORD)-1L,
+                                   WINHTTP_ADDREQ_FLAG_ADD));
+    CHECK_EQ(send_request(req, NULL), 200);
+    body = read_body(req);
+    CHECK(body && strstr(body, "\nauthorization: Basic dXNlcjpwd2Q=\n") != NULL);
+    CHECK(body && strstr(body, "\ncookie: a=1\n") != NULL);
+    free(body);
+    WinHttpCloseHandle(req);
+
+    /* Another host name: dropped. */
+    swprintf(path, 160, L"/redirect/302?to=http://localhost:%u/echo", (unsigned)http_port);
+    req = open_request(con, L"GET", path);
+    CHECK(WinHttpAddRequestHeaders(req, L"Authorization: Basic dXNlcjpwd2Q=\r\nCookie: a=1\r\nX-Kept: yes",
+                                   (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD));
+    CHECK_EQ(send_request(req, NULL), 200);
+    body = read_body(req);
+    CHECK(body && strncmp(body, "GET /echo HTTP/1.1\n", 19) == 0);
+    CHECK(body && strstr(body, "authorization:") == NULL);
+    CHECK(body && strstr(body, "cookie:") == NULL);
+    CHECK(body && strstr(body, "\nx-kept: yes\n") != NULL);
+    free(body);
+    WinHttpCloseHandle(req);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 static void test_loops_and_limits(void)
 {
     HINTERNET ses = open_session(), con, req;
@@ -262,6 +299,7 @@ int main(void)
     test_follow_each_status();
     test_method_and_body_rules();
     test_absolute_location();
+    test_credentials_stay_with_their_server();
     test_loops_and_limits();
     test_redirects_disabled();
     return harness_report();

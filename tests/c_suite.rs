@@ -2,7 +2,8 @@
 //! twice, once with the static library and once with the shared one (both built by `cargo test`
 //! next to this test's executable), then run. Each program prints "N passed, N failed".
 //!
-//! `CC` picks the compiler (default `cc`). `WINHTTP_C_FILTER=name` runs only matching programs.
+//! `CC` picks the compiler (default `cc`). `WINHTTP_C_RUNNER` (e.g. `valgrind --error-exitcode=99 -q
+//! --leak-check=full --errors-for-leak-kinds=definite`) runs every program under that command. `WINHTTP_C_FILTER=name` runs only matching programs.
 //!
 //! Before the programs run, the test servers of `support` start on 127.0.0.1 and every program gets
 //! their ports in `WINHTTP_TEST_PORT` (HTTP), `WINHTTP_TEST_RAW_PORT` (raw fault server),
@@ -80,7 +81,19 @@ fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
 fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String, String> {
     // cargo puts target/<profile> on the loader path, where an older libwinhttp may sit; the
     // programs must load the one they were linked against (found through their rpath).
-    let mut child = Command::new(exe)
+    // WINHTTP_C_RUNNER="valgrind --error-exitcode=99 -q" runs every program under a checker.
+    let runner: Vec<String> =
+        std::env::var("WINHTTP_C_RUNNER").map(|r| r.split_whitespace().map(String::from).collect()).unwrap_or_default();
+    let mut command = match runner.split_first() {
+        Some((tool, args)) => {
+            let mut c = Command::new(tool);
+            c.args(args).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let limit = if runner.is_empty() { limit } else { limit * 10 };
+    let mut child = command
         .env_remove("LD_LIBRARY_PATH")
         .env_remove("DYLD_LIBRARY_PATH")
         .env_remove("DYLD_FALLBACK_LIBRARY_PATH")

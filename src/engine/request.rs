@@ -217,17 +217,21 @@ impl Request {
         Ok(())
     }
 
-    /// Ends the operation in flight (before its completion is delivered, so that the callback
-    /// may start the next one).
-    pub fn end(&self) {
+    /// Applies a change to the request's activity, then sends `HANDLE_CLOSING` if it is now due.
+    fn settle(&self, change: impl FnOnce(&mut Activity)) {
         let due = {
             let mut a = lock(&self.activity);
-            a.pending = None;
+            change(&mut a);
             a.closing_due()
         };
         if due {
             self.core.notify_closing();
         }
+    }
+
+    /// Ends the operation in flight (sync mode: nothing to deliver).
+    pub fn end(&self) {
+        self.settle(|a| a.pending = None);
     }
 
     /// Ends the operation in flight and delivers its completion: the callback may start the next
@@ -239,42 +243,14 @@ impl Request {
             a.delivering += 1;
         }
         f();
-        let due = {
-            let mut a = lock(&self.activity);
-            a.delivering -= 1;
-            a.closing_due()
-        };
-        if due {
-            self.core.notify_closing();
-        }
-    }
-
-    /// Delivers a callback; a close that arrives meanwhile sends `HANDLE_CLOSING` after it.
-    pub fn deliver(&self, f: impl FnOnce()) {
-        lock(&self.activity).delivering += 1;
-        f();
-        let due = {
-            let mut a = lock(&self.activity);
-            a.delivering -= 1;
-            a.closing_due()
-        };
-        if due {
-            self.core.notify_closing();
-        }
+        self.settle(|a| a.delivering -= 1);
     }
 
     /// `WinHttpCloseHandle`: cancels the operation in flight; `HANDLE_CLOSING` is sent now, or
     /// once that operation and the callbacks being delivered have ended, whichever is later.
     pub fn close(&self) {
-        let due = {
-            let mut a = lock(&self.activity);
-            a.closing = true;
-            a.closing_due()
-        };
         self.cancel.cancel();
-        if due {
-            self.core.notify_closing();
-        }
+        self.settle(|a| a.closing = true);
     }
 
     /// The I/O state for a new operation: busy (an operation of this request is running, maybe

@@ -131,6 +131,8 @@ typedef void *LPVOID;
 typedef void *PVOID;
 typedef const void *LPCVOID;
 typedef void *HANDLE;
+typedef HANDLE HGLOBAL;
+typedef HANDLE HLOCAL;
 typedef DWORD *LPDWORD;
 typedef DWORD *PDWORD;
 typedef WORD *LPWORD;
@@ -1712,6 +1714,23 @@ BOOL WinHttpQueryHeaders(HINTERNET hRequest,
                          LPDWORD lpdwIndex);
 
 /**
+ * Frees memory the library returned (NULL is fine). Returns NULL, as `GlobalFree` does on success.
+ */
+LPVOID WinHttpGlobalFree(LPVOID hMem);
+
+#if !defined(WINHTTP_NO_WIN32_TYPES)
+/**
+ * Frees memory the library returned in proxy structures (Windows' `GlobalFree`).
+ */
+HGLOBAL GlobalFree(HGLOBAL hMem);
+
+/**
+ * Frees memory the library returned in certificate structures (Windows' `LocalFree`).
+ */
+HLOCAL LocalFree(HLOCAL hMem);
+#endif
+
+/**
  * Sets an option on a handle (or a process-wide option on a NULL handle).
  */
 BOOL WinHttpSetOption(HINTERNET hInternet, DWORD dwOption, LPVOID lpBuffer, DWORD dwBufferLength);
@@ -1725,20 +1744,21 @@ BOOL WinHttpQueryOption(HINTERNET hInternet,
                         LPDWORD lpdwBufferLength);
 
 /**
- * Reads the current user's browser proxy settings.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
+ * this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
+ * auto-config URL). Strings are freed with `GlobalFree`.
  */
 BOOL WinHttpGetIEProxyConfigForCurrentUser(WINHTTP_CURRENT_USER_IE_PROXY_CONFIG *pProxyConfig);
 
 /**
- * Reads the machine-wide default proxy configuration.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reads the default proxy configuration: what WinHttpSetDefaultProxyConfiguration set in this
+ * process, else the environment's proxy variables. Strings are freed with `GlobalFree`.
  */
 BOOL WinHttpGetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 
 /**
- * Replaces the machine-wide default proxy configuration.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Sets the default proxy configuration, used by sessions opened with
+ * `WINHTTP_ACCESS_TYPE_DEFAULT_PROXY`. Windows stores it machine-wide; here it lasts for the process.
  */
 BOOL WinHttpSetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 

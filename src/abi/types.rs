@@ -44,6 +44,10 @@ pub type LPCVOID = *const c_void;
 #[cfg(not(winhttp_no_win32_types))]
 pub type HANDLE = *mut c_void;
 #[cfg(not(winhttp_no_win32_types))]
+pub type HGLOBAL = HANDLE;
+#[cfg(not(winhttp_no_win32_types))]
+pub type HLOCAL = HANDLE;
+#[cfg(not(winhttp_no_win32_types))]
 pub type LPDWORD = *mut DWORD;
 #[cfg(not(winhttp_no_win32_types))]
 pub type PDWORD = *mut DWORD;

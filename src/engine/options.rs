@@ -25,6 +25,8 @@ pub enum Kind {
     Raw,
     /// `WINHTTP_CONNECTION_INFO` (query only).
     ConnectionInfo,
+    /// `WINHTTP_PROXY_INFO`.
+    ProxyInfo,
 }
 
 /// A typed option value.
@@ -38,6 +40,8 @@ pub enum Value {
     Raw(usize),
     /// Local and remote address of the request's connection.
     Connection(std::net::SocketAddr, std::net::SocketAddr),
+    /// A proxy configuration (`WINHTTP_PROXY_INFO`).
+    Proxy(super::session::ProxyConfig),
 }
 
 /// Options that can be set but never queried.
@@ -112,8 +116,18 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
         WINHTTP_OPTION_CLIENT_CERT_CONTEXT => Raw,
         WINHTTP_OPTION_CONNECTION_INFO => ConnectionInfo,
+        WINHTTP_OPTION_PROXY => ProxyInfo,
         _ => return None,
     })
+}
+
+/// Checks a `WINHTTP_OPTION_PROXY` value: no proxy, the default, or a named proxy with a list.
+fn valid_proxy(p: &super::session::ProxyConfig) -> Result<(), DWORD> {
+    match p.access_type {
+        WINHTTP_ACCESS_TYPE_NO_PROXY | WINHTTP_ACCESS_TYPE_DEFAULT_PROXY => Ok(()),
+        WINHTTP_ACCESS_TYPE_NAMED_PROXY if p.proxy.as_deref().is_some_and(|s| !s.trim().is_empty()) => Ok(()),
+        _ => Err(ERROR_INVALID_PARAMETER),
+    }
 }
 
 /// Process-wide options (set on a NULL handle).
@@ -286,6 +300,10 @@ fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
             st.secure_protocols = *v
         }
         (WINHTTP_OPTION_CODEPAGE, Value::Dword(v)) => st.codepage = *v,
+        (WINHTTP_OPTION_PROXY, Value::Proxy(p)) => {
+            valid_proxy(p)?;
+            st.proxy_override = Some(p.clone())
+        }
         (WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH, Value::Dword(v)) => st.passport = *v,
         (WINHTTP_OPTION_ASSURED_NON_BLOCKING_CALLBACKS, Value::Dword(v)) => {
             st.assured_non_blocking_callbacks = *v as BOOL
@@ -322,6 +340,10 @@ fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
             st.autologon_policy = v
         }
         (WINHTTP_OPTION_REQUEST_PRIORITY, Value::Dword(v)) => st.priority = v,
+        (WINHTTP_OPTION_PROXY, Value::Proxy(p)) => {
+            valid_proxy(&p)?;
+            st.proxy_override = Some(p)
+        }
         (WINHTTP_OPTION_SPN, Value::Dword(v)) => st.spn = v,
         (WINHTTP_OPTION_USERNAME, Value::Str(v)) => st.username = v,
         (WINHTTP_OPTION_PASSWORD, Value::Str(v)) => st.password = v,
@@ -385,11 +407,15 @@ fn query_session(s: &Session, option: DWORD) -> Option<Value> {
         WINHTTP_OPTION_MAX_CONNS_PER_SERVER => Value::Dword(st.max_conns_per_server),
         WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER => Value::Dword(st.max_conns_per_1_0_server),
         WINHTTP_OPTION_SECURE_PROTOCOLS => Value::Dword(st.secure_protocols),
+        WINHTTP_OPTION_PROXY => Value::Proxy(st.proxy_override.clone().unwrap_or_else(|| s.proxy.clone())),
         _ => return query_shared(&st.settings, option),
     })
 }
 
 fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
+    if option == WINHTTP_OPTION_PROXY {
+        return Ok(Some(Value::Proxy(r.proxy_config())));
+    }
     let st = r.state();
     Ok(Some(match option {
         WINHTTP_OPTION_PARENT_HANDLE => Value::Ptr(r.connect.core.handle() as usize),

@@ -3,7 +3,7 @@
 
 use super::exchange::Exchange;
 use super::net::Cancel;
-use super::session::{Connect, HandleCore, lock};
+use super::session::{Connect, HandleCore, ProxyConfig, default_proxy, lock};
 use super::settings::Settings;
 use crate::abi::*;
 use crate::proto::headers::HeaderList;
@@ -91,6 +91,8 @@ pub struct RequestState {
     pub original_url: Option<String>,
     /// Local and remote address of the connection the last exchange used.
     pub connection: Option<(SocketAddr, SocketAddr)>,
+    /// `WINHTTP_OPTION_PROXY` set on the request.
+    pub proxy_override: Option<ProxyConfig>,
 }
 
 /// What is going on at a request: the operation in flight (`API_*`), callbacks being delivered,
@@ -169,6 +171,7 @@ impl Request {
                 target,
                 original_url: None,
                 connection: None,
+                proxy_override: None,
             }),
             io: Mutex::new(Exchange::default()),
             response: Mutex::new(None),
@@ -301,14 +304,27 @@ impl Request {
         unsafe { self.core.notify(status, core::ptr::null_mut(), 0) }
     }
 
-    /// The proxy ("host:port") to use for `target`, from the session's configuration.
+    /// The proxy configuration in force: the request's `WINHTTP_OPTION_PROXY`, else the session's,
+    /// else what `WinHttpOpen` was given.
+    pub fn proxy_config(&self) -> ProxyConfig {
+        let own = self.state().proxy_override.clone();
+        own.or_else(|| self.connect.session.state().proxy_override.clone())
+            .unwrap_or_else(|| self.connect.session.proxy.clone())
+    }
+
+    /// The proxy ("host:port") to use for `target`.
     pub fn proxy_for(&self, target: &Target) -> Option<String> {
-        let p = &self.connect.session.proxy;
+        let named = |p: &ProxyConfig| {
+            proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
+        };
+        let p = self.proxy_config();
         let config = match p.access_type {
-            WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
-                proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
-            }
-            WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => proxy::ProxyConfig::from_env(),
+            WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p),
+            WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {
+                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&d),
+                Some(_) => return None,
+                None => proxy::ProxyConfig::from_env(),
+            },
             _ => return None,
         };
         // A proxy for HTTPS needs a CONNECT tunnel, which arrives with the proxy issue.

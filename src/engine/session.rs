@@ -133,7 +133,7 @@ impl Drop for HandleCore {
 }
 
 /// Proxy configuration given to `WinHttpOpen`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProxyConfig {
     pub access_type: DWORD,
     pub proxy: Option<String>,
@@ -151,6 +151,22 @@ pub struct SessionState {
     pub codepage: DWORD,
     pub passport: DWORD,
     pub assured_non_blocking_callbacks: BOOL,
+    /// `WINHTTP_OPTION_PROXY` set on the session (replaces the `WinHttpOpen` configuration).
+    pub proxy_override: Option<ProxyConfig>,
+}
+
+/// `WinHttpSetDefaultProxyConfiguration` for this process (Windows stores it machine-wide).
+static DEFAULT_PROXY: Mutex<Option<ProxyConfig>> = Mutex::new(None);
+
+/// Replaces the process's default proxy configuration.
+pub fn set_default_proxy(config: ProxyConfig) {
+    *lock(&DEFAULT_PROXY) = Some(config);
+}
+
+/// The default proxy configuration set in this process, if any (otherwise the environment's
+/// `http_proxy`/`https_proxy`/`no_proxy` apply).
+pub fn default_proxy() -> Option<ProxyConfig> {
+    lock(&DEFAULT_PROXY).clone()
 }
 
 /// A session: the root of a tree of handles.
@@ -176,6 +192,7 @@ impl Session {
                 codepage: 0,
                 passport: 0,
                 assured_non_blocking_callbacks: 0,
+                proxy_override: None,
             }),
         }
     }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod callback;
 pub mod error;
 pub mod headers;
+pub mod memory;
 pub mod options;
 pub mod proxy;
 pub mod request;

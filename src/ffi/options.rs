@@ -68,6 +68,16 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
         }
         Kind::Raw => Value::Raw(buf as usize),
         Kind::ConnectionInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
+        Kind::ProxyInfo => {
+            check(buf.is_null())?;
+            if len != size_of::<WINHTTP_PROXY_INFO>() {
+                return Err(ERROR_INSUFFICIENT_BUFFER);
+            }
+            // SAFETY: a readable WINHTTP_PROXY_INFO whose strings are NULL or NUL-terminated.
+            let info = unsafe { buf.cast::<WINHTTP_PROXY_INFO>().read_unaligned() };
+            let (proxy, bypass) = unsafe { (wstring(info.lpszProxy), wstring(info.lpszProxyBypass)) };
+            Value::Proxy(crate::engine::session::ProxyConfig { access_type: info.dwAccessType, proxy, bypass })
+        }
     })
 }
 
@@ -164,6 +174,7 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                         RemoteAddress: windows_sockaddr(peer),
                     },
                 ),
+                Value::Proxy(p) => write_proxy_info(lpBuffer, lpdwBufferLength, &p),
                 Value::Empty => Err(ERROR_INVALID_PARAMETER),
             }
         }
@@ -189,4 +200,20 @@ fn windows_sockaddr(addr: std::net::SocketAddr) -> SOCKADDR_STORAGE {
     }
     // SAFETY: SOCKADDR_STORAGE is plain bytes of exactly this size.
     unsafe { core::mem::transmute::<[u8; size_of::<SOCKADDR_STORAGE>()], SOCKADDR_STORAGE>(bytes) }
+}
+
+/// Writes a `WINHTTP_PROXY_INFO` whose strings the caller frees with `GlobalFree`.
+///
+/// # Safety
+/// As for [`write_fixed`].
+unsafe fn write_proxy_info(buf: LPVOID, len: LPDWORD, p: &crate::engine::session::ProxyConfig) -> ApiResult<()> {
+    let need = size_of::<WINHTTP_PROXY_INFO>() as DWORD;
+    // SAFETY: `len` is valid (checked by the caller).
+    if buf.is_null() || unsafe { *len } < need {
+        unsafe { *len = need };
+        return Err(ERROR_INSUFFICIENT_BUFFER);
+    }
+    let info = super::proxy::proxy_info(p)?;
+    // SAFETY: the buffer holds a WINHTTP_PROXY_INFO.
+    unsafe { write_fixed(buf, len, info) }
 }

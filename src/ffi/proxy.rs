@@ -1,35 +1,97 @@
 //! Proxy configuration and resolution: default and per-user settings, auto-detection (WPAD / PAC),
 //! the proxy resolver handle and its results, per-connection proxy settings.
 //!
-//! Stubs for now: each fails with `ERROR_CALL_NOT_IMPLEMENTED`.
+//! Implemented: the default and current-user configuration (from this process's
+//! `WinHttpSetDefaultProxyConfiguration` or the environment). The rest are stubs that fail with
+//! `ERROR_CALL_NOT_IMPLEMENTED`.
 
-use super::{bool_api, dword_api, error};
+use super::memory::{WinHttpGlobalFree, alloc_opt_wstr};
+use super::{bool_api, check, dword_api, error, wstring};
 use crate::abi::*;
+use crate::engine::session::{self, ProxyConfig};
+use crate::proto;
 
-/// Reads the current user's browser proxy settings.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// A `WINHTTP_PROXY_INFO` for `p`, with strings the caller frees with `GlobalFree`.
+pub(crate) fn proxy_info(p: &ProxyConfig) -> Result<WINHTTP_PROXY_INFO, DWORD> {
+    let proxy = alloc_opt_wstr(p.proxy.as_deref())?;
+    let bypass = alloc_opt_wstr(p.bypass.as_deref()).inspect_err(|_| {
+        // SAFETY: allocated just above.
+        unsafe { WinHttpGlobalFree(proxy.cast()) };
+    })?;
+    Ok(WINHTTP_PROXY_INFO { dwAccessType: p.access_type, lpszProxy: proxy, lpszProxyBypass: bypass })
+}
+
+/// The default configuration: the one set in this process with WinHttpSetDefaultProxyConfiguration,
+/// else the environment's `http_proxy`/`https_proxy`/`no_proxy`, else no proxy.
+fn default_config() -> ProxyConfig {
+    session::default_proxy().unwrap_or_else(|| {
+        match proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok()) {
+            Some((list, bypass)) => {
+                ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: Some(list), bypass }
+            }
+            None => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NO_PROXY, proxy: None, bypass: None },
+        }
+    })
+}
+
+/// Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
+/// this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
+/// auto-config URL). Strings are freed with `GlobalFree`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
     pProxyConfig: *mut WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 ) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(pProxyConfig.is_null())?;
+        let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
+        let (list, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+        let p = ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: list, bypass };
+        let info = proxy_info(&p)?;
+        let config = WINHTTP_CURRENT_USER_IE_PROXY_CONFIG {
+            fAutoDetect: 0,
+            lpszAutoConfigUrl: core::ptr::null_mut(),
+            lpszProxy: info.lpszProxy,
+            lpszProxyBypass: info.lpszProxyBypass,
+        };
+        // SAFETY: a writable structure, by the API's contract.
+        unsafe { pProxyConfig.write_unaligned(config) };
+        Ok(())
+    })
 }
 
-/// Reads the machine-wide default proxy configuration.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Reads the default proxy configuration: what WinHttpSetDefaultProxyConfiguration set in this
+/// process, else the environment's proxy variables. Strings are freed with `GlobalFree`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetDefaultProxyConfiguration(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(pProxyInfo.is_null())?;
+        let info = proxy_info(&default_config())?;
+        // SAFETY: a writable structure, by the API's contract.
+        unsafe { pProxyInfo.write_unaligned(info) };
+        Ok(())
+    })
 }
 
-/// Replaces the machine-wide default proxy configuration.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Sets the default proxy configuration, used by sessions opened with
+/// `WINHTTP_ACCESS_TYPE_DEFAULT_PROXY`. Windows stores it machine-wide; here it lasts for the process.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSetDefaultProxyConfiguration(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    bool_api(|| {
+        check(pProxyInfo.is_null())?;
+        // SAFETY: a readable structure whose strings are NULL or NUL-terminated.
+        let info = unsafe { pProxyInfo.read_unaligned() };
+        let (proxy, bypass) = unsafe { (wstring(info.lpszProxy), wstring(info.lpszProxyBypass)) };
+        match info.dwAccessType {
+            WINHTTP_ACCESS_TYPE_NO_PROXY => {}
+            WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
+                let list = proxy.as_deref().unwrap_or("");
+                check(list.trim().is_empty() || !list.is_ascii() || !bypass.as_deref().unwrap_or("").is_ascii())?;
+            }
+            _ => return Err(ERROR_INVALID_PARAMETER),
+        }
+        session::set_default_proxy(ProxyConfig { access_type: info.dwAccessType, proxy, bypass });
+        Ok(())
+    })
 }
 
 /// Looks for a proxy auto-config URL through DHCP and/or DNS (WPAD).

@@ -209,6 +209,25 @@ impl ProxyConfig {
         ProxyConfig { http, https, http_auth: http_auth.flatten(), https_auth: https_auth.flatten(), bypass }
     }
 
+    /// The environment's proxy settings written as WinHTTP writes them in `WINHTTP_PROXY_INFO`:
+    /// the proxy list ("host:port", or "http=a:1;https=b:2" when they differ) and the bypass list
+    /// (`no_proxy`, `;`-separated). `None` when no proxy is set.
+    pub fn env_strings(var: impl Fn(&str) -> Option<String>) -> Option<(String, Option<String>)> {
+        let var = |name: &str| var(name).or_else(|| var(&name.to_ascii_uppercase())).filter(|v| !v.trim().is_empty());
+        let http = var("http_proxy").and_then(|v| clean(&v)).map(|(a, _)| a);
+        let https = var("https_proxy").and_then(|v| clean(&v)).map(|(a, _)| a);
+        let list = match (http, https) {
+            (None, None) => return None,
+            (Some(h), None) => format!("http={h}"),
+            (None, Some(s)) => format!("https={s}"),
+            (Some(h), Some(s)) if h == s => h,
+            (Some(h), Some(s)) => format!("http={h};https={s}"),
+        };
+        let bypass = var("no_proxy")
+            .map(|v| v.split([',', ';', ' ']).map(str::trim).filter(|e| !e.is_empty()).collect::<Vec<_>>().join(";"));
+        Some((list, bypass.filter(|b| !b.is_empty())))
+    }
+
     /// The proxy for a request to `host:port`, or `None` to go direct.
     pub fn proxy_for(&self, secure: bool, host: &str, port: u16) -> Option<String> {
         let proxy = if secure { self.https.as_ref() } else { self.http.as_ref() }?;
@@ -227,6 +246,23 @@ mod tests {
     /// How a plain-HTTP request to `host:port` goes with a named proxy and this bypass list.
     fn named(bypass: &str, host: &str, port: u16) -> Option<String> {
         ProxyConfig::named("p:1", bypass).proxy_for(false, host, port)
+    }
+
+    #[test]
+    fn env_strings_in_winhttp_syntax() {
+        let vars = |v: &'static [(&'static str, &'static str)]| {
+            move |n: &str| v.iter().find(|(k, _)| *k == n).map(|(_, x)| x.to_string())
+        };
+        assert_eq!(ProxyConfig::env_strings(vars(&[])), None);
+        assert_eq!(
+            ProxyConfig::env_strings(vars(&[("http_proxy", "http://p:1/"), ("https_proxy", "p:1")])),
+            Some(("p:1".into(), None))
+        );
+        assert_eq!(
+            ProxyConfig::env_strings(vars(&[("HTTP_PROXY", "a:1"), ("https_proxy", "b:2"), ("no_proxy", "x, .y")])),
+            Some(("http=a:1;https=b:2".into(), Some("x;.y".into())))
+        );
+        assert_eq!(ProxyConfig::env_strings(vars(&[("http_proxy", "a:1")])), Some(("http=a:1".into(), None)));
     }
 
     /// A configuration from these environment variables (and no others).

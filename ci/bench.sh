@@ -6,18 +6,35 @@
 #
 #   bash ci/bench.sh [RESULTS_FILE]        (default target/bench/results.tsv)
 #
-# Rows (the sync, plain-HTTP part of issue 6; async, libcurl multi and HTTPS rows are not here yet):
+# Rows (the plain-HTTP part of issue 6; the HTTPS rows wait for TLS):
 #   gets          2,000 sequential GETs of a 128-byte file on one keep-alive connection: req/s
 #   download64k   100 MiB download read with a 64 KiB buffer: MiB/s, client CPU seconds
 #   download512k  the same with a 512 KiB buffer
 #   upload        100 MiB PUT written in 64 KiB pieces (ours: WinHttpWriteData; libcurl:
 #                 CURLOPT_UPLOAD + read callback; raw: send()): MiB/s, client peak RSS
+#   conc1000      1,000 GETs of the 128-byte file started at once, each on its own connection: ours
+#                 async (one session, MAX_CONNS_PER_SERVER unlimited, all sent from the main thread,
+#                 completions chained in the status callback) vs libcurl multi (one easy handle per
+#                 transfer, curl_multi_socket_action + epoll). Wall seconds, peak thread count, peak
+#                 RSS, RSS growth per request ((ru_maxrss - RSS before the first request) / N) and the
+#                 peak number of requests in flight. Both send "Connection: close" (see
+#                 bench_winhttp.c: without it ours reuses the connections of the first responses).
+#   conc10000     the same with 10,000
+#   held10000     ours only: the 10,000 again, but no response is read before the last request is
+#                 sent, so all 10,000 are in flight at once (libcurl's loop does that by itself):
+#                 RSS growth per in-flight request
+# Rows conc*/held*: nginx's accepted-connections counter is checked after every measurement (one
+# connection per request); nginx gets worker_connections and worker_rlimit_nofile for 10,000, and
+# the clients raise RLIMIT_NOFILE to the hard limit (at least 10,100 is needed).
 # Every measurement is a fresh client process (so ru_maxrss is that measurement's peak); CPU seconds
 # are the client's user+system time for the transfer (all its threads), not nginx's. The whole run
-# takes well under a minute on the 2-core development machine, so the full 100 MiB is used.
+# takes about two minutes on the 2-core development machine, so the full 100 MiB and the same number
+# of rounds for every row are used.
 #
 # Environment knobs:
 #   BENCH_ROUNDS (15; at least 9 is the rule)  BENCH_GETS (2000)  BENCH_MIB (100)  BENCH_CPU (0: the CPU everything is pinned to)
+#   BENCH_CONC_ROUNDS (= BENCH_ROUNDS: rounds that include the conc*/held* rows; the others skip them)
+#   BENCH_CHART (docs/bench.svg: the chart drawn from the results file by ci/bench/chart.py; empty: none)
 #
 # Needs apt-get (Debian/Ubuntu) for what is missing: nginx, libcurl4-openssl-dev, a C compiler.
 # The clients are in ci/bench/ (common.h documents their command line and output line); our
@@ -33,6 +50,9 @@ ROUNDS=${BENCH_ROUNDS:-15}
 GETS=${BENCH_GETS:-2000}
 MIB=${BENCH_MIB:-100}
 CPU=${BENCH_CPU:-0}
+CONC_ROUNDS=${BENCH_CONC_ROUNDS:-$ROUNDS}
+CHART=${BENCH_CHART-$ROOT/docs/bench.svg}
+if [ -n "$CHART" ] && [ "${CHART#/}" = "$CHART" ]; then CHART=$ROOT/$CHART; fi
 CC=${CC:-cc}
 BIG=$((MIB * 1024 * 1024))
 CHUNK=65536
@@ -46,6 +66,7 @@ missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v "$CC" >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+[ -z "$CHART" ] || command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ! command -v "$CC" >/dev/null 2>&1 || ! echo '#include <curl/curl.h>' | "$CC" -E - >/dev/null 2>&1; then
     missing+=(libcurl4-openssl-dev)
 fi
@@ -92,6 +113,15 @@ CFLAGS="-O2 -Wall -Wextra -I$ROOT/ci/bench"
 "$CC" $CFLAGS -o "$WORK/bin/raw" ci/bench/bench_raw.c
 
 # ---- nginx --------------------------------------------------------------------------------------
+# Descriptors for 10,000 concurrent connections: nginx and the clients use up to the hard limit
+# (20,000 on the development machine), capped at 20,000.
+NOFILE=$(ulimit -Hn)
+if [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt 20000 ]; then NOFILE=20000; fi
+if [ "$NOFILE" -lt 10100 ]; then
+    say "the hard RLIMIT_NOFILE is $NOFILE; 10,000 concurrent connections need at least 10,100: the concurrent rows are skipped (raise it, e.g. ulimit -Hn 20000 as root)"
+    CONC_ROUNDS=0
+fi
+ulimit -n "$NOFILE"
 mkdir -p "$WORK/www/up" "$WORK/tmp" "$WORK/logs"
 head -c 128 /dev/zero | tr '\0' 'x' >"$WORK/www/small.txt"
 head -c "$BIG" /dev/urandom >"$WORK/www/big.bin"
@@ -101,10 +131,11 @@ write_conf() {
     cat >"$WORK/nginx.conf" <<EOF
 $([ "$(id -u)" -eq 0 ] && echo 'user root;')
 worker_processes 1;
+worker_rlimit_nofile $NOFILE;
 daemon off;
 pid $WORK/nginx.pid;
 error_log $WORK/logs/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections $((NOFILE - 100)); }
 http {
     access_log off;
     default_type application/octet-stream;
@@ -117,7 +148,7 @@ http {
     uwsgi_temp_path $WORK/tmp/uwsgi;
     scgi_temp_path $WORK/tmp/scgi;
     server {
-        listen 127.0.0.1:$1;
+        listen 127.0.0.1:$1 backlog=16384;
         root $WORK/www;
         location /up/ {
             dav_methods PUT;
@@ -155,23 +186,37 @@ say "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') on 127.0.0.1:$PORT (pid $NGINX_P
 SAMPLES=$WORK/samples.tsv
 : >"$SAMPLES"
 run() { # client row
-    local client=$1 row=$2 args line
+    local client=$1 row=$2 args line n=0 before=0 conns=-
     case $row in
     gets) args=(gets 127.0.0.1 "$PORT" /small.txt "$GETS") ;;
     download64k) args=(download 127.0.0.1 "$PORT" /big.bin 65536) ;;
     download512k) args=(download 127.0.0.1 "$PORT" /big.bin 524288) ;;
     upload) args=(upload 127.0.0.1 "$PORT" "/up/$client.bin" "$BIG" "$CHUNK") ;;
+    conc*) n=${row#conc} args=(concurrent 127.0.0.1 "$PORT" /small.txt "$n") ;;
+    held*) n=${row#held} args=(concurrent 127.0.0.1 "$PORT" /small.txt "$n" hold) ;;
     esac
+    if [ "$n" -gt 0 ]; then before=$(accepts); fi
     line=$(taskset -c "$CPU" "$WORK/bin/$client" "${args[@]}" | grep '^BENCH ') || {
         say "$client $row failed"
         exit 1
     }
+    if [ "$n" -gt 0 ]; then # one connection per request (plus the status query itself)
+        conns=$(($(accepts) - before - 1))
+        if [ "$conns" -ne "$n" ]; then
+            say "$client $row: $n requests used $conns connections, expected one each"
+            exit 1
+        fi
+    fi
     # BENCH row=.. client=.. value=.. unit=.. secs=.. cpu=.. maxrss_kib=.. bytes=.. n=..
-    echo "$line" | awk -v round="${ROUND:-0}" -v want_gets=$((GETS * 128)) -v want_big="$BIG" '{
+    #       [base_rss_kib=.. rss_per_req_kib=.. threads_base=.. threads_peak=.. inflight_peak=..]
+    echo "$line" | awk -v round="${ROUND:-0}" -v row="$row" -v n="$n" -v conns="$conns" -v want_gets=$((GETS * 128)) -v want_big="$BIG" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-        want = f["row"] == "gets" ? want_gets : want_big
-        if (f["bytes"] != want) { printf "%s %s moved %s bytes, expected %s\n", f["client"], f["row"], f["bytes"], want > "/dev/stderr"; exit 1 }
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", round, f["row"], f["client"], f["value"], f["unit"], f["secs"], f["cpu"], f["maxrss_kib"]
+        want = row == "gets" ? want_gets : n > 0 ? n * 128 : want_big
+        if (f["bytes"] != want) { printf "%s %s moved %s bytes, expected %s\n", f["client"], row, f["bytes"], want > "/dev/stderr"; exit 1 }
+        client = f["client"]; sub(/_.*/, "", client) # ours_held is ours in its own row
+        extra = "-\t-\t-\t-\t-"
+        if (n > 0) extra = sprintf("%s\t%s\t%s\t%s\t%s", f["threads_peak"], f["base_rss_kib"], f["rss_per_req_kib"], f["inflight_peak"], conns)
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", round, row, client, f["value"], f["unit"], f["secs"], f["cpu"], f["maxrss_kib"], extra
     }' >>"$SAMPLES"
 }
 
@@ -186,6 +231,14 @@ accepts() { # nginx's accepted-connections counter (this query itself is one of 
 
 CLIENTS=(ours libcurl raw)
 ROWS=(gets download64k download512k upload)
+CONC_ROWS=(conc1000 conc10000 held10000)
+clients_of() { # the clients of a row
+    case $1 in
+    conc*) echo ours libcurl ;;
+    held*) echo ours ;;
+    *) echo "${CLIENTS[@]}" ;;
+    esac
+}
 
 # A checked warm-up round: every client moves the right bytes, and the GET loop really runs on one
 # connection (nginx accepts exactly one per client, plus one for each status query).
@@ -200,23 +253,42 @@ for client in "${CLIENTS[@]}"; do
     fi
     for row in download64k upload; do run "$client" "$row"; done
 done
+if [ "$CONC_ROUNDS" -gt 0 ]; then
+    say "warm-up of the concurrent rows (checks one connection per request)"
+    for row in conc1000 held10000; do
+        for client in $(clients_of "$row"); do run "$client" "$row"; done
+    done
+fi
 : >"$SAMPLES"
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 START=$(date +%s)
 for ROUND in $(seq "$ROUNDS"); do
     say "round $ROUND/$ROUNDS ($(($(date +%s) - START)) s)"
-    for row in "${ROWS[@]}"; do
-        for client in "${CLIENTS[@]}"; do run "$client" "$row"; done
+    rows=("${ROWS[@]}")
+    if [ "$ROUND" -le "$CONC_ROUNDS" ]; then rows+=("${CONC_ROWS[@]}"); fi
+    for row in "${rows[@]}"; do
+        for client in $(clients_of "$row"); do run "$client" "$row"; done
     done
 done
 ELAPSED=$(($(date +%s) - START))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 
 # ---- statistics ---------------------------------------------------------------------------------
 # One line per (row, metric, client): median, min, max.
 STATS=$WORK/stats.tsv
 # The first column (row order, then metric order) only sorts; it is dropped on output.
-awk -F'\t' 'BEGIN { o["gets"] = 1; o["download64k"] = 2; o["download512k"] = 3; o["upload"] = 4 } {
+# Metrics of the concurrent rows: wall_s (lower is better), threads (peak), rss_mib (peak RSS),
+# kib_per_req (RSS growth / N), inflight (peak requests in flight).
+awk -F'\t' 'BEGIN { o["gets"] = 1; o["download64k"] = 2; o["download512k"] = 3; o["upload"] = 4; o["conc1000"] = 5; o["conc10000"] = 6; o["held10000"] = 7 } {
+    if ($2 ~ /^(conc|held)/) {
+        print o[$2] "1\t" $2 "\twall_s\t" $3 "\t" $4
+        print o[$2] "2\t" $2 "\tthreads\t" $3 "\t" $9
+        print o[$2] "3\t" $2 "\trss_mib\t" $3 "\t" $8 / 1024
+        print o[$2] "4\t" $2 "\tkib_per_req\t" $3 "\t" $11
+        print o[$2] "5\t" $2 "\tinflight\t" $3 "\t" $12
+        next
+    }
     print o[$2] "1\t" $2 "\t" ($2 == "gets" ? "req/s" : "MiB/s") "\t" $3 "\t" $4
     if ($2 ~ /^download/) print o[$2] "2\t" $2 "\tcpu_s\t" $3 "\t" $7
     if ($2 == "upload") print o[$2] "2\t" $2 "\trss_mib\t" $3 "\t" $8 / 1024
@@ -234,12 +306,12 @@ CURLV=$(curl-config --version 2>/dev/null || echo libcurl)
 NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
 {
     echo "# winhttp bench $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT; $MACHINE; $CURLV; nginx $NGINXV"
-    echo "# $ROUNDS interleaved rounds, $GETS GETs, $MIB MiB transfers, client and nginx pinned to CPU $CPU; $ELAPSED s; load average before: $LOAD"
+    echo "# $ROUNDS interleaved rounds ($CONC_ROUNDS with the concurrent rows), $GETS GETs, $MIB MiB transfers, client and nginx pinned to CPU $CPU; RLIMIT_NOFILE $NOFILE; $ELAPSED s; load average before: $LOAD, after: $LOAD_AFTER"
     printf 'row\tmetric\tours_median\tours_min\tours_max\tlibcurl_median\tlibcurl_min\tlibcurl_max\traw_median\traw_min\traw_max\tours_per_libcurl\tours_per_raw\ttarget\tverdict\n'
     awk -F'\t' '
         { k = $1 "\t" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k }
           med[k, $3] = $4; lo[k, $3] = $5; hi[k, $3] = $6; has[k, $3] = 1 }
-        function f(v) { return v >= 1000 ? sprintf("%.0f", v) : v >= 10 ? sprintf("%.1f", v) : v >= 1 ? sprintf("%.2f", v) : sprintf("%.4f", v) }
+        function f(v) { return v == int(v) ? sprintf("%d", v) : v >= 1000 ? sprintf("%.0f", v) : v >= 10 ? sprintf("%.1f", v) : v >= 1 ? sprintf("%.2f", v) : sprintf("%.4f", v) }
         function cell(k, c) { return has[k, c] ? f(med[k, c]) "\t" f(lo[k, c]) "\t" f(hi[k, c]) : "-\t-\t-" }
         function ratio(k, c) { return has[k, c] && med[k, c] > 0 ? sprintf("%.2f", med[k, "ours"] / med[k, c]) : "-" }
         END {
@@ -249,14 +321,21 @@ NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
                 if (p[2] == "req/s") { target = ">=1.3x libcurl, >=0.75x raw"; verdict = (rc >= 1.3 && rr >= 0.75) ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] ~ /^download/) { target = ">=1.0x libcurl, >=0.9x raw"; verdict = (rc >= 1.0 && rr >= 0.9) ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] == "upload") { target = ">=1.2x libcurl"; verdict = rc >= 1.2 ? "met" : "missed" }
-                else if (p[2] == "rss_mib") { target = "ours < 32 MiB"; verdict = med[k, "ours"] < 32 ? "met" : "missed" }
+                else if (p[2] == "rss_mib" && p[1] == "upload") { target = "ours < 32 MiB"; verdict = med[k, "ours"] < 32 ? "met" : "missed" }
+                else if (p[2] == "wall_s" && rc != "-") { target = "<=1.0x libcurl"; verdict = rc <= 1.0 ? "met" : "missed" }
+                else if (p[2] == "threads" && p[1] != "conc1000") {
+                    # fixed: the most threads ever seen is no more than with 1,000 requests
+                    target = "fixed (max <= conc1000 max)"; r = "conc1000\tthreads"
+                    verdict = has[r, "ours"] && hi[k, "ours"] <= hi[r, "ours"] ? "met" : "missed"
+                }
+                else if (p[2] == "kib_per_req") { target = "ours < 32 KiB"; verdict = med[k, "ours"] < 32 ? "met" : "missed" }
                 printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p[1], p[2], cell(k, "ours"), cell(k, "libcurl"), cell(k, "raw"), rc, rr, target "\t" verdict
             }
         }' "$STATS"
 } >"$OUT"
 SAMPLES_OUT="${OUT%.tsv}.samples.tsv"
 {
-    printf 'round\trow\tclient\tvalue\tunit\tsecs\tcpu_s\tmaxrss_kib\n'
+    printf 'round\trow\tclient\tvalue\tunit\tsecs\tcpu_s\tmaxrss_kib\tthreads_peak\tbase_rss_kib\trss_per_req_kib\tinflight_peak\tconnections\n'
     cat "$SAMPLES"
 } >"$SAMPLES_OUT"
 
@@ -267,8 +346,13 @@ echo
 awk -F'\t' '
     function c(m, lo, hi) { return m == "-" ? "-" : sprintf("%s [%s-%s]", m, lo, hi) }
     NR == 1 && /^#/ { next } /^#/ { next }
-    $1 == "row" { printf "%-13s %-7s %-24s %-24s %-24s %-11s %-8s %-28s %s\n", "row", "metric", "ours", "libcurl", "raw", "ours/curl", "ours/raw", "target", "verdict"; next }
-    { printf "%-13s %-7s %-24s %-24s %-24s %-11s %-8s %-28s %s\n", $1, $2, c($3, $4, $5), c($6, $7, $8), c($9, $10, $11), $12, $13, $14, $15 }
+    $1 == "row" { printf "%-13s %-11s %-24s %-24s %-24s %-10s %-9s %-28s %s\n", "row", "metric", "ours", "libcurl", "raw", "ours/curl", "ours/raw", "target", "verdict"; next }
+    { printf "%-13s %-11s %-24s %-24s %-24s %-10s %-9s %-28s %s\n", $1, $2, c($3, $4, $5), c($6, $7, $8), c($9, $10, $11), $12, $13, $14, $15 }
 ' "$OUT"
 echo
+if [ -n "$CHART" ]; then
+    mkdir -p "$(dirname "$CHART")"
+    python3 ci/bench/chart.py "$OUT" "$CHART"
+    say "chart: $CHART"
+fi
 say "results: $OUT (samples: $SAMPLES_OUT)"

@@ -138,7 +138,14 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn new(connect: Arc<Connect>, verb: String, path: String, version: String, flags: DWORD) -> Self {
+    /// A new request under `connect` (`ERROR_INVALID_HANDLE` when the connection is being closed).
+    pub fn new(
+        connect: Arc<Connect>,
+        verb: String,
+        path: String,
+        version: String,
+        flags: DWORD,
+    ) -> Result<Self, DWORD> {
         let settings = connect.session.settings();
         let secure = flags & WINHTTP_FLAG_SECURE != 0;
         let port = match connect.port {
@@ -147,8 +154,8 @@ impl Request {
             p => p,
         };
         let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
-        Request {
-            core: Arc::new(HandleCore::inherit(&connect.core)),
+        Ok(Request {
+            core: Arc::new(HandleCore::inherit(&connect.core)?),
             connect,
             verb,
             path,
@@ -177,7 +184,7 @@ impl Request {
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
             activity: Mutex::new(Activity::default()),
-        }
+        })
     }
 
     /// The headers `WinHttpOpenRequest` adds: one coalesced `Accept` and the `Referer`.
@@ -256,14 +263,20 @@ impl Request {
         self.settle(|a| a.closing = true);
     }
 
-    /// The I/O state for a new operation: busy (an operation of this request is running, maybe
-    /// on this very thread, inside one of its callbacks) is `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`.
+    /// The I/O state for a new operation. Busy is `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`: an
+    /// operation of this request is running (maybe on this very thread, inside one of its
+    /// callbacks) or parked on the reactor. Checked before the new call changes anything.
     pub fn try_io(&self) -> Result<MutexGuard<'_, Exchange>, DWORD> {
-        match self.io.try_lock() {
-            Ok(g) => Ok(g),
-            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        let io = match self.io.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        };
+        // Operations begin only while the I/O state is held, so this cannot change under us.
+        if lock(&self.activity).pending.is_some() {
+            return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
         }
+        Ok(io)
     }
 
     pub fn io(&self) -> MutexGuard<'_, Exchange> {

@@ -31,16 +31,24 @@ pub struct HandleCore {
 }
 
 impl HandleCore {
-    pub fn inherit(parent: &Arc<HandleCore>) -> Self {
-        lock(&parent.closing).0 += 1;
-        HandleCore {
+    /// The core of a new child handle. Fails with `ERROR_INVALID_HANDLE` when the parent is being
+    /// closed: a child never outlives its parent's `HANDLE_CLOSING`.
+    pub fn inherit(parent: &Arc<HandleCore>) -> Result<Self, DWORD> {
+        {
+            let mut c = lock(&parent.closing);
+            if c.1 {
+                return Err(ERROR_INVALID_HANDLE);
+            }
+            c.0 += 1;
+        }
+        Ok(HandleCore {
             handle: OnceLock::new(),
             context: AtomicUsize::new(0),
             callback: CallbackSlot::new(parent.callback.get()),
             parent: Some(parent.clone()),
             closing: Mutex::new((0, false)),
             closed: AtomicBool::new(false),
-        }
+        })
     }
 
     pub fn handle(&self) -> HINTERNET {
@@ -222,8 +230,8 @@ pub struct Connect {
 }
 
 impl Connect {
-    pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Self {
-        Connect { core: Arc::new(HandleCore::inherit(&session.core)), session, host, port }
+    pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Result<Self, DWORD> {
+        Ok(Connect { core: Arc::new(HandleCore::inherit(&session.core)?), session, host, port })
     }
 }
 

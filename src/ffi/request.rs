@@ -43,7 +43,7 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
             nonempty(object).unwrap_or_else(|| "/".into()),
             nonempty(version).unwrap_or_else(|| "HTTP/1.1".into()),
             dwFlags,
-        );
+        )?;
         request.add_initial_headers(&accept, nonempty(referrer).as_deref());
         let h = handles::open(Object::Request(Arc::new(request)))?;
         super::session::notify_created(&connect.core, h);

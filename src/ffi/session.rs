@@ -52,7 +52,7 @@ pub unsafe extern "C" fn WinHttpConnect(
         // SAFETY: NULL or a NUL-terminated string.
         let host = unsafe { wstring(pswzServerName) }.ok_or(ERROR_INVALID_PARAMETER)?;
         let session = handles::session(hSession)?;
-        let connect = Arc::new(Connect::new(session.clone(), host, nServerPort));
+        let connect = Arc::new(Connect::new(session.clone(), host, nServerPort)?);
         let h = handles::open(Object::Connect(connect))?;
         notify_created(&session.core, h);
         Ok(h)

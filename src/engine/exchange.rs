@@ -21,6 +21,7 @@ use super::request::{Phase, Request, Response, Target};
 use crate::abi::*;
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
+use crate::proto::proxy;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -383,21 +384,6 @@ fn notify_dword(request: &Request, status: DWORD, v: DWORD) {
     unsafe { request.core.notify(status, (&raw mut v).cast(), core::mem::size_of::<DWORD>() as DWORD) }
 }
 
-/// "host:port" (or "[v6]:port", or a bare host) split into its parts.
-pub(crate) fn split_host_port(s: &str, default_port: u16) -> (String, u16) {
-    let s = s.trim();
-    if let Some(rest) = s.strip_prefix('[')
-        && let Some((host, tail)) = rest.split_once(']')
-    {
-        let port = tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default_port);
-        return (host.to_string(), port);
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h.to_string(), p.parse().unwrap_or(default_port)),
-        _ => (s.to_string(), default_port),
-    }
-}
-
 /// Getting a connection to the request's current target: a live pooled one, or a new one
 /// (resolving and connecting over every address, with their notifications).
 // One operation exists per call, on the stack of its driver: boxing the big variant buys nothing.
@@ -441,7 +427,10 @@ impl ConnectOp {
                         Lease::Fresh(permit) => permit,
                     };
                     let (host, port) = match &key.proxy {
-                        Some(p) => split_host_port(p, 80),
+                        Some(p) => {
+                            let (host, port) = proxy::split_port(p.trim()).unwrap_or((p.as_str(), None));
+                            (host.to_string(), port.unwrap_or(80))
+                        }
                         None => (target.host.clone(), target.port),
                     };
                     notify_str(request, WINHTTP_CALLBACK_STATUS_RESOLVING_NAME, &host);

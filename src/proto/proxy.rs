@@ -85,7 +85,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 
 /// Splits `host:port`, `[v6]:port` or `[v6]` into the host (no brackets) and the port; a bare IPv6
 /// address (several colons) has no port. `None` for a malformed entry.
-fn split_port(entry: &str) -> Option<(&str, Option<u16>)> {
+pub fn split_port(entry: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if let Some(rest) = entry.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;
         (host, if after.is_empty() { None } else { Some(after.strip_prefix(':')?) })

@@ -859,6 +859,22 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_LAST_OPTION WINHTTP_OPTION_SESSION_ERROR_LOG_GUID
 
 /**
+ * Our extension, not in Windows' winhttp.h: a client certificate for HTTPS as PEM text (the
+ * certificate chain, leaf first, and its private key in PKCS#8, PKCS#1 or SEC1 form), set on a
+ * request with the buffer length in bytes; (NULL, 0) removes it. Stands in for
+ * `WINHTTP_OPTION_CLIENT_CERT_CONTEXT`, whose `CERT_CONTEXT` does not exist outside Windows.
+ * Set only, request handles only.
+ */
+#define WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM 1347878928
+
+/**
+ * Our extension, not in Windows' winhttp.h: the server's leaf certificate (DER bytes) of the
+ * request's TLS connection, with the usual size protocol. Stands in for
+ * `WINHTTP_OPTION_SERVER_CERT_CONTEXT`. Query only, request handles only, after the handshake.
+ */
+#define WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER 1347878929
+
+/**
  * Credential options, numbered apart from the others; string lengths are in WCHARs on set.
  */
 #define WINHTTP_OPTION_USERNAME 0x1000

@@ -236,6 +236,16 @@ pub const WINHTTP_OPTION_DSCP_TAG: DWORD = 210;
 pub const WINHTTP_OPTION_HTTP11_DOWNGRADE_TTL: DWORD = 211;
 pub const WINHTTP_OPTION_SESSION_ERROR_LOG_GUID: DWORD = 212;
 pub const WINHTTP_LAST_OPTION: DWORD = WINHTTP_OPTION_SESSION_ERROR_LOG_GUID;
+/// Our extension, not in Windows' winhttp.h: a client certificate for HTTPS as PEM text (the
+/// certificate chain, leaf first, and its private key in PKCS#8, PKCS#1 or SEC1 form), set on a
+/// request with the buffer length in bytes; (NULL, 0) removes it. Stands in for
+/// `WINHTTP_OPTION_CLIENT_CERT_CONTEXT`, whose `CERT_CONTEXT` does not exist outside Windows.
+/// Set only, request handles only.
+pub const WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM: DWORD = 0x5057_0010;
+/// Our extension, not in Windows' winhttp.h: the server's leaf certificate (DER bytes) of the
+/// request's TLS connection, with the usual size protocol. Stands in for
+/// `WINHTTP_OPTION_SERVER_CERT_CONTEXT`. Query only, request handles only, after the handshake.
+pub const WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER: DWORD = 0x5057_0011;
 /// Credential options, numbered apart from the others; string lengths are in WCHARs on set.
 pub const WINHTTP_OPTION_USERNAME: DWORD = 0x1000;
 pub const WINHTTP_OPTION_PASSWORD: DWORD = 0x1001;

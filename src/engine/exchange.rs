@@ -18,6 +18,7 @@ use super::net::{self, Conn};
 use super::pool::{self, Lease, Permit, PoolKey};
 use super::reactor::{Token, Wake, Want, reactor};
 use super::request::{Phase, Request, Response, Target};
+use super::tls;
 use crate::abi::*;
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
@@ -312,7 +313,7 @@ impl Exchange {
     /// A wait on the exchange's connection.
     fn wait(&self, want: Want, timeout_ms: DWORD) -> Result<Wait, DWORD> {
         let conn = self.conn.as_ref().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-        Ok(Wait { fd: conn.fd(), token: conn.token, want, timeout_ms })
+        Ok(Wait { fd: conn.fd(), token: conn.token, want: conn.want(want), timeout_ms })
     }
 
     /// Reads what the socket has into the buffer: `Some(0)` at EOF, `None` when it would block.
@@ -391,6 +392,7 @@ fn notify_dword(request: &Request, status: DWORD, v: DWORD) {
 enum ConnectOp {
     Start,
     Connecting { addrs: Vec<SocketAddr>, next: usize, conn: Conn, permit: Permit, key: PoolKey },
+    Handshaking { conn: Conn, permit: Option<Permit>, key: PoolKey },
 }
 
 impl ConnectOp {
@@ -405,8 +407,8 @@ impl ConnectOp {
                         return Ok(Step::Done(()));
                     }
                     io.discard();
-                    if target.secure {
-                        // TLS arrives with the HTTPS issue.
+                    if target.secure && key.proxy.is_some() {
+                        // HTTPS through a proxy needs a CONNECT tunnel (the proxy issue).
                         return Err(ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
                     }
                     let timeouts = request.state().settings.timeouts;
@@ -418,13 +420,17 @@ impl ConnectOp {
                     } else {
                         request.connect.session.state().max_conns_per_server
                     };
-                    let lease = pool::acquire(&key, max_conns, net::timeout(timeouts.connect), &request.cancel)?;
-                    let permit = match lease {
-                        Lease::Reused(conn) => {
-                            install(request, io, conn, key, true);
-                            return Ok(Step::Done(()));
+                    let permit = loop {
+                        match pool::acquire(&key, max_conns, net::timeout(timeouts.connect), &request.cancel)? {
+                            // A TLS connection verified with waivers this request does not give
+                            // (or another client certificate) is not for this request.
+                            Lease::Reused(conn) if !tls_serves(request, &conn) => drop(conn),
+                            Lease::Reused(conn) => {
+                                install(request, io, conn, key, true);
+                                return Ok(Step::Done(()));
+                            }
+                            Lease::Fresh(permit) => break permit,
                         }
-                        Lease::Fresh(permit) => permit,
                     };
                     let (host, port) = match &key.proxy {
                         Some(p) => {
@@ -464,13 +470,75 @@ impl ConnectOp {
                             unreachable!("matched Connecting above")
                         };
                         notify_str(request, WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER, &conn.peer.ip().to_string());
+                        if key.secure {
+                            conn.start_tls(start_tls(request, &key.host)?);
+                            *self = ConnectOp::Handshaking { conn, permit: Some(permit), key };
+                            continue;
+                        }
                         permit.attach(&mut conn);
                         install(request, io, conn, key, false);
                         return Ok(Step::Done(()));
                     }
                 },
+                ConnectOp::Handshaking { conn, .. } => match conn.handshake() {
+                    Ok(Some(want)) => {
+                        let t = request.state().settings.timeouts;
+                        let timeout_ms = if want == Want::Read { t.receive } else { t.send };
+                        return Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want, timeout_ms }));
+                    }
+                    Ok(None) => {
+                        let ConnectOp::Handshaking { mut conn, permit, key } =
+                            std::mem::replace(self, ConnectOp::Start)
+                        else {
+                            unreachable!("matched Handshaking above")
+                        };
+                        if let Some(permit) = permit {
+                            permit.attach(&mut conn);
+                        }
+                        install(request, io, conn, key, false);
+                        return Ok(Step::Done(()));
+                    }
+                    Err(failure) => return Err(secure_failure(request, failure)),
+                },
             }
         }
+    }
+}
+
+/// A TLS client session for the request's connection to `host`, with its waivers, protocols and
+/// client certificate.
+fn start_tls(request: &Request, host: &str) -> Result<tls::Session, DWORD> {
+    let (ignore, client) = {
+        let st = request.state();
+        (st.security_flags, st.client_cert.clone())
+    };
+    let protocols = request.connect.session.state().secure_protocols;
+    tls::start(tls::Params { host, ignore, protocols, client })
+}
+
+/// Whether a pooled connection may carry this request (always, unless it is TLS verified with
+/// waivers the request does not give, or with another client certificate).
+fn tls_serves(request: &Request, conn: &Conn) -> bool {
+    match &conn.tls_info {
+        None => true,
+        Some(info) => {
+            let protocols = request.connect.session.state().secure_protocols;
+            let st = request.state();
+            info.serves(st.security_flags, &st.client_cert, protocols)
+        }
+    }
+}
+
+/// Reports a failed handshake: the `SECURE_FAILURE` notification with its flags, then the error.
+/// Certificate problems are `ERROR_WINHTTP_SECURE_FAILURE` in the async mode (the notification
+/// says which) and the precise error for sync calls.
+fn secure_failure(request: &Request, failure: tls::Failure) -> DWORD {
+    if let Some(flags) = failure.status_flags() {
+        notify_dword(request, WINHTTP_CALLBACK_STATUS_SECURE_FAILURE, flags);
+    }
+    match failure {
+        tls::Failure::Certificate(_) if request.connect.session.is_async() => ERROR_WINHTTP_SECURE_FAILURE,
+        _ => failure.error(),
     }
 }
 
@@ -495,7 +563,11 @@ fn install(request: &Request, io: &mut Exchange, mut conn: Conn, key: PoolKey, r
         // A pooled connection first used by a sync session; failing here only costs a wait.
         let _ = conn.register();
     }
-    request.state().connection = Some((conn.local, conn.peer));
+    {
+        let mut st = request.state();
+        st.connection = Some((conn.local, conn.peer));
+        st.tls = conn.tls_info.clone();
+    }
     io.conn = Some(conn);
     io.key = Some(key);
     io.reused = reused;
@@ -549,8 +621,28 @@ impl Operation for SendOp {
             }
             let total = self.head.len() + self.body.len();
             if self.written == total {
-                notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, total as DWORD);
-                return Ok(Step::Done(()));
+                let conn = io.conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                // TLS records still in the session leave before the request counts as sent.
+                match conn.flush() {
+                    Ok(true) => {
+                        notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, total as DWORD);
+                        return Ok(Step::Done(()));
+                    }
+                    Ok(false) => {
+                        let timeout_ms = request.state().settings.timeouts.send;
+                        return Ok(Step::Wait(Wait {
+                            fd: conn.fd(),
+                            token: conn.token,
+                            want: Want::Write,
+                            timeout_ms,
+                        }));
+                    }
+                    Err(_) if io.reused && self.attempt < 2 => {
+                        self.retry(io);
+                        continue;
+                    }
+                    Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                }
             }
             let chunk = if self.written < self.head.len() {
                 &self.head[self.written..]
@@ -631,7 +723,15 @@ impl Operation for WriteOp {
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
         }
-        Ok(Step::Done(self.len as DWORD))
+        // TLS records still in the session leave before the write completes.
+        match conn.flush() {
+            Ok(true) => Ok(Step::Done(self.len as DWORD)),
+            Ok(false) => {
+                let timeout_ms = request.state().settings.timeouts.send;
+                Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }))
+            }
+            Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR),
+        }
     }
 
     fn finished(&mut self, request: &Request, result: &Result<DWORD, DWORD>) {

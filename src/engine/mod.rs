@@ -12,3 +12,4 @@ pub mod reactor;
 pub mod request;
 pub mod session;
 pub mod settings;
+pub mod tls;

@@ -241,6 +241,10 @@ pub struct Conn {
     pub(crate) slot: Option<super::pool::Permit>,
     /// True once registered with the reactor (`Conn::register`, for asynchronous waits).
     registered: bool,
+    /// The TLS session over the socket, for HTTPS (reads and writes then carry plaintext).
+    tls: Option<Box<super::tls::Session>>,
+    /// What the finished handshake established (set by `Conn::handshake`).
+    pub tls_info: Option<Arc<super::tls::Info>>,
 }
 
 /// Why one connect attempt failed.
@@ -273,6 +277,49 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
     target_os = "solaris"
 )))]
 const SEND_FLAGS: libc::c_int = 0;
+
+/// `send(2)` without `SIGPIPE`, retried on `EINTR`.
+fn send(stream: &mio::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
+    let fd = stream.as_raw_fd();
+    loop {
+        // SAFETY: `fd` is an open socket and `buf` is valid for `buf.len()` bytes.
+        let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// The socket as rustls sees it: `Read` and `Write` that never block and never raise `SIGPIPE`.
+struct Sock<'a>(&'a mio::net::TcpStream);
+
+impl Read for Sock<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match (&*self.0).read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+}
+
+impl io::Write for Sock<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        send(self.0, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The most plaintext a TLS write takes at once (four full records).
+const TLS_WRITE_CHUNK: usize = 64 * 1024;
 
 impl Conn {
     /// Connects to the first address that accepts, trying each in turn (a refused port fails
@@ -333,7 +380,7 @@ impl Conn {
         // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
         let token = reactor().reserve();
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-        Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false })
+        Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false, tls: None, tls_info: None })
     }
 
     /// Whether a connect started by `begin_connect` has finished: `Ok(true)` connected,
@@ -360,8 +407,12 @@ impl Conn {
         self.stream.as_raw_fd()
     }
 
-    /// Reads what is there without blocking (`Ok(0)` at EOF; `WouldBlock` when nothing is).
+    /// Reads what is there without blocking (`Ok(0)` at EOF; `WouldBlock` when nothing is). Over
+    /// TLS this is plaintext: records are read and decrypted until some is there.
     pub fn try_read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tls.is_some() {
+            return self.tls_read(buf);
+        }
         loop {
             match (&self.stream).read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -370,20 +421,13 @@ impl Conn {
         }
     }
 
-    /// Writes what fits without blocking.
+    /// Writes what fits without blocking. Over TLS, the bytes are taken as plaintext once the
+    /// previous records have gone out; their records go out now or at the next call ([`Conn::flush`]).
     pub fn try_write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let fd = self.stream.as_raw_fd();
-        loop {
-            // SAFETY: `fd` is our open socket and `buf` is valid for `buf.len()` bytes.
-            let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), SEND_FLAGS) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
+        if self.tls.is_some() {
+            return self.tls_write(buf);
         }
+        send(&self.stream, buf)
     }
 
     /// Sync read: returns at least one byte, or 0 at EOF, waiting on the reactor as needed.
@@ -432,11 +476,21 @@ impl Conn {
                 Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
         }
-        Ok(())
+        loop {
+            match self.flush() {
+                Ok(true) => return Ok(()),
+                Ok(false) => poll_ready(self.stream.as_raw_fd(), Want::Write, deadline_at, cancel)?,
+                Err(_) if cancel.is_cancelled() => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
+                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
     }
 
     /// True when the idle connection is still usable: no EOF, no error, no unexpected bytes.
     pub fn is_alive(&mut self) -> bool {
+        if self.tls.is_some() {
+            return self.tls_is_alive();
+        }
         let fd = self.stream.as_raw_fd();
         let mut byte = 0u8;
         loop {
@@ -451,6 +505,156 @@ impl Conn {
                 io::ErrorKind::WouldBlock => return true,
                 io::ErrorKind::Interrupted => continue,
                 _ => return false,
+            }
+        }
+    }
+}
+
+/// TLS over the connection. The handshake is driven step by step like everything else
+/// ([`Conn::handshake`]); afterwards `try_read` and `try_write` carry plaintext. Records that could
+/// not go out at once stay in the session until [`Conn::flush`] (or the next read or write) sends
+/// them, and [`Conn::want`] turns a wait for reading into one for writing while any are left.
+impl Conn {
+    /// Puts a TLS client session over the connected socket (nothing is sent until `handshake`).
+    pub fn start_tls(&mut self, session: super::tls::Session) {
+        self.tls = Some(Box::new(session));
+    }
+
+    /// True when the connection speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Advances the handshake as far as the socket allows: `Ok(None)` when it is complete (its
+    /// [`super::tls::Info`] is then in `tls_info`), `Ok(Some(want))` when it must wait.
+    pub fn handshake(&mut self) -> Result<Option<Want>, super::tls::Failure> {
+        use super::tls::Failure;
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(None);
+        };
+        let mut sock = Sock(&self.stream);
+        loop {
+            while tls.conn.wants_write() {
+                match tls.conn.write_tls(&mut sock) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Some(Want::Write)),
+                    Err(_) => return Err(Failure::Channel),
+                }
+            }
+            if !tls.conn.is_handshaking() {
+                self.tls_info = Some(Arc::new(tls.info()));
+                return Ok(None);
+            }
+            match tls.conn.read_tls(&mut sock) {
+                Ok(0) => return Err(tls.failure()),
+                Ok(_) => {
+                    let processed = tls.conn.process_new_packets();
+                    if tls.client_cert_needed() {
+                        return Err(super::tls::Failure::ClientCertNeeded);
+                    }
+                    if processed.is_err() {
+                        // Best effort: let the server know why (the alert rustls queued).
+                        let _ = tls.conn.write_tls(&mut sock);
+                        return Err(tls.failure());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Some(Want::Read)),
+                Err(_) => return Err(tls.failure()),
+            }
+        }
+    }
+
+    /// What a wait for `want` must really wait for: writability while TLS records are still
+    /// waiting to go out (they must leave before the peer can answer them).
+    pub fn want(&self, want: Want) -> Want {
+        match &self.tls {
+            Some(tls) if tls.conn.wants_write() => Want::Write,
+            _ => want,
+        }
+    }
+
+    /// Sends TLS records still waiting to go out: `Ok(true)` when none is left, `Ok(false)` when the
+    /// socket is full. Always `Ok(true)` for plain connections (they buffer nothing).
+    pub fn flush(&mut self) -> io::Result<bool> {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(true);
+        };
+        let mut sock = Sock(&self.stream);
+        while tls.conn.wants_write() {
+            match tls.conn.write_tls(&mut sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    fn tls_write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.flush()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(0);
+        };
+        let n = io::Write::write(&mut tls.conn.writer(), &buf[..buf.len().min(TLS_WRITE_CHUNK)])?;
+        // The records leave now if they fit; what does not waits for the next flush.
+        self.flush()?;
+        Ok(n)
+    }
+
+    fn tls_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Records of ours still waiting (a key update, an alert) go first.
+        if !self.flush()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return Ok(0);
+        };
+        let mut sock = Sock(&self.stream);
+        loop {
+            match tls.conn.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The peer closed without close_notify: an end of stream as any other (the
+                // body's framing decides whether it was complete).
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(e) => return Err(e),
+            }
+            match tls.conn.read_tls(&mut sock)? {
+                0 => return Ok(0),
+                _ => {
+                    if let Err(e) = tls.conn.process_new_packets() {
+                        let _ = tls.conn.write_tls(&mut sock);
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `is_alive` over TLS: records that arrived while idle (session tickets, say) are processed;
+    /// the connection is dead at EOF, on an error or alert, or when plaintext nobody asked for came.
+    fn tls_is_alive(&mut self) -> bool {
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return false;
+        };
+        let mut sock = Sock(&self.stream);
+        loop {
+            match tls.conn.read_tls(&mut sock) {
+                Ok(0) => return false,
+                Ok(_) => {
+                    if tls.conn.process_new_packets().is_err() {
+                        return false;
+                    }
+                    let mut probe = [0u8; 1];
+                    match tls.conn.reader().read(&mut probe) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        _ => return false,
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return !tls.conn.wants_write(),
+                Err(_) => return false,
             }
         }
     }

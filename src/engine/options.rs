@@ -27,6 +27,10 @@ pub enum Kind {
     ConnectionInfo,
     /// `WINHTTP_PROXY_INFO`.
     ProxyInfo,
+    /// `WINHTTP_CERTIFICATE_INFO` (query only).
+    CertificateInfo,
+    /// Bytes, with the length in bytes (our certificate extensions).
+    Bytes,
 }
 
 /// A typed option value.
@@ -42,6 +46,9 @@ pub enum Value {
     Connection(std::net::SocketAddr, std::net::SocketAddr),
     /// A proxy configuration (`WINHTTP_PROXY_INFO`).
     Proxy(super::session::ProxyConfig),
+    /// The server certificate and the cipher's key size in bits.
+    CertificateInfo(super::tls::CertificateInfo, DWORD),
+    Bytes(Vec<u8>),
 }
 
 /// Options that can be set but never queried.
@@ -103,7 +110,8 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE
         | WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE
         | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
-        | WINHTTP_OPTION_HTTP_PROTOCOL_USED => Dword,
+        | WINHTTP_OPTION_HTTP_PROTOCOL_USED
+        | WINHTTP_OPTION_SECURITY_KEY_BITNESS => Dword,
         o if is_hint(o) => Dword,
         WINHTTP_OPTION_CALLBACK | WINHTTP_OPTION_CONTEXT_VALUE | WINHTTP_OPTION_PARENT_HANDLE => Ptr,
         WINHTTP_OPTION_USER_AGENT
@@ -114,7 +122,9 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_PROXY_PASSWORD => Str,
         WINHTTP_OPTION_HTTP_VERSION => Version,
         WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
-        WINHTTP_OPTION_CLIENT_CERT_CONTEXT => Raw,
+        WINHTTP_OPTION_CLIENT_CERT_CONTEXT | WINHTTP_OPTION_SERVER_CERT_CONTEXT => Raw,
+        WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT => CertificateInfo,
+        WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM | WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER => Bytes,
         WINHTTP_OPTION_CONNECTION_INFO => ConnectionInfo,
         WINHTTP_OPTION_PROXY => ProxyInfo,
         _ => return None,
@@ -356,9 +366,19 @@ fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
                 return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
             }
             if p != 0 {
-                // There is no CERT_CONTEXT on Linux or macOS: see the README (TLS issue).
+                // There is no CERT_CONTEXT outside Windows: WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM
+                // is the portable way (see the README).
                 return Err(ERROR_NOT_SUPPORTED);
             }
+            // WINHTTP_NO_CLIENT_CERT_CONTEXT: go on without a certificate if the server asks.
+            st.client_cert = super::tls::ClientCert::None;
+        }
+        (WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM, Value::Bytes(pem)) => {
+            st.client_cert = if pem.is_empty() {
+                super::tls::ClientCert::Unset
+            } else {
+                super::tls::ClientCert::Pem(std::sync::Arc::new(super::tls::Identity::from_pem(&pem)?))
+            };
         }
         (_, Value::Dword(v)) if set_shared(&mut st.settings, option, v)? => {}
         _ => {
@@ -420,7 +440,30 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
     Ok(Some(match option {
         WINHTTP_OPTION_PARENT_HANDLE => Value::Ptr(r.connect.core.handle() as usize),
         WINHTTP_OPTION_URL => Value::Str(st.target.url()),
-        WINHTTP_OPTION_SECURITY_FLAGS => Value::Dword(st.security_flags),
+        // After the handshake: secure, its strength, and the waivers it was verified with.
+        WINHTTP_OPTION_SECURITY_FLAGS => Value::Dword(match &st.tls {
+            Some(info) => info.security_flags(),
+            None => st.security_flags,
+        }),
+        WINHTTP_OPTION_SECURITY_KEY_BITNESS => match &st.tls {
+            Some(info) => Value::Dword(info.key_bits),
+            None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        },
+        WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT => {
+            match st.tls.as_ref().and_then(|i| i.leaf.as_ref().map(|l| (i.key_bits, l))) {
+                Some((bits, leaf)) => match super::tls::certificate_info(leaf) {
+                    Some(info) => Value::CertificateInfo(info, bits),
+                    None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+                },
+                None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+            }
+        }
+        WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER => match st.tls.as_ref().and_then(|i| i.leaf.as_ref()) {
+            Some(leaf) => Value::Bytes(leaf.to_vec()),
+            None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        },
+        // There is no CERT_CONTEXT outside Windows: see WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER.
+        WINHTTP_OPTION_SERVER_CERT_CONTEXT => return Err(ERROR_NOT_SUPPORTED),
         WINHTTP_OPTION_REQUEST_PRIORITY => Value::Dword(st.priority),
         WINHTTP_OPTION_USERNAME => Value::Str(st.username.clone()),
         WINHTTP_OPTION_PASSWORD => Value::Str(st.password.clone()),

@@ -93,6 +93,10 @@ pub struct RequestState {
     pub connection: Option<(SocketAddr, SocketAddr)>,
     /// `WINHTTP_OPTION_PROXY` set on the request.
     pub proxy_override: Option<ProxyConfig>,
+    /// What the TLS handshake of the last exchange's connection established (HTTPS only).
+    pub tls: Option<Arc<super::tls::Info>>,
+    /// The client certificate choice (`WINHTTP_OPTION_CLIENT_CERT_CONTEXT` or our PEM extension).
+    pub client_cert: super::tls::ClientCert,
 }
 
 /// What is going on at a request: the operation in flight (`API_*`), callbacks being delivered,
@@ -179,6 +183,8 @@ impl Request {
                 original_url: None,
                 connection: None,
                 proxy_override: None,
+                tls: None,
+                client_cert: super::tls::ClientCert::Unset,
             }),
             io: Mutex::new(Exchange::default()),
             response: Mutex::new(None),

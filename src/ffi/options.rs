@@ -67,7 +67,15 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             Value::Empty
         }
         Kind::Raw => Value::Raw(buf as usize),
-        Kind::ConnectionInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
+        Kind::ConnectionInfo | Kind::CertificateInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
+        Kind::Bytes => {
+            if buf.is_null() {
+                check(len != 0)?;
+                return Ok(Value::Bytes(Vec::new()));
+            }
+            // SAFETY: `len` readable bytes.
+            Value::Bytes(unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) }.to_vec())
+        }
         Kind::ProxyInfo => {
             check(buf.is_null())?;
             if len != size_of::<WINHTTP_PROXY_INFO>() {
@@ -175,6 +183,8 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                     },
                 ),
                 Value::Proxy(p) => write_proxy_info(lpBuffer, lpdwBufferLength, &p),
+                Value::CertificateInfo(info, bits) => write_certificate_info(lpBuffer, lpdwBufferLength, &info, bits),
+                Value::Bytes(b) => write_bytes(lpBuffer, lpdwBufferLength, &b),
                 Value::Empty => Err(ERROR_INVALID_PARAMETER),
             }
         }
@@ -216,4 +226,71 @@ unsafe fn write_proxy_info(buf: LPVOID, len: LPDWORD, p: &crate::engine::session
     let info = super::proxy::proxy_info(p)?;
     // SAFETY: the buffer holds a WINHTTP_PROXY_INFO.
     unsafe { write_fixed(buf, len, info) }
+}
+
+/// 100-nanosecond intervals from 1601-01-01 to 1970-01-01.
+const FILETIME_UNIX_EPOCH: i64 = 116_444_736_000_000_000;
+
+/// Seconds since the Unix epoch as a `FILETIME` (clamped to what it can hold).
+fn filetime(unix: i64) -> FILETIME {
+    let t = unix.saturating_mul(10_000_000).saturating_add(FILETIME_UNIX_EPOCH).max(0) as u64;
+    FILETIME { dwLowDateTime: t as DWORD, dwHighDateTime: (t >> 32) as DWORD }
+}
+
+/// Writes a `WINHTTP_CERTIFICATE_INFO` whose subject and issuer strings the caller frees with
+/// `LocalFree` (the other strings are NULL, as on Windows).
+///
+/// # Safety
+/// As for [`write_fixed`].
+unsafe fn write_certificate_info(
+    buf: LPVOID,
+    len: LPDWORD,
+    c: &crate::engine::tls::CertificateInfo,
+    bits: DWORD,
+) -> ApiResult<()> {
+    let need = size_of::<WINHTTP_CERTIFICATE_INFO>() as DWORD;
+    // SAFETY: `len` is valid (checked by the caller).
+    if buf.is_null() || unsafe { *len } < need {
+        unsafe { *len = need };
+        return Err(ERROR_INSUFFICIENT_BUFFER);
+    }
+    let subject = super::memory::alloc_wstr(&c.subject)?;
+    let issuer = match super::memory::alloc_wstr(&c.issuer) {
+        Ok(p) => p,
+        Err(e) => {
+            // SAFETY: allocated just above by the same allocator.
+            unsafe { super::memory::LocalFree(subject.cast()) };
+            return Err(e);
+        }
+    };
+    let info = WINHTTP_CERTIFICATE_INFO {
+        ftExpiry: filetime(c.not_after),
+        ftStart: filetime(c.not_before),
+        lpszSubjectInfo: subject,
+        lpszIssuerInfo: issuer,
+        lpszProtocolName: core::ptr::null_mut(),
+        lpszSignatureAlgName: core::ptr::null_mut(),
+        lpszEncryptionAlgName: core::ptr::null_mut(),
+        dwKeySize: bits,
+    };
+    // SAFETY: the buffer holds a WINHTTP_CERTIFICATE_INFO.
+    unsafe { write_fixed(buf, len, info) }
+}
+
+/// Writes bytes with the fixed-size protocol: too small a buffer gets the size needed.
+///
+/// # Safety
+/// As for [`write_fixed`].
+unsafe fn write_bytes(buf: LPVOID, len: LPDWORD, b: &[u8]) -> ApiResult<()> {
+    let need = DWORD::try_from(b.len()).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
+    // SAFETY: `len` is valid; `buf` holds `*len` bytes.
+    unsafe {
+        if buf.is_null() || *len < need {
+            *len = need;
+            return Err(ERROR_INSUFFICIENT_BUFFER);
+        }
+        core::ptr::copy_nonoverlapping(b.as_ptr(), buf.cast::<u8>(), b.len());
+        *len = need;
+    }
+    Ok(())
 }

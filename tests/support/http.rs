@@ -42,6 +42,31 @@ pub fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
+/// Accepts TLS connections forever and serves them as [`serve`] does (connection numbers, routes).
+/// A failed handshake just ends that connection.
+pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
+    let accepted = Arc::new(AtomicU64::new(0));
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let id = accepted.fetch_add(1, Ordering::SeqCst) + 1;
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
+                return;
+            };
+            let service = service_fn(move |req| async move { Ok::<_, Infallible>(route(req, id).await) });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades().await;
+        });
+    }
+}
+
 /// Accepts connections forever; each gets its number (from 1) and a hyper HTTP/1.1 connection.
 pub async fn serve(listener: TcpListener) {
     let accepted = Arc::new(AtomicU64::new(0));

@@ -10,6 +10,9 @@
 //! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
 //! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
 //! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
+//! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
+//! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
+//! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
 //!
@@ -69,6 +72,7 @@
 
 pub mod http;
 pub mod raw;
+pub mod tls;
 
 #[cfg(test)]
 mod selftest;
@@ -89,8 +93,14 @@ pub struct Servers {
     pub closed_port: u16,
     /// A port whose connects hang (accept queue full), when that works on this system.
     pub blackhole_port: Option<u16>,
+    /// The TLS servers by name (see [`tls`]), `openssl` included when it came up.
+    pub tls_ports: Vec<(&'static str, u16)>,
+    /// The test PKI (trusted CA file, client certificate).
+    pub pki: tls::Pki,
     /// Owns the server tasks; kept so the worker threads live as long as the process.
     _runtime: tokio::runtime::Runtime,
+    /// `openssl s_server`, killed when this process exits.
+    _openssl: Option<std::process::Child>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -113,6 +123,15 @@ pub fn env_vars() -> Vec<(String, String)> {
     if let Some(p) = s.blackhole_port {
         v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
     }
+    for (name, port) in &s.tls_ports {
+        v.push((format!("WINHTTP_TEST_TLS_{}_PORT", name.to_ascii_uppercase()), port.to_string()));
+    }
+    // The client trusts the test CA and nothing else.
+    let empty_dir = s.pki.dir.join("no-certs");
+    let _ = std::fs::create_dir_all(&empty_dir);
+    v.push(("SSL_CERT_FILE".to_string(), s.pki.ca_file.display().to_string()));
+    v.push(("SSL_CERT_DIR".to_string(), empty_dir.display().to_string()));
+    v.push(("WINHTTP_TEST_CLIENT_PEM".to_string(), s.pki.client_pem.display().to_string()));
     v
 }
 
@@ -123,14 +142,39 @@ fn start() -> Servers {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (http_port, raw_port) = runtime.block_on(async {
+    let pki = tls::Pki::generate();
+    let tls_servers = [
+        ("good", tls::server_config(&pki.good, false, None)),
+        ("unknown_ca", tls::server_config(&pki.unknown_ca, false, None)),
+        ("expired", tls::server_config(&pki.expired, false, None)),
+        ("wrong_name", tls::server_config(&pki.wrong_name, false, None)),
+        ("wrong_usage", tls::server_config(&pki.wrong_usage, false, None)),
+        ("expired_unknown_ca", tls::server_config(&pki.expired_unknown_ca, false, None)),
+        ("client_auth", tls::server_config(&pki.good, false, Some(&pki.client_ca))),
+        ("tls12", tls::server_config(&pki.good, true, None)),
+    ];
+    let (http_port, raw_port, mut tls_ports) = runtime.block_on(async {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
         let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
         let ports = (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port());
         tokio::spawn(http::serve(http));
         tokio::spawn(raw::serve(raw));
-        ports
+        let mut tls_ports = Vec::new();
+        for (name, config) in tls_servers {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind tls server");
+            tls_ports.push((name, l.local_addr().unwrap().port()));
+            tokio::spawn(http::serve_tls(l, tokio_rustls::TlsAcceptor::from(config)));
+        }
+        (ports.0, ports.1, tls_ports)
     });
+    let openssl_port = {
+        let l = StdListener::bind("127.0.0.1:0").expect("bind openssl port");
+        l.local_addr().unwrap().port()
+    };
+    let openssl = tls::start_openssl(&pki, openssl_port);
+    if openssl.is_some() {
+        tls_ports.push(("openssl", openssl_port));
+    }
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -141,7 +185,10 @@ fn start() -> Servers {
         raw_port,
         closed_port,
         blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
+        tls_ports,
+        pki,
         _runtime: runtime,
+        _openssl: openssl,
         _blackhole: blackhole,
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
 # (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
-# examples/get.c linked statically, examples/put.c and examples/async_get.c linked against the shared library
-# (found through its rpath).
+# examples/get.c linked statically, examples/put.c, examples/async_get.c and examples/https_get.c linked against
+# the shared library (found through its rpath). https_get runs against the server's HTTPS port, trusting the CA the
+# server made at start-up (SSL_CERT_FILE), and once more without that trust to show the certificate error.
 # Exits non-zero if a build or an example fails; the server is stopped whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,8 @@ echo "$cc ${cflags[*]} examples/put.c -L$target/release -lwinhttp -Wl,-rpath,$li
 "$cc" "${cflags[@]}" examples/put.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/put"
 echo "$cc ${cflags[*]} -pthread examples/async_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o async_get"
 "$cc" "${cflags[@]}" -pthread examples/async_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/async_get"
+echo "$cc ${cflags[*]} examples/https_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o https_get"
+"$cc" "${cflags[@]}" examples/https_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/https_get"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -81,7 +84,21 @@ if [ -z "$port" ]; then
     cat "$tmp/server.log" >&2
     exit 1
 fi
-heading "demo server listening on 127.0.0.1:$port"
+tls_port= ca_file=
+for _ in $(seq 100); do
+    if line=$(sed -n 2p "$tmp/server.log" 2>/dev/null) && [[ $line =~ ^listening-tls\ 127\.0\.0\.1:([0-9]+)\ (.+)$ ]]; then
+        tls_port=${BASH_REMATCH[1]}
+        ca_file=${BASH_REMATCH[2]}
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$tls_port" ]; then
+    echo "demo.sh: the demo server did not open its HTTPS port:" >&2
+    cat "$tmp/server.log" >&2
+    exit 1
+fi
+heading "demo server listening on 127.0.0.1:$port (HTTP) and 127.0.0.1:$tls_port (HTTPS, CA in $ca_file)"
 
 failed=()
 run() {
@@ -100,6 +117,20 @@ run() {
 run get "examples/get.c, static: libwinhttp.a" 127.0.0.1 "$port" /hello
 run put "examples/put.c, shared: $shared_name" 127.0.0.1 "$port" /upload
 run async_get "examples/async_get.c, WINHTTP_FLAG_ASYNC, callback-driven" 127.0.0.1 "$port" /hello
+# HTTPS, trusting the demo CA only (SSL_CERT_DIR: an empty directory, so no system CA takes part).
+mkdir -p "$tmp/no-certs"
+export SSL_CERT_FILE="$ca_file" SSL_CERT_DIR="$tmp/no-certs"
+run https_get "examples/https_get.c, WINHTTP_FLAG_SECURE, the demo CA trusted" localhost "$tls_port" /hello
+# The same without that trust: the certificate error a Windows program gets (this run is expected to fail).
+export SSL_CERT_FILE="$tmp/no-certs/none.pem"
+heading "https_get localhost $tls_port /hello (the demo CA not trusted: expected to fail)"
+if env -u LD_LIBRARY_PATH "$tmp/https_get" localhost "$tls_port" /hello; then
+    echo "-> exit status 0, but the certificate should not have been trusted"
+    failed+=("https_get-untrusted")
+else
+    echo "-> failed as expected"
+fi
+unset SSL_CERT_FILE SSL_CERT_DIR
 
 stop_server
 heading "demo server log"

@@ -4,8 +4,11 @@
 //! cargo run --example demo_server [PORT]     # PORT 0 or none: an ephemeral port
 //! ```
 //!
-//! It listens on 127.0.0.1 and prints `listening 127.0.0.1:PORT` as its first line on stdout (flushed), then one
-//! line per request.
+//! It listens on 127.0.0.1 and prints `listening 127.0.0.1:PORT` as its first line on stdout (flushed). It also
+//! serves the same routes over HTTPS on a second, ephemeral port, with a certificate for `localhost` and
+//! `127.0.0.1` signed by a CA it makes at start-up: the second line is `listening-tls 127.0.0.1:PORT CA_FILE`,
+//! where CA_FILE is the CA certificate (PEM) a client must be told to trust (for example through
+//! `SSL_CERT_FILE`). Then one line per request.
 //!
 //! | route | answer |
 //! |---|---|
@@ -68,9 +71,63 @@ fn main() {
     say(&format!("listening {addr}"));
     runtime.spawn(serve(listener));
 
+    let (acceptor, ca_file) = tls_acceptor();
+    let tls_listener =
+        runtime.block_on(TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))).expect("listen for HTTPS");
+    let tls_addr = tls_listener.local_addr().expect("local address");
+    say(&format!("listening-tls {tls_addr} {}", ca_file.display()));
+    runtime.spawn(serve_tls(tls_listener, acceptor));
+
     let signal = wait_for(&stop_signals);
     say(&format!("stopping ({})", if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" }));
     runtime.shutdown_timeout(Duration::from_secs(1));
+    let _ = std::fs::remove_file(&ca_file);
+}
+
+/// A CA made now, a leaf for localhost and 127.0.0.1 signed by it, and a TLS acceptor serving that leaf.
+/// Returns the acceptor and the file the CA certificate was written to.
+fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca_params.distinguished_name.push(DnType::CommonName, "portable WinHTTP demo CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key")).expect("CA certificate");
+    let mut leaf_params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("leaf parameters");
+    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf certificate");
+    let ca_file = std::env::temp_dir().join(format!("winhttp-demo-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).expect("write the CA certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .expect("server certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)), ca_file)
+}
+
+async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(stream).await else { return };
+            let service = service_fn(|req| async move { Ok::<_, Infallible>(route(req).await) });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
+        });
+    }
 }
 
 /// One line on stdout, flushed at once (stdout may be a file that a script polls).

@@ -13,9 +13,11 @@
  * request, WINHTTP_NO_CLIENT_CERT_CONTEXT, bad PEM); redirects across schemes (HTTPS -> HTTP
  * refused by default, allowed with REDIRECT_POLICY_ALWAYS, HTTP -> HTTPS followed); a 100 MiB
  * download with every byte checked; and in async mode the SECURE_FAILURE notification's flags
- * followed by REQUEST_ERROR with ERROR_WINHTTP_SECURE_FAILURE.
+ * followed by REQUEST_ERROR with ERROR_WINHTTP_SECURE_FAILURE; handshakes that cannot finish (a
+ * plain-HTTP server, a silent server and the receive timeout, a close from another thread).
  *
- * Ports: WINHTTP_TEST_TLS_<NAME>_PORT (see tests/support/tls.rs), WINHTTP_TEST_PORT (plain HTTP).
+ * Ports: WINHTTP_TEST_TLS_<NAME>_PORT (see tests/support/tls.rs), WINHTTP_TEST_PORT (plain HTTP),
+ * WINHTTP_TEST_RAW_PORT (/raw/never-answers).
  * WINHTTP_TEST_CLIENT_PEM is a client certificate and key the CLIENT_AUTH server accepts.
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
@@ -27,7 +29,7 @@
 #include <pthread.h>
 #include <time.h>
 
-static INTERNET_PORT http_port, good_port, unknown_ca_port, expired_port, wrong_name_port, wrong_usage_port,
+static INTERNET_PORT http_port, raw_port, good_port, unknown_ca_port, expired_port, wrong_name_port, wrong_usage_port,
     expired_unknown_ca_port, client_auth_port, tls12_port, openssl_port;
 
 #define ALL_IGNORE                                                                                                    \
@@ -585,6 +587,70 @@ static void test_openssl_server(void)
     WinHttpCloseHandle(ses);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct closer {
+    HINTERNET req;
+    int ms;
+};
+
+static void *close_later(void *arg)
+{
+    struct closer *c = (struct closer *)arg;
+    struct timespec ts = {c->ms / 1000, (long)(c->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    WinHttpCloseHandle(c->req);
+    return NULL;
+}
+
+/* Handshakes that cannot finish: a plain-HTTP server, a server that never answers (timeout), a close
+ * from another thread while the handshake waits. */
+static void test_handshake_failures(void)
+{
+    HINTERNET ses = WinHttpOpen(L"test", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
+    HINTERNET con, req;
+    struct result r;
+    double t0;
+    pthread_t thread;
+    struct closer c;
+
+    /* TLS to a plain-HTTP server: it answers the ClientHello with an HTTP error. */
+    con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
+    r = get(con, L"/hello", 0);
+    CHECK_EQ(r.error, ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
+    WinHttpCloseHandle(con);
+
+    /* A server that reads and never answers: the receive timeout ends the handshake. */
+    con = WinHttpConnect(ses, L"127.0.0.1", raw_port, 0);
+    req = WinHttpOpenRequest(con, L"GET", L"/raw/never-answers", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    CHECK_OK(WinHttpSetTimeouts(req, 5000, 5000, 5000, 700));
+    t0 = now_s();
+    CHECK_FAILS(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0),
+                ERROR_WINHTTP_TIMEOUT);
+    CHECK(now_s() - t0 > 0.5 && now_s() - t0 < 3.0);
+    WinHttpCloseHandle(req);
+
+    /* Closed from another thread while the handshake waits: OPERATION_CANCELLED, promptly. */
+    req = WinHttpOpenRequest(con, L"GET", L"/raw/never-answers", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    c.req = req;
+    c.ms = 300;
+    t0 = now_s();
+    pthread_create(&thread, NULL, close_later, &c);
+    CHECK_FAILS(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0),
+                ERROR_WINHTTP_OPERATION_CANCELLED);
+    CHECK(now_s() - t0 < 3.0);
+    pthread_join(thread, NULL);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 /* ---- Async ----------------------------------------------------------------------------------- */
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -747,6 +813,13 @@ static void test_async(void)
     CHECK_EQ(a.secure_failures, 0);
     CHECK_EQ(a.body, 13);
 
+    /* A client certificate is needed: no SECURE_FAILURE, REQUEST_ERROR with the precise error. */
+    async_get(ses, client_auth_port, 0, &a);
+    CHECK_EQ(a.secure_failures, 0);
+    CHECK_EQ(a.request_errors, 1);
+    CHECK_EQ(a.error_api, API_SEND_REQUEST);
+    CHECK_EQ(a.error, ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED);
+
     /* A handshake failure that is no certificate problem. */
     v = WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3;
     CHECK_OK(WinHttpSetOption(ses, WINHTTP_OPTION_SECURE_PROTOCOLS, &v, sizeof v));
@@ -762,6 +835,7 @@ static void test_async(void)
 int main(void)
 {
     http_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_PORT", 0);
+    raw_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_RAW_PORT", 0);
     good_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_GOOD_PORT", 0);
     unknown_ca_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT", 0);
     expired_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_EXPIRED_PORT", 0);
@@ -781,6 +855,7 @@ int main(void)
     test_secure_protocols();
     test_client_certificates();
     test_redirects_across_schemes();
+    test_handshake_failures();
     test_openssl_server();
     test_big_download();
     test_async();

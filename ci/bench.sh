@@ -413,10 +413,9 @@ NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
 {
     echo "# winhttp bench $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT; $MACHINE; $CURLV; nginx $NGINXV"
     # What nginx saw negotiated, per client (every HTTPS connection of the run, warm-up included).
-    awk '{ k = $1 ": " $4 " " $5 " " $6; c[k]++ } END {
-        printf "# TLS negotiated (nginx log, every HTTPS connection of the run): "
-        for (k in c) { printf "%s%s (%d connections)", sep, k, c[k]; sep = "; " }
-        printf "\n" }' "$TLS_SEEN"
+    awk '{ print $1 ": " $4 " " $5 " " $6 }' "$TLS_SEEN" | sort | uniq -c | awk '
+        { n = $1; sub(/^ *[0-9]+ /, ""); line = line sep $0 " (" n " connections)"; sep = "; " }
+        END { print "# TLS negotiated (nginx log, every HTTPS connection of the run): " line }'
     echo "# $ROUNDS interleaved rounds ($CONC_ROUNDS with the concurrent rows), $GETS GETs, $MIB MiB transfers, client and nginx pinned to CPU $CPU; RLIMIT_NOFILE $NOFILE; $ELAPSED s; load average before: $LOAD, after: $LOAD_AFTER"
     printf 'row\tmetric\tours_median\tours_min\tours_max\tlibcurl_median\tlibcurl_min\tlibcurl_max\traw_median\traw_min\traw_max\tours_per_libcurl\tours_per_raw\ttarget\tverdict\n'
     awk -F'\t' '

@@ -16,6 +16,13 @@
  * so that no request reuses an earlier one's connection): the same bytes on the wire, and the
  * connection is closed inside the timed work rather than left in the cache for curl_multi_cleanup.
  * Each finished transfer is checked (CURLE_OK, status 200), removed and cleaned up.
+ * HTTPS (modes https-gets, https-download, https-handshakes): an https:// URL, CURLOPT_CAINFO =
+ * $SSL_CERT_FILE and CURLOPT_CAPATH = $SSL_CERT_DIR (the files ours trusts), CURLOPT_SSL_VERIFYPEER 1
+ * and CURLOPT_SSL_VERIFYHOST 2 (libcurl's defaults, set explicitly), HTTP/1.1 (no h2 over ALPN, as
+ * ours speaks only HTTP/1.1); protocol versions and ciphers are libcurl's and OpenSSL's defaults.
+ * The handshakes mode sends "Connection: close" on every GET (as ours does), so libcurl closes the
+ * connection after each response and opens a new one for the next GET; the easy handle is reused,
+ * as a program doing GETs in a loop would (libcurl keeps its CA store cached across connections).
  * See common.h for the command line and the output line.
  */
 #ifdef __linux__
@@ -254,14 +261,23 @@ int main(int argc, char **argv)
     char url[2048];
     CURL *h;
     struct bench_clock clk;
+    const char *mode, *pfx = "";
+    int tls = 0;
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s gets|download|upload|concurrent HOST PORT PATH ARG [CHUNK]\n", argv[0]);
+        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+                argv[0]);
         return 2;
     }
-    snprintf(url, sizeof(url), "http://%s:%s%s", argv[2], argv[3], argv[4]);
+    mode = argv[1];
+    if (strncmp(mode, "https-", 6) == 0) {
+        mode += 6;
+        pfx = "tls_";
+        tls = 1;
+    }
+    snprintf(url, sizeof(url), "%s://%s:%s%s", tls ? "https" : "http", argv[2], argv[3], argv[4]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (strcmp(argv[1], "concurrent") == 0) {
+    if (strcmp(mode, "concurrent") == 0 && !tls) {
         concurrent(url, strtoul(argv[5], NULL, 10));
         curl_global_cleanup();
         return 0;
@@ -273,11 +289,27 @@ int main(int argc, char **argv)
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* ignore http_proxy from the environment */
     curl_easy_setopt(h, CURLOPT_USERAGENT, "bench/1.0");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* as multi-threaded programs set it: no SIGPIPE/SIGALRM juggling */
+    if (tls) {
+        const char *cafile = getenv("SSL_CERT_FILE"), *capath = getenv("SSL_CERT_DIR");
+        if (!cafile || !*cafile)
+            bench_die("https modes need SSL_CERT_FILE (the CA file)");
+        curl_easy_setopt(h, CURLOPT_CAINFO, cafile);
+        curl_easy_setopt(h, CURLOPT_CAPATH, capath && *capath ? capath : NULL);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    }
 
-    if (strcmp(argv[1], "gets") == 0) {
+    if (strcmp(mode, "gets") == 0 || strcmp(mode, "handshakes") == 0) {
         unsigned long count = strtoul(argv[5], NULL, 10), i;
         unsigned long long bytes = 0, warm = 0;
         long connects = 0;
+        int close = strcmp(mode, "handshakes") == 0;
+        struct curl_slist *hdrs = close ? curl_slist_append(NULL, "Connection: close") : NULL;
+        char row[32];
+        snprintf(row, sizeof(row), "%s%s", pfx, mode);
+        if (hdrs)
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &warm);
         check(curl_easy_perform(h), "warm-up GET"); /* connects */
@@ -288,15 +320,18 @@ int main(int argc, char **argv)
             if (status_of(h) != 200)
                 bench_die("GET: status is not 200");
         }
-        bench_report(&clk, "gets", "libcurl", bytes, count);
-        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
-        if (connects != 0)
+        bench_report(&clk, row, "libcurl", bytes, count);
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects); /* of the last transfer */
+        if (!close && connects != 0)
             bench_die("GET: libcurl opened a new connection (keep-alive lost)");
-    } else if (strcmp(argv[1], "download") == 0) {
+        if (close && connects != 1)
+            bench_die("GET: libcurl reused a connection despite Connection: close");
+        curl_slist_free_all(hdrs);
+    } else if (strcmp(mode, "download") == 0) {
         long bufsize = strtol(argv[5], NULL, 10);
         unsigned long long bytes = 0;
         char row[32];
-        snprintf(row, sizeof(row), "download%ldk", bufsize / 1024);
+        snprintf(row, sizeof(row), "%sdownload%ldk", pfx, bufsize / 1024);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, bufsize);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);
@@ -305,7 +340,7 @@ int main(int argc, char **argv)
         if (status_of(h) != 200)
             bench_die("download: status is not 200");
         bench_report(&clk, row, "libcurl", bytes, 1);
-    } else if (strcmp(argv[1], "upload") == 0) {
+    } else if (strcmp(mode, "upload") == 0 && !tls) {
         curl_off_t total = (curl_off_t)strtoull(argv[5], NULL, 10);
         size_t chunk = argc > 6 ? (size_t)strtoul(argv[6], NULL, 10) : 65536;
         struct upload_src src;

@@ -16,6 +16,11 @@
  * SENDREQUEST_COMPLETE arrives before the last one is sent is parked, and the main thread calls
  * WinHttpReceiveResponse for the parked ones after the last send. It measures RSS per in-flight
  * request when all N really are in flight.
+ * HTTPS (modes https-gets, https-download, https-handshakes): the same code with WINHTTP_FLAG_SECURE
+ * on every WinHttpOpenRequest; nothing else is set (default protocols, full verification against
+ * the roots SSL_CERT_FILE / SSL_CERT_DIR name). The handshakes mode sets WINHTTP_DISABLE_KEEP_ALIVE
+ * on each request ("Connection: close", and the connection is not pooled), so every GET opens a
+ * new TCP and TLS connection.
  * See common.h for the command line and the output line.
  */
 #include <pthread.h>
@@ -48,20 +53,26 @@ static DWORD status_of(HINTERNET hRequest)
     return status;
 }
 
+static DWORD open_flags; /* WINHTTP_FLAG_SECURE for the https- modes */
+
 static HINTERNET open_request(HINTERNET hConnect, const WCHAR *verb, const WCHAR *path)
 {
-    HINTERNET h = WinHttpOpenRequest(hConnect, verb, path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
+    HINTERNET h =
+        WinHttpOpenRequest(hConnect, verb, path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, open_flags);
     if (!h)
         fail("WinHttpOpenRequest");
     return h;
 }
 
-/* One GET: send, receive, check the status, drain the body with QueryDataAvailable/ReadData. */
-static unsigned long long one_get(HINTERNET hConnect, const WCHAR *path, char *buf, DWORD bufsize)
+/* One GET: send, receive, check the status, drain the body with QueryDataAvailable/ReadData.
+ * `close`: WINHTTP_DISABLE_KEEP_ALIVE, so the GET has a connection of its own. */
+static unsigned long long one_get(HINTERNET hConnect, const WCHAR *path, char *buf, DWORD bufsize, int close)
 {
     unsigned long long total = 0;
-    DWORD avail = 0, got = 0;
+    DWORD avail = 0, got = 0, no_keep_alive = WINHTTP_DISABLE_KEEP_ALIVE;
     HINTERNET hRequest = open_request(hConnect, L"GET", path);
+    if (close && !WinHttpSetOption(hRequest, WINHTTP_OPTION_DISABLE_FEATURE, &no_keep_alive, sizeof(no_keep_alive)))
+        fail("WinHttpSetOption(DISABLE_FEATURE)");
     if (!WinHttpSendRequest(hRequest, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0))
         fail("WinHttpSendRequest");
     if (!WinHttpReceiveResponse(hRequest, NULL))
@@ -258,14 +269,22 @@ int main(int argc, char **argv)
     WCHAR host[256], path[1024];
     HINTERNET hSession, hConnect, hRequest;
     struct bench_clock clk;
+    const char *mode, *pfx = "";
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s gets|download|upload|concurrent HOST PORT PATH ARG [CHUNK]\n", argv[0]);
+        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+                argv[0]);
         return 2;
+    }
+    mode = argv[1];
+    if (strncmp(mode, "https-", 6) == 0) {
+        mode += 6;
+        pfx = "tls_";
+        open_flags = WINHTTP_FLAG_SECURE;
     }
     to_wide(argv[2], host, 256);
     to_wide(argv[4], path, 1024);
-    if (strcmp(argv[1], "concurrent") == 0) {
+    if (strcmp(mode, "concurrent") == 0 && !open_flags) {
         concurrent(host, (INTERNET_PORT)atoi(argv[3]), path, strtoul(argv[5], NULL, 10),
                    argc > 6 && strcmp(argv[6], "hold") == 0);
         return 0;
@@ -279,23 +298,25 @@ int main(int argc, char **argv)
     if (!hConnect)
         fail("WinHttpConnect");
 
-    if (strcmp(argv[1], "gets") == 0) {
+    if (strcmp(mode, "gets") == 0 || strcmp(mode, "handshakes") == 0) {
         unsigned long count = strtoul(argv[5], NULL, 10), i;
         unsigned long long bytes = 0;
-        char buf[4096];
-        one_get(hConnect, path, buf, sizeof(buf)); /* warm-up: connects */
+        int close = strcmp(mode, "handshakes") == 0;
+        char buf[4096], row[32];
+        snprintf(row, sizeof(row), "%s%s", pfx, mode);
+        one_get(hConnect, path, buf, sizeof(buf), close); /* warm-up: connects (and loads the roots) */
         bench_start(&clk);
         for (i = 0; i < count; i++)
-            bytes += one_get(hConnect, path, buf, sizeof(buf));
-        bench_report(&clk, "gets", "ours", bytes, count);
-    } else if (strcmp(argv[1], "download") == 0) {
+            bytes += one_get(hConnect, path, buf, sizeof(buf), close);
+        bench_report(&clk, row, "ours", bytes, count);
+    } else if (strcmp(mode, "download") == 0) {
         DWORD bufsize = (DWORD)strtoul(argv[5], NULL, 10), got = 0;
         unsigned long long bytes = 0;
         char *buf = malloc(bufsize);
         char row[32];
         if (!buf)
             bench_die("out of memory");
-        snprintf(row, sizeof(row), "download%luk", (unsigned long)(bufsize / 1024));
+        snprintf(row, sizeof(row), "%sdownload%luk", pfx, (unsigned long)(bufsize / 1024));
         bench_start(&clk);
         hRequest = open_request(hConnect, L"GET", path);
         if (!WinHttpSendRequest(hRequest, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0))
@@ -314,7 +335,7 @@ int main(int argc, char **argv)
         WinHttpCloseHandle(hRequest);
         bench_report(&clk, row, "ours", bytes, 1);
         free(buf);
-    } else if (strcmp(argv[1], "upload") == 0) {
+    } else if (strcmp(mode, "upload") == 0 && !open_flags) {
         DWORD total = (DWORD)strtoul(argv[5], NULL, 10);
         DWORD chunk = argc > 6 ? (DWORD)strtoul(argv[6], NULL, 10) : 65536;
         DWORD sent = 0, written = 0, status, got = 0;

@@ -4,7 +4,8 @@
     python3 ci/bench/chart.py RESULTS.tsv OUT.svg
 
 Top panel: for each row's main metric, the median ratios ours/libcurl and ours/raw as bars, with the
-row's target ratio as a red (libcurl) or orange (raw) mark and 1.0 as a dashed line. wall_s is
+row's target ratio as a red (libcurl) or orange (raw) mark and 1.0 as a dashed line. The HTTPS rows
+(tls_*) are against libcurl with OpenSSL only (no raw-socket bar). wall_s is
 "lower is better", so its ratio target is a ceiling. Bottom panel: RSS growth per request (KiB) of
 the concurrent rows, ours and libcurl, against the 32 KiB target.
 """
@@ -19,6 +20,9 @@ MAIN = [
     ("upload", "MiB/s", "100 MiB PUT, 64 KiB writes (MiB/s)", 1.2, None, True),
     ("conc1000", "wall_s", "1,000 concurrent GETs (wall s, lower is better)", 1.0, None, False),
     ("conc10000", "wall_s", "10,000 concurrent GETs (wall s, lower is better)", 1.0, None, False),
+    ("tls_gets", "req/s", "HTTPS: 2,000 keep-alive GETs (req/s)", 1.0, None, True),
+    ("tls_handshakes", "handshakes/s", "HTTPS: 200 full handshakes (handshakes/s)", 1.0, None, True),
+    ("tls_download64k", "MiB/s", "HTTPS: 100 MiB download, 64 KiB reads (MiB/s)", 1.0, None, True),
 ]
 MEM = [
     ("conc1000", "1,000 concurrent (RSS growth / N)"),

@@ -16,6 +16,15 @@
  *                                            (ours async, libcurl multi; no raw client): wall
  *                                            seconds from the first request opened to the last
  *                                            request handle released
+ *   handshakes HOST PORT PATH COUNT          COUNT sequential GETs, each on a new connection
+ *                                            ("Connection: close"; one untimed warm-up GET first,
+ *                                            on its own connection too): connections/s
+ *
+ * The prefix "https-" (https-gets, https-download, https-handshakes; ours and libcurl only) runs
+ * the mode over TLS: ours opens its requests with WINHTTP_FLAG_SECURE and trusts what
+ * SSL_CERT_FILE / SSL_CERT_DIR name; libcurl gets SSL_CERT_FILE as CURLOPT_CAINFO and SSL_CERT_DIR
+ * as CURLOPT_CAPATH. Certificate and host name verification stay on in both. The rows are then
+ * named tls_gets, tls_download<K>k and tls_handshakes.
  *
  * CPU seconds are the client process's user+system time (getrusage) across the measured work only;
  * peak RSS is the process's ru_maxrss (one measurement per process, so it covers this work).
@@ -85,7 +94,8 @@ static void bench_start(struct bench_clock *c)
     c->t0 = bench_now();
 }
 
-/* Prints the BENCH line. `value` is requests/s for "gets", MiB/s otherwise. */
+/* Prints the BENCH line. `value` is requests/s for "gets" and "tls_gets", connections/s for
+ * "tls_handshakes" (and "handshakes"), MiB/s otherwise. */
 static void bench_report(const struct bench_clock *c, const char *row, const char *client, uint64_t bytes,
                          uint64_t n)
 {
@@ -93,9 +103,12 @@ static void bench_report(const struct bench_clock *c, const char *row, const cha
     double cpu = bench_cpu() - c->c0;
     double value;
     const char *unit;
-    if (strcmp(row, "gets") == 0) {
+    if (strstr(row, "gets") != NULL) {
         value = (double)n / secs;
         unit = "req/s";
+    } else if (strstr(row, "handshakes") != NULL) {
+        value = (double)n / secs;
+        unit = "conn/s";
     } else {
         value = (double)bytes / (1024.0 * 1024.0) / secs;
         unit = "MiB/s";

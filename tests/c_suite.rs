@@ -102,28 +102,43 @@ fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String,
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            let out = child.wait_with_output().map_err(|e| e.to_string())?;
-            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            let summary_ok = stdout.lines().any(|l| l.ends_with(" passed, 0 failed"));
-            if status.success() && summary_ok {
-                return Ok(stdout);
+    // Both pipes are drained while the program runs: a checker's report can exceed a pipe's buffer.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut out);
             }
-            return Err(format!("{} exited with {status}\n{stdout}{stderr}", exe.display()));
+            String::from_utf8_lossy(&out).into_owned()
+        })
+    };
+    use std::io::Read;
+    let stdout_reader = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let stderr_reader = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
         }
         if start.elapsed() > limit {
             let _ = child.kill();
-            let out = child.wait_with_output().map_err(|e| e.to_string())?;
-            return Err(format!(
-                "{} timed out after {limit:?}\n{}",
-                exe.display(),
-                String::from_utf8_lossy(&out.stdout)
-            ));
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = stdout_reader.join().unwrap_or_default();
+    let stderr = stderr_reader.join().unwrap_or_default();
+    match status {
+        None => Err(format!("{} timed out after {limit:?}\n{stdout}", exe.display())),
+        Some(status) => {
+            let summary_ok = stdout.lines().any(|l| l.ends_with(" passed, 0 failed"));
+            if status.success() && summary_ok {
+                Ok(stdout)
+            } else {
+                Err(format!("{} exited with {status}\n{stdout}{stderr}", exe.display()))
+            }
+        }
     }
 }
 

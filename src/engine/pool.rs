@@ -82,6 +82,8 @@ struct Entry {
 struct Inner {
     map: HashMap<PoolKey, Entry>,
     last_sweep: Instant,
+    /// Threads waiting on `Pool::freed` for a slot (a notification with none costs a syscall).
+    waiters: usize,
 }
 
 struct Pool {
@@ -106,7 +108,7 @@ impl Pool {
     fn new(idle_timeout: Duration) -> Pool {
         Pool {
             idle_timeout,
-            inner: Mutex::new(Inner { map: HashMap::new(), last_sweep: Instant::now() }),
+            inner: Mutex::new(Inner { map: HashMap::new(), last_sweep: Instant::now(), waiters: 0 }),
             freed: Condvar::new(),
         }
     }
@@ -123,8 +125,11 @@ impl Pool {
                 inner.map.remove(key);
             }
         }
+        let waiting = inner.waiters > 0;
         drop(inner);
-        self.freed.notify_all();
+        if waiting {
+            self.freed.notify_all();
+        }
     }
 
     /// Moves idle connections past the idle timeout into `doomed` (slots freed): those of `key`
@@ -208,7 +213,9 @@ impl Pool {
                 inner = self.lock();
                 continue;
             }
+            inner.waiters += 1;
             inner = self.freed.wait_timeout(inner, slice).unwrap_or_else(|e| e.into_inner()).0;
+            inner.waiters -= 1;
         };
         if result.is_err() && inner.map.get(key).is_some_and(|e| e.open == 0 && e.idle.is_empty()) {
             inner.map.remove(key);
@@ -236,8 +243,11 @@ impl Pool {
         let now = Instant::now();
         inner.map.entry(key.clone()).or_default().idle.push(Idle { conn, since: now });
         self.sweep(&mut inner, &key, now, &mut doomed);
+        let waiting = inner.waiters > 0;
         drop(inner);
-        self.freed.notify_all();
+        if waiting {
+            self.freed.notify_all();
+        }
         drop(doomed);
     }
 

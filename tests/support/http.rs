@@ -61,7 +61,13 @@ pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAccepto
             let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
                 return;
             };
-            let service = service_fn(move |req| async move { Ok::<_, Infallible>(route(req, id).await) });
+            // Every response says whether the connection's handshake resumed an earlier session.
+            let resumed = tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            let service = service_fn(move |req| async move {
+                let mut r = route(req, id).await;
+                r.headers_mut().insert("x-tls-resumed", HeaderValue::from_static(if resumed { "1" } else { "0" }));
+                Ok::<_, Infallible>(r)
+            });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades().await;
         });
     }

@@ -332,6 +332,7 @@ impl Conn {
         // Not registered with the reactor: sync waits poll on the calling thread (see the module
         // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
         let token = reactor().reserve();
+        super::diag::up(&super::diag::SOCKETS);
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
         Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false })
     }
@@ -473,6 +474,7 @@ impl Drop for Conn {
         if self.registered {
             reactor().deregister(&mut self.stream, self.token);
         }
+        super::diag::down(&super::diag::SOCKETS);
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Kind {
     ConnectionInfo,
     /// `WINHTTP_PROXY_INFO`.
     ProxyInfo,
+    /// `WINHTTP_PORTABLE_DIAGNOSTICS` (query only; our extension).
+    Diagnostics,
 }
 
 /// A typed option value.
@@ -42,13 +44,18 @@ pub enum Value {
     Connection(std::net::SocketAddr, std::net::SocketAddr),
     /// A proxy configuration (`WINHTTP_PROXY_INFO`).
     Proxy(super::session::ProxyConfig),
+    /// `WINHTTP_PORTABLE_DIAGNOSTICS`.
+    Diagnostics(super::diag::Snapshot),
 }
 
 /// Options that can be set but never queried.
 pub fn is_write_only(option: DWORD) -> bool {
     matches!(
         option,
-        WINHTTP_OPTION_DISABLE_FEATURE | WINHTTP_OPTION_ENABLE_FEATURE | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+        WINHTTP_OPTION_DISABLE_FEATURE
+            | WINHTTP_OPTION_ENABLE_FEATURE
+            | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+            | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS
     )
 }
 
@@ -113,7 +120,8 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_PROXY_USERNAME
         | WINHTTP_OPTION_PROXY_PASSWORD => Str,
         WINHTTP_OPTION_HTTP_VERSION => Version,
-        WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
+        WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Empty,
+        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Diagnostics,
         WINHTTP_OPTION_CLIENT_CERT_CONTEXT => Raw,
         WINHTTP_OPTION_CONNECTION_INFO => ConnectionInfo,
         WINHTTP_OPTION_PROXY => ProxyInfo,
@@ -151,6 +159,7 @@ pub fn set_global(option: DWORD, value: &Value) -> Result<(), DWORD> {
         WINHTTP_OPTION_WORKER_THREAD_COUNT => {
             dword(value)?;
         }
+        WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => super::pool::close_idle(),
         _ => return Err(ERROR_INVALID_HANDLE),
     }
     Ok(())
@@ -161,6 +170,8 @@ pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
     match option {
         WINHTTP_OPTION_ENABLETRACING => Ok(Value::Dword(ENABLE_TRACING.load(Ordering::Relaxed))),
         WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
+        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(super::diag::snapshot())),
+        WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Err(ERROR_INVALID_PARAMETER),
         _ => Err(ERROR_INVALID_HANDLE),
     }
 }

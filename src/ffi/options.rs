@@ -67,7 +67,7 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             Value::Empty
         }
         Kind::Raw => Value::Raw(buf as usize),
-        Kind::ConnectionInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
+        Kind::ConnectionInfo | Kind::Diagnostics => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
         Kind::ProxyInfo => {
             check(buf.is_null())?;
             if len != size_of::<WINHTTP_PROXY_INFO>() {
@@ -175,6 +175,19 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                     },
                 ),
                 Value::Proxy(p) => write_proxy_info(lpBuffer, lpdwBufferLength, &p),
+                Value::Diagnostics(d) => write_fixed(
+                    lpBuffer,
+                    lpdwBufferLength,
+                    WINHTTP_PORTABLE_DIAGNOSTICS {
+                        dwLiveHandles: d.handles,
+                        dwLiveSessions: d.sessions,
+                        dwLiveConnects: d.connects,
+                        dwLiveRequests: d.requests,
+                        dwOpenSockets: d.sockets,
+                        dwPooledConnections: d.pooled,
+                        dwPendingOperations: d.pending,
+                    },
+                ),
                 Value::Empty => Err(ERROR_INVALID_PARAMETER),
             }
         }

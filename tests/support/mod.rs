@@ -58,6 +58,14 @@
 //! | `/raw/bad-chunk-size` | chunked, the first chunk-size line is `zz` |
 //! | `/raw/reset-mid-body` | `Content-Length: 1000`, 100 bytes, then RST (SO_LINGER 0) |
 //! | `/raw/reset-headers` | `HTTP/1.1 200 OK\r\nContent-` then RST |
+//! | `/raw/reset-status-line` | `HTTP/1.1 20` then RST |
+//! | `/raw/reset-chunk-header` | chunked, one 5-byte chunk, then `1` (half a chunk-size line) and RST |
+//! | `/raw/chunk-size-overflow` | chunked, the first chunk size is `10000000000000000` (2^64) |
+//! | `/raw/cl-te` | `Content-Length: 5` and `Transfer-Encoding: chunked`, chunked body `hello`; no `Connection: close` |
+//! | `/raw/dup-cl-equal` | two `Content-Length: 5` headers, body `hello`; no `Connection: close` |
+//! | `/raw/dup-cl-differ` | `Content-Length: 5` and `Content-Length: 6`, body `hello!` |
+//! | `/raw/many-headers` | 100,000 header lines `X-H: v` (800 KB), `Content-Length: 0` |
+//! | `/raw/redirect-loop` | 302 to itself, `Content-Length: 0`, `Connection: close` |
 //! | `/raw/header-size/N` | 200 with one header `X-Big: ` + N × `a`, `Content-Length: 0` |
 //! | `/raw/huge-header` | as `/raw/header-size/1048576` (1 MiB) |
 //! | `/raw/slow-drip` | the response `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello` one byte per second |

@@ -549,7 +549,12 @@ impl Operation for SendOp {
             }
             let total = self.head.len() + self.body.len();
             if self.written == total {
-                notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, total as DWORD);
+                // A head plus a body of nearly 4 GiB can pass a DWORD: report the most it holds.
+                notify_dword(
+                    request,
+                    WINHTTP_CALLBACK_STATUS_REQUEST_SENT,
+                    DWORD::try_from(total).unwrap_or(DWORD::MAX),
+                );
                 return Ok(Step::Done(()));
             }
             let chunk = if self.written < self.head.len() {

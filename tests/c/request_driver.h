@@ -23,14 +23,14 @@
 #include <time.h>
 
 /* Milliseconds on a monotonic clock. */
-static double now_ms(void)
+static inline double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms(long ms)
+static inline void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
@@ -38,7 +38,7 @@ static void sleep_ms(long ms)
 }
 
 /* Our extension: what the library holds now. */
-static WINHTTP_PORTABLE_DIAGNOSTICS diagnostics(void)
+static inline WINHTTP_PORTABLE_DIAGNOSTICS diagnostics(void)
 {
     WINHTTP_PORTABLE_DIAGNOSTICS d;
     DWORD size = sizeof(d);
@@ -48,7 +48,7 @@ static WINHTTP_PORTABLE_DIAGNOSTICS diagnostics(void)
     return d;
 }
 
-static void print_diagnostics(const char *when, WINHTTP_PORTABLE_DIAGNOSTICS d)
+static inline void print_diagnostics(const char *when, WINHTTP_PORTABLE_DIAGNOSTICS d)
 {
     printf("  %s: handles %lu, sessions %lu, connects %lu, requests %lu, sockets %lu, pooled %lu, pending %lu\n",
            when, (unsigned long)d.dwLiveHandles, (unsigned long)d.dwLiveSessions, (unsigned long)d.dwLiveConnects,
@@ -57,14 +57,14 @@ static void print_diagnostics(const char *when, WINHTTP_PORTABLE_DIAGNOSTICS d)
 }
 
 /* True when no handle, object or operation is left and every open socket is an idle pooled one. */
-static int nothing_live(WINHTTP_PORTABLE_DIAGNOSTICS d)
+static inline int nothing_live(WINHTTP_PORTABLE_DIAGNOSTICS d)
 {
     return d.dwLiveHandles == 0 && d.dwLiveSessions == 0 && d.dwLiveConnects == 0 && d.dwLiveRequests == 0 &&
            d.dwPendingOperations == 0 && d.dwOpenSockets == d.dwPooledConnections;
 }
 
 /* Polls (up to `ms`) until nothing_live(); returns the last snapshot. */
-static WINHTTP_PORTABLE_DIAGNOSTICS wait_nothing_live(int ms)
+static inline WINHTTP_PORTABLE_DIAGNOSTICS wait_nothing_live(int ms)
 {
     double until = now_ms() + ms;
     WINHTTP_PORTABLE_DIAGNOSTICS d = diagnostics();
@@ -76,7 +76,7 @@ static WINHTTP_PORTABLE_DIAGNOSTICS wait_nothing_live(int ms)
 }
 
 /* Closes every idle keep-alive connection (our extension). */
-static BOOL close_idle_connections(void)
+static inline BOOL close_idle_connections(void)
 {
     return WinHttpSetOption(NULL, WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS, NULL, 0);
 }
@@ -101,7 +101,7 @@ struct outcome {
 #define UPLOAD_CHUNK 65536
 static char driver_upload_chunk[UPLOAD_CHUNK];
 
-static DWORD query_status(HINTERNET req)
+static inline DWORD query_status(HINTERNET req)
 {
     DWORD status = 0, size = sizeof(status);
     if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_HEADER_NAME_BY_INDEX,
@@ -111,7 +111,7 @@ static DWORD query_status(HINTERNET req)
 }
 
 /* Runs `spec` on a new request of `con` (a sync session); the request is closed at the end. */
-static struct outcome run_sync(HINTERNET con, const struct run_spec *spec)
+static inline struct outcome run_sync(HINTERNET con, const struct run_spec *spec)
 {
     struct outcome o;
     HINTERNET req;
@@ -184,7 +184,7 @@ struct async_run {
     char buf[8192];
 };
 
-static void async_finish(struct async_run *r, int api, DWORD error)
+static inline void async_finish(struct async_run *r, int api, DWORD error)
 {
     pthread_mutex_lock(&driver_lock);
     if (!r->done) {
@@ -197,13 +197,13 @@ static void async_finish(struct async_run *r, int api, DWORD error)
 }
 
 /* An async call from the callback that failed at once ends the run. */
-static void async_call(struct async_run *r, int api, BOOL ok)
+static inline void async_call(struct async_run *r, int api, BOOL ok)
 {
     if (!ok)
         async_finish(r, api, GetLastError());
 }
 
-static void async_write_next(struct async_run *r)
+static inline void async_write_next(struct async_run *r)
 {
     DWORD len = r->upload - r->sent < UPLOAD_CHUNK ? r->upload - r->sent : UPLOAD_CHUNK;
     if (len == 0)
@@ -212,7 +212,7 @@ static void async_write_next(struct async_run *r)
         async_call(r, API_WRITE_DATA, WinHttpWriteData(r->req, driver_upload_chunk, len, NULL));
 }
 
-static void CALLBACK driver_callback(HINTERNET h, DWORD_PTR context, DWORD status, LPVOID info, DWORD length)
+static inline void CALLBACK driver_callback(HINTERNET h, DWORD_PTR context, DWORD status, LPVOID info, DWORD length)
 {
     struct async_run *r = (struct async_run *)context;
     (void)h;
@@ -271,7 +271,7 @@ static void CALLBACK driver_callback(HINTERNET h, DWORD_PTR context, DWORD statu
 }
 
 /* An async session whose timeouts are all `ms`, with the driver's callback. */
-static HINTERNET open_async_session(int ms)
+static inline HINTERNET open_async_session(int ms)
 {
     HINTERNET ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
                                 WINHTTP_NO_PROXY_BYPASS, WINHTTP_FLAG_ASYNC);
@@ -283,7 +283,7 @@ static HINTERNET open_async_session(int ms)
 }
 
 /* Waits until `flag` is set (under driver_lock), at most `ms`; returns whether it was. */
-static int driver_wait(const int *flag, int ms)
+static inline int driver_wait(const int *flag, int ms)
 {
     struct timespec until;
     int ok;
@@ -304,7 +304,7 @@ static int driver_wait(const int *flag, int ms)
 
 /* Runs `spec` on a new request of `con` (an async session opened by open_async_session), waits
  * at most `wait_ms` for its end, closes the request and waits for its HANDLE_CLOSING. */
-static struct outcome run_async(HINTERNET con, const struct run_spec *spec, int wait_ms)
+static inline struct outcome run_async(HINTERNET con, const struct run_spec *spec, int wait_ms)
 {
     static struct async_run r; /* the callback may still look at it until HANDLE_CLOSING */
     double start = now_ms();

@@ -62,6 +62,9 @@
 //! | `/raw/reset-chunk-header` | chunked, one 5-byte chunk, then `1` (half a chunk-size line) and RST |
 //! | `/raw/chunk-size-overflow` | chunked, the first chunk size is `10000000000000000` (2^64) |
 //! | `/raw/cl-te` | `Content-Length: 5` and `Transfer-Encoding: chunked`, chunked body `hello`; no `Connection: close` |
+//! | `/raw/cl-te-smuggle` | as `/raw/cl-te`, then 50 ms later a second response (`Content-Length: 8`, `smuggled`) |
+//! | `/raw/length-max` | `Content-Length: 18446744073709551615` (2^64-1), 10 bytes, close |
+//! | `/raw/length-overflow` | `Content-Length: 18446744073709551616` (2^64), 10 bytes, close |
 //! | `/raw/dup-cl-equal` | two `Content-Length: 5` headers, body `hello`; no `Connection: close` |
 //! | `/raw/dup-cl-differ` | `Content-Length: 5` and `Content-Length: 6`, body `hello!` |
 //! | `/raw/many-headers` | 100,000 header lines `X-H: v` (800 KB), `Content-Length: 0` |

@@ -180,6 +180,21 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
             )
             .await?
         }
+        "/raw/cl-te-smuggle" => {
+            // As /raw/cl-te, then (a moment later) a second response nobody asked for.
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            )
+            .await?;
+            sleep(Duration::from_millis(50)).await;
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled").await?
+        }
+        "/raw/length-max" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n0123456789").await?
+        }
+        "/raw/length-overflow" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n0123456789").await?
+        }
         "/raw/dup-cl-equal" => {
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello").await?
         }

@@ -96,6 +96,8 @@ struct outcome {
     DWORD body;   /* body bytes read */
     double ms;    /* how long the run took */
     int hung;     /* async: no end within the wait */
+    int request_errors; /* async: REQUEST_ERROR notifications */
+    int late;           /* async: completions after the run had ended */
 };
 
 #define UPLOAD_CHUNK 65536
@@ -230,6 +232,14 @@ static inline void CALLBACK driver_callback(HINTERNET h, DWORD_PTR context, DWOR
     pthread_mutex_lock(&driver_lock);
     if (r->closed)
         driver_after_closing++;
+    if (r->done && (status == WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE ||
+                    status == WINHTTP_CALLBACK_STATUS_WRITE_COMPLETE ||
+                    status == WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE ||
+                    status == WINHTTP_CALLBACK_STATUS_DATA_AVAILABLE ||
+                    status == WINHTTP_CALLBACK_STATUS_READ_COMPLETE || status == WINHTTP_CALLBACK_STATUS_REQUEST_ERROR))
+        r->o.late++;
+    if (status == WINHTTP_CALLBACK_STATUS_REQUEST_ERROR)
+        r->o.request_errors++;
     pthread_mutex_unlock(&driver_lock);
     switch (status) {
     case WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE:

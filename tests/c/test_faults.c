@@ -141,6 +141,13 @@ static void walk(int async)
         }
         if (f->api == 0)
             CHECK_EQ(o.body, 5);
+        if (async) {
+            /* Exactly one REQUEST_ERROR for a failure (none for a success), and nothing after the end. */
+            if (o.request_errors != (f->api ? 1 : 0) || o.late)
+                printf("  async %s: %d REQUEST_ERROR, %d late completions\n", f->name, o.request_errors, o.late);
+            CHECK_EQ(o.request_errors, f->api ? 1 : 0);
+            CHECK_EQ(o.late, 0);
+        }
 
         d = settled();
         if (d.dwPooledConnections != f->pooled || d.dwOpenSockets != d.dwPooledConnections || d.dwLiveRequests ||

@@ -9,7 +9,8 @@
 //!
 //! Before the programs run, the test servers of `support` start on 127.0.0.1 and every program gets
 //! their ports in `WINHTTP_TEST_PORT` (HTTP), `WINHTTP_TEST_RAW_PORT` (raw fault server),
-//! `WINHTTP_TEST_CLOSED_PORT` (refuses connections) and, where available,
+//! `WINHTTP_TEST_CLOSED_PORT` (refuses connections), `WINHTTP_TEST_HANGUP_PORT` (closes every
+//! connection as soon as it is accepted) and, where available,
 //! `WINHTTP_TEST_BLACKHOLE_PORT` (connects hang).
 //!
 //! A program whose source contains the line `c_suite: preload shim_resolver` runs (on Linux) with

@@ -36,11 +36,19 @@ fn every_documented_fault_is_tested_as_documented() {
         let pooled = cells[4];
         let args: Vec<&str> =
             row.trim_start_matches("FAULT(").trim_end_matches(')').split(',').map(str::trim).collect();
-        // name, path, verb, upload, api, error, pooled, limit
+        // name, path, verb, upload, api, error, pooled, limit, port
         assert_eq!(args[1], path, "{name}: path");
         assert_eq!(args[4], api, "{name}: failing call");
         assert_eq!(args[5], error, "{name}: error");
         assert_eq!(args[6], pooled, "{name}: pooled connections after");
+        let port = if cells[1].contains("closed port") {
+            "CLOSED"
+        } else if cells[1].contains("hang-up port") {
+            "HANGUP"
+        } else {
+            "RAW"
+        };
+        assert_eq!(args[8], port, "{name}: server");
         documented += 1;
     }
     assert!(documented > 0, "no table rows found in docs/FAULTS.md");

@@ -13,7 +13,8 @@
  * (what bounds the slow drip, whose bytes come every second). Under a checker such as valgrind
  * (WINHTTP_TEST_UNDER_CHECKER set by the runner) the allowed slack is larger.
  *
- * Ports: WINHTTP_TEST_RAW_PORT (raw fault server), WINHTTP_TEST_CLOSED_PORT (refuses).
+ * Ports: WINHTTP_TEST_RAW_PORT (raw fault server), WINHTTP_TEST_CLOSED_PORT (refuses),
+ * WINHTTP_TEST_HANGUP_PORT (accepts and closes at once, reading nothing).
  */
 #include "request_driver.h"
 
@@ -30,38 +31,43 @@ struct fault {
     DWORD error; /* its error */
     DWORD pooled; /* idle pooled connections once the request is closed */
     int limit_ms; /* the configured timeout the call must return within */
+    int port;     /* RAW (the raw fault server), CLOSED (refuses) or HANGUP (closes on accept) */
 };
 
-#define FAULT(name, path, verb, upload, api, error, pooled, limit) {name, path, verb, upload, api, error, pooled, limit},
+enum { RAW, CLOSED, HANGUP };
+
+#define FAULT(name, path, verb, upload, api, error, pooled, limit, port)                                        \
+    {name, path, verb, upload, api, error, pooled, limit, port},
 
 /* clang-format off */
 static const struct fault faults[] = {
-    FAULT("refuse", NULL, L"GET", 0, API_SEND_REQUEST, ERROR_WINHTTP_CANNOT_CONNECT, 0, TIMEOUT_MS)
-    FAULT("accept-then-close", L"/raw/close-before-response", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("reset-status-line", L"/raw/reset-status-line", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("reset-headers", L"/raw/reset-headers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("reset-body", L"/raw/reset-mid-body", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("reset-chunk-header", L"/raw/reset-chunk-header", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("truncated-length", L"/raw/truncated-length", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("truncated-chunked", L"/raw/truncated-chunked", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
-    FAULT("invalid-chunk-size", L"/raw/bad-chunk-size", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS)
-    FAULT("chunk-size-overflow", L"/raw/chunk-size-overflow", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS)
-    FAULT("content-length-and-chunked", L"/raw/cl-te", L"GET", 0, 0, ERROR_SUCCESS, 0, TIMEOUT_MS)
-    FAULT("duplicate-content-length-equal", L"/raw/dup-cl-equal", L"GET", 0, 0, ERROR_SUCCESS, 1, TIMEOUT_MS)
-    FAULT("duplicate-content-length-different", L"/raw/dup-cl-differ", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS)
-    FAULT("garbage-status-line", L"/raw/no-status-line", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS)
-    FAULT("http09-reply", L"/raw/http09", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS)
-    FAULT("1-mib-header", L"/raw/huge-header", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, 0, TIMEOUT_MS)
-    FAULT("100000-headers", L"/raw/many-headers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, 0, TIMEOUT_MS)
-    FAULT("slow-drip", L"/raw/slow-drip", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_TIMEOUT, 0, RESPONSE_TIMEOUT_MS)
-    FAULT("never-answers", L"/raw/never-answers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_TIMEOUT, 0, TIMEOUT_MS)
-    FAULT("redirect-loop", L"/raw/redirect-loop", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_REDIRECT_FAILED, 0, TIMEOUT_MS)
-    FAULT("stops-reading-mid-upload", L"/raw/stall-upload", L"PUT", BIG_UPLOAD, API_WRITE_DATA, ERROR_WINHTTP_TIMEOUT, 0, TIMEOUT_MS)
-    FAULT("resets-mid-upload", L"/raw/close-mid-upload", L"PUT", BIG_UPLOAD, API_WRITE_DATA, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS)
+    FAULT("refuse", NULL, L"GET", 0, API_SEND_REQUEST, ERROR_WINHTTP_CANNOT_CONNECT, 0, TIMEOUT_MS, CLOSED)
+    FAULT("accept-then-close", NULL, L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, HANGUP)
+    FAULT("read-then-close", L"/raw/close-before-response", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("reset-status-line", L"/raw/reset-status-line", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("reset-headers", L"/raw/reset-headers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("reset-body", L"/raw/reset-mid-body", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("reset-chunk-header", L"/raw/reset-chunk-header", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("truncated-length", L"/raw/truncated-length", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("truncated-chunked", L"/raw/truncated-chunked", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
+    FAULT("invalid-chunk-size", L"/raw/bad-chunk-size", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS, RAW)
+    FAULT("chunk-size-overflow", L"/raw/chunk-size-overflow", L"GET", 0, API_QUERY_DATA_AVAILABLE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS, RAW)
+    FAULT("content-length-and-chunked", L"/raw/cl-te", L"GET", 0, 0, ERROR_SUCCESS, 0, TIMEOUT_MS, RAW)
+    FAULT("duplicate-content-length-equal", L"/raw/dup-cl-equal", L"GET", 0, 0, ERROR_SUCCESS, 1, TIMEOUT_MS, RAW)
+    FAULT("duplicate-content-length-different", L"/raw/dup-cl-differ", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS, RAW)
+    FAULT("garbage-status-line", L"/raw/no-status-line", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS, RAW)
+    FAULT("http09-reply", L"/raw/http09", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INVALID_SERVER_RESPONSE, 0, TIMEOUT_MS, RAW)
+    FAULT("1-mib-header", L"/raw/huge-header", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, 0, TIMEOUT_MS, RAW)
+    FAULT("100000-headers", L"/raw/many-headers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, 0, TIMEOUT_MS, RAW)
+    FAULT("slow-drip", L"/raw/slow-drip", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_TIMEOUT, 0, RESPONSE_TIMEOUT_MS, RAW)
+    FAULT("never-answers", L"/raw/never-answers", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_TIMEOUT, 0, TIMEOUT_MS, RAW)
+    FAULT("redirect-loop", L"/raw/redirect-loop", L"GET", 0, API_RECEIVE_RESPONSE, ERROR_WINHTTP_REDIRECT_FAILED, 0, TIMEOUT_MS, RAW)
+    FAULT("stops-reading-mid-upload", L"/raw/stall-upload", L"PUT", BIG_UPLOAD, API_WRITE_DATA, ERROR_WINHTTP_TIMEOUT, 0, TIMEOUT_MS, RAW)
+    FAULT("resets-mid-upload", L"/raw/close-mid-upload", L"PUT", BIG_UPLOAD, API_WRITE_DATA, ERROR_WINHTTP_CONNECTION_ERROR, 0, TIMEOUT_MS, RAW)
 };
 /* clang-format on */
 
-static INTERNET_PORT raw_port, closed_port;
+static INTERNET_PORT raw_port, closed_port, hangup_port;
 static int slack_ms = 1500;
 
 static const char *api_name(int api)
@@ -107,7 +113,7 @@ static WINHTTP_PORTABLE_DIAGNOSTICS settled(void)
 static void walk(int async)
 {
     const char *mode = async ? "async" : "sync";
-    HINTERNET ses, raw, refused;
+    HINTERNET ses, raw, refused, hangup;
     size_t i;
 
     ses = async ? open_async_session(TIMEOUT_MS)
@@ -116,11 +122,12 @@ static void walk(int async)
     set_timeouts(ses);
     raw = WinHttpConnect(ses, L"127.0.0.1", raw_port, 0);
     refused = WinHttpConnect(ses, L"127.0.0.1", closed_port, 0);
+    hangup = WinHttpConnect(ses, L"127.0.0.1", hangup_port, 0);
     for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
         const struct fault *f = &faults[i];
         struct run_spec spec = {f->verb, f->path ? f->path : L"/raw/reason", f->upload};
         struct run_spec good = {L"GET", L"/raw/reason", 0};
-        HINTERNET con = f->path ? raw : refused;
+        HINTERNET con = f->port == CLOSED ? refused : f->port == HANGUP ? hangup : raw;
         int wait_ms = f->limit_ms + slack_ms + 5000;
         struct outcome o = async ? run_async(con, &spec, wait_ms) : run_sync(con, &spec);
         WINHTTP_PORTABLE_DIAGNOSTICS d;
@@ -160,7 +167,8 @@ static void walk(int async)
         CHECK_EQ(d.dwLiveRequests, 0);
         CHECK_EQ(d.dwPendingOperations, 0);
 
-        /* The same session and connect handle go on working (the refused row: the raw server's). */
+        /* The same session and connect handle go on working (the refused and hang-up rows: the raw
+         * server's connect handle of the same session). */
         o = async ? run_async(raw, &good, 5000) : run_sync(raw, &good);
         if (o.api != 0 || o.status != 200 || o.body != 2)
             printf("  %s after %s: next request gave %s %lu, status %lu, %lu bytes\n", mode, f->name,
@@ -168,6 +176,7 @@ static void walk(int async)
         CHECK(o.api == 0 && o.status == 200 && o.body == 2);
         CHECK_OK(close_idle_connections());
     }
+    WinHttpCloseHandle(hangup);
     WinHttpCloseHandle(refused);
     WinHttpCloseHandle(raw);
     WinHttpCloseHandle(ses);
@@ -177,7 +186,8 @@ int main(void)
 {
     raw_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_RAW_PORT", 0);
     closed_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_CLOSED_PORT", 0);
-    CHECK(raw_port && closed_port);
+    hangup_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_HANGUP_PORT", 0);
+    CHECK(raw_port && closed_port && hangup_port);
     if (getenv("WINHTTP_TEST_UNDER_CHECKER"))
         slack_ms = 6000;
     walk(0);

@@ -9,6 +9,7 @@
 //! | `WINHTTP_TEST_PORT` | the HTTP/1.1 server (hyper), routes below |
 //! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
 //! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
+//! | `WINHTTP_TEST_HANGUP_PORT` | a listener that accepts each connection and closes it at once, reading nothing |
 //! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -98,6 +99,8 @@ pub struct Servers {
     pub raw_port: u16,
     /// A port nobody listens on.
     pub closed_port: u16,
+    /// A listener that closes every connection as soon as it is accepted.
+    pub hangup_port: u16,
     /// A port whose connects hang (accept queue full), when that works on this system.
     pub blackhole_port: Option<u16>,
     /// Owns the server tasks; kept so the worker threads live as long as the process.
@@ -120,6 +123,7 @@ pub fn env_vars() -> Vec<(String, String)> {
         ("WINHTTP_TEST_PORT".to_string(), s.http_port.to_string()),
         ("WINHTTP_TEST_RAW_PORT".to_string(), s.raw_port.to_string()),
         ("WINHTTP_TEST_CLOSED_PORT".to_string(), s.closed_port.to_string()),
+        ("WINHTTP_TEST_HANGUP_PORT".to_string(), s.hangup_port.to_string()),
     ];
     if let Some(p) = s.blackhole_port {
         v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
@@ -134,12 +138,15 @@ fn start() -> Servers {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let (http_port, raw_port) = runtime.block_on(async {
+    let (http_port, raw_port, hangup_port) = runtime.block_on(async {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
         let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
-        let ports = (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port());
+        let hangup = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind hangup server");
+        let ports =
+            (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port(), hangup.local_addr().unwrap().port());
         tokio::spawn(http::serve(http));
         tokio::spawn(raw::serve(raw));
+        tokio::spawn(raw::hang_up(hangup));
         ports
     });
     let closed_port = {
@@ -151,6 +158,7 @@ fn start() -> Servers {
         http_port,
         raw_port,
         closed_port,
+        hangup_port,
         blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
         _runtime: runtime,
         _blackhole: blackhole,

@@ -30,6 +30,16 @@ pub async fn serve(listener: TcpListener) {
     }
 }
 
+/// The hang-up server: accepts each connection and closes it at once, without reading.
+pub async fn hang_up(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => drop(stream),
+            Err(_) => sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// Reads until the end of the request head; returns the head and any body bytes read past it.
 async fn read_head(stream: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut buf = Vec::new();

@@ -897,13 +897,13 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
  * `WINHTTP_PORTABLE_DIAGNOSTICS` with what the library holds right now (handles, objects,
  * sockets, pooled connections, operations in flight). Query only, NULL handle only.
  */
-#define WINHTTP_OPTION_PORTABLE_DIAGNOSTICS 1347878913
+#define WINHTTP_OPTION_PORTABLE_DIAGNOSTICS 0x50570001
 
 /**
  * Our extension, not in Windows' winhttp.h: `WinHttpSetOption(NULL, ..., NULL, 0)` closes every
  * idle keep-alive connection of the process-wide pool now. Set only, NULL handle only.
  */
-#define WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS 1347878914
+#define WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS 0x50570002
 
 /**
  * Credential options, numbered apart from the others; string lengths are in WCHARs on set.

@@ -239,10 +239,10 @@ pub const WINHTTP_LAST_OPTION: DWORD = WINHTTP_OPTION_SESSION_ERROR_LOG_GUID;
 /// Our extension, not in Windows' winhttp.h: `WinHttpQueryOption(NULL, ...)` fills a
 /// `WINHTTP_PORTABLE_DIAGNOSTICS` with what the library holds right now (handles, objects,
 /// sockets, pooled connections, operations in flight). Query only, NULL handle only.
-pub const WINHTTP_OPTION_PORTABLE_DIAGNOSTICS: DWORD = 0x5057_0001;
+pub const WINHTTP_OPTION_PORTABLE_DIAGNOSTICS: DWORD = 0x50570001;
 /// Our extension, not in Windows' winhttp.h: `WinHttpSetOption(NULL, ..., NULL, 0)` closes every
 /// idle keep-alive connection of the process-wide pool now. Set only, NULL handle only.
-pub const WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS: DWORD = 0x5057_0002;
+pub const WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS: DWORD = 0x50570002;
 /// Credential options, numbered apart from the others; string lengths are in WCHARs on set.
 pub const WINHTTP_OPTION_USERNAME: DWORD = 0x1000;
 pub const WINHTTP_OPTION_PASSWORD: DWORD = 0x1001;

@@ -429,6 +429,40 @@ typedef struct {
 typedef WINHTTP_REQUEST_TIMES *PWINHTTP_REQUEST_TIMES;
 
 /**
+ * Our extension (`WINHTTP_OPTION_PORTABLE_DIAGNOSTICS`): what the library holds now. Once every
+ * handle is closed and its `HANDLE_CLOSING` delivered, everything is 0 except the idle keep-alive
+ * connections (`dwPooledConnections`, also counted in `dwOpenSockets`), which close after 30 s
+ * idle or on `WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`.
+ */
+typedef struct {
+  /**
+   * Entries of the handle table (open `HINTERNET`s).
+   */
+  DWORD dwLiveHandles;
+  /**
+   * Session, connect and request objects alive (an object outlives its handle while an
+   * operation or a child still uses it).
+   */
+  DWORD dwLiveSessions;
+  DWORD dwLiveConnects;
+  DWORD dwLiveRequests;
+  /**
+   * Open socket descriptors: connecting, in use, or idle in the pool.
+   */
+  DWORD dwOpenSockets;
+  /**
+   * Idle keep-alive connections in the pool.
+   */
+  DWORD dwPooledConnections;
+  /**
+   * Request operations begun and not yet completed (running, waiting, or delivering).
+   */
+  DWORD dwPendingOperations;
+} WINHTTP_PORTABLE_DIAGNOSTICS;
+
+typedef WINHTTP_PORTABLE_DIAGNOSTICS *PWINHTTP_PORTABLE_DIAGNOSTICS;
+
+/**
  * Counters of a request (`WINHTTP_OPTION_REQUEST_STATS`), indexed by
  * `WINHTTP_REQUEST_STAT_ENTRY`; `cStats` entries are valid.
  */
@@ -865,14 +899,27 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
  * `WINHTTP_OPTION_CLIENT_CERT_CONTEXT`, whose `CERT_CONTEXT` does not exist outside Windows.
  * Set only, request handles only.
  */
-#define WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM 1347878928
+#define WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM 0x50570010
 
 /**
  * Our extension, not in Windows' winhttp.h: the server's leaf certificate (DER bytes) of the
  * request's TLS connection, with the usual size protocol. Stands in for
  * `WINHTTP_OPTION_SERVER_CERT_CONTEXT`. Query only, request handles only, after the handshake.
  */
-#define WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER 1347878929
+#define WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER 0x50570011
+
+/**
+ * Our extension, not in Windows' winhttp.h: `WinHttpQueryOption(NULL, ...)` fills a
+ * `WINHTTP_PORTABLE_DIAGNOSTICS` with what the library holds right now (handles, objects,
+ * sockets, pooled connections, operations in flight). Query only, NULL handle only.
+ */
+#define WINHTTP_OPTION_PORTABLE_DIAGNOSTICS 0x50570001
+
+/**
+ * Our extension, not in Windows' winhttp.h: `WinHttpSetOption(NULL, ..., NULL, 0)` closes every
+ * idle keep-alive connection of the process-wide pool now. Set only, NULL handle only.
+ */
+#define WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS 0x50570002
 
 /**
  * Credential options, numbered apart from the others; string lengths are in WCHARs on set.

@@ -3,11 +3,14 @@
 //! next to this test's executable), then run. Each program prints "N passed, N failed".
 //!
 //! `CC` picks the compiler (default `cc`). `WINHTTP_C_RUNNER` (e.g. `valgrind --error-exitcode=99 -q
-//! --leak-check=full --errors-for-leak-kinds=definite`) runs every program under that command. `WINHTTP_C_FILTER=name` runs only matching programs.
+//! --leak-check=full --errors-for-leak-kinds=definite`) runs every program under that command, with
+//! `WINHTTP_TEST_UNDER_CHECKER=1` in its environment (programs widen timing slack and scale their
+//! stress loops down). `WINHTTP_C_FILTER=name` runs only matching programs.
 //!
 //! Before the programs run, the test servers of `support` start on 127.0.0.1 and every program gets
 //! their ports in `WINHTTP_TEST_PORT` (HTTP), `WINHTTP_TEST_RAW_PORT` (raw fault server),
-//! `WINHTTP_TEST_CLOSED_PORT` (refuses connections) and, where available,
+//! `WINHTTP_TEST_CLOSED_PORT` (refuses connections), `WINHTTP_TEST_HANGUP_PORT` (closes every
+//! connection as soon as it is accepted) and, where available,
 //! `WINHTTP_TEST_BLACKHOLE_PORT` (connects hang).
 //!
 //! A program whose source contains the line `c_suite: preload shim_resolver` runs (on Linux) with
@@ -93,6 +96,10 @@ fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String,
         None => Command::new(exe),
     };
     let limit = if runner.is_empty() { limit } else { limit * 10 };
+    if !runner.is_empty() {
+        // Tests widen their timing slack and scale stress loops down under a checker.
+        command.env("WINHTTP_TEST_UNDER_CHECKER", "1");
+    }
     let mut child = command
         .env_remove("LD_LIBRARY_PATH")
         .env_remove("DYLD_LIBRARY_PATH")

@@ -241,11 +241,18 @@ pub const WINHTTP_LAST_OPTION: DWORD = WINHTTP_OPTION_SESSION_ERROR_LOG_GUID;
 /// request with the buffer length in bytes; (NULL, 0) removes it. Stands in for
 /// `WINHTTP_OPTION_CLIENT_CERT_CONTEXT`, whose `CERT_CONTEXT` does not exist outside Windows.
 /// Set only, request handles only.
-pub const WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM: DWORD = 0x5057_0010;
+pub const WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM: DWORD = 0x50570010;
 /// Our extension, not in Windows' winhttp.h: the server's leaf certificate (DER bytes) of the
 /// request's TLS connection, with the usual size protocol. Stands in for
 /// `WINHTTP_OPTION_SERVER_CERT_CONTEXT`. Query only, request handles only, after the handshake.
-pub const WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER: DWORD = 0x5057_0011;
+pub const WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER: DWORD = 0x50570011;
+/// Our extension, not in Windows' winhttp.h: `WinHttpQueryOption(NULL, ...)` fills a
+/// `WINHTTP_PORTABLE_DIAGNOSTICS` with what the library holds right now (handles, objects,
+/// sockets, pooled connections, operations in flight). Query only, NULL handle only.
+pub const WINHTTP_OPTION_PORTABLE_DIAGNOSTICS: DWORD = 0x50570001;
+/// Our extension, not in Windows' winhttp.h: `WinHttpSetOption(NULL, ..., NULL, 0)` closes every
+/// idle keep-alive connection of the process-wide pool now. Set only, NULL handle only.
+pub const WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS: DWORD = 0x50570002;
 /// Credential options, numbered apart from the others; string lengths are in WCHARs on set.
 pub const WINHTTP_OPTION_USERNAME: DWORD = 0x1000;
 pub const WINHTTP_OPTION_PASSWORD: DWORD = 0x1001;

@@ -228,6 +228,29 @@ pub struct WINHTTP_CONNECTION_INFO {
 }
 pub type PWINHTTP_CONNECTION_INFO = *mut WINHTTP_CONNECTION_INFO;
 
+/// Our extension (`WINHTTP_OPTION_PORTABLE_DIAGNOSTICS`): what the library holds now. Once every
+/// handle is closed and its `HANDLE_CLOSING` delivered, everything is 0 except the idle keep-alive
+/// connections (`dwPooledConnections`, also counted in `dwOpenSockets`), which close after 30 s
+/// idle or on `WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WINHTTP_PORTABLE_DIAGNOSTICS {
+    /// Entries of the handle table (open `HINTERNET`s).
+    pub dwLiveHandles: DWORD,
+    /// Session, connect and request objects alive (an object outlives its handle while an
+    /// operation or a child still uses it).
+    pub dwLiveSessions: DWORD,
+    pub dwLiveConnects: DWORD,
+    pub dwLiveRequests: DWORD,
+    /// Open socket descriptors: connecting, in use, or idle in the pool.
+    pub dwOpenSockets: DWORD,
+    /// Idle keep-alive connections in the pool.
+    pub dwPooledConnections: DWORD,
+    /// Request operations begun and not yet completed (running, waiting, or delivering).
+    pub dwPendingOperations: DWORD,
+}
+pub type PWINHTTP_PORTABLE_DIAGNOSTICS = *mut WINHTTP_PORTABLE_DIAGNOSTICS;
+
 /// Timestamps of a request's phases (`WINHTTP_OPTION_REQUEST_TIMES`), indexed by
 /// `WINHTTP_REQUEST_TIME_ENTRY`; `cTimes` entries are valid.
 #[repr(C)]

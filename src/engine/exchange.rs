@@ -625,7 +625,12 @@ impl Operation for SendOp {
                 // TLS records still in the session leave before the request counts as sent.
                 match conn.flush() {
                     Ok(true) => {
-                        notify_dword(request, WINHTTP_CALLBACK_STATUS_REQUEST_SENT, total as DWORD);
+                        // A head plus a body of nearly 4 GiB can pass a DWORD: report the most it holds.
+                        notify_dword(
+                            request,
+                            WINHTTP_CALLBACK_STATUS_REQUEST_SENT,
+                            DWORD::try_from(total).unwrap_or(DWORD::MAX),
+                        );
                         return Ok(Step::Done(()));
                     }
                     Ok(false) => {
@@ -775,8 +780,9 @@ pub struct ReceiveOp {
 
 #[allow(clippy::large_enum_variant)]
 enum Receive {
-    /// Reading a head; `started` once RECEIVING_RESPONSE was sent.
-    Head { parser: HeadParser, interim: DWORD, started: bool },
+    /// Reading a head; `started` once RECEIVING_RESPONSE was sent, and then `deadline` is when
+    /// `WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT` (the whole head, interim responses included) ends.
+    Head { parser: HeadParser, interim: DWORD, started: bool, deadline: Option<std::time::Instant> },
     /// Reading the rest of a redirect's body before following it.
     Drain { next: Target, keep_body: bool, drained: u64 },
     /// Sending the request again (to the redirect target, or after a stale connection).
@@ -790,7 +796,7 @@ impl ReceiveOp {
 
     fn head(request: &Request) -> Receive {
         let max = request.state().settings.max_response_header_size as usize;
-        Receive::Head { parser: HeadParser::new(max.max(1)), interim: 0, started: false }
+        Receive::Head { parser: HeadParser::new(max.max(1)), interim: 0, started: false, deadline: None }
     }
 }
 
@@ -809,9 +815,10 @@ impl Operation for ReceiveOp {
     fn step(&mut self, request: &Request, io: &mut Exchange) -> StepResult<()> {
         loop {
             match &mut self.stage {
-                Receive::Head { parser, interim, started } => {
+                Receive::Head { parser, interim, started, deadline } => {
                     if !*started {
                         *started = true;
+                        *deadline = net::deadline(net::timeout(request.state().settings.timeouts.receive_response));
                         request.core_notify_null(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE);
                     }
                     let head = match parser.parse(io.buffered()).map_err(|e| e.code())? {
@@ -833,11 +840,8 @@ impl Operation for ReceiveOp {
                             }
                             Some(_) => continue,
                             None => {
-                                let st = request.state();
-                                let t = &st.settings.timeouts;
-                                let timeout_ms =
-                                    if t.receive_response != DWORD::MAX { t.receive_response } else { t.receive };
-                                return Ok(Step::Wait(io.wait(Want::Read, timeout_ms)?));
+                                let receive = request.state().settings.timeouts.receive;
+                                return Ok(Step::Wait(io.wait(Want::Read, head_wait_ms(receive, *deadline)?)?));
                             }
                         },
                     };
@@ -889,6 +893,23 @@ impl Operation for ReceiveOp {
             }
         }
     }
+}
+
+/// How long one wait for head bytes may last: the receive timeout (per wait), cut to what is left
+/// of the receive-response deadline (for the whole head, so a server dripping a byte at a time
+/// cannot hold the call past it). Nothing left is `ERROR_WINHTTP_TIMEOUT`.
+fn head_wait_ms(receive: DWORD, deadline: Option<std::time::Instant>) -> Result<DWORD, DWORD> {
+    let Some(deadline) = deadline else { return Ok(receive) };
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    // At least 1 ms (0 would mean no timeout); below 0xFFFFFFFF (also "no timeout").
+    let left_ms = DWORD::try_from(left.as_millis()).unwrap_or(DWORD::MAX - 1).min(DWORD::MAX - 1);
+    if left_ms == 0 {
+        return Err(ERROR_WINHTTP_TIMEOUT);
+    }
+    Ok(match net::timeout(receive) {
+        Some(_) => receive.min(left_ms),
+        None => left_ms,
+    })
 }
 
 /// A final head arrived: sets up the body decoder and builds the response.

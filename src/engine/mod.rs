@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod completion;
+pub mod diag;
 pub mod exchange;
 pub mod handles;
 pub mod net;

@@ -379,6 +379,7 @@ impl Conn {
         // Not registered with the reactor: sync waits poll on the calling thread (see the module
         // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
         let token = reactor().reserve();
+        super::diag::up(&super::diag::SOCKETS);
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
         Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false, tls: None, tls_info: None })
     }
@@ -548,7 +549,7 @@ impl Conn {
             match tls.conn.read_tls(&mut sock) {
                 Ok(0) => return Err(tls.failure()),
                 Ok(_) => {
-                    let processed = tls.conn.process_new_packets();
+                    let processed = super::tls::during(tls, |conn| conn.process_new_packets());
                     if tls.client_cert_needed() {
                         return Err(super::tls::Failure::ClientCertNeeded);
                     }
@@ -677,6 +678,7 @@ impl Drop for Conn {
         if self.registered {
             reactor().deregister(&mut self.stream, self.token);
         }
+        super::diag::down(&super::diag::SOCKETS);
     }
 }
 

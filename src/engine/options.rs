@@ -31,6 +31,8 @@ pub enum Kind {
     CertificateInfo,
     /// Bytes, with the length in bytes (our certificate extensions).
     Bytes,
+    /// `WINHTTP_PORTABLE_DIAGNOSTICS` (query only; our extension).
+    Diagnostics,
 }
 
 /// A typed option value.
@@ -49,13 +51,18 @@ pub enum Value {
     /// The server certificate and the cipher's key size in bits.
     CertificateInfo(super::tls::CertificateInfo, DWORD),
     Bytes(Vec<u8>),
+    /// `WINHTTP_PORTABLE_DIAGNOSTICS`.
+    Diagnostics(super::diag::Snapshot),
 }
 
 /// Options that can be set but never queried.
 pub fn is_write_only(option: DWORD) -> bool {
     matches!(
         option,
-        WINHTTP_OPTION_DISABLE_FEATURE | WINHTTP_OPTION_ENABLE_FEATURE | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+        WINHTTP_OPTION_DISABLE_FEATURE
+            | WINHTTP_OPTION_ENABLE_FEATURE
+            | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
+            | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS
     )
 }
 
@@ -121,7 +128,8 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_PROXY_USERNAME
         | WINHTTP_OPTION_PROXY_PASSWORD => Str,
         WINHTTP_OPTION_HTTP_VERSION => Version,
-        WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET => Empty,
+        WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Empty,
+        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Diagnostics,
         WINHTTP_OPTION_CLIENT_CERT_CONTEXT | WINHTTP_OPTION_SERVER_CERT_CONTEXT => Raw,
         WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT => CertificateInfo,
         WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM | WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER => Bytes,
@@ -161,6 +169,7 @@ pub fn set_global(option: DWORD, value: &Value) -> Result<(), DWORD> {
         WINHTTP_OPTION_WORKER_THREAD_COUNT => {
             dword(value)?;
         }
+        WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => super::pool::close_idle(),
         _ => return Err(ERROR_INVALID_HANDLE),
     }
     Ok(())
@@ -171,6 +180,8 @@ pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
     match option {
         WINHTTP_OPTION_ENABLETRACING => Ok(Value::Dword(ENABLE_TRACING.load(Ordering::Relaxed))),
         WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
+        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(super::diag::snapshot())),
+        WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Err(ERROR_INVALID_PARAMETER),
         _ => Err(ERROR_INVALID_HANDLE),
     }
 }

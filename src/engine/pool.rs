@@ -255,6 +255,28 @@ impl Pool {
         self.lock().map.get(key).map_or(0, |e| e.idle.len())
     }
 
+    fn idle_total(&self) -> usize {
+        self.lock().map.values().map(|e| e.idle.len()).sum()
+    }
+
+    /// Closes every idle connection (slots freed under the lock, sockets closed after it).
+    fn close_idle(&self) {
+        let mut doomed = Vec::new();
+        let mut inner = self.lock();
+        for entry in inner.map.values_mut() {
+            for mut idle in entry.idle.drain(..) {
+                if disarm(&mut idle.conn).is_some() {
+                    entry.open = entry.open.saturating_sub(1);
+                }
+                doomed.push(idle.conn);
+            }
+        }
+        inner.map.retain(|_, e| e.open > 0 || !e.idle.is_empty());
+        drop(inner);
+        self.freed.notify_all();
+        drop(doomed);
+    }
+
     #[cfg(test)]
     fn open_count(&self, key: &PoolKey) -> usize {
         self.lock().map.get(key).map_or(0, |e| e.open)
@@ -284,6 +306,16 @@ pub fn checkin(key: PoolKey, conn: Conn) {
 /// Number of idle connections for `key` (for tests and diagnostics).
 pub fn idle_count(key: &PoolKey) -> usize {
     global().idle_count(key)
+}
+
+/// Number of idle connections in the whole pool (diagnostics).
+pub fn idle_total() -> usize {
+    global().idle_total()
+}
+
+/// Closes every idle connection now (`WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`).
+pub fn close_idle() {
+    global().close_idle()
 }
 
 #[cfg(test)]

@@ -123,6 +123,7 @@ impl Activity {
 /// A request handle's object.
 pub struct Request {
     pub core: Arc<HandleCore>,
+    _live: super::diag::Live,
     pub connect: Arc<Connect>,
     pub verb: String,
     /// The object name as given (default "/"); escaped at send time per the `WINHTTP_FLAG_ESCAPE_*` flags.
@@ -160,6 +161,7 @@ impl Request {
         let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
         Ok(Request {
             core: Arc::new(HandleCore::inherit(&connect.core)?),
+            _live: super::diag::Live::new(&super::diag::REQUESTS),
             connect,
             verb,
             path,
@@ -230,6 +232,7 @@ impl Request {
             return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
         }
         a.pending = Some(api);
+        super::diag::up(&super::diag::PENDING);
         Ok(())
     }
 
@@ -247,7 +250,11 @@ impl Request {
 
     /// Ends the operation in flight (sync mode: nothing to deliver).
     pub fn end(&self) {
-        self.settle(|a| a.pending = None);
+        self.settle(|a| {
+            if a.pending.take().is_some() {
+                super::diag::down(&super::diag::PENDING);
+            }
+        });
     }
 
     /// Ends the operation in flight and delivers its completion: the callback may start the next
@@ -255,7 +262,9 @@ impl Request {
     pub fn end_and_deliver(&self, f: impl FnOnce()) {
         {
             let mut a = lock(&self.activity);
-            a.pending = None;
+            if a.pending.take().is_some() {
+                super::diag::down(&super::diag::PENDING);
+            }
             a.delivering += 1;
         }
         f();

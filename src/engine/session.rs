@@ -180,6 +180,7 @@ pub fn default_proxy() -> Option<ProxyConfig> {
 /// A session: the root of a tree of handles.
 pub struct Session {
     pub core: Arc<HandleCore>,
+    _live: super::diag::Live,
     pub flags: DWORD,
     pub proxy: ProxyConfig,
     pub state: Mutex<SessionState>,
@@ -189,6 +190,7 @@ impl Session {
     pub fn new(agent: Option<String>, proxy: ProxyConfig, flags: DWORD) -> Self {
         Session {
             core: Arc::new(HandleCore::default()),
+            _live: super::diag::Live::new(&super::diag::SESSIONS),
             flags,
             proxy,
             state: Mutex::new(SessionState {
@@ -223,6 +225,7 @@ impl Session {
 /// A connect handle: a server under a session.
 pub struct Connect {
     pub core: Arc<HandleCore>,
+    _live: super::diag::Live,
     pub session: Arc<Session>,
     pub host: String,
     /// As given; `INTERNET_DEFAULT_PORT` (0) means 80 or 443 by the request's scheme.
@@ -231,7 +234,8 @@ pub struct Connect {
 
 impl Connect {
     pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Result<Self, DWORD> {
-        Ok(Connect { core: Arc::new(HandleCore::inherit(&session.core)?), session, host, port })
+        let core = Arc::new(HandleCore::inherit(&session.core)?);
+        Ok(Connect { core, _live: super::diag::Live::new(&super::diag::CONNECTS), session, host, port })
     }
 }
 

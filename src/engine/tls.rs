@@ -186,13 +186,35 @@ pub fn check(
     found
 }
 
-/// The verifier of one connection: checks as [`check`] does, records what it found, and lets the
-/// handshake go on only if every problem is waived.
+/// What the handshake being stepped on this thread reports into (see [`during`]). Verifiers and
+/// client-certificate resolvers are shared by every connection with the same configuration
+/// (rustls resumes a session only with the very verifier and resolver that made it), so what they
+/// find goes to the connection whose handshake is running on the calling thread.
+struct Current {
+    report: Arc<Mutex<Report>>,
+    asked_for_cert: Arc<AtomicBool>,
+}
+
+thread_local! {
+    static CURRENT: std::cell::RefCell<Option<Current>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (rustls processing the peer's handshake messages) with `session` as the one that
+/// verification and client-certificate requests report to.
+pub fn during<R>(session: &mut Session, f: impl FnOnce(&mut ClientConnection) -> R) -> R {
+    let current = Current { report: session.report.clone(), asked_for_cert: session.asked_for_cert.clone() };
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(current));
+    let r = f(&mut session.conn);
+    CURRENT.with(|c| *c.borrow_mut() = previous);
+    r
+}
+
+/// A verifier for one set of waivers: checks as [`check`] does, records what it found for the
+/// connection whose handshake runs, and lets the handshake go on only if every problem is waived.
 #[derive(Debug)]
 struct Verifier {
     roots: Arc<RootCertStore>,
     waived: DWORD,
-    report: Arc<Mutex<Report>>,
 }
 
 impl ServerCertVerifier for Verifier {
@@ -205,11 +227,13 @@ impl ServerCertVerifier for Verifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let found = check(&self.roots, end_entity, intermediates, server_name, now);
-        {
-            let mut report = self.report.lock().unwrap_or_else(|p| p.into_inner());
-            report.found = found;
-            report.leaf = Some(end_entity.clone().into_owned());
-        }
+        CURRENT.with(|c| {
+            if let Some(current) = c.borrow().as_ref() {
+                let mut report = current.report.lock().unwrap_or_else(|p| p.into_inner());
+                report.found = found;
+                report.leaf = Some(end_entity.clone().into_owned());
+            }
+        });
         if found & !self.waived != 0 {
             return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure));
         }
@@ -293,16 +317,19 @@ impl ClientCert {
     }
 }
 
-/// Hands rustls the client certificate, noting whether the server asked for one.
+/// Hands rustls the client certificate, noting for the running handshake that the server asked.
 #[derive(Debug)]
 struct ClientResolver {
     cert: Option<Arc<CertifiedKey>>,
-    asked: Arc<AtomicBool>,
 }
 
 impl ResolvesClientCert for ClientResolver {
     fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.asked.store(true, Ordering::SeqCst);
+        CURRENT.with(|c| {
+            if let Some(current) = c.borrow().as_ref() {
+                current.asked_for_cert.store(true, Ordering::SeqCst);
+            }
+        });
         self.cert.clone()
     }
 
@@ -339,6 +366,49 @@ fn server_name(host: &str) -> Result<ServerName<'static>, DWORD> {
     ServerName::try_from(bare.trim_end_matches('.').to_owned()).map_err(|_| ERROR_WINHTTP_INVALID_URL)
 }
 
+/// Client configurations by what makes them differ: the trust store, the waivers, the protocol
+/// versions and the client certificate. Shared so that sessions resume (rustls resumes only with the
+/// verifier and resolver that made the session); the identity is kept so its address stays unique.
+type ConfigKey = (usize, DWORD, DWORD, usize);
+/// Each configuration with the identity its key points at.
+type Configs = HashMap<ConfigKey, (Arc<ClientConfig>, Option<Arc<Identity>>)>;
+
+fn config(p: &Params<'_>, versions: &[&'static rustls::SupportedProtocolVersion]) -> Result<Arc<ClientConfig>, DWORD> {
+    static CONFIGS: OnceLock<Mutex<Configs>> = OnceLock::new();
+    let roots = roots();
+    let identity = match &p.client {
+        ClientCert::Pem(id) => Some(id.clone()),
+        _ => None,
+    };
+    let waived = waived(p.ignore);
+    let protocols = p.protocols & (WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2 | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3);
+    let key =
+        (Arc::as_ptr(&roots) as usize, waived, protocols, identity.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize));
+    let configs = CONFIGS.get_or_init(Default::default);
+    if let Some((c, _)) = configs.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(c.clone());
+    }
+    let verifier = Arc::new(Verifier { roots, waived });
+    let resolver = Arc::new(ClientResolver { cert: identity.as_ref().map(|id| id.key.clone()) });
+    let mut config = ClientConfig::builder_with_provider(provider().clone())
+        .with_protocol_versions(versions)
+        .map_err(|_| ERROR_WINHTTP_SECURE_CHANNEL_ERROR)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.resumption = Resumption::store(session_store());
+    let config = Arc::new(config);
+    let mut configs = configs.lock().unwrap_or_else(|p| p.into_inner());
+    // Bounded: a program that makes a new client identity per request must not grow this forever
+    // (dropping the cache only costs resumption for the configurations dropped).
+    if configs.len() >= 64 {
+        configs.clear();
+    }
+    configs.insert(key, (config.clone(), identity));
+    Ok(config)
+}
+
 /// Starts a client session (nothing is sent yet). A protocol set with neither TLS 1.2 nor 1.3
 /// cannot be spoken: `ERROR_WINHTTP_SECURE_CHANNEL_ERROR`.
 pub fn start(p: Params<'_>) -> Result<Session, DWORD> {
@@ -352,25 +422,15 @@ pub fn start(p: Params<'_>) -> Result<Session, DWORD> {
     if versions.is_empty() {
         return Err(ERROR_WINHTTP_SECURE_CHANNEL_ERROR);
     }
-    let report = Arc::new(Mutex::new(Report::default()));
-    let asked = Arc::new(AtomicBool::new(false));
-    let verifier = Arc::new(Verifier { roots: roots(), waived: waived(p.ignore), report: report.clone() });
-    let cert = match &p.client {
-        ClientCert::Pem(id) => Some(id.key.clone()),
-        _ => None,
-    };
-    let resolver = Arc::new(ClientResolver { cert, asked: asked.clone() });
-    let mut config = ClientConfig::builder_with_provider(provider().clone())
-        .with_protocol_versions(&versions)
-        .map_err(|_| ERROR_WINHTTP_SECURE_CHANNEL_ERROR)?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_client_cert_resolver(resolver);
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config.resumption = Resumption::store(session_store());
-    let conn = ClientConnection::new(Arc::new(config), server_name(p.host)?)
-        .map_err(|_| ERROR_WINHTTP_SECURE_CHANNEL_ERROR)?;
-    Ok(Session { conn, report, asked_for_cert: asked, client: p.client, ignore: p.ignore })
+    let config = config(&p, &versions)?;
+    let conn = ClientConnection::new(config, server_name(p.host)?).map_err(|_| ERROR_WINHTTP_SECURE_CHANNEL_ERROR)?;
+    Ok(Session {
+        conn,
+        report: Arc::new(Mutex::new(Report::default())),
+        asked_for_cert: Arc::new(AtomicBool::new(false)),
+        client: p.client,
+        ignore: p.ignore,
+    })
 }
 
 /// What a finished handshake established, kept with the connection.
@@ -471,14 +531,15 @@ impl Session {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
             _ => "TLS 1.2",
         };
-        Info {
-            found: report.found,
-            ignore: self.ignore,
-            client: self.client.clone(),
-            leaf: report.leaf,
-            key_bits,
-            protocol,
-        }
+        // A resumed session skips verification (no certificate is sent): its problems are not
+        // known here, so count every waived one as found; such a connection then only serves
+        // requests with the same waivers. The certificate itself comes with the resumed session.
+        let resumed = self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        let found = if resumed { waived(self.ignore) } else { report.found };
+        let leaf = report
+            .leaf
+            .or_else(|| self.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.clone().into_owned()));
+        Info { found, ignore: self.ignore, client: self.client.clone(), leaf, key_bits, protocol }
     }
 }
 

@@ -75,6 +75,13 @@ pub(crate) fn check(cond: bool) -> ApiResult<()> {
     if cond { Err(ERROR_INVALID_PARAMETER) } else { Ok(()) }
 }
 
+/// A size (in characters or bytes, plus `extra`, e.g. 1 for a terminator) as the DWORD the API
+/// reports: `ERROR_NOT_ENOUGH_MEMORY` when it does not fit, never a wrapped value.
+#[inline]
+pub(crate) fn dword_size(n: usize, extra: usize) -> ApiResult<DWORD> {
+    n.checked_add(extra).and_then(|n| DWORD::try_from(n).ok()).ok_or(ERROR_NOT_ENOUGH_MEMORY)
+}
+
 /// Length of a NUL-terminated wide string.
 ///
 /// # Safety
@@ -149,4 +156,17 @@ pub(crate) unsafe fn put_wcs(dst: *mut WCHAR, cap: usize, units: &[WCHAR]) -> bo
         *dst.add(units.len()) = 0;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_never_wrap() {
+        assert_eq!(dword_size(0, 1), Ok(1));
+        assert_eq!(dword_size(DWORD::MAX as usize - 1, 1), Ok(DWORD::MAX));
+        assert_eq!(dword_size(DWORD::MAX as usize, 1), Err(ERROR_NOT_ENOUGH_MEMORY));
+        assert_eq!(dword_size(usize::MAX, 1), Err(ERROR_NOT_ENOUGH_MEMORY));
+    }
 }

@@ -67,7 +67,9 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             Value::Empty
         }
         Kind::Raw => Value::Raw(buf as usize),
-        Kind::ConnectionInfo | Kind::CertificateInfo => return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE),
+        Kind::ConnectionInfo | Kind::CertificateInfo | Kind::Diagnostics => {
+            return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE);
+        }
         Kind::Bytes => {
             if buf.is_null() {
                 check(len != 0)?;
@@ -185,6 +187,19 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                 Value::Proxy(p) => write_proxy_info(lpBuffer, lpdwBufferLength, &p),
                 Value::CertificateInfo(info, bits) => write_certificate_info(lpBuffer, lpdwBufferLength, &info, bits),
                 Value::Bytes(b) => write_bytes(lpBuffer, lpdwBufferLength, &b),
+                Value::Diagnostics(d) => write_fixed(
+                    lpBuffer,
+                    lpdwBufferLength,
+                    WINHTTP_PORTABLE_DIAGNOSTICS {
+                        dwLiveHandles: d.handles,
+                        dwLiveSessions: d.sessions,
+                        dwLiveConnects: d.connects,
+                        dwLiveRequests: d.requests,
+                        dwOpenSockets: d.sockets,
+                        dwPooledConnections: d.pooled,
+                        dwPendingOperations: d.pending,
+                    },
+                ),
                 Value::Empty => Err(ERROR_INVALID_PARAMETER),
             }
         }

@@ -1,7 +1,7 @@
 //! `WinHttpCrackUrl` and `WinHttpCreateUrl`: the `URL_COMPONENTS` buffer conventions around the
 //! URL core in [`crate::proto::url`].
 
-use super::{ApiResult, bool_api, check, put, wcs_len};
+use super::{ApiResult, bool_api, check, dword_size, put, wcs_len};
 use crate::abi::*;
 use crate::proto::url::{self as core_url, CreateParts, Part};
 use std::borrow::Cow;
@@ -112,9 +112,9 @@ unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS
         if slot.ptr.is_null() {
             // SAFETY: an offset within (or one past the end of) the caller's string.
             let ptr = v.at.map_or(core::ptr::null_mut(), |at| unsafe { url.add(at) } as LPWSTR);
-            *o = (ptr, v.text.len() as DWORD);
+            *o = (ptr, dword_size(v.text.len(), 0)?);
         } else if v.text.len() >= slot.len as usize {
-            *o = (slot.ptr, v.text.len() as DWORD + 1);
+            *o = (slot.ptr, dword_size(v.text.len(), 1)?);
             overflow = true;
         } else {
             // SAFETY: the caller's buffer holds `slot.len` > text.len() characters.
@@ -200,7 +200,7 @@ unsafe fn create(uc: LPURL_COMPONENTS, flags: DWORD, buf: LPWSTR, len: LPDWORD) 
     let cap = unsafe { len.read_unaligned() } as usize;
     if cap <= url.len() {
         // SAFETY: as above.
-        unsafe { put(len, url.len() as DWORD + 1) };
+        unsafe { put(len, dword_size(url.len(), 1)?) };
         return Err(ERROR_INSUFFICIENT_BUFFER);
     }
     check(buf.is_null())?;

@@ -1,5 +1,6 @@
 /*
- * The resolve timeout, and WINHTTP_OPTION_MAX_CONNS_PER_SERVER.
+ * The resolve timeout, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT (the whole head, however slowly
+ * it drips), and WINHTTP_OPTION_MAX_CONNS_PER_SERVER.
  *
  * Loopback has no slow name server, so the test runner loads a resolver shim into this program
  * (c_suite: preload shim_resolver, built from tests/c/shim_resolver.c): a name ending in
@@ -7,7 +8,8 @@
  * the number N ("800.slow.test"). Without the shim the resolve checks are skipped.
  *
  * Ports come from the test runner: WINHTTP_TEST_PORT (the HTTP server; /conn-id answers with the
- * number of the TCP connection the request came on).
+ * number of the TCP connection the request came on), WINHTTP_TEST_RAW_PORT (the raw fault server;
+ * /raw/slow-drip sends its response a byte a second).
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -273,10 +275,37 @@ static void test_max_conns_per_server(void)
     WinHttpCloseHandle(ses);
 }
 
+/* RECEIVE_RESPONSE_TIMEOUT bounds the wait for the whole head: a server that sends a byte a second
+ * never trips the 2 s receive timeout, but the 1.5 s response timeout ends the call. */
+static void test_receive_response_timeout(void)
+{
+    INTERNET_PORT raw_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_RAW_PORT", 0);
+    HINTERNET ses = open_session(2000), con, req;
+    DWORD response_ms = 1500;
+    double start, took, limit = getenv("WINHTTP_TEST_UNDER_CHECKER") ? 8000 : 3500;
+
+    CHECK(raw_port != 0);
+    CHECK_OK(WinHttpSetTimeouts(ses, 2000, 2000, 2000, 2000));
+    CHECK_OK(WinHttpSetOption(ses, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT, &response_ms, sizeof(response_ms)));
+    con = WinHttpConnect(ses, L"127.0.0.1", raw_port, 0);
+    req = open_request(con, L"/raw/slow-drip");
+    CHECK_OK(send_request(req));
+    start = now_ms();
+    CHECK_FAILS(WinHttpReceiveResponse(req, NULL), ERROR_WINHTTP_TIMEOUT);
+    took = now_ms() - start;
+    if (took < 1300 || took > limit)
+        printf("  slow drip: ReceiveResponse returned after %.0f ms\n", took);
+    CHECK(took >= 1300 && took <= limit);
+    WinHttpCloseHandle(req);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 int main(void)
 {
     read_ports();
     test_max_conns_per_server();
+    test_receive_response_timeout();
     test_resolve_timeout();
     return harness_report();
 }

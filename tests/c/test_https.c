@@ -233,6 +233,31 @@ static void test_basic_get(void)
     CHECK_EQ(r2.error, 0);
     CHECK(r2.conn_id != r.conn_id);
     CHECK_EQ(r2.resumed, 1);
+    /* A resumed connection still reports its certificate and security flags. */
+    req = WinHttpOpenRequest(con, L"GET", L"/close", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    exchange(req, &r);
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(r.resumed, 1);
+    size = sizeof info;
+    CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT, &info, &size));
+    CHECK_WSTR(info.lpszSubjectInfo, L"WinHTTP Tests\r\nlocalhost");
+    LocalFree(info.lpszSubjectInfo);
+    LocalFree(info.lpszIssuerInfo);
+    size = sizeof flags;
+    CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, &size));
+    CHECK(flags & SECURITY_FLAG_SECURE);
+    WinHttpCloseHandle(req);
+    WinHttpCloseHandle(con);
+
+    /* INTERNET_DEFAULT_PORT on a secure request means 443: the URL shows no port. */
+    con = WinHttpConnect(ses, L"example.invalid", INTERNET_DEFAULT_PORT, 0);
+    req = WinHttpOpenRequest(con, L"GET", L"/x", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    size = sizeof url;
+    CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_URL, url, &size));
+    CHECK_WSTR(url, L"https://example.invalid/x");
+    WinHttpCloseHandle(req);
     WinHttpCloseHandle(con);
 
     /* By name: the certificate is for localhost too. */

@@ -9,6 +9,7 @@
 //! | `WINHTTP_TEST_PORT` | the HTTP/1.1 server (hyper), routes below |
 //! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
 //! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
+//! | `WINHTTP_TEST_HANGUP_PORT` | a listener that accepts each connection and closes it at once, reading nothing |
 //! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
@@ -62,6 +63,17 @@
 //! | `/raw/bad-chunk-size` | chunked, the first chunk-size line is `zz` |
 //! | `/raw/reset-mid-body` | `Content-Length: 1000`, 100 bytes, then RST (SO_LINGER 0) |
 //! | `/raw/reset-headers` | `HTTP/1.1 200 OK\r\nContent-` then RST |
+//! | `/raw/reset-status-line` | `HTTP/1.1 20` then RST |
+//! | `/raw/reset-chunk-header` | chunked, one 5-byte chunk, then `1` (half a chunk-size line) and RST |
+//! | `/raw/chunk-size-overflow` | chunked, the first chunk size is `10000000000000000` (2^64) |
+//! | `/raw/cl-te` | `Content-Length: 5` and `Transfer-Encoding: chunked`, chunked body `hello`; no `Connection: close` |
+//! | `/raw/cl-te-smuggle` | as `/raw/cl-te`, then 50 ms later a second response (`Content-Length: 8`, `smuggled`) |
+//! | `/raw/length-max` | `Content-Length: 18446744073709551615` (2^64-1), 10 bytes, close |
+//! | `/raw/length-overflow` | `Content-Length: 18446744073709551616` (2^64), 10 bytes, close |
+//! | `/raw/dup-cl-equal` | two `Content-Length: 5` headers, body `hello`; no `Connection: close` |
+//! | `/raw/dup-cl-differ` | `Content-Length: 5` and `Content-Length: 6`, body `hello!` |
+//! | `/raw/many-headers` | 100,000 header lines `X-H: v` (800 KB), `Content-Length: 0` |
+//! | `/raw/redirect-loop` | 302 to itself, `Content-Length: 0`, `Connection: close` |
 //! | `/raw/header-size/N` | 200 with one header `X-Big: ` + N × `a`, `Content-Length: 0` |
 //! | `/raw/huge-header` | as `/raw/header-size/1048576` (1 MiB) |
 //! | `/raw/slow-drip` | the response `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello` one byte per second |
@@ -92,6 +104,8 @@ pub struct Servers {
     pub raw_port: u16,
     /// A port nobody listens on.
     pub closed_port: u16,
+    /// A listener that closes every connection as soon as it is accepted.
+    pub hangup_port: u16,
     /// A port whose connects hang (accept queue full), when that works on this system.
     pub blackhole_port: Option<u16>,
     /// The TLS servers by name (see [`tls`]), `openssl` included when it came up.
@@ -120,6 +134,7 @@ pub fn env_vars() -> Vec<(String, String)> {
         ("WINHTTP_TEST_PORT".to_string(), s.http_port.to_string()),
         ("WINHTTP_TEST_RAW_PORT".to_string(), s.raw_port.to_string()),
         ("WINHTTP_TEST_CLOSED_PORT".to_string(), s.closed_port.to_string()),
+        ("WINHTTP_TEST_HANGUP_PORT".to_string(), s.hangup_port.to_string()),
     ];
     if let Some(p) = s.blackhole_port {
         v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
@@ -154,19 +169,22 @@ fn start() -> Servers {
         ("client_auth", tls::server_config(&pki.good, false, Some(&pki.client_ca))),
         ("tls12", tls::server_config(&pki.good, true, None)),
     ];
-    let (http_port, raw_port, mut tls_ports) = runtime.block_on(async {
+    let (http_port, raw_port, hangup_port, mut tls_ports) = runtime.block_on(async {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
         let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
-        let ports = (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port());
+        let hangup = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind hangup server");
+        let ports =
+            (http.local_addr().unwrap().port(), raw.local_addr().unwrap().port(), hangup.local_addr().unwrap().port());
         tokio::spawn(http::serve(http));
         tokio::spawn(raw::serve(raw));
+        tokio::spawn(raw::hang_up(hangup));
         let mut tls_ports = Vec::new();
         for (name, config) in tls_servers {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind tls server");
             tls_ports.push((name, l.local_addr().unwrap().port()));
             tokio::spawn(http::serve_tls(l, tokio_rustls::TlsAcceptor::from(config)));
         }
-        (ports.0, ports.1, tls_ports)
+        (ports.0, ports.1, ports.2, tls_ports)
     });
     let openssl_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind openssl port");
@@ -185,6 +203,7 @@ fn start() -> Servers {
         http_port,
         raw_port,
         closed_port,
+        hangup_port,
         blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
         tls_ports,
         pki,

@@ -30,6 +30,16 @@ pub async fn serve(listener: TcpListener) {
     }
 }
 
+/// The hang-up server: accepts each connection and closes it at once, without reading.
+pub async fn hang_up(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => drop(stream),
+            Err(_) => sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// Reads until the end of the request head; returns the head and any body bytes read past it.
 async fn read_head(stream: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut buf = Vec::new();
@@ -155,6 +165,65 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
             sleep(Duration::from_millis(100)).await;
             reset(stream);
             return Ok(());
+        }
+        "/raw/reset-status-line" => {
+            s.write_all(b"HTTP/1.1 20").await?;
+            sleep(Duration::from_millis(100)).await;
+            reset(stream);
+            return Ok(());
+        }
+        "/raw/reset-chunk-header" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1").await?;
+            sleep(Duration::from_millis(100)).await;
+            reset(stream);
+            return Ok(());
+        }
+        "/raw/chunk-size-overflow" => {
+            // 2^64: one hex digit more than a u64 holds.
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nx\r\n0\r\n\r\n")
+                .await?
+        }
+        "/raw/cl-te" => {
+            // Both framings; the chunked body is "hello", Content-Length would cut it at "5\r\nhe".
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            )
+            .await?
+        }
+        "/raw/cl-te-smuggle" => {
+            // As /raw/cl-te, then (a moment later) a second response nobody asked for.
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            )
+            .await?;
+            sleep(Duration::from_millis(50)).await;
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled").await?
+        }
+        "/raw/length-max" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n0123456789").await?
+        }
+        "/raw/length-overflow" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n0123456789").await?
+        }
+        "/raw/dup-cl-equal" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello").await?
+        }
+        "/raw/dup-cl-differ" => {
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!").await?
+        }
+        "/raw/many-headers" => {
+            let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+            for _ in 0..100_000 {
+                out.extend_from_slice(b"X-H: v\r\n");
+            }
+            out.extend_from_slice(b"Content-Length: 0\r\nConnection: close\r\n\r\n");
+            s.write_all(&out).await?
+        }
+        "/raw/redirect-loop" => {
+            s.write_all(
+                b"HTTP/1.1 302 Found\r\nLocation: /raw/redirect-loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .await?
         }
         "/raw/huge-header" => big_header(s, 1 << 20).await?,
         "/raw/slow-drip" => {

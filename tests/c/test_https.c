@@ -44,7 +44,9 @@ struct result {
     char body[256];
     unsigned long long length;
     int conn_id;
-    int resumed; /* X-Tls-Resumed */
+    int resumed;        /* X-Tls-Resumed */
+    wchar_t sni[64];    /* X-Tls-Sni */
+    wchar_t alpn[32];   /* X-Tls-Alpn */
 };
 
 /* Reads the whole body, keeping its first bytes; returns FALSE on a read error. */
@@ -90,6 +92,14 @@ static void exchange(HINTERNET req, struct result *r)
     }
     r->conn_id = header_int(req, L"X-Conn-Id");
     r->resumed = header_int(req, L"X-Tls-Resumed");
+    {
+        DWORD size = sizeof r->sni;
+        if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, L"X-Tls-Sni", r->sni, &size, WINHTTP_NO_HEADER_INDEX))
+            r->sni[0] = 0;
+        size = sizeof r->alpn;
+        if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, L"X-Tls-Alpn", r->alpn, &size, WINHTTP_NO_HEADER_INDEX))
+            r->alpn[0] = 0;
+    }
 }
 
 /* A whole GET on `con` with the given ignore flags. */
@@ -165,6 +175,9 @@ static void test_basic_get(void)
     exchange(req, &r);
     CHECK_HELLO(r);
     CHECK(r.conn_id > 0);
+    /* No SNI for an IP address (RFC 6066); ALPN agreed on HTTP/1.1. */
+    CHECK_WSTR(r.sni, L"-");
+    CHECK_WSTR(r.alpn, L"http/1.1");
 
     /* After it: secure, strong. */
     size = sizeof flags;
@@ -260,10 +273,11 @@ static void test_basic_get(void)
     WinHttpCloseHandle(req);
     WinHttpCloseHandle(con);
 
-    /* By name: the certificate is for localhost too. */
+    /* By name: the certificate is for localhost too, and the name goes out as SNI. */
     con = WinHttpConnect(ses, L"localhost", good_port, 0);
     r = get(con, L"/hello", 0);
     CHECK_HELLO(r);
+    CHECK_WSTR(r.sni, L"localhost");
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
 }

@@ -62,11 +62,23 @@ pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAccepto
                 return;
             };
             // Every response says whether the connection's handshake resumed an earlier session.
-            let resumed = tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
-            let service = service_fn(move |req| async move {
-                let mut r = route(req, id).await;
-                r.headers_mut().insert("x-tls-resumed", HeaderValue::from_static(if resumed { "1" } else { "0" }));
-                Ok::<_, Infallible>(r)
+            let session = tls.get_ref().1;
+            let resumed = session.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            // And the name the client sent (SNI, "-" for none) and the protocol ALPN agreed on.
+            let sni = HeaderValue::from_str(session.server_name().unwrap_or("-")).ok();
+            let alpn = session.alpn_protocol().and_then(|p| HeaderValue::from_bytes(p).ok());
+            let service = service_fn(move |req| {
+                let (sni, alpn) = (sni.clone(), alpn.clone());
+                async move {
+                    let mut r = route(req, id).await;
+                    let h = r.headers_mut();
+                    h.insert("x-tls-resumed", HeaderValue::from_static(if resumed { "1" } else { "0" }));
+                    if let Some(v) = sni {
+                        h.insert("x-tls-sni", v);
+                    }
+                    h.insert("x-tls-alpn", alpn.unwrap_or(HeaderValue::from_static("-")));
+                    Ok::<_, Infallible>(r)
+                }
             });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades().await;
         });

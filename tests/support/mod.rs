@@ -19,7 +19,8 @@
 //!
 //! Every response carries `X-Conn-Id: N`, the number of the TCP connection the request arrived on
 //! (accepted sockets are counted from 1); over TLS also `X-Tls-Resumed: 1` when the connection's
-//! handshake resumed an earlier session (else `0`). Keep-alive is on; header names in requests reach the
+//! handshake resumed an earlier session (else `0`), `X-Tls-Sni` (the server name the client sent,
+//! `-` for none) and `X-Tls-Alpn` (the protocol ALPN agreed on, `-` for none). Keep-alive is on; header names in requests reach the
 //! handlers lower-cased (hyper), so use the raw server's `/raw/echo` to check exact request bytes.
 //!
 //! | route | response |

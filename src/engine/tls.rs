@@ -623,6 +623,127 @@ mod tests {
         assert!(start(p(WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3)).is_ok());
     }
 
+    /// A test PKI made with rcgen: a root, an intermediate under it, and leaves.
+    mod pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        };
+        use rustls::pki_types::CertificateDer;
+
+        pub fn ca(name: &str, parent: Option<&CertifiedIssuer<'static, KeyPair>>) -> CertifiedIssuer<'static, KeyPair> {
+            let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+            p.distinguished_name = rcgen::DistinguishedName::new();
+            p.distinguished_name.push(DnType::CommonName, name);
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.not_before = rcgen::date_time_ymd(2024, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2045, 1, 1);
+            let key = KeyPair::generate().unwrap();
+            match parent {
+                Some(parent) => CertifiedIssuer::signed_by(p, key, parent).unwrap(),
+                None => CertifiedIssuer::self_signed(p, key).unwrap(),
+            }
+        }
+
+        pub struct Leaf {
+            pub names: Vec<&'static str>,
+            pub expired: bool,
+            pub eku: Vec<ExtendedKeyUsagePurpose>,
+        }
+
+        impl Default for Leaf {
+            fn default() -> Self {
+                Leaf { names: vec!["example.test"], expired: false, eku: vec![ExtendedKeyUsagePurpose::ServerAuth] }
+            }
+        }
+
+        pub fn leaf(l: Leaf, issuer: &CertifiedIssuer<'static, KeyPair>) -> CertificateDer<'static> {
+            let mut p = CertificateParams::new(l.names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+            p.distinguished_name = rcgen::DistinguishedName::new();
+            p.distinguished_name.push(DnType::OrganizationName, "Org");
+            p.distinguished_name.push(DnType::CommonName, l.names[0]);
+            p.extended_key_usages = l.eku;
+            (p.not_before, p.not_after) = if l.expired {
+                (rcgen::date_time_ymd(2001, 1, 1), rcgen::date_time_ymd(2002, 1, 1))
+            } else {
+                (rcgen::date_time_ymd(2024, 1, 1), rcgen::date_time_ymd(2045, 1, 1))
+            };
+            p.signed_by(&KeyPair::generate().unwrap(), issuer).unwrap().der().clone()
+        }
+    }
+
+    fn store(ca: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        roots
+    }
+
+    fn name(s: &str) -> ServerName<'static> {
+        server_name(s).unwrap()
+    }
+
+    fn now() -> UnixTime {
+        UnixTime::now()
+    }
+
+    #[test]
+    fn each_problem_is_found_on_its_own() {
+        use rcgen::ExtendedKeyUsagePurpose as Eku;
+        let root = pki::ca("Root", None);
+        let other = pki::ca("Other", None);
+        let roots = store(&root);
+        let good = pki::leaf(pki::Leaf::default(), &root);
+        assert_eq!(check(&roots, &good, &[], &name("example.test"), now()), 0);
+        assert_eq!(check(&roots, &good, &[], &name("other.test"), now()), FLAG_CN_INVALID);
+        let unknown = pki::leaf(pki::Leaf::default(), &other);
+        assert_eq!(check(&roots, &unknown, &[], &name("example.test"), now()), FLAG_INVALID_CA);
+        let expired = pki::leaf(pki::Leaf { expired: true, ..Default::default() }, &root);
+        assert_eq!(check(&roots, &expired, &[], &name("example.test"), now()), FLAG_DATE_INVALID);
+        let client_only = pki::leaf(pki::Leaf { eku: vec![Eku::ClientAuth], ..Default::default() }, &root);
+        assert_eq!(check(&roots, &client_only, &[], &name("example.test"), now()), FLAG_WRONG_USAGE);
+        // Every problem at once is reported as every problem.
+        let all = pki::leaf(pki::Leaf { expired: true, eku: vec![Eku::ClientAuth], ..Default::default() }, &other);
+        assert_eq!(
+            check(&roots, &all, &[], &name("wrong.test"), now()),
+            FLAG_DATE_INVALID | FLAG_WRONG_USAGE | FLAG_INVALID_CA | FLAG_CN_INVALID
+        );
+        // Garbage is an invalid certificate.
+        let junk = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        assert_eq!(check(&roots, &junk, &[], &name("example.test"), now()) & FLAG_INVALID_CERT, FLAG_INVALID_CERT);
+    }
+
+    #[test]
+    fn chains_through_intermediates_the_server_sends() {
+        let root = pki::ca("Root", None);
+        let mid = pki::ca("Intermediate", Some(&root));
+        let roots = store(&root);
+        let leaf = pki::leaf(pki::Leaf::default(), &mid);
+        assert_eq!(check(&roots, &leaf, &[mid.der().clone()], &name("example.test"), now()), 0);
+        // Without the intermediate the root cannot be reached.
+        assert_eq!(check(&roots, &leaf, &[], &name("example.test"), now()), FLAG_INVALID_CA);
+    }
+
+    #[test]
+    fn names_and_addresses() {
+        let root = pki::ca("Root", None);
+        let roots = store(&root);
+        let leaf = pki::leaf(pki::Leaf { names: vec!["*.example.test", "10.1.2.3"], ..Default::default() }, &root);
+        assert_eq!(check(&roots, &leaf, &[], &name("a.example.test"), now()), 0);
+        assert_eq!(check(&roots, &leaf, &[], &name("a.b.example.test"), now()), FLAG_CN_INVALID);
+        assert_eq!(check(&roots, &leaf, &[], &name("10.1.2.3"), now()), 0);
+        assert_eq!(check(&roots, &leaf, &[], &name("10.1.2.4"), now()), FLAG_CN_INVALID);
+    }
+
+    #[test]
+    fn certificate_info_lists_attribute_values_in_order() {
+        let root = pki::ca("Root", None);
+        let leaf = pki::leaf(pki::Leaf::default(), &root);
+        let info = certificate_info(&leaf).unwrap();
+        assert_eq!(info.subject, "Org\r\nexample.test");
+        assert_eq!(info.issuer, "Root");
+        assert!(info.not_before < info.not_after);
+        assert_eq!(certificate_info(&[1, 2, 3]), None);
+    }
+
     #[test]
     fn pem_identity_errors() {
         assert_eq!(Identity::from_pem(b"").err(), Some(ERROR_INVALID_PARAMETER));

@@ -53,11 +53,11 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 
 /// What feeding a stream of response heads to a [`HeadParser`] gave: every complete head with the
-/// bytes it consumed, then how it ended (the error code, or the bytes left over).
+/// bytes it consumed, then how it ended (the error, or the bytes left over).
 #[derive(Debug, PartialEq)]
 struct HeadRun {
     heads: Vec<(h1::Head, usize)>,
-    end: Result<usize, u32>,
+    end: Result<usize, h1::Error>,
 }
 
 /// Feeds `wire` to a parser the way the engine does: the buffer grows by pieces of the sizes
@@ -85,11 +85,11 @@ fn head_run(max: usize, wire: &[u8], next: &mut dyn FnMut() -> usize) -> HeadRun
                         return HeadRun { heads, end: Ok(buf.len() + wire.len() - pos) };
                     }
                 }
-                Err(e) => return HeadRun { heads, end: Err(e.code()) },
+                Err(e) => return HeadRun { heads, end: Err(e) },
             }
         }
         if pos == wire.len() {
-            return HeadRun { heads, end: Err(parser.eof(&buf).code()) };
+            return HeadRun { heads, end: Err(parser.eof(&buf)) };
         }
         let n = next().clamp(1, wire.len() - pos);
         buf.extend_from_slice(&wire[pos..pos + n]);

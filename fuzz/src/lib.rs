@@ -1,0 +1,1150 @@
+//! The bodies of the fuzz targets, one public function per target.
+//!
+//! Each function takes the fuzzer's bytes and panics when a property does not hold. The libFuzzer
+//! binaries in `fuzz_targets/` only call them, and the normal test suite (`tests/fuzz_corpus.rs`,
+//! which includes this file as a module) replays every committed seed and regression input through
+//! the same functions, so a fixed crash stays fixed without libFuzzer.
+//!
+//! Inputs start with one or two configuration bytes (how the bytes are split into pieces, which
+//! size caps, which flags); the rest is the text under test. See `docs/FUZZING.md`.
+
+use winhttp::abi::*;
+use winhttp::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
+use winhttp::proto::headers::{self, HeaderBlock, HeaderError, HeaderList, RequestFacts, StartLine};
+use winhttp::proto::time;
+use winhttp::proto::url::{self, CreateParts, Part, UrlParts};
+use winhttp::proto::wide::{self, CodeUnit};
+
+/// A small deterministic generator (xorshift64*), seeded from the input, for split points and
+/// buffer sizes.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// The size of the next piece of a stream: `style` 0 is one byte at a time, 1 small pieces,
+    /// 2 medium, 3 large.
+    fn piece(&mut self, style: u8) -> usize {
+        match style & 3 {
+            0 => 1,
+            1 => 1 + self.below(8),
+            2 => 1 + self.below(64),
+            _ => 1 + self.below(4096),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// head: the response head parser
+// ---------------------------------------------------------------------------------------------
+
+/// What feeding a stream of response heads to a [`HeadParser`] gave: every complete head with the
+/// bytes it consumed, then how it ended (the error, or the bytes left over).
+#[derive(Debug, PartialEq)]
+struct HeadRun {
+    heads: Vec<(h1::Head, usize)>,
+    end: Result<usize, h1::Error>,
+}
+
+/// Feeds `wire` to a parser the way the engine does: the buffer grows by pieces of the sizes
+/// `next` gives; after each piece the buffer is parsed, and a complete head is drained from it
+/// and parsing goes on with what is left, up to the final (not 1xx) head; what follows it is left
+/// over. At the end of the input, an incomplete head is the error `HeadParser::eof` gives (after 8
+/// interim heads the rest is left over).
+fn head_run(max: usize, wire: &[u8], next: &mut dyn FnMut() -> usize) -> HeadRun {
+    let mut parser = HeadParser::new(max);
+    let (mut buf, mut pos, mut heads) = (Vec::new(), 0, Vec::new());
+    loop {
+        loop {
+            if heads.len() == 8 {
+                return HeadRun { heads, end: Ok(buf.len() + wire.len() - pos) };
+            }
+            match parser.parse(&buf) {
+                Ok(Parse::Incomplete) => break,
+                Ok(Parse::Complete { head, consumed }) => {
+                    check_head(&head, consumed, max, buf.len());
+                    buf.drain(..consumed);
+                    let last = !head.is_interim();
+                    heads.push((head, consumed));
+                    if last {
+                        // The final head: what follows is the body.
+                        return HeadRun { heads, end: Ok(buf.len() + wire.len() - pos) };
+                    }
+                }
+                Err(e) => return HeadRun { heads, end: Err(e) },
+            }
+        }
+        if pos == wire.len() {
+            return HeadRun { heads, end: Err(parser.eof(&buf)) };
+        }
+        let n = next().clamp(1, wire.len() - pos);
+        buf.extend_from_slice(&wire[pos..pos + n]);
+        pos += n;
+    }
+}
+
+/// What must hold for every parsed head.
+fn check_head(head: &h1::Head, consumed: usize, max: usize, buffered: usize) {
+    assert!(consumed > 0 && consumed <= buffered, "consumed {consumed} of {buffered}");
+    assert!(consumed <= max, "a head of {consumed} bytes passed the cap of {max}");
+    assert_eq!(head.raw_len, consumed);
+    assert!((100..=999).contains(&head.status), "status {}", head.status);
+    assert!(!head.reason.contains(['\r', '\n']), "reason {:?}", head.reason);
+    for (name, value) in &head.headers {
+        assert!(headers::is_valid_name(name), "header name {name:?}");
+        assert!(!value.contains(['\r', '\n']), "header value {value:?}");
+    }
+    for method in ["GET", "HEAD", "CONNECT", "POST"] {
+        if let Ok(framing) = h1::framing(method, head) {
+            let _ = h1::keep_alive(head, framing);
+        }
+    }
+}
+
+/// Target `head`: the response head parser. Byte 0: bits 0-1 pick the head size cap (64 KiB, 64,
+/// 256, 1024 bytes), bits 2-3 the piece sizes, bits 4-7 seed the split points. The same stream,
+/// parsed in one piece and in pieces, must give the same heads and the same end.
+pub fn head(data: &[u8]) {
+    let Some((&cfg, wire)) = data.split_first() else { return };
+    let max = [h1::DEFAULT_MAX_HEAD_SIZE, 64, 256, 1024][usize::from(cfg & 3)];
+    let whole = head_run(max, wire, &mut || usize::MAX);
+    let mut rng = Rng::new(u64::from(cfg >> 4) + wire.len() as u64);
+    let pieces = head_run(max, wire, &mut || rng.piece(cfg >> 2));
+    assert_eq!(whole, pieces, "one piece and pieces differ");
+    let drip = head_run(max, wire, &mut || 1);
+    assert_eq!(whole, drip, "one piece and one byte at a time differ");
+
+    // The body after the last head, as the engine would decode it.
+    if let (Some((head, _)), Ok(left)) = (whole.heads.last(), whole.end) {
+        if let Ok(framing) = h1::framing("GET", head) {
+            let rest = &wire[wire.len() - left..];
+            let mut decoder = Decoder::new(framing);
+            let mut out = vec![0; rest.len()];
+            if let Ok((used, made)) = decoder.decode(rest, &mut out) {
+                assert!(made <= used && used <= rest.len());
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// chunked: the body decoder
+// ---------------------------------------------------------------------------------------------
+
+/// What decoding a body gave.
+#[derive(Debug, PartialEq)]
+struct BodyRun {
+    body: Vec<u8>,
+    /// Wire bytes consumed (the rest is what follows the body).
+    consumed: usize,
+    /// Ok(true): the body ended; Ok(false): the input ran out first; Err: the decoder's error.
+    end: Result<bool, h1::Error>,
+    /// What `eof` said when the input ran out before the end of the body.
+    eof: Option<Result<(), h1::Error>>,
+    trailers: Vec<(String, String)>,
+}
+
+/// How a body run gets its bytes and hands out its output.
+struct Feed {
+    /// Sizes of the pieces the wire bytes arrive in (0: everything at once).
+    piece_style: Option<u8>,
+    /// Sizes of the caller's read buffers: 0 one byte, 1 small, 2 large, 3 what is available.
+    out_style: u8,
+    /// Use `skip_framing` / `data_run` / `advance` (the engine's zero-copy path) on some reads.
+    zero_copy: bool,
+}
+
+fn body_run(decoder: &mut Decoder, wire: &[u8], feed: &Feed, rng: &mut Rng) -> BodyRun {
+    let (mut pending, mut pos, mut body) = (Vec::new(), 0, Vec::new());
+    let end = loop {
+        if decoder.is_done() {
+            break Ok(true);
+        }
+        // Wire bytes arrive.
+        if pending.is_empty() || rng.below(4) == 0 {
+            if pos < wire.len() {
+                let n = match feed.piece_style {
+                    None => wire.len() - pos,
+                    Some(style) => rng.piece(style).min(wire.len() - pos),
+                };
+                pending.extend_from_slice(&wire[pos..pos + n]);
+                pos += n;
+            } else if pending.is_empty() {
+                break Ok(false);
+            }
+        }
+        // The caller reads.
+        let avail = decoder.available(pending.len());
+        assert!(avail <= pending.len());
+        let want = match feed.out_style & 3 {
+            0 => 1,
+            1 => 1 + rng.below(16),
+            2 => 4096,
+            _ => avail.max(1),
+        };
+        let step = if feed.zero_copy && rng.below(2) == 0 {
+            zero_copy_read(decoder, &pending, want, &mut body)
+        } else {
+            let mut out = vec![0; want];
+            decoder.decode(&pending, &mut out).map(|(used, made)| {
+                assert!(used <= pending.len() && made <= want && made <= used);
+                body.extend_from_slice(&out[..made]);
+                used
+            })
+        };
+        match step {
+            Ok(used) => {
+                // Every read makes progress until the end of the body.
+                assert!(used > 0 || decoder.is_done(), "no progress with {} bytes pending", pending.len());
+                pending.drain(..used);
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let consumed = pos - pending.len();
+    let eof = (end == Ok(false)).then(|| decoder.eof());
+    BodyRun { body, consumed, end, eof, trailers: decoder.trailers().to_vec() }
+}
+
+/// One read the way the engine does it without copying: skip the framing, then move at most
+/// `want` bytes of the data run and report them with `advance`.
+fn zero_copy_read(decoder: &mut Decoder, pending: &[u8], want: usize, body: &mut Vec<u8>) -> Result<usize, h1::Error> {
+    let skipped = decoder.skip_framing(pending)?;
+    assert!(skipped <= pending.len());
+    let run = decoder.data_run();
+    let n = usize::try_from(run).unwrap_or(usize::MAX).min(pending.len() - skipped).min(want);
+    assert_eq!(decoder.available(pending.len() - skipped).min(want), n);
+    body.extend_from_slice(&pending[skipped..skipped + n]);
+    decoder.advance(n);
+    Ok(skipped + n)
+}
+
+/// What must hold for every body run.
+fn check_body(run: &BodyRun, framing: Framing, wire_len: usize, max_trailer: usize) {
+    assert!(run.body.len() <= run.consumed && run.consumed <= wire_len, "{run:?}");
+    if let Framing::Length(n) = framing {
+        match run.end {
+            Ok(true) => assert_eq!(run.body.len() as u64, n),
+            _ => assert!((run.body.len() as u64) < n.max(1)),
+        }
+    }
+    let trailer_chars: usize = run.trailers.iter().map(|(n, v)| n.chars().count() + v.chars().count()).sum();
+    assert!(trailer_chars <= max_trailer, "trailers past the cap: {trailer_chars} > {max_trailer}");
+    for (name, value) in &run.trailers {
+        assert!(headers::is_valid_name(name), "trailer name {name:?}");
+        assert!(!value.contains(['\r', '\n']), "trailer value {value:?}");
+    }
+}
+
+/// Target `chunked`: the body decoder, chunked above all. Byte 0: bits 0-1 the framing (chunked
+/// twice, Content-Length, until close), bits 2-3 the caps (default, small, tiny, no trailers),
+/// bits 4-5 the read buffer sizes, bit 6 the zero-copy path, bit 7 the encode round trip. Byte 1
+/// seeds the split points (its bits 0-1 pick the piece sizes). The same body decoded in one piece
+/// and in pieces must give the same bytes, the same end and the same trailers.
+pub fn chunked(data: &[u8]) {
+    let [cfg, seed, wire @ ..] = data else { return };
+    if cfg & 0x80 != 0 {
+        return chunked_round_trip(*seed, wire);
+    }
+    let framing = match cfg & 3 {
+        0 | 1 => Framing::Chunked,
+        2 => Framing::Length(u64::from(*seed) * 7),
+        _ => Framing::CloseDelimited,
+    };
+    let (max_line, max_trailer) = [(h1::DEFAULT_MAX_CHUNK_LINE, h1::DEFAULT_MAX_HEAD_SIZE), (8, 64), (1, 1), (32, 0)]
+        [usize::from((cfg >> 2) & 3)];
+    let run = |feed: &Feed, rng: &mut Rng| {
+        let mut decoder = Decoder::with_limits(framing, max_line, max_trailer);
+        body_run(&mut decoder, wire, feed, rng)
+    };
+    let mut rng = Rng::new(u64::from(*seed));
+    let whole = run(&Feed { piece_style: None, out_style: 2, zero_copy: false }, &mut rng);
+    check_body(&whole, framing, wire.len(), max_trailer);
+    let feed = Feed { piece_style: Some(seed & 3), out_style: (cfg >> 4) & 3, zero_copy: cfg & 0x40 != 0 };
+    let pieces = run(&feed, &mut rng);
+    check_body(&pieces, framing, wire.len(), max_trailer);
+    match (&whole.end, &pieces.end) {
+        (Err(a), Err(b)) => assert_eq!(a, b, "different errors"),
+        _ => assert_eq!(whole, pieces, "one piece and pieces differ"),
+    }
+}
+
+/// Encodes `body` as chunks (sizes, hex case, leading zeros, extensions, LF or CRLF line ends and
+/// trailers all drawn from `seed`), decodes it in pieces and wants the body, the trailers and the
+/// exact end back.
+fn chunked_round_trip(seed: u8, body: &[u8]) {
+    let mut rng = Rng::new(u64::from(seed) << 8 | body.len() as u64);
+    let eol: &[u8] = if seed & 1 != 0 { b"\n" } else { b"\r\n" };
+    let mut wire = Vec::new();
+    let mut at = 0;
+    while at < body.len() {
+        let n = (1 + rng.below(1 + (seed as usize >> 1))).min(body.len() - at);
+        let size = if rng.below(2) == 0 { format!("{n:x}") } else { format!("{:0>4X}", n) };
+        wire.extend_from_slice(size.as_bytes());
+        if rng.below(3) == 0 {
+            wire.extend_from_slice(b" ;ext=\"v\";x");
+        }
+        wire.extend_from_slice(eol);
+        wire.extend_from_slice(&body[at..at + n]);
+        wire.extend_from_slice(eol);
+        at += n;
+    }
+    wire.extend_from_slice(b"0");
+    wire.extend_from_slice(eol);
+    let mut trailers = Vec::new();
+    for i in 0..rng.below(3) {
+        let (name, value) = (format!("X-T{i}"), format!("v{}", rng.below(100)));
+        wire.extend_from_slice(format!("{name}: {value}").as_bytes());
+        wire.extend_from_slice(eol);
+        trailers.push((name, value));
+    }
+    wire.extend_from_slice(eol);
+    let end = wire.len();
+    wire.extend_from_slice(b"HTTP/1.1 200 OK\r\n"); // the next response: must not be consumed
+    let feed = Feed { piece_style: Some(seed >> 6), out_style: seed >> 4, zero_copy: seed & 2 != 0 };
+    let run = body_run(&mut Decoder::new(Framing::Chunked), &wire, &feed, &mut rng);
+    let want = BodyRun { body: body.to_vec(), consumed: end, end: Ok(true), eof: None, trailers };
+    assert_eq!(run, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// url: WinHttpCrackUrl / WinHttpCreateUrl cores and the request path escaping
+// ---------------------------------------------------------------------------------------------
+
+fn part_ranges(p: &UrlParts) -> [(Option<core::ops::Range<usize>>, Part); 6] {
+    [
+        (Some(p.scheme_text.clone()), Part::Scheme),
+        (p.user.clone(), Part::User),
+        (p.password.clone(), Part::Password),
+        (Some(p.host.clone()), Part::Host),
+        (Some(p.path.clone()), Part::Path),
+        (Some(p.extra.clone()), Part::Extra),
+    ]
+}
+
+/// The components of a split URL, as slices of `units` (no transformation).
+fn create_parts<'a, C: CodeUnit>(units: &'a [C], p: &UrlParts) -> CreateParts<'a, C> {
+    let non_empty = |r: &core::ops::Range<usize>| (!r.is_empty()).then(|| &units[r.clone()]);
+    CreateParts {
+        scheme: Some(&units[p.scheme_text.clone()]),
+        n_scheme: 0,
+        host: Some(&units[p.host.clone()]),
+        port: p.port,
+        user: p.user.clone().map(|r| &units[r]),
+        password: p.password.clone().map(|r| &units[r]),
+        path: non_empty(&p.path),
+        extra: non_empty(&p.extra),
+    }
+}
+
+/// The components' texts, for comparing two cracks.
+fn texts<C: CodeUnit>(units: &[C], p: &UrlParts) -> Vec<Option<Vec<C>>> {
+    part_ranges(p).into_iter().map(|(r, _)| r.map(|r| units[r].to_vec())).collect()
+}
+
+fn check_url<C: CodeUnit>(units: &[C], flags: DWORD) {
+    let p = match url::split(units, flags) {
+        Ok(p) => p,
+        Err(e) => {
+            assert!([ERROR_WINHTTP_INVALID_URL, ERROR_WINHTTP_UNRECOGNIZED_SCHEME].contains(&e), "error {e}");
+            return;
+        }
+    };
+    // The components are in order, inside the string, and the path and extra info end it.
+    let n = units.len();
+    let mut last = 0;
+    for (r, _) in part_ranges(&p) {
+        if let Some(r) = r {
+            assert!(last <= r.start && r.start <= r.end && r.end <= n, "{p:?} in {n}");
+            last = r.end;
+        }
+    }
+    assert!(p.path.end == p.extra.start && p.extra.end == n, "{p:?}");
+    assert!(!p.host.is_empty());
+    assert!(p.user.is_none() || flags & ICU_REJECT_USERPWD == 0);
+    assert!(p.password.is_none() || p.user.is_some());
+    assert!([INTERNET_SCHEME_HTTP, INTERNET_SCHEME_HTTPS].contains(&p.scheme));
+
+    // Each component as WinHttpCrackUrl returns it under the flags.
+    for (r, part) in part_ranges(&p) {
+        let Some(r) = r else { continue };
+        let raw = &units[r.clone()];
+        match url::component_value(units, r, part, flags) {
+            Ok(v) => {
+                if flags & ICU_ESCAPE != 0 && matches!(part, Part::Path | Part::Extra) {
+                    assert!(v.len() >= raw.len());
+                    assert!(v.iter().all(|c| c.ascii().is_some_and(|b| b > b' ' && b != 0x7f)), "escaped {v:?}");
+                } else if flags & ICU_DECODE != 0 {
+                    assert!(v.len() <= raw.len());
+                } else {
+                    assert_eq!(&v[..], raw);
+                }
+            }
+            Err(e) => {
+                assert_eq!(e, ERROR_INVALID_PARAMETER);
+                assert!(flags & ICU_ESCAPE != 0 && wide::decode(raw).contains('\u{fffd}'), "{raw:?}");
+            }
+        }
+    }
+
+    // Crack, create, crack: the same components (the port may lose its spelling, e.g. ":080").
+    let create_flags = flags & ICU_INCLUDE_DEFAULT_PORT;
+    let made = url::create(&create_parts(units, &p), create_flags).expect("create from cracked parts");
+    let again = url::split(&made, 0).unwrap_or_else(|e| panic!("re-crack of {:?}: {e}", wide::decode(&made)));
+    assert_eq!(texts(units, &p), texts(&made, &again), "{:?}", wide::decode(&made));
+    assert_eq!((p.scheme, p.port), (again.scheme, again.port));
+    // Created twice gives the same URL.
+    assert_eq!(url::create(&create_parts(&made, &again), create_flags).unwrap(), made);
+
+    // Create with ICU_ESCAPE, crack with ICU_DECODE: an ASCII path and query come back (an extra
+    // info that starts with '#' has its '#' escaped and joins the path, so it is left out).
+    let ascii = |r: &core::ops::Range<usize>| units[r.clone()].iter().all(|c| c.ascii().is_some());
+    if ascii(&p.path) && ascii(&p.extra) && units[p.extra.clone()].first().is_none_or(|c| c.to_u32() != 0x23) {
+        let escaped = url::create(&create_parts(units, &p), ICU_ESCAPE).expect("escaped create");
+        let q = url::split(&escaped, 0).expect("re-crack escaped");
+        let get = |r, part| url::component_value(&escaped, r, part, ICU_DECODE).unwrap().into_owned();
+        let want = |r: &core::ops::Range<usize>| units[r.clone()].to_vec();
+        assert_eq!(get(q.path.clone(), Part::Path), want(&p.path), "{:?}", wide::decode(&escaped));
+        assert_eq!(get(q.extra.clone(), Part::Extra), want(&p.extra), "{:?}", wide::decode(&escaped));
+    }
+}
+
+/// Escaping a request path: ASCII out, never a space; with escaping on, no control character or
+/// DEL; with `%` escaped too, `%XX` decoding gives the original bytes back.
+fn check_request_path(path: &str, sel: u8) {
+    let flags = [0, WINHTTP_FLAG_ESCAPE_PERCENT, WINHTTP_FLAG_ESCAPE_DISABLE, WINHTTP_FLAG_ESCAPE_DISABLE_QUERY]
+        [usize::from(sel & 3)];
+    let out = url::escape_request_path(path, flags);
+    assert!(out.is_ascii() && !out.contains(' '), "{out:?}");
+    let (p, q) = out.split_at(out.find('?').unwrap_or(out.len()));
+    let clean = |s: &str| s.bytes().all(|b| b > b' ' && b != 0x7f);
+    if flags & WINHTTP_FLAG_ESCAPE_DISABLE == 0 {
+        assert!(clean(p), "{out:?}");
+        if flags & WINHTTP_FLAG_ESCAPE_DISABLE_QUERY == 0 {
+            assert!(clean(q), "{out:?}");
+        }
+    }
+    if flags == WINHTTP_FLAG_ESCAPE_PERCENT {
+        assert_eq!(percent_decode_bytes(out.as_bytes()), path.as_bytes(), "{out:?}");
+    }
+}
+
+fn percent_decode_bytes(s: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        if let (b'%', Some(h), Some(l)) = (s[i], s.get(i + 1).and_then(|&b| hex(b)), s.get(i + 2).and_then(|&b| hex(b)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Target `url`: URL cracking and creation, both code-unit widths. Byte 0: bit 0 `ICU_DECODE`,
+/// bit 1 `ICU_ESCAPE`, bit 2 `ICU_REJECT_USERPWD`, bit 3 `ICU_INCLUDE_DEFAULT_PORT`, bits 4-5 the
+/// request path flags, bit 6 raw code units (UTF-16 units from byte pairs, UTF-32 from byte
+/// quads, lone surrogates and non-characters included) instead of UTF-8 text. Properties:
+/// components in order and inside the string, decoding never grows and escaping never shrinks a
+/// component, crack → create → crack gives the same components, an escaped ASCII path and query
+/// decode back, request path escaping keeps controls and spaces off the request line.
+pub fn url(data: &[u8]) {
+    let Some((&cfg, rest)) = data.split_first() else { return };
+    let flags = [ICU_DECODE, ICU_ESCAPE, ICU_REJECT_USERPWD, ICU_INCLUDE_DEFAULT_PORT]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| cfg & (1 << i) != 0)
+        .fold(0, |f, (_, &bit)| f | bit);
+    if cfg & 0x40 != 0 {
+        let u16s: Vec<u16> = rest.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
+        check_url(&u16s, flags);
+        let u32s: Vec<u32> = rest.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        check_url(&u32s, flags);
+    } else {
+        let text = String::from_utf8_lossy(rest);
+        check_url(&wide::encode::<u16>(&text), flags);
+        check_url(&wide::encode::<u32>(&text), flags);
+        // The engine's owned crack agrees with the slices.
+        if let Ok(c) = url::crack_str(&text, flags) {
+            let units: Vec<u32> = wide::encode(&text);
+            let p = url::split(&units, flags).unwrap();
+            let host = url::component_value(&units, p.host.clone(), Part::Host, flags).unwrap();
+            assert_eq!(c.host, wide::decode(&host));
+            assert_eq!(c.port, p.port);
+            assert!(c.object_name().starts_with('/'));
+        }
+        check_request_path(&text, cfg >> 4);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// headers: WinHttpAddRequestHeaders text parsing and the header list
+// ---------------------------------------------------------------------------------------------
+
+const ADDREQ_FLAGS: [DWORD; 5] = [
+    WINHTTP_ADDREQ_FLAG_ADD,
+    WINHTTP_ADDREQ_FLAG_ADD_IF_NEW,
+    WINHTTP_ADDREQ_FLAG_REPLACE,
+    WINHTTP_ADDREQ_FLAG_COALESCE_WITH_COMMA,
+    WINHTTP_ADDREQ_FLAG_COALESCE_WITH_SEMICOLON,
+];
+
+fn modifiers(sel: u8) -> DWORD {
+    ADDREQ_FLAGS.iter().enumerate().filter(|(i, _)| sel & (1 << i) != 0).fold(0, |m, (_, &f)| m | f)
+}
+
+/// Target `headers`: `WinHttpAddRequestHeaders` calls on one request's header list. The input is
+/// a series of calls separated by 0xFF bytes; each call is one byte of modifiers (bits 0-4: ADD,
+/// ADD_IF_NEW, REPLACE, COALESCE_WITH_COMMA, COALESCE_WITH_SEMICOLON) and the header text.
+/// Properties: a parsed header is valid and parses back the same; a malformed text changes
+/// nothing; plain ADD appends exactly the parsed headers; the list never holds a header that could
+/// split the request head, so the request head writer always accepts it; queries and their
+/// conversions never fail in unexpected ways.
+pub fn headers(data: &[u8]) {
+    let mut list = HeaderList::new();
+    for call in data.split(|&b| b == 0xff) {
+        let Some((&sel, text)) = call.split_first() else { continue };
+        let text = String::from_utf8_lossy(text);
+        let modifiers = modifiers(sel);
+        let parsed = headers::parse_lines(&text);
+        if let Ok(pairs) = &parsed {
+            for &(name, value) in pairs {
+                assert!(headers::is_valid_name(name) && headers::is_valid_value(value), "{name:?}: {value:?}");
+                assert_eq!(value, value.trim_matches([' ', '\t']));
+                assert_eq!(headers::parse_line(&format!("{name}:{value}")), Ok((name, value)));
+            }
+        }
+        let before = list.clone();
+        let result = list.add_text(&text, modifiers);
+        match (&parsed, &result) {
+            (Err(_), r) => {
+                assert_eq!(*r, Err(HeaderError::Invalid));
+                assert_eq!(list, before, "a malformed text changed the list");
+            }
+            (Ok(pairs), Ok(())) if modifiers == 0 || modifiers == WINHTTP_ADDREQ_FLAG_ADD => {
+                assert_eq!(list.len(), before.len() + pairs.len());
+                let added: Vec<_> =
+                    list.iter().skip(before.len()).map(|h| (h.name.as_str(), h.value.as_str())).collect();
+                assert_eq!(&added, pairs);
+            }
+            (Ok(_), r) => assert_ne!(*r, Err(HeaderError::Invalid)),
+        }
+        for h in list.iter() {
+            assert!(headers::is_valid_name(&h.name) && headers::is_valid_value(&h.value), "{h:?}");
+        }
+        if list.len() > 200 {
+            break; // enough: keep iterations fast
+        }
+    }
+
+    // The list goes on the wire: one line per header, no other line break.
+    let mut head = Vec::new();
+    h1::write_request_head(&mut head, "GET", "/", h1::Version::Http11, &list.to_pairs()).expect("request head");
+    let lines = head.split(|&b| b == b'\n').count() - 1;
+    assert_eq!(lines, list.len() + 2);
+    assert!(
+        head.windows(2).filter(|w| w == b"\r\n").count() == lines
+            && head.iter().filter(|&&b| b == b'\r').count() == lines
+    );
+
+    // Queries on the request side, every info level with every conversion.
+    let block =
+        HeaderBlock { start: StartLine::Request { method: "GET", target: "/", version: "HTTP/1.1" }, headers: &list };
+    let facts = RequestFacts { method: "GET", original_uri: None };
+    let raw = block.raw_crlf();
+    assert!(raw.ends_with("\r\n\r\n"));
+    for level in 0..=WINHTTP_QUERY_MAX {
+        let Some(attr) = headers::attribute(level) else { panic!("level {level}") };
+        for index in [0, 1] {
+            if let Ok(answer) = block.query(&facts, attr, None, index) {
+                for modifier in
+                    [0, WINHTTP_QUERY_FLAG_NUMBER, WINHTTP_QUERY_FLAG_NUMBER64, WINHTTP_QUERY_FLAG_SYSTEMTIME]
+                {
+                    match headers::convert(answer.text.clone(), level | modifier) {
+                        Ok(_) => {}
+                        Err(e) => assert_eq!(e, ERROR_WINHTTP_INVALID_QUERY_REQUEST),
+                    }
+                }
+            }
+        }
+    }
+    if let Some(h) = list.iter().next() {
+        let answer = block.query(&facts, headers::Attribute::Custom, Some(&h.name.to_ascii_uppercase()), 0);
+        assert_eq!(answer.map(|a| a.text), Ok(list.get(&h.name).unwrap().to_owned()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// time: WinHttpTimeToSystemTime / WinHttpTimeFromSystemTime cores
+// ---------------------------------------------------------------------------------------------
+
+/// Day of the week by a different method than the library's (Sakamoto's), as an oracle.
+fn weekday(year: u32, month: u32, day: u32) -> u16 {
+    const T: [i64; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+    let y = i64::from(year) - i64::from(month < 3);
+    ((y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400) + T[month as usize - 1] + i64::from(day))
+        .rem_euclid(7)) as u16
+}
+
+fn check_date(st: &SYSTEMTIME) {
+    assert!(time::is_valid(st), "{st:?}");
+    assert_eq!(st.wMilliseconds, 0);
+    assert_eq!(st.wDayOfWeek, weekday(st.wYear.into(), st.wMonth.into(), st.wDay.into()), "{st:?}");
+    let text = time::format_rfc1123(st).expect("format a valid date");
+    assert_eq!(text.len(), 29, "{text:?}");
+    assert_eq!(time::parse_http_date(&text).as_ref(), Some(st), "{text:?}");
+}
+
+/// Target `time`: HTTP dates. The whole input, as text, is read as a date: a date found is valid,
+/// has the right weekday, and formats to an RFC 1123 date that reads back the same. The first 16
+/// bytes, as a `SYSTEMTIME`, format (when valid) to a date that reads back the same.
+pub fn time(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Some(st) = time::parse_http_date(&text) {
+        check_date(&st);
+    }
+    if let Some(b) = data.get(..16) {
+        let w = |i: usize| u16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
+        let st = SYSTEMTIME {
+            wYear: w(0) % 10100,
+            wMonth: w(1) % 14,
+            wDayOfWeek: w(2),
+            wDay: w(3) % 33,
+            wHour: w(4) % 25,
+            wMinute: w(5) % 61,
+            wSecond: w(6) % 61,
+            wMilliseconds: w(7),
+        };
+        match time::format_rfc1123(&st) {
+            Some(text) => {
+                let back = time::parse_http_date(&text).expect("read back a formatted date");
+                let same = |a: &SYSTEMTIME| (a.wYear, a.wMonth, a.wDay, a.wHour, a.wMinute, a.wSecond);
+                assert_eq!(same(&back), same(&st), "{text:?}");
+                check_date(&back);
+            }
+            None => assert!(!time::is_valid(&st)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ffi: the exported functions, with their pointer and length arithmetic
+// ---------------------------------------------------------------------------------------------
+
+use winhttp::ffi;
+
+/// Filler after every output buffer: the API must never write past the size it was given.
+const CANARY: WCHAR = 0x5A5A_5A5A;
+const GUARD: usize = 4;
+
+/// A wide string as a caller hands it over. `len` is what the length argument says (0 or
+/// `DWORD::MAX` for NUL-terminated strings); `units` is the allocation, exactly as long as the
+/// string (and its terminator), so reading past it is an error the sanitizer sees.
+struct CString {
+    units: Box<[WCHAR]>,
+    len: DWORD,
+    /// The string the API should see: up to the length, or up to the first NUL.
+    text: Vec<WCHAR>,
+}
+
+/// `mode` 0: NUL-terminated with length 0; 1: exact length, no terminator; 2: NUL-terminated with
+/// `(DWORD)-1`; 3: a length shorter than the allocation.
+fn c_string(units: &[WCHAR], mode: u8) -> CString {
+    let terminated = |len| {
+        let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+        let mut all = units.to_vec();
+        all.push(0);
+        CString { units: all.into_boxed_slice(), len, text: units[..end].to_vec() }
+    };
+    match mode & 3 {
+        _ if units.is_empty() => terminated(0),
+        1 => CString { units: units.into(), len: units.len() as DWORD, text: units.to_vec() },
+        2 => terminated(DWORD::MAX),
+        3 => {
+            let n = units.len().div_ceil(2);
+            CString { units: units.into(), len: n as DWORD, text: units[..n].to_vec() }
+        }
+        _ => terminated(0),
+    }
+}
+
+fn last_error() -> DWORD {
+    ffi::error::GetLastError()
+}
+
+/// Checks the result of an API call: TRUE with `ERROR_SUCCESS`, or FALSE with `want` (never the
+/// internal error a caught panic becomes).
+fn expect_result(ok: BOOL, want: Result<(), DWORD>, what: &str) {
+    let got = if ok != 0 { Ok(()) } else { Err(last_error()) };
+    assert_ne!(got, Err(ERROR_WINHTTP_INTERNAL_ERROR), "{what}: a panic was caught");
+    assert_eq!(got, want, "{what}");
+    if ok != 0 {
+        assert_eq!(last_error(), ERROR_SUCCESS, "{what}");
+    }
+}
+
+/// A caller's output buffer of `size` units, followed by canaries.
+struct OutBuf(Vec<WCHAR>, usize);
+
+impl OutBuf {
+    fn new(size: usize) -> OutBuf {
+        OutBuf(vec![CANARY; size + GUARD], size)
+    }
+    fn ptr(&mut self) -> LPWSTR {
+        self.0.as_mut_ptr()
+    }
+    fn check_guard(&self) {
+        assert!(self.0[self.1..].iter().all(|&u| u == CANARY), "written past a buffer of {} units", self.1);
+    }
+}
+
+/// The members of `URL_COMPONENTS` as comparable values.
+fn uc_fields(c: &URL_COMPONENTS) -> [usize; 15] {
+    [
+        c.dwStructSize as usize,
+        c.lpszScheme as usize,
+        c.dwSchemeLength as usize,
+        c.nScheme as usize,
+        c.lpszHostName as usize,
+        c.dwHostNameLength as usize,
+        c.nPort as usize,
+        c.lpszUserName as usize,
+        c.dwUserNameLength as usize,
+        c.lpszPassword as usize,
+        c.dwPasswordLength as usize,
+        c.lpszUrlPath as usize,
+        c.dwUrlPathLength as usize,
+        c.lpszExtraInfo as usize,
+        c.dwExtraInfoLength as usize,
+    ]
+}
+
+/// Pointers to the (pointer, length) pairs of `URL_COMPONENTS` in the order scheme, user,
+/// password, host, path, extra info.
+fn uc_slots(c: &mut URL_COMPONENTS) -> [(&mut LPWSTR, &mut DWORD); 6] {
+    [
+        (&mut c.lpszScheme, &mut c.dwSchemeLength),
+        (&mut c.lpszUserName, &mut c.dwUserNameLength),
+        (&mut c.lpszPassword, &mut c.dwPasswordLength),
+        (&mut c.lpszHostName, &mut c.dwHostNameLength),
+        (&mut c.lpszUrlPath, &mut c.dwUrlPathLength),
+        (&mut c.lpszExtraInfo, &mut c.dwExtraInfoLength),
+    ]
+}
+
+fn empty_components() -> URL_COMPONENTS {
+    URL_COMPONENTS {
+        dwStructSize: size_of::<URL_COMPONENTS>() as DWORD,
+        lpszScheme: core::ptr::null_mut(),
+        dwSchemeLength: 0,
+        nScheme: 0,
+        lpszHostName: core::ptr::null_mut(),
+        dwHostNameLength: 0,
+        nPort: 0,
+        lpszUserName: core::ptr::null_mut(),
+        dwUserNameLength: 0,
+        lpszPassword: core::ptr::null_mut(),
+        dwPasswordLength: 0,
+        lpszUrlPath: core::ptr::null_mut(),
+        dwUrlPathLength: 0,
+        lpszExtraInfo: core::ptr::null_mut(),
+        dwExtraInfoLength: 0,
+    }
+}
+
+/// How one member of `URL_COMPONENTS` asks for its component.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ask {
+    No,
+    /// NULL pointer and this non-zero length: point into the URL.
+    Pointer(DWORD),
+    /// A buffer of this many units (0: an error).
+    Buffer(usize),
+}
+
+/// `WinHttpCrackUrl` against the URL core: the same components, the same errors, pointers inside
+/// the caller's string, nothing written past a buffer, nothing written at all on errors other
+/// than a too small buffer.
+fn ffi_crack(url: &CString, flags: DWORD, asks: [Ask; 6], bad_size: bool) {
+    let mut bufs: Vec<OutBuf> = Vec::new();
+    let mut c = empty_components();
+    if bad_size {
+        c.dwStructSize += 4;
+    }
+    for (slot, ask) in uc_slots(&mut c).into_iter().zip(asks) {
+        match ask {
+            Ask::No => {}
+            Ask::Pointer(n) => *slot.1 = n,
+            Ask::Buffer(n) => {
+                bufs.push(OutBuf::new(n));
+                *slot.0 = bufs.last_mut().unwrap().ptr();
+                *slot.1 = n as DWORD;
+            }
+        }
+    }
+    let before = c;
+    // SAFETY: a valid string and structure, buffers as large as their lengths say.
+    let ok = unsafe { ffi::url::WinHttpCrackUrl(url.units.as_ptr(), url.len, flags, &mut c) };
+    for b in &bufs {
+        b.check_guard();
+    }
+    let unchanged = |c: &URL_COMPONENTS| assert_eq!(uc_fields(c), uc_fields(&before), "written on an error");
+
+    // What the API must answer, from the URL core.
+    if bad_size || asks.contains(&Ask::Buffer(0)) {
+        expect_result(ok, Err(ERROR_INVALID_PARAMETER), "CrackUrl arguments");
+        return unchanged(&c);
+    }
+    let s = &url.text[..];
+    let p = match url::split(s, flags) {
+        Ok(p) => p,
+        Err(e) => {
+            expect_result(ok, Err(e), "CrackUrl split");
+            return unchanged(&c);
+        }
+    };
+    let fold = asks[5] == Ask::No;
+    let ranges = [
+        Some(p.scheme_text.clone()),
+        p.user.clone(),
+        p.password.clone(),
+        Some(p.host.clone()),
+        Some(if fold { p.path.start..p.extra.end } else { p.path.clone() }),
+        Some(p.extra.clone()),
+    ];
+    let parts = [Part::Scheme, Part::User, Part::Password, Part::Host, Part::Path, Part::Extra];
+    let mut values = Vec::new();
+    for (r, part) in ranges.iter().zip(parts) {
+        match r {
+            Some(r) => match url::component_value(s, r.clone(), part, flags) {
+                Ok(v) => values.push((Some(r.start), v.into_owned())),
+                Err(e) => {
+                    expect_result(ok, Err(e), "CrackUrl component");
+                    return unchanged(&c);
+                }
+            },
+            None => values.push((None, Vec::new())),
+        }
+    }
+    if url::flags_transform(flags)
+        && asks.iter().zip(&values).any(|(a, v)| matches!(a, Ask::Pointer(_)) && !v.1.is_empty())
+    {
+        expect_result(ok, Err(ERROR_INVALID_PARAMETER), "CrackUrl transform without buffer");
+        return unchanged(&c);
+    }
+    let overflow = asks.iter().zip(&values).any(|(a, v)| matches!(a, Ask::Buffer(n) if v.1.len() >= *n));
+    expect_result(ok, if overflow { Err(ERROR_INSUFFICIENT_BUFFER) } else { Ok(()) }, "CrackUrl");
+    assert_eq!(c.nPort, p.port);
+    assert_eq!(c.nScheme, if overflow { 0 } else { p.scheme });
+    let base = url.units.as_ptr() as usize;
+    for ((slot, ask), (at, want)) in uc_slots(&mut c).into_iter().zip(asks).zip(&values) {
+        let (ptr, len) = (*slot.0 as usize, *slot.1 as usize);
+        match ask {
+            Ask::No => assert_eq!((ptr, len), (0, 0)),
+            Ask::Pointer(_) => {
+                match at {
+                    None => assert_eq!(ptr, 0),
+                    Some(at) => assert_eq!(ptr, base + at * size_of::<WCHAR>()),
+                }
+                assert_eq!(len, want.len());
+                assert!(at.unwrap_or(0) + len <= s.len(), "pointer past the URL");
+            }
+            Ask::Buffer(n) if want.len() >= n => assert_eq!(len, want.len() + 1, "size needed"),
+            Ask::Buffer(_) => {
+                assert_eq!(len, want.len());
+                if !overflow {
+                    // SAFETY: our own buffer of more than `len` units.
+                    let got = unsafe { core::slice::from_raw_parts(*slot.0, len + 1) };
+                    assert_eq!(&got[..len], &want[..]);
+                    assert_eq!(got[len], 0);
+                }
+            }
+        }
+    }
+}
+
+/// `WinHttpCreateUrl` against the URL core, with the size protocol: NULL buffer, a buffer one
+/// unit too small, one large enough.
+fn ffi_create(parts: &CreateParts<'_, WCHAR>, members: [Option<&CString>; 6], flags: DWORD) {
+    let mut c = empty_components();
+    c.nScheme = parts.n_scheme;
+    c.nPort = parts.port;
+    for (slot, m) in uc_slots(&mut c).into_iter().zip(members) {
+        if let Some(m) = m {
+            *slot.0 = m.units.as_ptr().cast_mut();
+            *slot.1 = m.len;
+        }
+    }
+    let want = url::create(parts, flags);
+    let mut len: DWORD = 0;
+    // SAFETY: valid members; a NULL buffer of size 0.
+    let ok = unsafe { ffi::url::WinHttpCreateUrl(&mut c, flags, core::ptr::null_mut(), &mut len) };
+    let want = match want {
+        Ok(u) => u,
+        Err(e) => {
+            expect_result(ok, Err(e), "CreateUrl");
+            return assert_eq!(len, 0, "length written on an error");
+        }
+    };
+    expect_result(ok, Err(ERROR_INSUFFICIENT_BUFFER), "CreateUrl size query");
+    assert_eq!(len as usize, want.len() + 1);
+    for (cap, fits) in [(want.len(), false), (want.len() + 1, true), (want.len() + 3, true)] {
+        let mut buf = OutBuf::new(cap);
+        let mut len = cap as DWORD;
+        // SAFETY: a buffer of `cap` units.
+        let ok = unsafe { ffi::url::WinHttpCreateUrl(&mut c, flags, buf.ptr(), &mut len) };
+        buf.check_guard();
+        if fits {
+            expect_result(ok, Ok(()), "CreateUrl");
+            assert_eq!(len as usize, want.len());
+            assert_eq!(&buf.0[..=want.len()], [&want[..], &[0]].concat());
+        } else {
+            expect_result(ok, Err(ERROR_INSUFFICIENT_BUFFER), "CreateUrl small buffer");
+            assert_eq!(len as usize, want.len() + 1);
+            assert!(buf.0.iter().all(|&u| u == CANARY), "a too small buffer was written");
+        }
+    }
+    let mut len = want.len() as DWORD + 1;
+    // SAFETY: NULL buffer with a size: the API refuses it.
+    let ok = unsafe { ffi::url::WinHttpCreateUrl(&mut c, flags, core::ptr::null_mut(), &mut len) };
+    expect_result(ok, Err(ERROR_INVALID_PARAMETER), "CreateUrl NULL buffer with a size");
+}
+
+/// `WinHttpTimeToSystemTime` and `WinHttpTimeFromSystemTime` against the date core.
+fn ffi_time(text: &CString, st: SYSTEMTIME) {
+    let sentinel =
+        SYSTEMTIME { wYear: 7, wMonth: 7, wDayOfWeek: 7, wDay: 7, wHour: 7, wMinute: 7, wSecond: 7, wMilliseconds: 7 };
+    let mut out = sentinel;
+    // SAFETY: a NUL-terminated string (`text` is one) and a SYSTEMTIME.
+    let ok = unsafe { ffi::time::WinHttpTimeToSystemTime(text.units.as_ptr(), &mut out) };
+    match time::parse_http_date(&wide::decode(&text.text)) {
+        Some(want) => {
+            expect_result(ok, Ok(()), "TimeToSystemTime");
+            assert_eq!(out, want);
+        }
+        None => {
+            expect_result(ok, Err(ERROR_INVALID_PARAMETER), "TimeToSystemTime");
+            assert_eq!(out, sentinel, "written on an error");
+        }
+    }
+    let mut buf = OutBuf::new(WINHTTP_TIME_FORMAT_BUFSIZE as usize / size_of::<WCHAR>());
+    // SAFETY: a buffer of WINHTTP_TIME_FORMAT_BUFSIZE bytes.
+    let ok = unsafe { ffi::time::WinHttpTimeFromSystemTime(&st, buf.ptr()) };
+    buf.check_guard();
+    match time::format_rfc1123(&st) {
+        Some(want) => {
+            expect_result(ok, Ok(()), "TimeFromSystemTime");
+            let units: Vec<WCHAR> = wide::encode(&want);
+            assert_eq!(&buf.0[..=units.len()], [&units[..], &[0]].concat());
+            let mut back = sentinel;
+            // SAFETY: the NUL-terminated date just written.
+            let ok = unsafe { ffi::time::WinHttpTimeToSystemTime(buf.0.as_ptr(), &mut back) };
+            expect_result(ok, Ok(()), "TimeToSystemTime of a formatted date");
+            let same = |a: &SYSTEMTIME| (a.wYear, a.wMonth, a.wDay, a.wHour, a.wMinute, a.wSecond);
+            assert_eq!(same(&back), same(&st));
+        }
+        None => {
+            expect_result(ok, Err(ERROR_INVALID_PARAMETER), "TimeFromSystemTime");
+            assert!(buf.0.iter().all(|&u| u == CANARY), "written on an error");
+        }
+    }
+}
+
+/// One connect handle for the whole process (no I/O happens: requests are only opened).
+fn connect_handle() -> HINTERNET {
+    static CONNECT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CONNECT.get_or_init(|| {
+        let host: Vec<WCHAR> = wide::encode("localhost\0");
+        // SAFETY: NULL strings are allowed; a NUL-terminated host.
+        unsafe {
+            let session = ffi::session::WinHttpOpen(core::ptr::null(), 1, core::ptr::null(), core::ptr::null(), 0);
+            assert!(!session.is_null());
+            let connect = ffi::session::WinHttpConnect(session, host.as_ptr(), 80, 0);
+            assert!(!connect.is_null());
+            connect as usize
+        }
+    }) as HINTERNET
+}
+
+/// `WinHttpAddRequestHeaders` on a fresh request against the header core, then the request's
+/// headers read back with `WinHttpQueryHeaders(RAW_HEADERS_CRLF)`.
+fn ffi_add_headers(calls: &[(CString, DWORD)]) {
+    // SAFETY: a live connect handle; NULL verb, object, version, referrer and accept types.
+    let request = unsafe {
+        let null = core::ptr::null();
+        ffi::request::WinHttpOpenRequest(connect_handle(), null, null, null, null, core::ptr::null_mut(), 0)
+    };
+    assert!(!request.is_null(), "OpenRequest: {}", last_error());
+    let mut model = HeaderList::new();
+    for (text, modifiers) in calls {
+        // SAFETY: a live request; the string as long as its length says.
+        let ok = unsafe { ffi::headers::WinHttpAddRequestHeaders(request, text.units.as_ptr(), text.len, *modifiers) };
+        let want = if text.len == 0 {
+            Err(ERROR_INVALID_PARAMETER)
+        } else {
+            let end = text.text.iter().position(|&u| u == 0).unwrap_or(text.text.len());
+            model.add_text(&wide::decode(&text.text[..end]), *modifiers).map_err(|e| e.code())
+        };
+        expect_result(ok, want, "AddRequestHeaders");
+    }
+    let level = WINHTTP_QUERY_RAW_HEADERS_CRLF | WINHTTP_QUERY_FLAG_REQUEST_HEADERS;
+    let mut bytes: DWORD = 0;
+    // SAFETY: a NULL buffer of 0 bytes: the size query.
+    let ok = unsafe {
+        ffi::headers::WinHttpQueryHeaders(
+            request,
+            level,
+            core::ptr::null(),
+            core::ptr::null_mut(),
+            &mut bytes,
+            core::ptr::null_mut(),
+        )
+    };
+    expect_result(ok, Err(ERROR_INSUFFICIENT_BUFFER), "QueryHeaders size");
+    assert_eq!(bytes as usize % size_of::<WCHAR>(), 0);
+    let mut buf = OutBuf::new(bytes as usize / size_of::<WCHAR>());
+    // SAFETY: a buffer of `bytes` bytes.
+    let ok = unsafe {
+        ffi::headers::WinHttpQueryHeaders(
+            request,
+            level,
+            core::ptr::null(),
+            buf.ptr().cast(),
+            &mut bytes,
+            core::ptr::null_mut(),
+        )
+    };
+    expect_result(ok, Ok(()), "QueryHeaders");
+    buf.check_guard();
+    let raw = wide::decode(&buf.0[..bytes as usize / size_of::<WCHAR>()]);
+    let mut lines = String::new();
+    model.write_lines(&mut lines);
+    assert!(raw.ends_with(&format!("{lines}\r\n")), "{raw:?} does not end with {lines:?}");
+    assert_eq!(ffi::session::WinHttpCloseHandle(request), 1);
+}
+
+/// Target `ffi`: the exported `WinHttpCrackUrl`, `WinHttpCreateUrl`, `WinHttpTimeToSystemTime`,
+/// `WinHttpTimeFromSystemTime` and `WinHttpAddRequestHeaders` (with `WinHttpQueryHeaders`), with
+/// wide strings given every way the API allows (NUL-terminated, exact length, `(DWORD)-1`, a
+/// length shorter than the string) and arbitrary flags. Bytes 0-3: configuration (string modes,
+/// flags, which members are asked for and how); bytes 4-19: a `SYSTEMTIME`; the rest: the text,
+/// as UTF-8, or (byte 0 bit 7) as raw 4-byte `wchar_t` values. The text is also split at `|` into
+/// the members of a `URL_COMPONENTS` for `WinHttpCreateUrl` and at `\n\n` into header texts.
+/// Each answer must be what the protocol core says, with the buffer conventions of the API.
+pub fn ffi(data: &[u8]) {
+    let [c0, c1, c2, c3, rest @ ..] = data else { return };
+    let (st_bytes, text) = rest.split_at(rest.len().min(16));
+    let units: Vec<WCHAR> = if c0 & 0x80 != 0 {
+        text.chunks_exact(4).map(|b| WCHAR::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    } else {
+        wide::encode(&String::from_utf8_lossy(text))
+    };
+    let mut rng = Rng::new(u64::from_le_bytes([*c0, *c1, *c2, *c3, 0, 0, 0, 0]) ^ data.len() as u64);
+
+    // CrackUrl: byte 0 bits 0-1 the URL length mode, bits 2-4 ICU_DECODE / ICU_ESCAPE /
+    // ICU_REJECT_USERPWD, bit 5 a wrong structure size, bit 6 stray flag bits; bytes 1-2 how each
+    // member asks (2 bits each).
+    let url_str = c_string(&units, *c0);
+    let mut flags = [ICU_DECODE, ICU_ESCAPE, ICU_REJECT_USERPWD]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| c0 & (4 << i) != 0)
+        .fold(0, |f, (_, &bit)| f | bit);
+    if c0 & 0x40 != 0 {
+        flags |= (rng.next() as DWORD) & !(ICU_DECODE | ICU_ESCAPE | ICU_REJECT_USERPWD);
+    }
+    let sel = u16::from_le_bytes([*c1, *c2]);
+    let asks: [Ask; 6] = core::array::from_fn(|i| match (sel >> (2 * i)) & 3 {
+        0 => Ask::No,
+        1 => Ask::Pointer(if rng.below(2) == 0 { 1 } else { DWORD::MAX }),
+        2 => Ask::Buffer(1 + rng.below(12)),
+        _ => Ask::Buffer(if rng.below(8) == 0 { 0 } else { 256 }),
+    });
+    ffi_crack(&url_str, flags, asks, c0 & 0x20 != 0);
+
+    // CreateUrl from members cut out of the text at '|': byte 3 bits 0-5 say which are present,
+    // bit 6 ICU_ESCAPE, bit 7 ICU_INCLUDE_DEFAULT_PORT; byte 2 bits 4-7 the string modes.
+    let pieces: Vec<&[WCHAR]> = units.splitn(6, |&u| u == '|' as WCHAR).collect();
+    let members: Vec<Option<CString>> = (0..6)
+        .map(|i| {
+            let piece = pieces.get(i).copied().unwrap_or(&[]);
+            (c3 & (1 << i) != 0).then(|| c_string(piece, if (c2 >> 4) & (1 << (i % 4)) != 0 { 1 } else { 0 }))
+        })
+        .collect();
+    let text_of = |i: usize| members[i].as_ref().map(|m| &m.text[..]);
+    let n_scheme = [0, INTERNET_SCHEME_HTTP, INTERNET_SCHEME_HTTPS, rng.next() as INTERNET_SCHEME][rng.below(4)];
+    let port = [80, 443, 0, rng.next() as INTERNET_PORT][rng.below(4)];
+    let parts = CreateParts {
+        scheme: text_of(0),
+        n_scheme,
+        host: text_of(1),
+        port,
+        user: text_of(2),
+        password: text_of(3),
+        path: text_of(4),
+        extra: text_of(5),
+    };
+    let create_flags =
+        if c3 & 0x40 != 0 { ICU_ESCAPE } else { 0 } | if c3 & 0x80 != 0 { ICU_INCLUDE_DEFAULT_PORT } else { 0 };
+    // The members in URL_COMPONENTS order: scheme, user, password, host, path, extra.
+    let m = |i: usize| members[i].as_ref();
+    ffi_create(&parts, [m(0), m(2), m(3), m(1), m(4), m(5)], create_flags);
+
+    // Dates.
+    let w = |i: usize| {
+        u16::from_le_bytes([st_bytes.get(2 * i).copied().unwrap_or(0), st_bytes.get(2 * i + 1).copied().unwrap_or(0)])
+    };
+    let st = SYSTEMTIME {
+        wYear: w(0) % 10100,
+        wMonth: w(1) % 14,
+        wDayOfWeek: w(2),
+        wDay: w(3) % 33,
+        wHour: w(4) % 25,
+        wMinute: w(5) % 61,
+        wSecond: w(6) % 61,
+        wMilliseconds: w(7),
+    };
+    ffi_time(&c_string(&units, 0), st);
+
+    // Request headers: the text split at a blank line into calls; byte 1 bits 4-7 and byte 3 pick
+    // the string modes and modifiers.
+    let newline = '\n' as WCHAR;
+    let mut calls = Vec::new();
+    let mut start = 0;
+    for i in 0..=units.len() {
+        if i == units.len() || (i + 1 < units.len() && units[i] == newline && units[i + 1] == newline) {
+            let mode = (c1 >> 4).rotate_right(calls.len() as u32);
+            let modifiers = modifiers(c3.rotate_left(calls.len() as u32) >> 3);
+            let text = if mode & 4 != 0 && calls.is_empty() {
+                CString { units: vec![0].into_boxed_slice(), len: 0, text: Vec::new() } // length 0: an error
+            } else {
+                c_string(&units[start..i], mode)
+            };
+            calls.push((text, modifiers));
+            start = i;
+            if calls.len() == 4 {
+                break;
+            }
+        }
+    }
+    ffi_add_headers(&calls);
+}

@@ -111,23 +111,17 @@ fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, std::path::PathBuf) {
     (tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)), ca_file)
 }
 
+/// Serves the routes over HTTPS: each accepted connection's TLS handshake, then HTTP/1.1.
 async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
+    accept_forever(listener, move |stream| {
         let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(stream).await else { return };
-            let service = service_fn(|req| async move { Ok::<_, Infallible>(route(req).await) });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
-        });
-    }
+        async move {
+            if let Ok(tls) = acceptor.accept(stream).await {
+                serve_http(tls).await
+            }
+        }
+    })
+    .await
 }
 
 /// One line on stdout, flushed at once (stdout may be a file that a script polls).
@@ -162,7 +156,12 @@ fn wait_for(set: &libc::sigset_t) -> libc::c_int {
     sig
 }
 
-async fn serve(listener: TcpListener) {
+/// Accepts connections forever, each handed to `handle` on a task of its own.
+async fn accept_forever<F, Fut>(listener: TcpListener, handle: F)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -173,11 +172,21 @@ async fn serve(listener: TcpListener) {
             }
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(async move {
-            let service = service_fn(|req| async move { Ok::<_, Infallible>(route(req).await) });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
+        tokio::spawn(handle(stream));
     }
+}
+
+/// Serves the routes over HTTP/1.1 on one connection.
+async fn serve_http<I>(io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(|req| async move { Ok::<_, Infallible>(route(req).await) });
+    let _ = http1::Builder::new().serve_connection(TokioIo::new(io), service).await;
+}
+
+async fn serve(listener: TcpListener) {
+    accept_forever(listener, serve_http).await
 }
 
 fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {

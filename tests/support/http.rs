@@ -5,7 +5,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 type Resp = Response<BoxBody<Bytes, Infallible>>;
 
@@ -42,10 +41,13 @@ pub fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
-/// Accepts TLS connections forever and serves them as [`serve`] does (connection numbers, routes).
-/// A failed handshake just ends that connection.
-pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
-    let accepted = Arc::new(AtomicU64::new(0));
+/// Accepts connections forever; each is numbered (from 1) and handed to `handle` on a task of its own.
+async fn accept_forever<F, Fut>(listener: TcpListener, handle: F)
+where
+    F: Fn(TcpStream, u64) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut accepted = 0u64;
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -55,54 +57,62 @@ pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAccepto
             }
         };
         let _ = stream.set_nodelay(true);
-        let id = accepted.fetch_add(1, Ordering::SeqCst) + 1;
-        let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
-                return;
-            };
-            // Every response says whether the connection's handshake resumed an earlier session.
-            let session = tls.get_ref().1;
-            let resumed = session.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
-            // And the name the client sent (SNI, "-" for none) and the protocol ALPN agreed on.
-            let sni = HeaderValue::from_str(session.server_name().unwrap_or("-")).ok();
-            let alpn = session.alpn_protocol().and_then(|p| HeaderValue::from_bytes(p).ok());
-            let service = service_fn(move |req| {
-                let (sni, alpn) = (sni.clone(), alpn.clone());
-                async move {
-                    let mut r = route(req, id).await;
-                    let h = r.headers_mut();
-                    h.insert("x-tls-resumed", HeaderValue::from_static(if resumed { "1" } else { "0" }));
-                    if let Some(v) = sni {
-                        h.insert("x-tls-sni", v);
-                    }
-                    h.insert("x-tls-alpn", alpn.unwrap_or(HeaderValue::from_static("-")));
-                    Ok::<_, Infallible>(r)
-                }
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).with_upgrades().await;
-        });
+        accepted += 1;
+        tokio::spawn(handle(stream, accepted));
     }
+}
+
+/// Serves the routes over HTTP/1.1 on `io` (connection number `id`), adding `extra` headers to every
+/// response.
+async fn serve_http<I>(io: I, id: u64, extra: Vec<(&'static str, HeaderValue)>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let extra = Arc::new(extra);
+    let service = service_fn(move |req| {
+        let extra = extra.clone();
+        async move {
+            let mut r = route(req, id).await;
+            for (name, value) in extra.iter() {
+                r.headers_mut().insert(*name, value.clone());
+            }
+            Ok::<_, Infallible>(r)
+        }
+    });
+    let _ = http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades().await;
 }
 
 /// Accepts connections forever; each gets its number (from 1) and a hyper HTTP/1.1 connection.
 pub async fn serve(listener: TcpListener) {
-    let accepted = Arc::new(AtomicU64::new(0));
-    loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(s) => s,
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let id = accepted.fetch_add(1, Ordering::SeqCst) + 1;
-        tokio::spawn(async move {
-            let service = service_fn(move |req| async move { Ok::<_, Infallible>(route(req, id).await) });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades().await;
-        });
-    }
+    accept_forever(listener, |stream, id| serve_http(stream, id, Vec::new())).await
+}
+
+/// Accepts TLS connections forever and serves them as [`serve`] does (connection numbers, routes).
+/// A failed handshake just ends that connection. Every response also says whether the handshake
+/// resumed an earlier session, the name the client sent (SNI, "-" for none) and the protocol ALPN
+/// agreed on.
+pub async fn serve_tls(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
+    accept_forever(listener, move |stream, id| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
+                return;
+            };
+            let session = tls.get_ref().1;
+            let resumed = session.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+            let dash = HeaderValue::from_static("-");
+            let extra = vec![
+                ("x-tls-resumed", HeaderValue::from_static(if resumed { "1" } else { "0" })),
+                (
+                    "x-tls-sni",
+                    session.server_name().and_then(|n| HeaderValue::from_str(n).ok()).unwrap_or(dash.clone()),
+                ),
+                ("x-tls-alpn", session.alpn_protocol().and_then(|p| HeaderValue::from_bytes(p).ok()).unwrap_or(dash)),
+            ];
+            serve_http(tls, id, extra).await
+        }
+    })
+    .await
 }
 
 fn full(body: impl Into<Bytes>) -> BoxBody<Bytes, Infallible> {

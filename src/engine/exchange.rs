@@ -633,15 +633,7 @@ impl Operation for SendOp {
                         );
                         return Ok(Step::Done(()));
                     }
-                    Ok(false) => {
-                        let timeout_ms = request.state().settings.timeouts.send;
-                        return Ok(Step::Wait(Wait {
-                            fd: conn.fd(),
-                            token: conn.token,
-                            want: Want::Write,
-                            timeout_ms,
-                        }));
-                    }
+                    Ok(false) => return Ok(Step::Wait(send_wait(request, io)?)),
                     Err(_) if io.reused && self.attempt < 2 => {
                         self.retry(io);
                         continue;
@@ -658,8 +650,7 @@ impl Operation for SendOp {
             match conn.try_write(chunk) {
                 Ok(n) if n > 0 => self.written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    let timeout_ms = request.state().settings.timeouts.send;
-                    return Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }));
+                    return Ok(Step::Wait(send_wait(request, io)?));
                 }
                 _ if io.reused && self.attempt < 2 => self.retry(io),
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
@@ -722,8 +713,7 @@ impl Operation for WriteOp {
             match conn.try_write(&data[self.written..]) {
                 Ok(n) if n > 0 => self.written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    let timeout_ms = request.state().settings.timeouts.send;
-                    return Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }));
+                    return Ok(Step::Wait(send_wait(request, io)?));
                 }
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
             }
@@ -731,10 +721,7 @@ impl Operation for WriteOp {
         // TLS records still in the session leave before the write completes.
         match conn.flush() {
             Ok(true) => Ok(Step::Done(self.len as DWORD)),
-            Ok(false) => {
-                let timeout_ms = request.state().settings.timeouts.send;
-                Ok(Step::Wait(Wait { fd: conn.fd(), token: conn.token, want: Want::Write, timeout_ms }))
-            }
+            Ok(false) => Ok(Step::Wait(send_wait(request, io)?)),
             Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR),
         }
     }
@@ -965,6 +952,11 @@ fn drain(request: &Request, io: &mut Exchange, drained: &mut u64) -> StepResult<
 }
 
 /// Waiting for body bytes, with the receive timeout.
+/// A wait until the request's connection takes more bytes, with the send timeout.
+fn send_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
+    io.wait(Want::Write, request.state().settings.timeouts.send)
+}
+
 fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
     io.wait(Want::Read, request.state().settings.timeouts.receive)
 }

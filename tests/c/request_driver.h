@@ -18,6 +18,7 @@
 #endif
 #include <winhttp.h>
 #include "harness.h"
+#include "diagnostics.h"
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -35,50 +36,6 @@ static inline void sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
-}
-
-/* Our extension: what the library holds now. */
-static inline WINHTTP_PORTABLE_DIAGNOSTICS diagnostics(void)
-{
-    WINHTTP_PORTABLE_DIAGNOSTICS d;
-    DWORD size = sizeof(d);
-    memset(&d, 0xff, sizeof(d));
-    if (!WinHttpQueryOption(NULL, WINHTTP_OPTION_PORTABLE_DIAGNOSTICS, &d, &size))
-        printf("  WinHttpQueryOption(PORTABLE_DIAGNOSTICS) failed: %lu\n", (unsigned long)GetLastError());
-    return d;
-}
-
-static inline void print_diagnostics(const char *when, WINHTTP_PORTABLE_DIAGNOSTICS d)
-{
-    printf("  %s: handles %lu, sessions %lu, connects %lu, requests %lu, sockets %lu, pooled %lu, pending %lu\n",
-           when, (unsigned long)d.dwLiveHandles, (unsigned long)d.dwLiveSessions, (unsigned long)d.dwLiveConnects,
-           (unsigned long)d.dwLiveRequests, (unsigned long)d.dwOpenSockets, (unsigned long)d.dwPooledConnections,
-           (unsigned long)d.dwPendingOperations);
-}
-
-/* True when no handle, object or operation is left and every open socket is an idle pooled one. */
-static inline int nothing_live(WINHTTP_PORTABLE_DIAGNOSTICS d)
-{
-    return d.dwLiveHandles == 0 && d.dwLiveSessions == 0 && d.dwLiveConnects == 0 && d.dwLiveRequests == 0 &&
-           d.dwPendingOperations == 0 && d.dwOpenSockets == d.dwPooledConnections;
-}
-
-/* Polls (up to `ms`) until nothing_live(); returns the last snapshot. */
-static inline WINHTTP_PORTABLE_DIAGNOSTICS wait_nothing_live(int ms)
-{
-    double until = now_ms() + ms;
-    WINHTTP_PORTABLE_DIAGNOSTICS d = diagnostics();
-    while (!nothing_live(d) && now_ms() < until) {
-        sleep_ms(5);
-        d = diagnostics();
-    }
-    return d;
-}
-
-/* Closes every idle keep-alive connection (our extension). */
-static inline BOOL close_idle_connections(void)
-{
-    return WinHttpSetOption(NULL, WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS, NULL, 0);
 }
 
 /* What a run asks for. */

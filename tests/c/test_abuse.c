@@ -41,6 +41,7 @@
 #endif
 #include <winhttp.h>
 #include "harness.h"
+#include "diagnostics.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -1262,39 +1263,6 @@ static int wait_closings(int ms)
     return missing;
 }
 
-/* Once every handle is closed (and its HANDLE_CLOSING delivered) the library holds no handle, object,
- * operation or socket but idle keep-alive connections, and none once those are closed
- * (WINHTTP_OPTION_PORTABLE_DIAGNOSTICS and _CLOSE_IDLE_CONNECTIONS, our extensions). */
-static void check_nothing_left(void)
-{
-    WINHTTP_PORTABLE_DIAGNOSTICS d;
-    DWORD size;
-    double until = now_s() + 5.0;
-    int clean;
-    for (;;) {
-        size = sizeof(d);
-        memset(&d, 0xff, sizeof(d));
-        WinHttpQueryOption(NULL, WINHTTP_OPTION_PORTABLE_DIAGNOSTICS, &d, &size);
-        clean = !d.dwLiveHandles && !d.dwLiveSessions && !d.dwLiveConnects && !d.dwLiveRequests &&
-                !d.dwPendingOperations && d.dwOpenSockets == d.dwPooledConnections;
-        if (clean || now_s() > until)
-            break;
-        sleep_us(10000);
-    }
-    if (!clean)
-        printf("left after closing everything: handles %lu, sessions %lu, connects %lu, requests %lu, sockets %lu, "
-               "pooled %lu, pending %lu\n",
-               (unsigned long)d.dwLiveHandles, (unsigned long)d.dwLiveSessions, (unsigned long)d.dwLiveConnects,
-               (unsigned long)d.dwLiveRequests, (unsigned long)d.dwOpenSockets, (unsigned long)d.dwPooledConnections,
-               (unsigned long)d.dwPendingOperations);
-    CHECK(clean);
-    CHECK(WinHttpSetOption(NULL, WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS, NULL, 0));
-    size = sizeof(d);
-    CHECK(WinHttpQueryOption(NULL, WINHTTP_OPTION_PORTABLE_DIAGNOSTICS, &d, &size));
-    CHECK_EQ(d.dwOpenSockets, 0);
-    CHECK_EQ(d.dwPooledConnections, 0);
-}
-
 int main(void)
 {
     pthread_t threads[THREADS], dog;
@@ -1341,7 +1309,7 @@ int main(void)
     test_refused_calls_leave_inflight_alone(1);
     missing = wait_closings(5000);
     sleep_us(300000); /* anything late would show now */
-    check_nothing_left();
+    check_nothing_left("closing everything", 5000);
 
     pthread_mutex_lock(&lock);
     for (i = 0; i < nrecords; i++) {

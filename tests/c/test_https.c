@@ -25,6 +25,7 @@
 #endif
 #include <winhttp.h>
 #include "harness.h"
+#include "diagnostics.h"
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -887,36 +888,6 @@ static void test_async(void)
     WinHttpCloseHandle(ses);
 }
 
-/* Our diagnostics extension: how many requests and sockets are alive after `where`, with the idle
- * connections let go. Printed when not zero. */
-static WINHTTP_PORTABLE_DIAGNOSTICS left_after(const char *where)
-{
-    WINHTTP_PORTABLE_DIAGNOSTICS d;
-    int i;
-    /* An async request's object goes a moment after its HANDLE_CLOSING callback returns: poll. */
-    for (i = 0; i < 200; i++) {
-        DWORD size = sizeof d;
-        struct timespec ts = {0, 10000000L};
-        WinHttpSetOption(NULL, WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS, NULL, 0);
-        memset(&d, 0xff, sizeof d);
-        if (WinHttpQueryOption(NULL, WINHTTP_OPTION_PORTABLE_DIAGNOSTICS, &d, &size) && !d.dwLiveHandles &&
-            !d.dwLiveRequests && !d.dwOpenSockets && !d.dwPooledConnections && !d.dwPendingOperations)
-            break;
-        nanosleep(&ts, NULL);
-    }
-    if (d.dwLiveHandles || d.dwLiveRequests || d.dwOpenSockets)
-        printf("  after %s: %lu handles, %lu requests, %lu sockets\n", where, (unsigned long)d.dwLiveHandles,
-               (unsigned long)d.dwLiveRequests, (unsigned long)d.dwOpenSockets);
-    return d;
-}
-
-/* After each part: nothing of it is left once its handles are closed. */
-static void report_left(const char *where)
-{
-    WINHTTP_PORTABLE_DIAGNOSTICS d = left_after(where);
-    CHECK(d.dwLiveHandles == 0 && d.dwLiveRequests == 0 && d.dwOpenSockets == 0);
-}
-
 int main(void)
 {
     http_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_PORT", 0);
@@ -933,38 +904,29 @@ int main(void)
     CHECK(http_port && good_port && unknown_ca_port && expired_port && wrong_name_port && wrong_usage_port &&
           expired_unknown_ca_port && client_auth_port && tls12_port);
 
+    /* After each part, nothing of it is left once its handles are closed (diagnostics.h). */
     test_basic_get();
-    report_left("test_basic_get");
+    check_nothing_left("test_basic_get", 5000);
     test_security_flags_option();
-    report_left("test_security_flags_option");
+    check_nothing_left("test_security_flags_option", 5000);
     test_certificate_errors();
-    report_left("test_certificate_errors");
+    check_nothing_left("test_certificate_errors", 5000);
     test_waived_connection_not_reused();
-    report_left("test_waived_connection_not_reused");
+    check_nothing_left("test_waived_connection_not_reused", 5000);
     test_secure_protocols();
-    report_left("test_secure_protocols");
+    check_nothing_left("test_secure_protocols", 5000);
     test_client_certificates();
-    report_left("test_client_certificates");
+    check_nothing_left("test_client_certificates", 5000);
     test_redirects_across_schemes();
-    report_left("test_redirects_across_schemes");
+    check_nothing_left("test_redirects_across_schemes", 5000);
     test_handshake_failures();
-    report_left("test_handshake_failures");
+    check_nothing_left("test_handshake_failures", 5000);
     test_openssl_server();
-    report_left("test_openssl_server");
+    check_nothing_left("test_openssl_server", 5000);
     test_big_download();
-    report_left("test_big_download");
+    check_nothing_left("test_big_download", 5000);
     test_async();
-    report_left("test_async");
+    check_nothing_left("test_async", 5000);
 
-    /* Nothing is left once every handle is closed and the idle TLS connections are let go
-     * (our diagnostics extension; async HANDLE_CLOSING has been waited for above). */
-    {
-        WINHTTP_PORTABLE_DIAGNOSTICS d = left_after("everything");
-        CHECK_EQ(d.dwLiveHandles, 0);
-        CHECK_EQ(d.dwLiveRequests, 0);
-        CHECK_EQ(d.dwOpenSockets, 0);
-        CHECK_EQ(d.dwPooledConnections, 0);
-        CHECK_EQ(d.dwPendingOperations, 0);
-    }
     return harness_report();
 }

@@ -34,28 +34,3 @@ impl Drop for Live {
         down(self.0);
     }
 }
-
-/// What the library holds right now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub handles: u32,
-    pub sessions: u32,
-    pub connects: u32,
-    pub requests: u32,
-    pub sockets: u32,
-    pub pooled: u32,
-    pub pending: u32,
-}
-
-pub fn snapshot() -> Snapshot {
-    let n = |c: &AtomicU32| c.load(Ordering::Relaxed);
-    Snapshot {
-        handles: u32::try_from(super::handles::live_count()).unwrap_or(u32::MAX),
-        sessions: n(&SESSIONS),
-        connects: n(&CONNECTS),
-        requests: n(&REQUESTS),
-        sockets: n(&SOCKETS),
-        pooled: u32::try_from(super::pool::idle_total()).unwrap_or(u32::MAX),
-        pending: n(&PENDING),
-    }
-}

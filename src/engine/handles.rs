@@ -6,8 +6,9 @@
 //! Closing a handle only removes its slot: the object lives on while anything holds an `Arc` to
 //! it (a child holds its parent; an operation in flight holds its request).
 
-use super::request::Request;
-use super::session::{Connect, Session};
+use super::objects::handle::HandleCore;
+use super::objects::request::Request;
+use super::objects::session::{Connect, Session};
 use crate::abi::*;
 use std::sync::{Arc, RwLock};
 
@@ -142,7 +143,7 @@ pub fn request(h: HINTERNET) -> Result<Arc<Request>, DWORD> {
 
 impl Object {
     /// The handle bookkeeping every object has.
-    pub fn core(&self) -> &super::session::HandleCore {
+    pub fn core(&self) -> &HandleCore {
         match self {
             Object::Session(s) => &s.core,
             Object::Connect(c) => &c.core,

@@ -2,9 +2,10 @@
 //! handle type, value validation, defaults and storage. The byte-level buffer protocol lives in
 //! `ffi::options`; this module sees typed values only.
 
+use super::diag;
 use super::handles::Object;
-use super::request::Request;
-use super::session::Session;
+use super::objects::request::Request;
+use super::objects::session::Session;
 use crate::abi::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -47,12 +48,12 @@ pub enum Value {
     /// Local and remote address of the request's connection.
     Connection(std::net::SocketAddr, std::net::SocketAddr),
     /// A proxy configuration (`WINHTTP_PROXY_INFO`).
-    Proxy(super::session::ProxyConfig),
+    Proxy(super::objects::session::ProxyConfig),
     /// The server certificate and the cipher's key size in bits.
-    CertificateInfo(super::tls::CertificateInfo, DWORD),
+    CertificateInfo(super::transport::tls::CertificateInfo, DWORD),
     Bytes(Vec<u8>),
     /// `WINHTTP_PORTABLE_DIAGNOSTICS`.
-    Diagnostics(super::diag::Snapshot),
+    Diagnostics(Snapshot),
 }
 
 /// Options that can be set but never queried.
@@ -140,7 +141,7 @@ pub fn kind(option: DWORD) -> Option<Kind> {
 }
 
 /// Checks a `WINHTTP_OPTION_PROXY` value: no proxy, the default, or a named proxy with a list.
-fn valid_proxy(p: &super::session::ProxyConfig) -> Result<(), DWORD> {
+fn valid_proxy(p: &super::objects::session::ProxyConfig) -> Result<(), DWORD> {
     match p.access_type {
         WINHTTP_ACCESS_TYPE_NO_PROXY | WINHTTP_ACCESS_TYPE_DEFAULT_PROXY => Ok(()),
         WINHTTP_ACCESS_TYPE_NAMED_PROXY if p.proxy.as_deref().is_some_and(|s| !s.trim().is_empty()) => Ok(()),
@@ -180,7 +181,7 @@ pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
     match option {
         WINHTTP_OPTION_ENABLETRACING => Ok(Value::Dword(ENABLE_TRACING.load(Ordering::Relaxed))),
         WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
-        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(super::diag::snapshot())),
+        WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(snapshot())),
         WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Err(ERROR_INVALID_PARAMETER),
         _ => Err(ERROR_INVALID_HANDLE),
     }
@@ -382,13 +383,15 @@ fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
                 return Err(ERROR_NOT_SUPPORTED);
             }
             // WINHTTP_NO_CLIENT_CERT_CONTEXT: go on without a certificate if the server asks.
-            st.client_cert = super::tls::ClientCert::None;
+            st.client_cert = super::transport::tls::ClientCert::None;
         }
         (WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM, Value::Bytes(pem)) => {
             st.client_cert = if pem.is_empty() {
-                super::tls::ClientCert::Unset
+                super::transport::tls::ClientCert::Unset
             } else {
-                super::tls::ClientCert::Pem(std::sync::Arc::new(super::tls::Identity::from_pem(&pem)?))
+                super::transport::tls::ClientCert::Pem(std::sync::Arc::new(super::transport::tls::Identity::from_pem(
+                    &pem,
+                )?))
             };
         }
         (_, Value::Dword(v)) if set_shared(&mut st.settings, option, v)? => {}
@@ -462,7 +465,7 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
         },
         WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT => {
             match st.tls.as_ref().and_then(|i| i.leaf.as_ref().map(|l| (i.key_bits, l))) {
-                Some((bits, leaf)) => match super::tls::certificate_info(leaf) {
+                Some((bits, leaf)) => match super::transport::tls::certificate_info(leaf) {
                     Some(info) => Value::CertificateInfo(info, bits),
                     None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
                 },
@@ -488,4 +491,29 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
         WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(0),
         _ => return Ok(query_shared(&st.settings, option)),
     }))
+}
+
+/// What the library holds right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub handles: u32,
+    pub sessions: u32,
+    pub connects: u32,
+    pub requests: u32,
+    pub sockets: u32,
+    pub pooled: u32,
+    pub pending: u32,
+}
+
+pub fn snapshot() -> Snapshot {
+    let n = |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed);
+    Snapshot {
+        handles: u32::try_from(super::handles::live_count()).unwrap_or(u32::MAX),
+        sessions: n(&diag::SESSIONS),
+        connects: n(&diag::CONNECTS),
+        requests: n(&diag::REQUESTS),
+        sockets: n(&diag::SOCKETS),
+        pooled: u32::try_from(super::pool::idle_total()).unwrap_or(u32::MAX),
+        pending: n(&diag::PENDING),
+    }
 }

@@ -62,7 +62,6 @@ type WakeFn = Box<dyn FnOnce(Wake) + Send>;
 const WAKER: mio::Token = mio::Token(0);
 
 struct Waiter {
-    want: Want,
     deadline: Option<Instant>,
     wake: WakeFn,
 }
@@ -75,7 +74,20 @@ struct Slot {
     ready_write: bool,
     /// `cancel` arrived with nobody parked: the next `park` wakes with `Cancelled`.
     pending_cancel: bool,
-    waiter: Option<Waiter>,
+    /// One waiter per direction (`Want::Read`, `Want::Write`): a WebSocket's receive and send, or
+    /// a connection task and a stream, wait on one token at the same time.
+    waiters: [Option<Waiter>; 2],
+}
+
+fn dir(want: Want) -> usize {
+    match want {
+        Want::Read => 0,
+        Want::Write => 1,
+    }
+}
+
+fn want_of(dir: usize) -> Want {
+    if dir == 0 { Want::Read } else { Want::Write }
 }
 
 impl Slot {
@@ -99,19 +111,24 @@ enum Sleep {
 
 struct State {
     slots: HashMap<usize, Slot>,
-    /// (deadline, token) of every parked waiter that has a deadline.
-    deadlines: BTreeSet<(Instant, usize)>,
+    /// (deadline, token, direction) of every parked waiter that has a deadline.
+    deadlines: BTreeSet<(Instant, usize, usize)>,
     sleep: Sleep,
 }
 
 impl State {
-    /// Removes and returns the waiter of `token`, keeping `deadlines` in step.
-    fn take_waiter(&mut self, token: usize) -> Option<Waiter> {
-        let waiter = self.slots.get_mut(&token)?.waiter.take()?;
-        if let Some(d) = waiter.deadline {
-            self.deadlines.remove(&(d, token));
+    /// Removes and returns the waiter of `token` for direction `d`, keeping `deadlines` in step.
+    fn take_waiter(&mut self, token: usize, d: usize) -> Option<Waiter> {
+        let waiter = self.slots.get_mut(&token)?.waiters[d].take()?;
+        if let Some(at) = waiter.deadline {
+            self.deadlines.remove(&(at, token, d));
         }
         Some(waiter)
+    }
+
+    /// Removes both waiters of `token`.
+    fn take_waiters(&mut self, token: usize) -> Vec<Waiter> {
+        (0..2).filter_map(|d| self.take_waiter(token, d)).collect()
     }
 }
 
@@ -162,7 +179,7 @@ fn run(mut poll: mio::Poll) {
     loop {
         let timeout = {
             let mut st = lock(&reactor.state);
-            let next = st.deadlines.first().map(|&(d, _)| d);
+            let next = st.deadlines.first().map(|&(d, _, _)| d);
             st.sleep = Sleep::Until(next);
             next.map(|d| d.saturating_duration_since(Instant::now()))
         };
@@ -190,22 +207,21 @@ fn run(mut poll: mio::Poll) {
                 if ev.is_writable() || ev.is_write_closed() || broken {
                     slot.ready_write = true;
                 }
-                let want = match &slot.waiter {
-                    Some(w) => w.want,
-                    None => continue,
-                };
-                if slot.take_ready(want) {
-                    let waiter = st.take_waiter(token.0).expect("waiter present");
-                    due.push((waiter.wake, Wake::Ready));
+                for d in 0..2 {
+                    let slot = st.slots.get_mut(&token.0).expect("slot present");
+                    if slot.waiters[d].is_some() && slot.take_ready(want_of(d)) {
+                        let waiter = st.take_waiter(token.0, d).expect("waiter present");
+                        due.push((waiter.wake, Wake::Ready));
+                    }
                 }
             }
             let now = Instant::now();
-            while let Some(&(d, token)) = st.deadlines.first() {
-                if d > now {
+            while let Some(&(at, token, d)) = st.deadlines.first() {
+                if at > now {
                     break;
                 }
-                let waiter = st.take_waiter(token);
-                st.deadlines.remove(&(d, token));
+                let waiter = st.take_waiter(token, d);
+                st.deadlines.remove(&(at, token, d));
                 if let Some(waiter) = waiter {
                     due.push((waiter.wake, Wake::TimedOut));
                 }
@@ -244,28 +260,61 @@ impl Reactor {
         Ok(())
     }
 
-    /// Deregisters a socket; a parked waiter for it is woken with `Cancelled`.
+    /// Deregisters a socket; parked waiters for it are woken with `Cancelled`.
     pub fn deregister(&self, source: &mut mio::net::TcpStream, token: Token) {
+        let _ = self.registry.deregister(source);
+        self.release(token);
+    }
+
+    /// A token for a wait that is not a socket (a name lookup, a slot in the pool, later an
+    /// HTTP/2 stream or a WebSocket lane): [`Reactor::signal`] makes it ready for `Want::Read`.
+    /// Give it back with [`Reactor::release`].
+    pub fn signal_token(&self) -> Token {
+        let token = self.reserve();
+        lock(&self.state).slots.insert(token.0, Slot::default());
+        token
+    }
+
+    /// Marks a signal token ready and wakes its `Want::Read` waiter (now, or at its next park).
+    pub fn signal(&self, token: Token) {
         let waiter = {
             let mut st = lock(&self.state);
-            let waiter = st.take_waiter(token.0);
-            st.slots.remove(&token.0);
-            waiter
+            let Some(slot) = st.slots.get_mut(&token.0) else { return };
+            slot.ready_read = true;
+            if slot.waiters[0].is_some() {
+                slot.ready_read = false;
+                st.take_waiter(token.0, 0)
+            } else {
+                None
+            }
         };
-        let _ = self.registry.deregister(source);
         if let Some(w) = waiter {
+            fire(w.wake, Wake::Ready);
+        }
+    }
+
+    /// Forgets a token (a deregistered socket's, or a signal's); its waiters wake with `Cancelled`.
+    pub fn release(&self, token: Token) {
+        let waiters = {
+            let mut st = lock(&self.state);
+            let w = st.take_waiters(token.0);
+            st.slots.remove(&token.0);
+            w
+        };
+        for w in waiters {
             fire(w.wake, Wake::Cancelled);
         }
     }
 
     /// Parks a waiter: `wake` runs exactly once, on the reactor thread (or on the calling thread
     /// when `cancel` races with it), when `token` becomes ready for `want`, at `deadline`, or on
-    /// `cancel`. Readiness that arrived before `park` is not lost. At most one waiter per token.
+    /// `cancel`. Readiness that arrived before `park` is not lost. At most one waiter per token
+    /// and direction: a reader and a writer can wait on one socket at the same time.
     ///
     /// `wake` also runs at once on the calling thread when the readiness was already there
     /// (`Ready`), a cancel is pending (`Cancelled`), the deadline has already passed (`TimedOut`),
-    /// or the token is not registered (`Cancelled`). Parking a second waiter on a token replaces
-    /// the first, which is woken with `Cancelled`.
+    /// or the token is not registered (`Cancelled`). Parking a second waiter for the same
+    /// direction replaces the first, which is woken with `Cancelled`.
     pub fn park(&self, token: Token, want: Want, deadline: Option<Instant>, wake: WakeFn) {
         let mut st = lock(&self.state);
         let Some(slot) = st.slots.get_mut(&token.0) else {
@@ -284,18 +333,19 @@ impl Reactor {
             drop(st);
             return fire(wake, Wake::TimedOut);
         }
-        let replaced = st.take_waiter(token.0);
-        st.slots.get_mut(&token.0).expect("slot present").waiter = Some(Waiter { want, deadline, wake });
+        let d = dir(want);
+        let replaced = st.take_waiter(token.0, d);
+        st.slots.get_mut(&token.0).expect("slot present").waiters[d] = Some(Waiter { deadline, wake });
         let mut kick = false;
-        if let Some(d) = deadline {
-            st.deadlines.insert((d, token.0));
-            if let Sleep::Until(current) = st.sleep {
-                if current.is_none_or(|c| d < c) {
-                    // The reactor sleeps past our deadline: wake it up, and note that its next
-                    // sleep is at most until ours so that other parks do not wake it again.
-                    st.sleep = Sleep::Until(Some(d));
-                    kick = true;
-                }
+        if let Some(at) = deadline {
+            st.deadlines.insert((at, token.0, d));
+            if let Sleep::Until(current) = st.sleep
+                && current.is_none_or(|c| at < c)
+            {
+                // The reactor sleeps past our deadline: wake it up, and note that its next
+                // sleep is at most until ours so that other parks do not wake it again.
+                st.sleep = Sleep::Until(Some(at));
+                kick = true;
             }
         }
         drop(st);
@@ -307,24 +357,22 @@ impl Reactor {
         }
     }
 
-    /// Wakes the waiter parked on `token`, if any, with `Wake::Cancelled`.
+    /// Wakes the waiters parked on `token` (both directions), if any, with `Wake::Cancelled`.
     ///
     /// When nobody is parked, the cancel is remembered and consumed by the next `park` on the
     /// token (which then wakes at once with `Cancelled`): see [`Reactor::clear_cancel`].
     pub fn cancel(&self, token: Token) {
-        let waiter = {
+        let waiters = {
             let mut st = lock(&self.state);
-            match st.take_waiter(token.0) {
-                Some(w) => Some(w),
-                None => {
-                    if let Some(slot) = st.slots.get_mut(&token.0) {
-                        slot.pending_cancel = true;
-                    }
-                    None
-                }
+            let w = st.take_waiters(token.0);
+            if w.is_empty()
+                && let Some(slot) = st.slots.get_mut(&token.0)
+            {
+                slot.pending_cancel = true;
             }
+            w
         };
-        if let Some(w) = waiter {
+        for w in waiters {
             fire(w.wake, Wake::Cancelled);
         }
     }
@@ -534,5 +582,59 @@ mod tests {
             reactor().clear_cancel(token);
         }
         reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn a_reader_and_a_writer_wait_on_one_socket_together() {
+        let (mut client, token, mut server) = pair();
+        let _ = wait(token, Want::Read, Some(Instant::now()));
+        let _ = wait(token, Want::Write, Some(Instant::now()));
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        reactor().park(token, Want::Read, None, Box::new(move |w| tx.send(("read", w)).unwrap()));
+        reactor().park(
+            token,
+            Want::Write,
+            Some(Instant::now() + Duration::from_millis(100)),
+            Box::new(move |w| tx2.send(("write", w)).unwrap()),
+        );
+        // Neither evicted the other: the writer times out (nothing new to write into), the reader
+        // wakes when data comes.
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), ("write", Wake::TimedOut));
+        server.write_all(b"x").unwrap();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), ("read", Wake::Ready));
+        // A cancel wakes both directions.
+        let (tx, rx) = mpsc::channel();
+        let tx2 = tx.clone();
+        let _ = wait(token, Want::Read, Some(Instant::now()));
+        reactor().park(token, Want::Read, None, Box::new(move |w| tx.send(w).unwrap()));
+        reactor().park(token, Want::Write, None, Box::new(move |w| tx2.send(w).unwrap()));
+        reactor().cancel(token);
+        let got: Vec<Wake> = (0..2).map(|_| rx.recv_timeout(Duration::from_secs(1)).unwrap()).collect();
+        // The writer may have woken Ready first (the socket is writable) or Cancelled.
+        assert!(got.contains(&Wake::Cancelled), "{got:?}");
+        reactor().clear_cancel(token);
+        reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn signals_wake_waits_that_are_not_sockets() {
+        let token = reactor().signal_token();
+        // A signal before the wait is not lost.
+        reactor().signal(token);
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_secs(1))), Wake::Ready);
+        // A signal from another thread wakes a parked waiter.
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            reactor().signal(token);
+        });
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_secs(2))), Wake::Ready);
+        t.join().unwrap();
+        // No signal: the deadline.
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(20))), Wake::TimedOut);
+        // Released: waits end at once.
+        reactor().release(token);
+        assert_eq!(wait(token, Want::Read, None), Wake::Cancelled);
+        reactor().signal(token); // a signal for a released token is ignored
     }
 }

@@ -1,8 +1,8 @@
 //! `WinHttpSetStatusCallback`.
 
 use super::*;
-use crate::engine::handles;
-use crate::engine::session::registration;
+use crate::engine::api::handles;
+use crate::engine::api::registration;
 
 /// `WINHTTP_INVALID_STATUS_CALLBACK`: `(WINHTTP_STATUS_CALLBACK)(-1)`.
 fn invalid_callback() -> WINHTTP_STATUS_CALLBACK {

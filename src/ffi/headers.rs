@@ -14,7 +14,7 @@
 //!   levels (raw headers, version, method, ...) leave it alone.
 
 use super::*;
-use crate::engine::handles;
+use crate::engine::api::handles;
 use crate::proto::headers::{self, Answer, Attribute, HeaderBlock, RequestFacts, StartLine, Value};
 use crate::proto::wide::{self, CodeUnit};
 

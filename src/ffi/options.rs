@@ -8,8 +8,8 @@
 //!   excludes the terminator, on `ERROR_INSUFFICIENT_BUFFER` it includes it.
 
 use super::*;
-use crate::engine::handles;
-use crate::engine::options::{self, Kind, Value};
+use crate::engine::api::handles;
+use crate::engine::api::{Kind, Value, options};
 use crate::proto::wide;
 use core::mem::size_of;
 
@@ -86,7 +86,7 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             // SAFETY: a readable WINHTTP_PROXY_INFO whose strings are NULL or NUL-terminated.
             let info = unsafe { buf.cast::<WINHTTP_PROXY_INFO>().read_unaligned() };
             let (proxy, bypass) = unsafe { (wstring(info.lpszProxy), wstring(info.lpszProxyBypass)) };
-            Value::Proxy(crate::engine::session::ProxyConfig { access_type: info.dwAccessType, proxy, bypass })
+            Value::Proxy(crate::engine::api::ProxyConfig { access_type: info.dwAccessType, proxy, bypass })
         }
     })
 }
@@ -231,7 +231,7 @@ fn windows_sockaddr(addr: std::net::SocketAddr) -> SOCKADDR_STORAGE {
 ///
 /// # Safety
 /// As for [`write_fixed`].
-unsafe fn write_proxy_info(buf: LPVOID, len: LPDWORD, p: &crate::engine::session::ProxyConfig) -> ApiResult<()> {
+unsafe fn write_proxy_info(buf: LPVOID, len: LPDWORD, p: &crate::engine::api::ProxyConfig) -> ApiResult<()> {
     let need = size_of::<WINHTTP_PROXY_INFO>() as DWORD;
     // SAFETY: `len` is valid (checked by the caller).
     if buf.is_null() || unsafe { *len } < need {
@@ -260,7 +260,7 @@ fn filetime(unix: i64) -> FILETIME {
 unsafe fn write_certificate_info(
     buf: LPVOID,
     len: LPDWORD,
-    c: &crate::engine::tls::CertificateInfo,
+    c: &crate::engine::api::CertificateInfo,
     bits: DWORD,
 ) -> ApiResult<()> {
     let need = size_of::<WINHTTP_CERTIFICATE_INFO>() as DWORD;

@@ -8,7 +8,7 @@
 use super::memory::{WinHttpGlobalFree, alloc_opt_wstr};
 use super::{bool_api, check, dword_api, error, wstring};
 use crate::abi::*;
-use crate::engine::session::{self, ProxyConfig};
+use crate::engine::api::{ProxyConfig, session};
 use crate::proto;
 
 /// A `WINHTTP_PROXY_INFO` for `p`, with strings the caller frees with `GlobalFree`.

@@ -3,9 +3,7 @@
 //! `WinHttpQueryDataAvailable`, `WinHttpReadData`).
 
 use super::*;
-use crate::engine::exchange::{self, Outcome};
-use crate::engine::handles::{self, Object};
-use crate::engine::request::Request;
+use crate::engine::api::{self, Object, Outcome, Request, handles};
 use std::sync::Arc;
 
 /// Opens a request handle under a connect handle. NULL or empty verb, object name and version
@@ -96,7 +94,7 @@ pub unsafe extern "C" fn WinHttpSendRequest(
         };
         let request = handles::request(hRequest)?;
         request.core.set_context(dwContext);
-        exchange::send(&request, &headers, optional, dwTotalLength)
+        api::send(&request, &headers, optional, dwTotalLength)
     })
 }
 
@@ -116,7 +114,7 @@ pub unsafe extern "C" fn WinHttpWriteData(
         check(lpBuffer.is_null() && dwNumberOfBytesToWrite > 0)?;
         let request = handles::request(hRequest)?;
         // SAFETY: `dwNumberOfBytesToWrite` readable bytes until the write completes.
-        let outcome = unsafe { exchange::write(&request, lpBuffer.cast(), dwNumberOfBytesToWrite as usize) }?;
+        let outcome = unsafe { api::write(&request, lpBuffer.cast(), dwNumberOfBytesToWrite as usize) }?;
         if let Outcome::Done(n) = outcome {
             // SAFETY: as above; only while the call has not returned.
             unsafe { put(lpdwNumberOfBytesWritten, n) };
@@ -132,7 +130,7 @@ pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved:
     started(|| {
         check(!lpReserved.is_null())?;
         let request = handles::request(hRequest)?;
-        exchange::receive(&request)
+        api::receive(&request)
     })
 }
 
@@ -142,7 +140,7 @@ pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved:
 pub unsafe extern "C" fn WinHttpQueryDataAvailable(hRequest: HINTERNET, lpdwNumberOfBytesAvailable: LPDWORD) -> BOOL {
     started(|| {
         let request = handles::request(hRequest)?;
-        let outcome = exchange::available(&request)?;
+        let outcome = api::available(&request)?;
         if let Outcome::Done(n) = outcome {
             // SAFETY: NULL or a valid DWORD pointer; only while the call has not returned.
             unsafe { put(lpdwNumberOfBytesAvailable, n) };
@@ -166,7 +164,7 @@ pub unsafe extern "C" fn WinHttpReadData(
         check(lpBuffer.is_null() && dwNumberOfBytesToRead > 0)?;
         let request = handles::request(hRequest)?;
         // SAFETY: `dwNumberOfBytesToRead` writable bytes until the read completes.
-        let outcome = unsafe { exchange::read(&request, lpBuffer.cast(), dwNumberOfBytesToRead as usize) }?;
+        let outcome = unsafe { api::read(&request, lpBuffer.cast(), dwNumberOfBytesToRead as usize) }?;
         if let Outcome::Done(n) = outcome {
             // SAFETY: as above; only while the call has not returned.
             unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };

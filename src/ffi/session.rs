@@ -2,8 +2,7 @@
 //! `WinHttpCloseHandle`, `WinHttpSetTimeouts`.
 
 use super::*;
-use crate::engine::handles::{self, Object};
-use crate::engine::session::{Connect, ProxyConfig, Session};
+use crate::engine::api::{Connect, HandleCore, Object, ProxyConfig, Session, handles};
 use std::sync::Arc;
 
 /// Reports whether WinHTTP is supported here: always TRUE.
@@ -60,7 +59,7 @@ pub unsafe extern "C" fn WinHttpConnect(
 }
 
 /// Sends `HANDLE_CREATED` for a new handle through the parent's callback, with the parent's context.
-pub(crate) fn notify_created(parent: &crate::engine::session::HandleCore, h: HINTERNET) {
+pub(crate) fn notify_created(parent: &HandleCore, h: HINTERNET) {
     let mut handle = h;
     // SAFETY: `handle` lives for the duration of the call.
     unsafe {
@@ -93,7 +92,7 @@ pub extern "C" fn WinHttpSetTimeouts(
     bool_api(|| {
         let values = [nResolveTimeout, nConnectTimeout, nSendTimeout, nReceiveTimeout];
         check(values.iter().any(|&v| v < -1))?;
-        let apply = |t: &mut crate::engine::settings::Timeouts| {
+        let apply = |t: &mut crate::engine::api::Timeouts| {
             t.resolve = nResolveTimeout as DWORD;
             t.connect = nConnectTimeout as DWORD;
             t.send = nSendTimeout as DWORD;

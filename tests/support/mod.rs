@@ -50,6 +50,9 @@
 //!
 //! | path | script |
 //! |---|---|
+//! | `CONNECT host:port` | tunnelling proxy: `200 Connection established`, then bytes relayed both ways; `403` when the target cannot be reached |
+//! | `/raw/proxy-stats` | `tunnels N`: CONNECT tunnels opened so far |
+//! | `/raw/early-401` | `401` with `Content-Length: 0` and keep-alive, sent before reading any body; then whatever arrives next on the connection is answered `200 desync: <bytes>` (a request sent there would have been read as the body's rest) |
 //! | `/raw/echo...` (any path starting so) | 200 with `Connection: close`; the body is the request exactly as received: head bytes, then the body (per Content-Length, or up to and including the last chunk of a chunked body) |
 //! | `/raw/no-status-line` | `this is not an HTTP response\r\n\r\n`, close |
 //! | `/raw/bad-status` | `HTTP/1.1 abc OK\r\n\r\n`, close |

@@ -1,9 +1,15 @@
 //! The scripted raw-TCP fault server: one request per connection, the script chosen by the path of
 //! the request line. Scripts are listed in the module doc of `support`. An absolute-form request
 //! target (`GET http://host/raw/echo HTTP/1.1`, what a client sends to a proxy) is routed by its
-//! path, so the server doubles as a plain-HTTP proxy for any host name.
+//! path, so the server doubles as a plain-HTTP proxy for any host name. A `CONNECT host:port`
+//! request makes it a tunnelling proxy: it connects to the target and relays bytes both ways
+//! (`403` when the target cannot be reached), counting the tunnels it opened (`/raw/proxy-stats`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Tunnels opened by CONNECT requests since the server started.
+static TUNNELS: AtomicU64 = AtomicU64::new(0);
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -110,9 +116,39 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
         return Ok(());
     };
     let head_text = String::from_utf8_lossy(&head).into_owned();
+    if head_text.starts_with("CONNECT ") {
+        let target = head_text.split(' ').nth(1).unwrap_or("").to_string();
+        return tunnel(stream, &target, rest).await;
+    }
     let path = origin_form(head_text.split(' ').nth(1).unwrap_or("")).to_string();
     let s = &mut stream;
     match path.as_str() {
+        "/raw/proxy-stats" => {
+            let body = format!("tunnels {}", TUNNELS.load(Ordering::SeqCst));
+            let out = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            s.write_all(out.as_bytes()).await?;
+        }
+        "/raw/early-401" => {
+            // Answers before reading the body, keeping the connection open (a strict server),
+            // then reports whatever arrives next on this connection as what it is: if a client
+            // sends its next request here, that request would have been read as the body's rest.
+            s.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n").await?;
+            let mut got = rest;
+            let mut chunk = [0u8; 4096];
+            while let Ok(Ok(n)) = timeout(Duration::from_secs(3), s.read(&mut chunk)).await {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&chunk[..n]);
+                if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let body = format!("desync: {}", String::from_utf8_lossy(&got));
+                    let out =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                    s.write_all(out.as_bytes()).await?;
+                    break;
+                }
+            }
+        }
         p if p.starts_with("/raw/echo") => {
             let body = read_body(s, &head_text, rest).await;
             let mut out =
@@ -288,6 +324,23 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
         }
     })
     .await;
+    Ok(())
+}
+
+/// The CONNECT proxy: a 200 and then bytes relayed both ways until either side closes.
+async fn tunnel(mut client: TcpStream, target: &str, rest: Vec<u8>) -> std::io::Result<()> {
+    let upstream = match timeout(Duration::from_secs(5), TcpStream::connect(target)).await {
+        Ok(Ok(u)) => u,
+        _ => {
+            client.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await?;
+            return Ok(());
+        }
+    };
+    TUNNELS.fetch_add(1, Ordering::SeqCst);
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await?;
+    let mut upstream = upstream;
+    upstream.write_all(&rest).await?;
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
     Ok(())
 }
 

@@ -19,10 +19,12 @@
 //! so no byte is ever lost or replaced.
 
 mod decode;
+mod encode;
 mod framing;
 mod head;
 
 pub use decode::{DEFAULT_MAX_CHUNK_LINE, Decoder};
+pub use encode::{Encoder, frame_request};
 pub use framing::{Framing, framing, keep_alive};
 pub use head::{DEFAULT_MAX_HEAD_SIZE, Head, HeadParser, Parse, write_request_head};
 

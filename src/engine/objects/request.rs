@@ -1,15 +1,23 @@
-//! Requests (`WinHttpOpenRequest`): what to send, the request headers, per-request options, and
-//! (issue 3) the request's one state machine that every operation steps, sync or async alike.
+//! Requests (`WinHttpOpenRequest`): what to send, the request headers, per-request options, the
+//! request's lane (its I/O state, stepped by `engine::ops`), and [`Request::plan`], the one place
+//! that reads all of that to decide an attempt.
 
-use super::exchange::Exchange;
-use super::net::Cancel;
-use super::session::{Connect, HandleCore, ProxyConfig, default_proxy, lock};
-use super::settings::Settings;
+use super::handle::{HandleCore, lock};
+use super::session::{Connect, ProxyConfig, default_proxy};
 use crate::abi::*;
+use crate::engine::cancel::Cancel;
+use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::plan::{Endpoint, Plan, Route, TlsParams, Via};
+use crate::engine::settings::Settings;
+use crate::engine::transport::tcp::Stream;
+use crate::proto::followup::Policy;
 use crate::proto::headers::HeaderList;
 use crate::proto::{h1, proxy, url};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use crate::engine::lane::Response;
+pub use crate::proto::followup::Target;
 
 /// Where a request is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,52 +30,6 @@ pub enum Phase {
     Receiving,
     /// The last operation failed; only a new `WinHttpSendRequest` helps.
     Failed,
-}
-
-/// Where the request goes now (the connect handle's server until a redirect moves it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub secure: bool,
-    pub host: String,
-    pub port: u16,
-    /// The object name: path and query, as given (escaped when the head is written).
-    pub path: String,
-    pub verb: String,
-}
-
-impl Target {
-    /// The URL of the target, as `WINHTTP_OPTION_URL` and the `REDIRECT` notification report it.
-    pub fn url(&self) -> String {
-        let (scheme, default) = if self.secure { ("https", 443) } else { ("http", 80) };
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        let path = if self.path.starts_with('/') { self.path.clone() } else { format!("/{}", self.path) };
-        if self.port == default {
-            format!("{scheme}://{host}{path}")
-        } else {
-            format!("{scheme}://{host}:{}{path}", self.port)
-        }
-    }
-
-    /// The `Host` header value: the port only when it is not the scheme's default.
-    fn host_header(&self) -> String {
-        let default = if self.secure { 443 } else { 80 };
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.port == default { host } else { format!("{host}:{}", self.port) }
-    }
-}
-
-/// A final response head, as `WinHttpQueryHeaders` reads it.
-#[derive(Clone, Debug)]
-pub struct Response {
-    pub version: String,
-    pub status: u16,
-    pub reason: String,
-    pub headers: HeaderList,
-    pub chunked: bool,
 }
 
 /// Request state that options and operations change.
@@ -94,9 +56,9 @@ pub struct RequestState {
     /// `WINHTTP_OPTION_PROXY` set on the request.
     pub proxy_override: Option<ProxyConfig>,
     /// What the TLS handshake of the last exchange's connection established (HTTPS only).
-    pub tls: Option<Arc<super::tls::Info>>,
+    pub tls: Option<Arc<crate::engine::transport::tls::Info>>,
     /// The client certificate choice (`WINHTTP_OPTION_CLIENT_CERT_CONTEXT` or our PEM extension).
-    pub client_cert: super::tls::ClientCert,
+    pub client_cert: crate::engine::transport::tls::ClientCert,
 }
 
 /// What is going on at a request: the operation in flight (`API_*`), callbacks being delivered,
@@ -123,7 +85,7 @@ impl Activity {
 /// A request handle's object.
 pub struct Request {
     pub core: Arc<HandleCore>,
-    _live: super::diag::Live,
+    _live: crate::engine::diag::Live,
     pub connect: Arc<Connect>,
     pub verb: String,
     /// The object name as given (default "/"); escaped at send time per the `WINHTTP_FLAG_ESCAPE_*` flags.
@@ -133,8 +95,9 @@ pub struct Request {
     pub flags: DWORD,
     pub headers: Mutex<HeaderList>,
     pub state: Mutex<RequestState>,
-    /// The connection and what is in flight on it; held by the one operation running.
-    pub io: Mutex<Exchange>,
+    /// The request's lane: its plan, connection and what is in flight; held by the one
+    /// operation running.
+    pub io: Mutex<Lane>,
     /// The last final response.
     pub response: Mutex<Option<Arc<Response>>>,
     /// Set by `WinHttpCloseHandle`; wakes a blocked operation.
@@ -161,7 +124,7 @@ impl Request {
         let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
         Ok(Request {
             core: Arc::new(HandleCore::inherit(&connect.core)?),
-            _live: super::diag::Live::new(&super::diag::REQUESTS),
+            _live: crate::engine::diag::Live::new(&crate::engine::diag::REQUESTS),
             connect,
             verb,
             path,
@@ -186,9 +149,9 @@ impl Request {
                 connection: None,
                 proxy_override: None,
                 tls: None,
-                client_cert: super::tls::ClientCert::Unset,
+                client_cert: crate::engine::transport::tls::ClientCert::Unset,
             }),
-            io: Mutex::new(Exchange::default()),
+            io: Mutex::new(Lane::default()),
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
             activity: Mutex::new(Activity::default()),
@@ -232,7 +195,7 @@ impl Request {
             return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
         }
         a.pending = Some(api);
-        super::diag::up(&super::diag::PENDING);
+        crate::engine::diag::up(&crate::engine::diag::PENDING);
         Ok(())
     }
 
@@ -252,7 +215,7 @@ impl Request {
     pub fn end(&self) {
         self.settle(|a| {
             if a.pending.take().is_some() {
-                super::diag::down(&super::diag::PENDING);
+                crate::engine::diag::down(&crate::engine::diag::PENDING);
             }
         });
     }
@@ -263,7 +226,7 @@ impl Request {
         {
             let mut a = lock(&self.activity);
             if a.pending.take().is_some() {
-                super::diag::down(&super::diag::PENDING);
+                crate::engine::diag::down(&crate::engine::diag::PENDING);
             }
             a.delivering += 1;
         }
@@ -281,7 +244,7 @@ impl Request {
     /// The I/O state for a new operation. Busy is `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`: an
     /// operation of this request is running (maybe on this very thread, inside one of its
     /// callbacks) or parked on the reactor. Checked before the new call changes anything.
-    pub fn try_io(&self) -> Result<MutexGuard<'_, Exchange>, DWORD> {
+    pub fn try_io(&self) -> Result<MutexGuard<'_, Lane>, DWORD> {
         let io = match self.io.try_lock() {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
@@ -294,7 +257,7 @@ impl Request {
         Ok(io)
     }
 
-    pub fn io(&self) -> MutexGuard<'_, Exchange> {
+    pub fn io(&self) -> MutexGuard<'_, Lane> {
         lock(&self.io)
     }
 
@@ -318,10 +281,6 @@ impl Request {
         lock(&self.response).clone()
     }
 
-    pub fn set_response(&self, r: Response) {
-        *lock(&self.response) = Some(Arc::new(r));
-    }
-
     pub fn keep_alive_disabled(&self) -> bool {
         self.state().disable_feature & WINHTTP_DISABLE_KEEP_ALIVE != 0
     }
@@ -340,159 +299,146 @@ impl Request {
             .unwrap_or_else(|| self.connect.session.proxy.clone())
     }
 
-    /// The proxy ("host:port") to use for `target`.
-    pub fn proxy_for(&self, target: &Target) -> Option<String> {
+    /// How a connection to `target` goes: through the proxy that the configuration in force
+    /// names for it (a CONNECT tunnel for HTTPS), or directly. Decided once per attempt.
+    fn via(&self, target: &Target, own: Option<ProxyConfig>) -> Via {
         let named = |p: &ProxyConfig| {
             proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
         };
-        let p = self.proxy_config();
-        let config = match p.access_type {
-            WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p),
+        let session = &self.connect.session;
+        let p = own.or_else(|| session.state().proxy_override.clone()).unwrap_or_else(|| session.proxy.clone());
+        let found = match p.access_type {
+            WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p).proxy_for(target.secure, &target.host, target.port),
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {
-                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&d),
-                Some(_) => return None,
-                None => proxy::ProxyConfig::from_env(),
+                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
+                    named(&d).proxy_for(target.secure, &target.host, target.port)
+                }
+                Some(_) => None,
+                None => session.env_proxy().proxy_for(target.secure, &target.host, target.port),
             },
-            _ => return None,
+            _ => None,
         };
-        // A proxy for HTTPS needs a CONNECT tunnel, which arrives with the proxy issue.
-        if target.secure {
-            return None;
-        }
-        config.proxy_for(false, &target.host, target.port)
+        let Some(found) = found else { return Via::Direct };
+        let (host, port) = proxy::split_port(found.trim()).unwrap_or((found.as_str(), None));
+        let endpoint = Endpoint { host: host.to_string(), port: port.unwrap_or(80) };
+        if target.secure { Via::Tunnel(endpoint) } else { Via::Proxy(endpoint) }
     }
 
-    /// Adds the headers WinHTTP sends on its own (`Host`, `User-Agent`, `Content-Length`,
-    /// `Connection`) to the request's headers, so that queries after sending show them too.
-    pub fn prepare_headers(&self, total: u64, chunked: bool) {
-        let target = self.target();
-        let agent = self.connect.session.state().user_agent.clone();
-        let keep_alive = !self.keep_alive_disabled();
-        let mut h = self.headers();
-        if !h.contains("Connection") && !keep_alive {
-            h.push("Connection", "close");
-        } else if !h.contains("Connection") {
-            h.push("Connection", "Keep-Alive");
-        }
-        if let Some(agent) = agent.filter(|a| !a.is_empty() && !a.contains(['\r', '\n']))
-            && !h.contains("User-Agent")
-        {
-            h.push("User-Agent", agent);
-        }
-        if chunked {
-            h.remove("Content-Length");
-        } else if total > 0 || matches!(target.verb.as_str(), "POST" | "PUT") {
-            h.set("Content-Length", total.to_string());
-        } else {
-            h.remove("Content-Length");
-        }
-        h.set("Host", target.host_header());
-    }
-
-    /// Writes the request line and headers for the current target.
-    pub fn write_head(&self, out: &mut Vec<u8>) -> Result<(), DWORD> {
-        let target = self.target();
-        let escaped = url::escape_request_path(&target.path, self.flags);
-        let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
-        let request_target = match self.proxy_for(&target) {
-            // Through a proxy, the request line carries the absolute URI.
-            Some(_) => {
-                let t = Target { path: escaped, ..target.clone() };
-                t.url()
+    /// Decides an attempt: adds the headers WinHTTP sends on its own (`Host`, `User-Agent`,
+    /// `Connection`, and the body framing, so that queries after sending show them too),
+    /// serializes the head for the route, and gathers the timeouts, limits and TLS parameters.
+    /// `total` is the announced body length (`None`: unknown), `with_head` the bytes sent with it.
+    pub fn plan(&self, total: Option<u64>, with_head: &[u8]) -> Result<Plan, DWORD> {
+        let (target, settings, own_proxy, tls, disable) = {
+            let st = self.state();
+            let tls = TlsParams { ignore: st.security_flags, protocols: 0, client: st.client_cert.clone() };
+            (st.target.clone(), st.settings.clone(), st.proxy_override.clone(), tls, st.disable_feature)
+        };
+        let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
+        let session = &self.connect.session;
+        let (agent, max_conns, protocols) = {
+            let s = session.state();
+            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols)
+        };
+        let via = self.via(&target, own_proxy);
+        let mut head = Vec::with_capacity(512);
+        let encoder = {
+            let mut h = self.headers();
+            if !h.contains("Connection") {
+                h.push("Connection", if keep_alive { "Keep-Alive" } else { "close" });
             }
-            None => escaped,
+            if let Some(agent) = agent.filter(|a| !a.is_empty() && !a.contains(['\r', '\n']))
+                && !h.contains("User-Agent")
+            {
+                h.push("User-Agent", agent);
+            }
+            let encoder = h1::frame_request(&mut h, &target.verb, total, with_head);
+            h.set("Host", target.host_header());
+            let escaped = url::escape_request_path(&target.path, self.flags);
+            let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
+            let request_target = match via {
+                // Through a proxy, the request line carries the absolute URI.
+                Via::Proxy(_) => Target { path: escaped, ..target.clone() }.url(),
+                _ => escaped,
+            };
+            let (major, minor) = settings.http_version;
+            let version = h1::Version::parse(&self.version).unwrap_or(if (major, minor) == (1, 0) {
+                h1::Version::Http10
+            } else {
+                h1::Version::Http11
+            });
+            h1::write_request_head(&mut head, &target.verb, &request_target, version, &h.to_pairs())
+                .map_err(|e| e.code())?;
+            encoder
         };
-        let (major, minor) = self.state().settings.http_version;
-        let version = h1::Version::parse(&self.version).unwrap_or(if (major, minor) == (1, 0) {
-            h1::Version::Http10
-        } else {
-            h1::Version::Http11
-        });
-        let pairs = self.headers().to_pairs();
-        h1::write_request_head(out, &target.verb, &request_target, version, &pairs).map_err(|e| e.code())
-    }
-
-    /// Where a redirect response sends the request, if it is to be followed automatically.
-    /// `replayable` tells whether the body can be sent again (307/308 keep it).
-    pub fn redirect_target(&self, response: &Response, replayable: bool) -> Result<Option<Target>, DWORD> {
-        let st = self.state();
-        if st.disable_feature & WINHTTP_DISABLE_REDIRECTS != 0
-            || !matches!(response.status, 301 | 302 | 303 | 307 | 308)
-            || st.settings.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_NEVER
-        {
-            return Ok(None);
-        }
-        let Some(location) = response.headers.get("Location") else { return Ok(None) };
-        let current = &st.target;
-        let next_url = resolve_location(current, location.trim());
-        let cracked = url::crack_str(&next_url, 0).map_err(|_| ERROR_WINHTTP_REDIRECT_FAILED)?;
-        if current.secure
-            && !cracked.is_secure()
-            && st.settings.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP
-        {
-            return Ok(None);
-        }
-        let keep_body = matches!(response.status, 307 | 308);
-        if keep_body && !replayable {
-            return Ok(None);
-        }
-        let verb = match response.status {
-            303 if current.verb != "HEAD" => "GET".to_string(),
-            301 | 302 if current.verb == "POST" => "GET".to_string(),
-            _ => current.verb.clone(),
-        };
-        Ok(Some(Target {
-            secure: cracked.is_secure(),
-            host: cracked.host.trim_start_matches('[').trim_end_matches(']').to_string(),
-            port: cracked.port,
-            path: cracked.object_name(),
-            verb,
-        }))
-    }
-
-    /// Moves the request to a redirect target.
-    pub fn follow(&self, next: Target, keep_body: bool) {
-        let mut st = self.state();
-        if st.original_url.is_none() {
-            st.original_url = Some(st.target.url());
-        }
-        let same_origin = st.target.secure == next.secure
-            && st.target.host.eq_ignore_ascii_case(&next.host)
-            && st.target.port == next.port;
-        st.target = next;
-        drop(st);
-        let mut h = self.headers();
-        if !keep_body {
-            h.remove("Content-Type");
-        }
-        if !same_origin {
-            // Credentials meant for one server never follow a redirect to another.
-            h.remove("Authorization");
-            h.remove("Cookie");
-        }
+        let secure = target.secure;
+        Ok(Plan {
+            route: Route { secure: target.secure, host: target.host.clone(), port: target.port, via },
+            target,
+            head,
+            encoder,
+            timeouts: settings.timeouts,
+            is_async: session.is_async(),
+            max_conns,
+            keep_alive,
+            tls: secure.then_some(TlsParams { protocols, ..tls }),
+            max_head: (settings.max_response_header_size as usize).max(1),
+            max_interim: settings.max_status_continue,
+            max_redirects: settings.max_redirects,
+            max_drain: u64::from(settings.max_response_drain_size),
+            policy: Policy {
+                redirect_policy: settings.redirect_policy,
+                redirects_disabled: disable & WINHTTP_DISABLE_REDIRECTS != 0,
+                body_replayable: false,
+            },
+        })
     }
 }
 
-/// Resolves a `Location` value against the current target (absolute, scheme-relative,
-/// absolute-path or relative).
-fn resolve_location(current: &Target, location: &str) -> String {
-    let lower = location.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || location.contains("://") {
-        return location.to_string();
+impl Owner for Request {
+    fn notify(&self, status: DWORD, payload: Payload<'_>) {
+        match payload {
+            // SAFETY: a NULL payload.
+            Payload::None => unsafe { self.core.notify(status, core::ptr::null_mut(), 0) },
+            Payload::Dword(v) => {
+                let mut v = v;
+                // SAFETY: `v` lives for the duration of the call.
+                unsafe { self.core.notify(status, (&raw mut v).cast(), core::mem::size_of::<DWORD>() as DWORD) }
+            }
+            Payload::Str(s) => {
+                let mut units: Vec<WCHAR> = crate::proto::wide::encode(s);
+                units.push(0);
+                let len = (units.len() * core::mem::size_of::<WCHAR>()) as DWORD;
+                // SAFETY: `units` lives for the duration of the call.
+                unsafe { self.core.notify(status, units.as_mut_ptr().cast(), len) }
+            }
+        }
     }
-    let scheme = if current.secure { "https" } else { "http" };
-    if let Some(rest) = location.strip_prefix("//") {
-        return format!("{scheme}://{rest}");
+
+    fn cancel(&self) -> &Cancel {
+        &self.cancel
     }
-    let base = Target { path: String::new(), ..current.clone() }.url();
-    let base = base.trim_end_matches('/');
-    if location.starts_with('/') {
-        return format!("{base}{location}");
+
+    fn connected(&self, stream: &Stream) {
+        let mut st = self.state();
+        st.connection = Some((stream.local, stream.peer));
+        st.tls = stream.tls_info.clone();
     }
-    let path = current.path.split(['?', '#']).next().unwrap_or("/");
-    let dir = match path.rfind('/') {
-        Some(i) => &path[..=i],
-        None => "/",
-    };
-    format!("{base}{dir}{location}")
+
+    fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD> {
+        {
+            let mut st = self.state();
+            if st.original_url.is_none() {
+                st.original_url = Some(st.target.url());
+            }
+            let from = std::mem::replace(&mut st.target, next.clone());
+            drop(st);
+            crate::proto::followup::redirect_headers(&mut self.headers(), &from, next, keep_body);
+        }
+        self.plan(Some(body.len() as u64), body)
+    }
+
+    fn set_response(&self, response: Response) {
+        *lock(&self.response) = Some(Arc::new(response));
+    }
 }

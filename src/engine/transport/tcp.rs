@@ -1,131 +1,29 @@
-//! Sockets: name resolution, non-blocking connects that try every address, and a connection
-//! (a non-blocking TCP stream, registered with the reactor for asynchronous use) with sync helpers.
+//! TCP: non-blocking connects that try every address, and a stream (a non-blocking TCP socket,
+//! registered with the reactor for asynchronous use, with the TLS session riding on it for HTTPS)
+//! with sync helpers.
 //!
-//! Errors are WinHTTP codes: `ERROR_WINHTTP_NAME_NOT_RESOLVED`, `ERROR_WINHTTP_CANNOT_CONNECT`,
-//! `ERROR_WINHTTP_TIMEOUT`, `ERROR_WINHTTP_CONNECTION_ERROR`, `ERROR_WINHTTP_OPERATION_CANCELLED`.
+//! Errors are WinHTTP codes: `ERROR_WINHTTP_CANNOT_CONNECT`, `ERROR_WINHTTP_TIMEOUT`,
+//! `ERROR_WINHTTP_CONNECTION_ERROR`, `ERROR_WINHTTP_OPERATION_CANCELLED`.
 //!
 //! Sync calls do every syscall on the calling thread and, when the socket would block, wait with
-//! `poll(2)` on that same thread ([`poll_ready`]): no thread hop on the fast path. Cancellation of
-//! such a wait: the waiter records its socket in `Cancel` under a lock and checks the flag;
-//! `Cancel::cancel` sets the flag, then shuts the recorded socket down under the same lock, which
-//! wakes the poll. Waits on the reactor ([`wait_ready`], for the async mode) use the token protocol:
-//! a waiter stores its token in `Cancel::waiting_on`, *then* checks `Cancel::cancelled`;
-//! `Cancel::cancel` sets `cancelled`, *then* reads `waiting_on`, both `SeqCst`, so one sees the other.
+//! `poll(2)` on that same thread ([`poll_ready`], cancellable through [`Cancel`]): no thread hop on
+//! the fast path.
 //!
 //! Writes go through `send(2)` with `MSG_NOSIGNAL` (Linux and other systems that have it) or on
 //! a socket with `SO_NOSIGPIPE` (Apple): a library inside a C program cannot rely on Rust's
 //! runtime ignoring `SIGPIPE`, so a write to a closed peer must not raise it.
 
-use super::reactor::{self, Token, Wake, Want, reactor};
 use crate::abi::{
-    DWORD, ERROR_WINHTTP_CANNOT_CONNECT, ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_NAME_NOT_RESOLVED,
-    ERROR_WINHTTP_OPERATION_CANCELLED, ERROR_WINHTTP_TIMEOUT,
+    DWORD, ERROR_WINHTTP_CANNOT_CONNECT, ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_OPERATION_CANCELLED,
+    ERROR_WINHTTP_TIMEOUT,
 };
+use crate::engine::cancel::{Cancel, deadline};
+use crate::engine::reactor::{Token, Want, reactor};
 use std::io::{self, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// `Cancel::waiting_on` when the call is not waiting on the reactor.
-pub(crate) const NOT_WAITING: usize = usize::MAX;
-
-/// How often a wait that the reactor cannot interrupt (name resolution) looks at the cancel flag.
-const CANCEL_POLL: Duration = Duration::from_millis(20);
-
-/// Shared between an operation and `WinHttpCloseHandle`: set when the handle is closed, so a
-/// waiting call returns `ERROR_WINHTTP_OPERATION_CANCELLED` promptly.
-pub struct Cancel {
-    pub cancelled: AtomicBool,
-    /// The token a call is currently waiting on in the reactor (`usize::MAX` when none).
-    pub waiting_on: std::sync::atomic::AtomicUsize,
-    /// The socket a sync call is currently polling on its own thread. `cancel` shuts it down under
-    /// this lock, so the poll wakes; the waiter clears it under the lock before the socket can be
-    /// closed, so a shutdown never reaches a socket that is not the waiter's.
-    polling: std::sync::Mutex<Option<std::os::fd::RawFd>>,
-}
-
-impl Default for Cancel {
-    fn default() -> Self {
-        Cancel {
-            cancelled: AtomicBool::new(false),
-            waiting_on: std::sync::atomic::AtomicUsize::new(NOT_WAITING),
-            polling: std::sync::Mutex::new(None),
-        }
-    }
-}
-
-impl Cancel {
-    /// Marks the operation cancelled and wakes it wherever it waits.
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        let token = self.waiting_on.load(Ordering::SeqCst);
-        if token != NOT_WAITING {
-            reactor().cancel(Token(token));
-        }
-        let polling = self.polling.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(fd) = *polling {
-            // SAFETY: `fd` is the open socket of the waiter, which cannot close it while we hold
-            // the lock. Shutting it down wakes its poll; the request is being closed anyway.
-            unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
-        }
-    }
-
-    /// Records the socket a sync call is about to poll; fails if the call is already cancelled.
-    fn begin_poll(&self, fd: std::os::fd::RawFd) -> Result<(), DWORD> {
-        let mut polling = self.polling.lock().unwrap_or_else(|p| p.into_inner());
-        if self.is_cancelled() {
-            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
-        }
-        *polling = Some(fd);
-        Ok(())
-    }
-
-    fn end_poll(&self) {
-        *self.polling.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-}
-
-/// Converts a WinHTTP timeout in ms (0 and 0xFFFFFFFF mean infinite) to a duration.
-pub fn timeout(ms: DWORD) -> Option<Duration> {
-    match ms {
-        0 | 0xFFFF_FFFF => None,
-        ms => Some(Duration::from_millis(u64::from(ms))),
-    }
-}
-
-/// `now + timeout`, or `None` (no deadline) for no timeout or one too far away to represent.
-pub fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|t| Instant::now().checked_add(t))
-}
-
-/// Waits on the reactor until `token` is ready for `want` (readiness is a hint: retry the
-/// syscall), honouring `deadline` (`ERROR_WINHTTP_TIMEOUT`) and `cancel`
-/// (`ERROR_WINHTTP_OPERATION_CANCELLED`). The sync calls' one way of blocking on a socket.
-pub fn wait_ready(token: Token, want: Want, deadline: Option<Instant>, cancel: &Cancel) -> Result<(), DWORD> {
-    loop {
-        cancel.waiting_on.store(token.0, Ordering::SeqCst);
-        if cancel.is_cancelled() {
-            cancel.waiting_on.store(NOT_WAITING, Ordering::SeqCst);
-            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
-        }
-        let woke = reactor::wait(token, want, deadline);
-        cancel.waiting_on.store(NOT_WAITING, Ordering::SeqCst);
-        match woke {
-            Wake::Ready => return Ok(()),
-            Wake::TimedOut => return Err(ERROR_WINHTTP_TIMEOUT),
-            Wake::Cancelled if cancel.is_cancelled() => return Err(ERROR_WINHTTP_OPERATION_CANCELLED),
-            // A cancel left over from an earlier owner of the socket (it found nobody parked and
-            // was consumed by this park): not ours, wait again.
-            Wake::Cancelled => {}
-        }
-    }
-}
 
 /// Waits on the calling thread until `fd` is ready for `want`, with `deadline` and `cancel`: the
 /// sync calls' way of blocking on a socket. No other thread takes part (a wake-up on the other
@@ -166,84 +64,17 @@ pub fn poll_ready(fd: std::os::fd::RawFd, want: Want, deadline: Option<Instant>,
     result
 }
 
-/// Resolves `host` (a name, an IPv4 literal, or an IPv6 literal with or without brackets) to every
-/// address, IPv6 and IPv4, without blocking the reactor. `timeout` bounds the lookup.
-///
-/// IP literals are parsed with no lookup; "localhost" is `[::1]` then `127.0.0.1` with no lookup;
-/// other names go to `getaddrinfo` on a short-lived helper thread, so that the caller can give up
-/// at `timeout` or on cancellation (a lookup cannot be interrupted; the helper finishes alone).
-pub fn resolve(host: &str, port: u16, timeout: Option<Duration>, cancel: &Cancel) -> Result<Vec<SocketAddr>, DWORD> {
-    if cancel.is_cancelled() {
-        return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
-    }
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let name = bare.strip_suffix('.').unwrap_or(bare);
-    if name.eq_ignore_ascii_case("localhost") {
-        return Ok(vec![
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-        ]);
-    }
-    if bare.is_empty() || bare.contains('\0') {
-        return Err(ERROR_WINHTTP_NAME_NOT_RESOLVED);
-    }
-    let lookup = move |name: String| -> Result<Vec<SocketAddr>, DWORD> {
-        match (name.as_str(), port).to_socket_addrs() {
-            Ok(it) => {
-                let addrs: Vec<SocketAddr> = it.collect();
-                if addrs.is_empty() { Err(ERROR_WINHTTP_NAME_NOT_RESOLVED) } else { Ok(addrs) }
-            }
-            Err(_) => Err(ERROR_WINHTTP_NAME_NOT_RESOLVED),
-        }
-    };
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let owned = bare.to_owned();
-    let spawned = std::thread::Builder::new().name("winhttp-resolve".into()).spawn(move || {
-        let _ = tx.send(lookup(owned));
-    });
-    if spawned.is_err() {
-        // No thread to spare: resolve here (uninterruptible, but correct).
-        return lookup(bare.to_owned());
-    }
-    let deadline = deadline(timeout);
-    loop {
-        let slice = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(ERROR_WINHTTP_TIMEOUT);
-                }
-                left.min(CANCEL_POLL)
-            }
-            None => CANCEL_POLL,
-        };
-        match rx.recv_timeout(slice) {
-            Ok(result) => return result,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(ERROR_WINHTTP_NAME_NOT_RESOLVED),
-        }
-        if cancel.is_cancelled() {
-            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
-        }
-    }
-}
-
 /// A connected, non-blocking TCP stream registered with the reactor.
-pub struct Conn {
+pub struct Stream {
     pub stream: mio::net::TcpStream,
     pub token: Token,
     pub peer: SocketAddr,
     pub local: SocketAddr,
-    /// The pool slot this connection occupies (see `pool::Permit`).
-    pub(crate) slot: Option<super::pool::Permit>,
-    /// True once registered with the reactor (`Conn::register`, for asynchronous waits).
+    /// True once registered with the reactor (`Stream::register`, for asynchronous waits).
     registered: bool,
     /// The TLS session over the socket, for HTTPS (reads and writes then carry plaintext).
     tls: Option<Box<super::tls::Session>>,
-    /// What the finished handshake established (set by `Conn::handshake`).
+    /// What the finished handshake established (set by `Stream::handshake`).
     pub tls_info: Option<Arc<super::tls::Info>>,
 }
 
@@ -321,13 +152,13 @@ impl io::Write for Sock<'_> {
 /// The most plaintext a TLS write takes at once (four full records).
 const TLS_WRITE_CHUNK: usize = 64 * 1024;
 
-impl Conn {
+impl Stream {
     /// Connects to the first address that accepts, trying each in turn (a refused port fails
     /// fast). `timeout` bounds each attempt.
     ///
     /// When every address fails, the error is `ERROR_WINHTTP_TIMEOUT` if an attempt timed out and
     /// `ERROR_WINHTTP_CANNOT_CONNECT` otherwise.
-    pub fn connect(addrs: &[SocketAddr], timeout: Option<Duration>, cancel: &Cancel) -> Result<Conn, DWORD> {
+    pub fn connect(addrs: &[SocketAddr], timeout: Option<Duration>, cancel: &Cancel) -> Result<Stream, DWORD> {
         let mut timed_out = false;
         for addr in addrs {
             if cancel.is_cancelled() {
@@ -343,9 +174,9 @@ impl Conn {
         Err(if timed_out { ERROR_WINHTTP_TIMEOUT } else { ERROR_WINHTTP_CANNOT_CONNECT })
     }
 
-    fn connect_one(addr: SocketAddr, timeout: Option<Duration>, cancel: &Cancel) -> Result<Conn, Attempt> {
+    fn connect_one(addr: SocketAddr, timeout: Option<Duration>, cancel: &Cancel) -> Result<Stream, Attempt> {
         let deadline = deadline(timeout);
-        let mut conn = Conn::begin_connect(addr).map_err(|_| Attempt::Failed)?;
+        let mut conn = Stream::begin_connect(addr).map_err(|_| Attempt::Failed)?;
         loop {
             match conn.connect_done() {
                 Ok(true) => return Ok(conn),
@@ -362,7 +193,7 @@ impl Conn {
     }
 
     /// Starts a non-blocking connect to `addr` (`connect_done` tells when it has finished).
-    pub fn begin_connect(addr: SocketAddr) -> io::Result<Conn> {
+    pub fn begin_connect(addr: SocketAddr) -> io::Result<Stream> {
         use socket2::{Domain, Protocol, SockAddr, Socket, Type};
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
@@ -377,11 +208,11 @@ impl Conn {
         }
         let stream = mio::net::TcpStream::from_std(socket.into());
         // Not registered with the reactor: sync waits poll on the calling thread (see the module
-        // doc); `Conn::register` registers when an asynchronous wait needs the reactor.
+        // doc); `Stream::register` registers when an asynchronous wait needs the reactor.
         let token = reactor().reserve();
-        super::diag::up(&super::diag::SOCKETS);
+        crate::engine::diag::up(&crate::engine::diag::SOCKETS);
         let local = stream.local_addr().unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-        Ok(Conn { stream, token, peer: addr, local, slot: None, registered: false, tls: None, tls_info: None })
+        Ok(Stream { stream, token, peer: addr, local, registered: false, tls: None, tls_info: None })
     }
 
     /// Whether a connect started by `begin_connect` has finished: `Ok(true)` connected,
@@ -423,7 +254,7 @@ impl Conn {
     }
 
     /// Writes what fits without blocking. Over TLS, the bytes are taken as plaintext once the
-    /// previous records have gone out; their records go out now or at the next call ([`Conn::flush`]).
+    /// previous records have gone out; their records go out now or at the next call ([`Stream::flush`]).
     pub fn try_write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.tls.is_some() {
             return self.tls_write(buf);
@@ -487,6 +318,58 @@ impl Conn {
         }
     }
 
+    /// Bytes that a read can take now without blocking: what the socket holds (`FIONREAD`), or
+    /// over TLS the plaintext of the records that arrived (records are taken from the socket and
+    /// decrypted inside the session; the caller's read then copies them out once). 0 when nothing
+    /// is there yet, at EOF, or on an error (the next read tells which).
+    pub fn pending(&mut self) -> usize {
+        if let Some(tls) = self.tls.as_deref_mut() {
+            let mut sock = Sock(&self.stream);
+            loop {
+                match tls.conn.process_new_packets() {
+                    Ok(state) if state.plaintext_bytes_to_read() > 0 => return state.plaintext_bytes_to_read(),
+                    Ok(state) if state.peer_has_closed() => return 0,
+                    Ok(_) => {}
+                    Err(_) => return 0,
+                }
+                match tls.conn.read_tls(&mut sock) {
+                    Ok(0) | Err(_) => return 0,
+                    Ok(_) => {}
+                }
+            }
+        }
+        let mut n: libc::c_int = 0;
+        // SAFETY: `fd` is our open socket; FIONREAD writes one int.
+        let r = unsafe { libc::ioctl(self.stream.as_raw_fd(), libc::FIONREAD, &mut n) };
+        if r == 0 { n.max(0) as usize } else { 0 }
+    }
+
+    /// One end of a connected socket pair, as a stream (unit tests of the operations: a peer
+    /// without a network or a server).
+    #[cfg(test)]
+    pub fn pair() -> (Stream, std::os::unix::net::UnixStream) {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        use std::os::fd::{FromRawFd, IntoRawFd};
+        // SAFETY: a fresh, owned socket descriptor; mio only reads and writes it.
+        let stream = unsafe { mio::net::TcpStream::from_raw_fd(ours.into_raw_fd()) };
+        let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+        crate::engine::diag::up(&crate::engine::diag::SOCKETS);
+        let token = reactor().reserve();
+        (
+            Stream {
+                stream,
+                token,
+                peer: unspecified,
+                local: unspecified,
+                registered: false,
+                tls: None,
+                tls_info: None,
+            },
+            theirs,
+        )
+    }
+
     /// True when the idle connection is still usable: no EOF, no error, no unexpected bytes.
     pub fn is_alive(&mut self) -> bool {
         if self.tls.is_some() {
@@ -512,10 +395,10 @@ impl Conn {
 }
 
 /// TLS over the connection. The handshake is driven step by step like everything else
-/// ([`Conn::handshake`]); afterwards `try_read` and `try_write` carry plaintext. Records that could
-/// not go out at once stay in the session until [`Conn::flush`] (or the next read or write) sends
-/// them, and [`Conn::want`] turns a wait for reading into one for writing while any are left.
-impl Conn {
+/// ([`Stream::handshake`]); afterwards `try_read` and `try_write` carry plaintext. Records that could
+/// not go out at once stay in the session until [`Stream::flush`] (or the next read or write) sends
+/// them, and [`Stream::want`] turns a wait for reading into one for writing while any are left.
+impl Stream {
     /// Puts a TLS client session over the connected socket (nothing is sent until `handshake`).
     pub fn start_tls(&mut self, session: super::tls::Session) {
         self.tls = Some(Box::new(session));
@@ -661,7 +544,7 @@ impl Conn {
     }
 }
 
-impl Conn {
+impl Stream {
     /// Registers the connection with the reactor (once), for waits on the reactor.
     pub fn register(&mut self) -> io::Result<()> {
         if !self.registered {
@@ -672,65 +555,40 @@ impl Conn {
     }
 }
 
-impl Drop for Conn {
+impl Drop for Stream {
     fn drop(&mut self) {
         // Deregister from the reactor; the socket closes when the stream drops.
         if self.registered {
             reactor().deregister(&mut self.stream, self.token);
         }
-        super::diag::down(&super::diag::SOCKETS);
+        crate::engine::diag::down(&crate::engine::diag::SOCKETS);
     }
 }
-
-/// Keeps `Cancel` and `Conn` in one place for the request state machine.
-pub type SharedCancel = Arc<Cancel>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::reactor::{self, Wake};
     use std::io::Write;
     use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::Ordering;
 
     fn listener_v6() -> Option<TcpListener> {
         TcpListener::bind("[::1]:0").ok()
     }
 
-    fn connect_to(host: &str, port: u16) -> Result<Conn, DWORD> {
+    fn connect_to(host: &str, port: u16) -> Result<Stream, DWORD> {
         let cancel = Cancel::default();
-        let addrs = resolve(host, port, Some(Duration::from_secs(5)), &cancel)?;
-        Conn::connect(&addrs, Some(Duration::from_secs(5)), &cancel)
+        let addrs = crate::engine::transport::resolve::resolve_blocking(host, port)?;
+        Stream::connect(&addrs, Some(Duration::from_secs(5)), &cancel)
     }
 
     /// A connected client and the accepted server end.
-    fn pair() -> (Conn, TcpStream) {
+    fn pair() -> (Stream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let conn = connect_to("127.0.0.1", listener.local_addr().unwrap().port()).unwrap();
         let (server, _) = listener.accept().unwrap();
         (conn, server)
-    }
-
-    #[test]
-    fn timeouts_convert() {
-        assert_eq!(timeout(0), None);
-        assert_eq!(timeout(0xFFFF_FFFF), None);
-        assert_eq!(timeout(1500), Some(Duration::from_millis(1500)));
-    }
-
-    #[test]
-    fn resolves_literals_and_localhost_without_lookup() {
-        let c = Cancel::default();
-        assert_eq!(resolve("10.1.2.3", 80, None, &c).unwrap(), vec!["10.1.2.3:80".parse().unwrap()]);
-        assert_eq!(resolve("::1", 81, None, &c).unwrap(), vec!["[::1]:81".parse().unwrap()]);
-        assert_eq!(resolve("[fe80::2]", 82, None, &c).unwrap(), vec!["[fe80::2]:82".parse().unwrap()]);
-        let lh = resolve("LocalHost", 83, None, &c).unwrap();
-        assert_eq!(lh, vec!["[::1]:83".parse().unwrap(), "127.0.0.1:83".parse().unwrap()]);
-        assert_eq!(resolve("", 80, None, &c), Err(ERROR_WINHTTP_NAME_NOT_RESOLVED));
-        // Without network access the lookup may also run into the timeout.
-        let r = resolve("no-such-host.invalid", 80, Some(Duration::from_secs(2)), &c);
-        assert!(matches!(r, Err(ERROR_WINHTTP_NAME_NOT_RESOLVED | ERROR_WINHTTP_TIMEOUT)), "{r:?}");
-        let cancelled = Cancel::default();
-        cancelled.cancel();
-        assert_eq!(resolve("example.invalid", 80, None, &cancelled), Err(ERROR_WINHTTP_OPERATION_CANCELLED));
     }
 
     #[test]
@@ -758,7 +616,7 @@ mod tests {
         assert_eq!(connect_to("localhost", port).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
         assert_eq!(connect_to("127.0.0.1", port).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
         assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
-        assert_eq!(Conn::connect(&[], None, &Cancel::default()).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
+        assert_eq!(Stream::connect(&[], None, &Cancel::default()).err(), Some(ERROR_WINHTTP_CANNOT_CONNECT));
     }
 
     #[test]

@@ -1,0 +1,15 @@
+//! The engine as the FFI layer sees it: the one module `src/ffi/` imports from (checked by
+//! `tests/layers.rs`). The request operations return an [`Outcome`]; everything else is the handle
+//! table, the objects' typed accessors and the option semantics.
+
+pub use super::handles::{self, Object};
+pub use super::objects::handle::HandleCore;
+pub use super::objects::request::Request;
+pub use super::objects::session::{self, Connect, ProxyConfig, Session, registration};
+pub use super::ops::Outcome;
+pub use super::ops::read::{available, read};
+pub use super::ops::receive::receive;
+pub use super::ops::send::{send, write};
+pub use super::options::{self, Kind, Value};
+pub use super::settings::Timeouts;
+pub use super::transport::tls::CertificateInfo;

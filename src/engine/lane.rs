@@ -1,0 +1,91 @@
+//! A lane: the I/O state of one request (later, of each direction of a WebSocket), and what the
+//! operations need from their owner. The operations in `ops/` see a [`Lane`] and an [`Owner`]
+//! only, never a handle object, so they can be stepped in unit tests with a socket pair and a
+//! recording owner.
+
+use crate::abi::*;
+use crate::engine::cancel::Cancel;
+use crate::engine::conn::Connection;
+use crate::engine::plan::Plan;
+use crate::engine::pool::{self, Permit};
+use crate::engine::transport::tcp::Stream;
+use crate::proto::followup::Target;
+use crate::proto::headers::HeaderList;
+use std::sync::Arc;
+
+/// A final response head, as `WinHttpQueryHeaders` reads it.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub version: String,
+    pub status: u16,
+    pub reason: String,
+    pub headers: HeaderList,
+    pub chunked: bool,
+}
+
+/// A notification's payload.
+pub enum Payload<'a> {
+    None,
+    Dword(DWORD),
+    /// A string (`LPWSTR` on the callback side: names, addresses, URLs).
+    Str(&'a str),
+}
+
+/// What a lane's operations need from the object that owns it (a request handle).
+pub trait Owner: Send + Sync {
+    /// Sends a progress notification to the owner's status callback.
+    fn notify(&self, status: DWORD, payload: Payload<'_>);
+    /// Set when the owner's handle is closed.
+    fn cancel(&self) -> &Cancel;
+    /// A connection was made or taken from the pool for the owner (addresses, TLS facts).
+    fn connected(&self, stream: &Stream);
+    /// The plan for following a redirect to `next` (`keep_body`: 307/308 send the body again).
+    fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD>;
+    /// A final response the caller will see.
+    fn set_response(&self, response: Response);
+}
+
+/// The I/O state of a request: its plan, the connection it holds (with that connection's pool
+/// slot) and the body it may send again.
+#[derive(Default)]
+pub struct Lane {
+    pub plan: Option<Plan>,
+    pub conn: Option<Connection>,
+    pub permit: Option<Permit>,
+    /// The whole request body when all of it was given to `WinHttpSendRequest` (a redirect or a
+    /// retry can send it again); `None` once `WinHttpWriteData` streamed part of one.
+    pub replay: Option<Arc<Vec<u8>>>,
+}
+
+impl Lane {
+    /// The plan of the attempt in progress.
+    pub fn plan(&self) -> Result<&Plan, DWORD> {
+        self.plan.as_ref().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+    }
+
+    pub fn conn(&mut self) -> Result<&mut Connection, DWORD> {
+        self.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+    }
+
+    /// Drops the connection without returning it to the pool.
+    pub fn discard(&mut self) {
+        self.conn = None;
+        self.permit = None;
+    }
+
+    /// The exchange is over: the connection goes back to the pool when both halves are complete
+    /// and it may be reused, else it is closed (`true`: it was closed).
+    pub fn release(&mut self) -> bool {
+        let (Some(conn), Some(plan)) = (self.conn.take(), self.plan.as_ref()) else {
+            self.permit = None;
+            return false;
+        };
+        match self.permit.take() {
+            Some(permit) if conn.reusable() => {
+                pool::checkin(plan.route.clone(), conn, permit);
+                false
+            }
+            _ => true,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Getting a connection for an attempt's route: a live pooled one, or a new one — a slot under
+//! `MAX_CONNS_PER_SERVER` (queued on a signal when the route is full), the name looked up on the
+//! resolver threads (a signal again), a non-blocking connect over every address, the CONNECT leg
+//! for a tunnel, and the TLS handshake. Every stage is resumable; nothing here blocks.
+
+use super::{StepResult, Wait};
+use crate::abi::*;
+use crate::engine::conn::Connection;
+use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::plan::{Plan, Via};
+use crate::engine::pool::{self, Lease, Permit};
+use crate::engine::reactor::{Token, Want, reactor};
+use crate::engine::transport::resolve::{self, Lookup};
+use crate::engine::transport::tcp::Stream;
+use crate::engine::transport::tls;
+use crate::proto::h1::{self, HeadParser, Parse};
+use std::net::SocketAddr;
+
+use super::Step;
+
+/// A signal token owned by a stage that waits for a pool slot (released when the stage ends).
+pub struct SlotWaiter(Token);
+
+impl Drop for SlotWaiter {
+    fn drop(&mut self) {
+        reactor().release(self.0);
+    }
+}
+
+// One operation exists per call, on the stack of its driver: boxing the big variants buys nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum ConnectOp {
+    Start,
+    /// The route is full: waiting for a slot.
+    Queued(SlotWaiter),
+    Resolving {
+        lookup: Lookup,
+        permit: Permit,
+    },
+    Connecting {
+        addrs: Vec<SocketAddr>,
+        next: usize,
+        stream: Stream,
+        permit: Permit,
+    },
+    /// The CONNECT leg of a tunnel: `out` is the CONNECT request, `written` how much went out.
+    Tunneling {
+        stream: Stream,
+        permit: Permit,
+        out: Vec<u8>,
+        written: usize,
+        parser: HeadParser,
+        buf: Vec<u8>,
+    },
+    Handshaking {
+        stream: Stream,
+        permit: Permit,
+    },
+}
+
+impl ConnectOp {
+    /// Steps towards a connection for `plan`'s route; install it with [`install`].
+    pub fn step(&mut self, owner: &dyn Owner, plan: &Plan) -> StepResult<(Connection, Permit)> {
+        loop {
+            match self {
+                ConnectOp::Start | ConnectOp::Queued(_) => {
+                    let mut waiter = match std::mem::replace(self, ConnectOp::Start) {
+                        ConnectOp::Queued(w) => Some(w),
+                        _ => None,
+                    };
+                    let serves = |c: &Connection| tls_serves(plan, &c.stream);
+                    let mut lease = pool::acquire(&plan.route, plan.max_conns, &serves, waiter.as_ref().map(|w| w.0));
+                    if matches!(lease, Lease::Full) && waiter.is_none() {
+                        // Full: ask again with a token to be signalled by (a slot may have freed
+                        // between the two; the second ask registers the token under the pool's lock).
+                        let w = SlotWaiter(reactor().signal_token());
+                        lease = pool::acquire(&plan.route, plan.max_conns, &serves, Some(w.0));
+                        waiter = Some(w);
+                    }
+                    match lease {
+                        Lease::Reused(conn, permit) => return Ok(Step::Done((conn, permit))),
+                        Lease::Fresh(permit) => {
+                            let hop = plan.route.first_hop();
+                            owner.notify(WINHTTP_CALLBACK_STATUS_RESOLVING_NAME, Payload::Str(&hop.host));
+                            match resolve::literal(&hop.host, hop.port) {
+                                Some(answer) => {
+                                    let addrs = answer?;
+                                    *self = connecting(owner, plan, addrs, permit)?;
+                                }
+                                None => {
+                                    *self = ConnectOp::Resolving { lookup: Lookup::start(&hop.host, hop.port), permit }
+                                }
+                            }
+                        }
+                        Lease::Full => {
+                            let waiter = waiter.expect("a token was registered");
+                            let token = waiter.0;
+                            *self = ConnectOp::Queued(waiter);
+                            return Ok(Step::Wait(Wait::Signal { token, timeout_ms: plan.timeouts.connect }));
+                        }
+                    }
+                }
+                ConnectOp::Resolving { lookup, .. } => match lookup.answer() {
+                    None => {
+                        let (token, timeout_ms) = (lookup.token(), plan.timeouts.resolve);
+                        return Ok(Step::Wait(Wait::Signal { token, timeout_ms }));
+                    }
+                    Some(answer) => {
+                        let addrs = answer?;
+                        let ConnectOp::Resolving { permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
+                            unreachable!("matched Resolving above")
+                        };
+                        *self = connecting(owner, plan, addrs, permit)?;
+                    }
+                },
+                ConnectOp::Connecting { addrs, next, stream, .. } => match stream.connect_done() {
+                    Ok(false) => {
+                        let timeout_ms = plan.timeouts.connect;
+                        let (fd, token) = (stream.fd(), stream.token);
+                        return Ok(Step::Wait(Wait::Socket { fd, token, want: Want::Write, timeout_ms }));
+                    }
+                    // Refused or unreachable: the next address.
+                    Err(_) => {
+                        let (s, n) = begin_connect(plan, addrs, *next)?;
+                        *stream = s;
+                        *next = n;
+                    }
+                    Ok(true) => {
+                        let ConnectOp::Connecting { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start)
+                        else {
+                            unreachable!("matched Connecting above")
+                        };
+                        owner.notify(
+                            WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER,
+                            Payload::Str(&stream.peer.ip().to_string()),
+                        );
+                        *self = match &plan.route.via {
+                            Via::Tunnel(_) => {
+                                let mut out = Vec::with_capacity(128);
+                                let authority = plan.target.authority();
+                                let headers = [("Host".to_string(), authority.clone())];
+                                h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
+                                    .map_err(|e| e.code())?;
+                                let parser = HeadParser::new(plan.max_head);
+                                ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() }
+                            }
+                            _ => match &plan.tls {
+                                Some(params) => start_tls(plan, params, stream, permit)?,
+                                None => return Ok(Step::Done((Connection::new(stream, false), permit))),
+                            },
+                        };
+                    }
+                },
+                ConnectOp::Tunneling { stream, out, written, parser, buf, .. } => {
+                    if let Some(w) = tunnel_step(plan, stream, out, written, parser, buf)? {
+                        return Ok(Step::Wait(w));
+                    }
+                    let ConnectOp::Tunneling { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
+                        unreachable!("matched Tunneling above")
+                    };
+                    let params = plan.tls.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                    *self = start_tls(plan, params, stream, permit)?;
+                }
+                ConnectOp::Handshaking { stream, .. } => match stream.handshake() {
+                    Ok(Some(want)) => {
+                        let t = plan.timeouts;
+                        let timeout_ms = if want == Want::Read { t.receive } else { t.send };
+                        let (fd, token) = (stream.fd(), stream.token);
+                        return Ok(Step::Wait(Wait::Socket { fd, token, want, timeout_ms }));
+                    }
+                    Ok(None) => {
+                        let ConnectOp::Handshaking { stream, permit } = std::mem::replace(self, ConnectOp::Start)
+                        else {
+                            unreachable!("matched Handshaking above")
+                        };
+                        return Ok(Step::Done((Connection::new(stream, false), permit)));
+                    }
+                    Err(failure) => return Err(secure_failure(owner, plan, failure)),
+                },
+            }
+        }
+    }
+}
+
+/// Addresses known: `NAME_RESOLVED` and `CONNECTING_TO_SERVER`, and the first connect begins.
+fn connecting(owner: &dyn Owner, plan: &Plan, addrs: Vec<SocketAddr>, permit: Permit) -> Result<ConnectOp, DWORD> {
+    let first = addrs.first().map(|a| a.ip().to_string()).unwrap_or_default();
+    owner.notify(WINHTTP_CALLBACK_STATUS_NAME_RESOLVED, Payload::Str(&first));
+    owner.notify(WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, Payload::Str(&first));
+    let (stream, next) = begin_connect(plan, &addrs, 0)?;
+    Ok(ConnectOp::Connecting { addrs, next, stream, permit })
+}
+
+/// The CONNECT leg: sends the request, reads the proxy's answer. `Ok(None)` once the tunnel is
+/// open (a 2xx); a refusal is `ERROR_WINHTTP_CANNOT_CONNECT` (the origin is never reached).
+fn tunnel_step(
+    plan: &Plan,
+    stream: &mut Stream,
+    out: &[u8],
+    written: &mut usize,
+    parser: &mut HeadParser,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Wait>, DWORD> {
+    let (fd, token) = (stream.fd(), stream.token);
+    while *written < out.len() {
+        match stream.try_write(&out[*written..]) {
+            Ok(n) if n > 0 => *written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Ok(Some(Wait::Socket { fd, token, want: Want::Write, timeout_ms: plan.timeouts.send }));
+            }
+            _ => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+        }
+    }
+    loop {
+        // Byte by byte past the head would be wasteful; the proxy sends nothing after a 2xx
+        // until we speak (TLS starts with our ClientHello), so whatever is read is head.
+        let mut chunk = [0u8; 1024];
+        match stream.try_read(&mut chunk) {
+            Ok(0) => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Ok(Some(Wait::Socket { fd, token, want: Want::Read, timeout_ms: plan.timeouts.receive }));
+            }
+            Err(_) => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+        }
+        match parser.parse(buf).map_err(|_| ERROR_WINHTTP_INVALID_SERVER_RESPONSE)? {
+            Parse::Incomplete => {}
+            Parse::Complete { head, consumed } => {
+                if head.is_interim() {
+                    buf.drain(..consumed);
+                    *parser = HeadParser::new(plan.max_head);
+                    continue;
+                }
+                if !(200..300).contains(&head.status) || consumed != buf.len() {
+                    return Err(ERROR_WINHTTP_CANNOT_CONNECT);
+                }
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Puts the TLS client session over the connected (or tunnelled) stream.
+fn start_tls(
+    plan: &Plan,
+    params: &crate::engine::plan::TlsParams,
+    mut stream: Stream,
+    permit: Permit,
+) -> Result<ConnectOp, DWORD> {
+    let session = tls::start(tls::Params {
+        host: &plan.target.host,
+        ignore: params.ignore,
+        protocols: params.protocols,
+        client: params.client.clone(),
+    })?;
+    stream.start_tls(session);
+    Ok(ConnectOp::Handshaking { stream, permit })
+}
+
+/// Whether a pooled connection may carry this attempt (always, unless it is TLS verified with
+/// waivers the attempt does not give, or with another client certificate or protocol set).
+fn tls_serves(plan: &Plan, stream: &Stream) -> bool {
+    match (&stream.tls_info, &plan.tls) {
+        (None, _) => true,
+        (Some(info), Some(p)) => info.serves(p.ignore, &p.client, p.protocols),
+        (Some(_), None) => false,
+    }
+}
+
+/// Reports a failed handshake: the `SECURE_FAILURE` notification with its flags, then the error.
+/// Certificate problems are `ERROR_WINHTTP_SECURE_FAILURE` in the async mode (the notification
+/// says which) and the precise error for sync calls.
+fn secure_failure(owner: &dyn Owner, plan: &Plan, failure: tls::Failure) -> DWORD {
+    if let Some(flags) = failure.status_flags() {
+        owner.notify(WINHTTP_CALLBACK_STATUS_SECURE_FAILURE, Payload::Dword(flags));
+    }
+    match failure {
+        tls::Failure::Certificate(_) if plan.is_async => ERROR_WINHTTP_SECURE_FAILURE,
+        _ => failure.error(),
+    }
+}
+
+/// Starts a connect to the first address from `from` on that accepts a socket; returns the
+/// stream and the index of the address after it. None left: `ERROR_WINHTTP_CANNOT_CONNECT`.
+/// Streams of async sessions are registered with the reactor, where their waits park.
+fn begin_connect(plan: &Plan, addrs: &[SocketAddr], from: usize) -> Result<(Stream, usize), DWORD> {
+    for (i, addr) in addrs.iter().enumerate().skip(from) {
+        if let Ok(mut stream) = Stream::begin_connect(*addr)
+            && (!plan.is_async || stream.register().is_ok())
+        {
+            return Ok((stream, i + 1));
+        }
+    }
+    Err(ERROR_WINHTTP_CANNOT_CONNECT)
+}
+
+/// Makes `conn` the lane's connection (registered with the reactor for async sessions).
+pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Connection, Permit)) {
+    if lane.plan.as_ref().is_some_and(|p| p.is_async) {
+        // A pooled connection first used by a sync session; failing here only costs a wait.
+        let _ = conn.stream.register();
+    }
+    owner.connected(&conn.stream);
+    lane.conn = Some(conn);
+    lane.permit = Some(permit);
+}

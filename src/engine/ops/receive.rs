@@ -1,0 +1,327 @@
+//! `WinHttpReceiveResponse`: reading the response head (skipping interim 1xx responses), then
+//! carrying out what `proto::followup::decide` says follows it: deliver it, or drain the body and
+//! send the request again to a redirect's target.
+
+use super::send::SendOp;
+use super::{
+    Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, notify_request_error,
+    socket_wait,
+};
+use crate::abi::*;
+use crate::engine::cancel;
+use crate::engine::conn::Reading;
+use crate::engine::lane::{Lane, Owner, Payload, Response};
+use crate::engine::objects::request::{Phase, Request};
+use crate::engine::reactor::Want;
+use crate::proto::followup::{self, Followup, Target};
+use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
+use crate::proto::headers::HeaderList;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct ReceiveOp {
+    stage: Receive,
+    redirects: DWORD,
+    /// A stale pooled connection was already replaced once.
+    retried: bool,
+}
+
+#[allow(clippy::large_enum_variant)]
+enum Receive {
+    /// Reading a head; `started` once RECEIVING_RESPONSE was sent, and then `deadline` is when
+    /// `WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT` (the whole head, interim responses included) ends.
+    Head { parser: Option<HeadParser>, interim: DWORD, started: bool, deadline: Option<Instant> },
+    /// Reading the rest of a redirect's body before following it.
+    Drain { next: Target, keep_body: bool, drained: u64 },
+    /// Sending the request again (to the redirect target, or after a stale connection).
+    Resend(SendOp),
+}
+
+impl Default for ReceiveOp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReceiveOp {
+    pub fn new() -> Self {
+        ReceiveOp { stage: Self::head(), redirects: 0, retried: false }
+    }
+
+    fn head() -> Receive {
+        Receive::Head { parser: None, interim: 0, started: false, deadline: None }
+    }
+}
+
+impl Operation for ReceiveOp {
+    type Output = ();
+    const API: DWORD = API_RECEIVE_RESPONSE;
+
+    fn phase(&self, ok: bool) -> Option<Phase> {
+        Some(if ok { Phase::Receiving } else { Phase::Failed })
+    }
+
+    fn completion(&self, (): ()) -> Completion {
+        Completion::Null(WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE)
+    }
+
+    fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
+        loop {
+            match &mut self.stage {
+                Receive::Head { parser, interim, started, deadline } => {
+                    let plan = lane.plan()?;
+                    let (max_head, max_interim, timeouts) = (plan.max_head, plan.max_interim, plan.timeouts);
+                    if !*started {
+                        *started = true;
+                        *deadline = cancel::deadline(cancel::timeout(timeouts.receive_response));
+                        owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
+                    }
+                    let parser = parser.get_or_insert_with(|| HeadParser::new(max_head));
+                    let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+                    let head = match parser.parse(conn.rbuf.bytes()).map_err(|e| e.code())? {
+                        Parse::Complete { head, consumed } => {
+                            conn.rbuf.consume(consumed);
+                            head
+                        }
+                        Parse::Incomplete => match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
+                            Some(0) => {
+                                // A pooled connection the server had closed: send again on a new one.
+                                if conn.reused && conn.rbuf.is_empty() && !self.retried && lane.replay.is_some() {
+                                    self.retried = true;
+                                    let body = lane.replay.clone().unwrap_or_default();
+                                    lane.discard();
+                                    self.stage = Receive::Resend(SendOp::new(body));
+                                    continue;
+                                }
+                                return Err(parser.eof(conn.rbuf.bytes()).code());
+                            }
+                            Some(_) => continue,
+                            None => {
+                                let wait = head_wait_ms(timeouts.receive, *deadline)?;
+                                return Ok(Step::Wait(socket_wait(lane, Want::Read, wait)?));
+                            }
+                        },
+                    };
+                    if head.is_interim() {
+                        *interim += 1;
+                        if *interim > max_interim {
+                            return Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+                        }
+                        owner.notify(
+                            WINHTTP_CALLBACK_STATUS_INTERMEDIATE_RESPONSE,
+                            Payload::Dword(head.status as DWORD),
+                        );
+                        *parser = HeadParser::new(max_head);
+                        continue;
+                    }
+                    let response = start_body(owner, lane, head)?;
+                    let plan = lane.plan()?;
+                    let mut policy = plan.policy;
+                    policy.body_replayable = lane.replay.is_some();
+                    match followup::decide(response.status, &response.headers, &plan.target, policy) {
+                        Followup::Deliver => {
+                            owner.set_response(response);
+                            if lane.conn.as_ref().is_some_and(|c| c.body_done()) {
+                                end_body(owner, lane);
+                            }
+                            return Ok(Step::Done(()));
+                        }
+                        Followup::Fail(e) => return Err(e),
+                        Followup::Redirect { next, keep_body } => {
+                            if self.redirects >= plan.max_redirects {
+                                return Err(ERROR_WINHTTP_REDIRECT_FAILED);
+                            }
+                            self.redirects += 1;
+                            self.stage = Receive::Drain { next, keep_body, drained: 0 };
+                        }
+                    }
+                }
+                Receive::Drain { next, keep_body, drained } => {
+                    if let Step::Wait(w) = drain(owner, lane, drained)? {
+                        return Ok(Step::Wait(w));
+                    }
+                    owner.notify(WINHTTP_CALLBACK_STATUS_REDIRECT, Payload::Str(&next.url()));
+                    let keep_body = *keep_body;
+                    let body = if keep_body { lane.replay.clone().unwrap_or_default() } else { Arc::default() };
+                    if !keep_body {
+                        lane.replay = Some(Arc::default());
+                    }
+                    lane.discard();
+                    lane.plan = Some(owner.redirect(next, keep_body, &body)?);
+                    self.stage = Receive::Resend(SendOp::new(body));
+                }
+                Receive::Resend(op) => {
+                    if let Step::Wait(w) = op.step(owner, lane)? {
+                        return Ok(Step::Wait(w));
+                    }
+                    self.stage = Self::head();
+                }
+            }
+        }
+    }
+}
+
+/// How long one wait for head bytes may last: the receive timeout (per wait), cut to what is left
+/// of the receive-response deadline (for the whole head, so a server dripping a byte at a time
+/// cannot hold the call past it). Nothing left is `ERROR_WINHTTP_TIMEOUT`.
+fn head_wait_ms(receive: DWORD, deadline: Option<Instant>) -> Result<DWORD, DWORD> {
+    let Some(deadline) = deadline else { return Ok(receive) };
+    let left = deadline.saturating_duration_since(Instant::now());
+    // At least 1 ms (0 would mean no timeout); below 0xFFFFFFFF (also "no timeout").
+    let left_ms = DWORD::try_from(left.as_millis()).unwrap_or(DWORD::MAX - 1).min(DWORD::MAX - 1);
+    if left_ms == 0 {
+        return Err(ERROR_WINHTTP_TIMEOUT);
+    }
+    Ok(match cancel::timeout(receive) {
+        Some(_) => receive.min(left_ms),
+        None => left_ms,
+    })
+}
+
+/// A final head arrived: sets up the body decoder and builds the response.
+fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Response, DWORD> {
+    owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(head.raw_len as DWORD));
+    let Lane { plan, conn, .. } = lane;
+    let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+    let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+    let framing = h1::framing(&plan.target.verb, &head).map_err(|e| e.code())?;
+    conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
+    conn.reading = Reading::Body(Decoder::new(framing));
+    let mut headers = HeaderList::default();
+    for (name, value) in head.headers {
+        headers.push(name, value);
+    }
+    Ok(Response {
+        version: head.version.as_str().to_string(),
+        status: head.status,
+        reason: head.reason,
+        headers,
+        chunked: framing == Framing::Chunked,
+    })
+}
+
+/// Reads (and drops) the rest of a body the caller will never see, up to
+/// `WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`.
+fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()> {
+    let plan = lane.plan()?;
+    let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
+    let mut scratch = [0u8; 4096];
+    loop {
+        let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(())) };
+        let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(())) };
+        if decoder.is_done() {
+            end_body(owner, lane);
+            return Ok(Step::Done(()));
+        }
+        if !conn.rbuf.is_empty() {
+            let (used, made) = decoder.decode(conn.rbuf.bytes(), &mut scratch).map_err(|e| e.code())?;
+            conn.rbuf.consume(used);
+            *drained += made as u64;
+            if *drained > limit {
+                return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW);
+            }
+            if used > 0 || made > 0 {
+                continue;
+            }
+        }
+        match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
+            Some(0) => {
+                end_of_stream(owner, lane)?;
+                return Ok(Step::Done(()));
+            }
+            Some(_) => {}
+            None => return Ok(Step::Wait(socket_wait(lane, Want::Read, receive)?)),
+        }
+    }
+}
+
+/// `WinHttpReceiveResponse`.
+pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
+    let lane = request.try_io()?;
+    let phase = request.state().phase;
+    if phase == Phase::Receiving && request.connect.session.is_async() {
+        // Windows accepts a second call after HEADERS_AVAILABLE and reports the error through
+        // REQUEST_ERROR, on the calling thread.
+        request.begin(API_RECEIVE_RESPONSE)?;
+        drop(lane);
+        request.end_and_deliver(|| {
+            notify_request_error(request, API_RECEIVE_RESPONSE, ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+        });
+        return Ok(Outcome::Failed);
+    }
+    if phase != Phase::Sent {
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    }
+    execute(request, lane, ReceiveOp::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Recorder, lane, plan};
+    use super::*;
+    use crate::engine::conn::Writing;
+    use crate::proto::h1::Encoder;
+    use std::io::Write;
+
+    fn step_until_done(op: &mut ReceiveOp, owner: &Recorder, lane: &mut Lane) -> Result<(), DWORD> {
+        for _ in 0..100 {
+            match op.step(owner, lane)? {
+                Step::Done(()) => return Ok(()),
+                Step::Wait(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+            }
+        }
+        panic!("never completed")
+    }
+
+    #[test]
+    fn a_response_split_anywhere_gives_the_same_head_and_notifications() {
+        let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
+        for split in [1, 10, 30, 60, wire.len()] {
+            let owner = Recorder::default();
+            let (mut lane, mut peer) = lane(plan("GET", "/", b"", Encoder::Length(0)));
+            lane.conn.as_mut().unwrap().writing = Writing::Done;
+            let mut op = ReceiveOp::new();
+            peer.write_all(&wire[..split]).unwrap();
+            let first = op.step(&owner, &mut lane);
+            assert_eq!(matches!(first, Ok(Step::Done(()))), split == wire.len());
+            if split < wire.len() {
+                peer.write_all(&wire[split..]).unwrap();
+                step_until_done(&mut op, &owner, &mut lane).unwrap_or_else(|e| panic!("split {split}: {e}"));
+            }
+            let r = owner.response.lock().unwrap().clone().unwrap();
+            assert_eq!((r.status, r.headers.get("X-A")), (200, Some("b")));
+            assert_eq!(
+                owner.statuses(),
+                vec![
+                    WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE,
+                    WINHTTP_CALLBACK_STATUS_INTERMEDIATE_RESPONSE,
+                    WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED
+                ]
+            );
+            let left = lane.conn.as_ref().unwrap().rbuf.bytes();
+            assert!(b"hello".starts_with(left), "{left:?}");
+        }
+    }
+
+    #[test]
+    fn errors_and_limits() {
+        let owner = Recorder::default();
+        let (mut lane, mut peer) = lane(plan("GET", "/", b"", Encoder::Length(0)));
+        peer.write_all(b"garbage\r\n\r\n").unwrap();
+        assert_eq!(
+            step_until_done(&mut ReceiveOp::new(), &owner, &mut lane),
+            Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
+        );
+        let mut p = plan("GET", "/", b"", Encoder::Length(0));
+        p.max_interim = 1;
+        let (mut lane, mut peer) = super::super::testing::lane(p);
+        peer.write_all(b"HTTP/1.1 100 A\r\n\r\nHTTP/1.1 102 B\r\n\r\n").unwrap();
+        assert_eq!(
+            step_until_done(&mut ReceiveOp::new(), &owner, &mut lane),
+            Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
+        );
+        let (mut lane, peer) = super::super::testing::lane(plan("GET", "/", b"", Encoder::Length(0)));
+        drop(peer);
+        assert_eq!(step_until_done(&mut ReceiveOp::new(), &owner, &mut lane), Err(ERROR_WINHTTP_CONNECTION_ERROR));
+    }
+}

@@ -1,0 +1,233 @@
+//! Sending: the request head with the optional data (`WinHttpSendRequest`, connecting first), and
+//! body bytes streamed after it (`WinHttpWriteData`). What is written is counted on the
+//! connection's request half, so the pool knows whether the request is complete.
+
+use super::connect::{ConnectOp, install};
+use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute, socket_wait};
+use crate::abi::*;
+use crate::engine::conn::Writing;
+use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::objects::request::{Phase, Request};
+use crate::engine::reactor::Want;
+use std::sync::Arc;
+
+/// Sending a request head and a body held in memory, connecting first. A failure on a pooled
+/// connection that had gone stale is retried on a fresh one (twice at most).
+pub struct SendOp {
+    body: Arc<Vec<u8>>,
+    written: usize,
+    attempt: u8,
+    connect: Option<ConnectOp>,
+}
+
+impl SendOp {
+    pub fn new(body: Arc<Vec<u8>>) -> Self {
+        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start) }
+    }
+
+    fn retry(&mut self, lane: &mut Lane) {
+        lane.discard();
+        self.attempt += 1;
+        self.written = 0;
+        self.connect = Some(ConnectOp::Start);
+    }
+}
+
+fn send_wait(lane: &Lane) -> StepResult<()> {
+    let timeout = lane.plan()?.timeouts.send;
+    Ok(Step::Wait(socket_wait(lane, Want::Write, timeout)?))
+}
+
+impl Operation for SendOp {
+    type Output = ();
+    const API: DWORD = API_SEND_REQUEST;
+
+    fn phase(&self, ok: bool) -> Option<Phase> {
+        Some(if ok { Phase::Sent } else { Phase::Failed })
+    }
+
+    fn completion(&self, (): ()) -> Completion {
+        Completion::Null(WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE)
+    }
+
+    fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
+        loop {
+            if let Some(connect) = self.connect.as_mut() {
+                let plan = lane.plan()?;
+                let got = match connect.step(owner, plan)? {
+                    Step::Wait(w) => return Ok(Step::Wait(w)),
+                    Step::Done(got) => got,
+                };
+                install(owner, lane, got);
+                self.connect = None;
+                lane.conn()?.begin_request();
+                owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
+            }
+            let Lane { plan, conn, .. } = lane;
+            let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+            let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+            let reused = conn.reused;
+            let total = plan.head.len() + self.body.len();
+            if self.written == total {
+                // TLS records still in the session leave before the request counts as sent.
+                match conn.stream.flush() {
+                    Ok(true) => {
+                        conn.wrote_head(plan.encoder);
+                        // A head plus a body of nearly 4 GiB can pass a DWORD: report the most it holds.
+                        let n = DWORD::try_from(total).unwrap_or(DWORD::MAX);
+                        owner.notify(WINHTTP_CALLBACK_STATUS_REQUEST_SENT, Payload::Dword(n));
+                        return Ok(Step::Done(()));
+                    }
+                    Ok(false) => return send_wait(lane),
+                    Err(_) if reused && self.attempt < 2 => {
+                        self.retry(lane);
+                        continue;
+                    }
+                    Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                }
+            }
+            let chunk = if self.written < plan.head.len() {
+                &plan.head[self.written..]
+            } else {
+                &self.body[self.written - plan.head.len()..]
+            };
+            match conn.stream.try_write(chunk) {
+                Ok(n) if n > 0 => self.written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return send_wait(lane),
+                _ if reused && self.attempt < 2 => self.retry(lane),
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
+    }
+}
+
+/// `WinHttpSendRequest`: adds the caller's headers, plans the attempt, connects (or reuses a
+/// pooled connection) and sends the head and the optional data. `total` is the announced body
+/// length (0: no more than the optional data).
+pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<Outcome<()>, DWORD> {
+    let mut lane = request.try_io()?;
+    if request.state().phase == Phase::Sent {
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    }
+    if !headers.is_empty() {
+        request
+            .headers()
+            .add_text(headers, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE)
+            .map_err(|e| e.code())?;
+    }
+    // A previous exchange on this handle ends here: a connection still in the middle of it is
+    // closed (only a complete one went back to the pool).
+    lane.discard();
+    *request.response.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    // `WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH` is 0: with a caller-chunked body the framing comes
+    // from its `Transfer-Encoding` header (see `proto::h1::frame_request`).
+    let total = u64::from(total).max(optional.len() as u64);
+    let plan = request.plan(Some(total), optional)?;
+    // The optional data is copied: the async mode may send it after the call has returned.
+    let body = Arc::new(optional.to_vec());
+    lane.replay = plan.encoder.is_done().then(|| body.clone());
+    lane.plan = Some(plan);
+    execute(request, lane, SendOp::new(body))
+}
+
+/// `WinHttpWriteData`: streaming caller bytes straight to the socket (no copy is kept).
+struct WriteOp {
+    data: *const u8,
+    len: usize,
+    written: usize,
+}
+
+// SAFETY: the caller's buffer stays valid and untouched until the operation completes (the API's
+// contract in both modes); only the thread stepping the operation reads it.
+unsafe impl Send for WriteOp {}
+
+impl Operation for WriteOp {
+    type Output = DWORD;
+    const API: DWORD = API_WRITE_DATA;
+
+    fn step(&mut self, _owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
+        // SAFETY: see `impl Send for WriteOp`.
+        let data = unsafe { core::slice::from_raw_parts(self.data, self.len) };
+        let timeout = lane.plan()?.timeouts.send;
+        let conn = lane.conn()?;
+        while self.written < data.len() {
+            match conn.stream.try_write(&data[self.written..]) {
+                Ok(n) if n > 0 => {
+                    conn.wrote_body(&data[self.written..self.written + n]);
+                    self.written += n;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Ok(Step::Wait(conn_wait(conn, Want::Write, timeout)));
+                }
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            }
+        }
+        // TLS records still in the session leave before the write completes.
+        match conn.stream.flush() {
+            Ok(true) => Ok(Step::Done(self.len as DWORD)),
+            Ok(false) => Ok(Step::Wait(conn_wait(conn, Want::Write, timeout))),
+            Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR),
+        }
+    }
+
+    fn phase(&self, ok: bool) -> Option<Phase> {
+        (!ok).then_some(Phase::Failed)
+    }
+
+    fn completion(&self, n: DWORD) -> Completion {
+        Completion::Dword(WINHTTP_CALLBACK_STATUS_WRITE_COMPLETE, n)
+    }
+}
+
+/// `WinHttpWriteData`: writing past the announced total fails with `ERROR_INVALID_PARAMETER`.
+///
+/// # Safety
+/// `data` is valid for `len` bytes until the operation completes.
+pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Result<Outcome<DWORD>, DWORD> {
+    let mut lane = request.try_io()?;
+    if request.state().phase != Phase::Sent {
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    }
+    let room = match lane.conn.as_ref().map(|c| c.writing) {
+        Some(Writing::Body(e)) => e.room(),
+        Some(_) => Some(0),
+        None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+    };
+    if room.is_some_and(|left| len as u64 > left) {
+        return Err(ERROR_INVALID_PARAMETER);
+    }
+    lane.replay = None;
+    execute(request, lane, WriteOp { data, len, written: 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Recorder, lane, plan};
+    use super::*;
+    use crate::proto::h1::Encoder;
+    use std::io::Read;
+
+    #[test]
+    fn a_short_body_leaves_the_request_half_open() {
+        let owner = Recorder::default();
+        let mut p = plan("POST", "/a", b"Content-Length: 10\r\n", Encoder::Length(10));
+        p.encoder = Encoder::Length(7);
+        let (mut lane, mut peer) = lane(p);
+        lane.conn.as_mut().unwrap().begin_request();
+        // A pooled-connection stand-in: the connect stage is skipped.
+        let mut op = SendOp { body: Arc::new(b"abc".to_vec()), written: 0, attempt: 0, connect: None };
+        assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(()))));
+        assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Body(Encoder::Length(7)));
+        let mut got = vec![0u8; 256];
+        let n = peer.read(&mut got).unwrap();
+        assert!(got[..n].ends_with(b"\r\n\r\nabc"));
+        assert_eq!(owner.statuses(), vec![WINHTTP_CALLBACK_STATUS_REQUEST_SENT]);
+        let data = b"defghij";
+        let mut w = WriteOp { data: data.as_ptr(), len: 3, written: 0 };
+        assert!(matches!(w.step(&owner, &mut lane), Ok(Step::Done(3))));
+        assert!(!lane.conn.as_ref().unwrap().reusable());
+        let mut w = WriteOp { data: data[3..].as_ptr(), len: 4, written: 0 };
+        assert!(matches!(w.step(&owner, &mut lane), Ok(Step::Done(4))));
+        assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Done);
+    }
+}

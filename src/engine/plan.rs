@@ -1,0 +1,81 @@
+//! One attempt, decided once: where the request goes (the [`Route`]: directly, through a proxy,
+//! or through a CONNECT tunnel), the serialized head and its body [`Encoder`], the timeouts and
+//! limits, and the TLS parameters. `Request::plan` is the only reader of the request's settings,
+//! headers and proxy configuration for an attempt; the operations read the plan and their
+//! connection only. A redirect or a re-send makes a new plan.
+
+use crate::abi::*;
+use crate::engine::settings::Timeouts;
+use crate::engine::transport::tls::ClientCert;
+use crate::proto::followup::{Policy, Target};
+use crate::proto::h1::Encoder;
+
+/// A server to open a TCP connection to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+/// How a connection reaches the origin.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// Straight to the origin.
+    Direct,
+    /// A plain-HTTP request through this proxy (absolute-form request target).
+    Proxy(Endpoint),
+    /// A CONNECT tunnel through this proxy, then TLS to the origin inside it.
+    Tunnel(Endpoint),
+}
+
+/// The full route of a connection: the pool's key. A tunnel is never handed to another origin,
+/// and a connection to a proxy never to a request that goes direct.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Route {
+    pub secure: bool,
+    pub host: String,
+    pub port: u16,
+    pub via: Via,
+}
+
+impl Route {
+    /// Where the TCP connection goes: the proxy, or the origin.
+    pub fn first_hop(&self) -> Endpoint {
+        match &self.via {
+            Via::Direct => Endpoint { host: self.host.clone(), port: self.port },
+            Via::Proxy(p) | Via::Tunnel(p) => p.clone(),
+        }
+    }
+}
+
+/// What the TLS handshake of a new connection is given, and what a pooled one must serve.
+#[derive(Clone, Debug)]
+pub struct TlsParams {
+    /// `SECURITY_FLAG_IGNORE_*` waivers.
+    pub ignore: DWORD,
+    /// `WINHTTP_FLAG_SECURE_PROTOCOL_*`.
+    pub protocols: DWORD,
+    pub client: ClientCert,
+}
+
+/// Everything an attempt needs, decided before its first step.
+pub struct Plan {
+    pub target: Target,
+    pub route: Route,
+    /// The request line and headers, serialized.
+    pub head: Vec<u8>,
+    /// The body framing of this attempt (what follows the head, including the optional data).
+    pub encoder: Encoder,
+    pub timeouts: Timeouts,
+    pub is_async: bool,
+    /// `WINHTTP_OPTION_MAX_CONNS_PER_SERVER` (0 and 0xFFFFFFFF: no limit).
+    pub max_conns: u32,
+    /// `WINHTTP_DISABLE_KEEP_ALIVE` not set.
+    pub keep_alive: bool,
+    pub tls: Option<TlsParams>,
+    pub max_head: usize,
+    pub max_interim: DWORD,
+    pub max_redirects: DWORD,
+    pub max_drain: u64,
+    pub policy: Policy,
+}

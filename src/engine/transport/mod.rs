@@ -1,0 +1,10 @@
+//! Transports, composed from the bottom up: name resolution ([`resolve`], on threads of its own),
+//! TCP ([`tcp::Stream`]: non-blocking connects over every address, sync waits with `poll(2)`),
+//! and TLS over it ([`tls`]: configuration and verification; the session rides on the stream).
+//! A CONNECT tunnel is a TCP stream whose first exchange (the CONNECT leg, driven by
+//! `ops::connect`) went to the proxy; TLS then runs over it to the origin, so the stack is
+//! `Tcp`, `Tls<Tcp>`, `Tunnel<Tcp>` or `Tls<Tunnel<Tcp>>` with no extra layer per read.
+
+pub mod resolve;
+pub mod tcp;
+pub mod tls;

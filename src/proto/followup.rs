@@ -1,0 +1,248 @@
+//! What follows a final response head: deliver it to the caller, or follow a redirect. A pure
+//! function of the response, where the request is going and the request's policy, so each rule
+//! is unit-tested here; the engine only carries the decision out. (Authentication challenges and
+//! cookies will be decided here too.)
+
+use crate::abi::*;
+use crate::proto::headers::HeaderList;
+use crate::proto::url;
+
+/// Where a request goes: scheme, server, port, object name and verb (the connect handle's
+/// server until a redirect moves it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub secure: bool,
+    pub host: String,
+    pub port: u16,
+    /// The object name: path and query, as given (escaped when the head is written).
+    pub path: String,
+    pub verb: String,
+}
+
+impl Target {
+    /// The URL of the target, as `WINHTTP_OPTION_URL` and the `REDIRECT` notification report it.
+    pub fn url(&self) -> String {
+        let (scheme, default) = if self.secure { ("https", 443) } else { ("http", 80) };
+        let host = self.bracketed_host();
+        let path = if self.path.starts_with('/') { self.path.clone() } else { format!("/{}", self.path) };
+        if self.port == default {
+            format!("{scheme}://{host}{path}")
+        } else {
+            format!("{scheme}://{host}:{}{path}", self.port)
+        }
+    }
+
+    fn bracketed_host(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
+    /// The `Host` header value: the port only when it is not the scheme's default.
+    pub fn host_header(&self) -> String {
+        let default = if self.secure { 443 } else { 80 };
+        let host = self.bracketed_host();
+        if self.port == default { host } else { format!("{host}:{}", self.port) }
+    }
+
+    /// `host:port` as a CONNECT request names it.
+    pub fn authority(&self) -> String {
+        format!("{}:{}", self.bracketed_host(), self.port)
+    }
+
+    /// True when `other` is the same origin (scheme, host, port).
+    pub fn same_origin(&self, other: &Target) -> bool {
+        self.secure == other.secure && self.host.eq_ignore_ascii_case(&other.host) && self.port == other.port
+    }
+}
+
+/// The request's policy for what follows a response.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// `WINHTTP_OPTION_REDIRECT_POLICY_*`.
+    pub redirect_policy: DWORD,
+    /// `WINHTTP_DISABLE_REDIRECTS` was set.
+    pub redirects_disabled: bool,
+    /// The body can be sent again (all of it was given to `WinHttpSendRequest`).
+    pub body_replayable: bool,
+}
+
+/// What to do with a final response head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Followup {
+    /// Hand it to the caller.
+    Deliver,
+    /// Drain its body and send the request to `next`; `keep_body` for 307/308 (the body is sent
+    /// again), otherwise the body and its `Content-Type` are dropped.
+    Redirect { next: Target, keep_body: bool },
+    /// The redirect's `Location` cannot be followed (`ERROR_WINHTTP_REDIRECT_FAILED`).
+    Fail(DWORD),
+}
+
+/// Decides what follows a final response (`status`, `headers`) to a request for `current`.
+pub fn decide(status: u16, headers: &HeaderList, current: &Target, policy: Policy) -> Followup {
+    if policy.redirects_disabled
+        || !matches!(status, 301 | 302 | 303 | 307 | 308)
+        || policy.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_NEVER
+    {
+        return Followup::Deliver;
+    }
+    let Some(location) = headers.get("Location") else { return Followup::Deliver };
+    let next_url = resolve_location(current, location.trim());
+    let Ok(cracked) = url::crack_str(&next_url, 0) else { return Followup::Fail(ERROR_WINHTTP_REDIRECT_FAILED) };
+    if current.secure
+        && !cracked.is_secure()
+        && policy.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP
+    {
+        return Followup::Deliver;
+    }
+    let keep_body = matches!(status, 307 | 308);
+    if keep_body && !policy.body_replayable {
+        return Followup::Deliver;
+    }
+    let verb = match status {
+        303 if current.verb != "HEAD" => "GET".to_string(),
+        301 | 302 if current.verb == "POST" => "GET".to_string(),
+        _ => current.verb.clone(),
+    };
+    let next = Target {
+        secure: cracked.is_secure(),
+        host: cracked.host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        port: cracked.port,
+        path: cracked.object_name(),
+        verb,
+    };
+    Followup::Redirect { next, keep_body }
+}
+
+/// The request headers for the redirected request: the body's `Content-Type` goes when the body
+/// does, and credentials and cookies meant for one server never follow a redirect to another.
+pub fn redirect_headers(headers: &mut HeaderList, from: &Target, to: &Target, keep_body: bool) {
+    if !keep_body {
+        headers.remove("Content-Type");
+    }
+    if !from.same_origin(to) {
+        headers.remove("Authorization");
+        headers.remove("Cookie");
+    }
+}
+
+/// Resolves a `Location` value against the current target (absolute, scheme-relative,
+/// absolute-path or relative).
+pub fn resolve_location(current: &Target, location: &str) -> String {
+    let lower = location.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || location.contains("://") {
+        return location.to_string();
+    }
+    let scheme = if current.secure { "https" } else { "http" };
+    if let Some(rest) = location.strip_prefix("//") {
+        return format!("{scheme}://{rest}");
+    }
+    let base = Target { path: String::new(), ..current.clone() }.url();
+    let base = base.trim_end_matches('/');
+    if location.starts_with('/') {
+        return format!("{base}{location}");
+    }
+    let path = current.path.split(['?', '#']).next().unwrap_or("/");
+    let dir = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "/",
+    };
+    format!("{base}{dir}{location}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(verb: &str) -> Target {
+        Target { secure: false, host: "a.test".into(), port: 80, path: "/dir/page?q=1".into(), verb: verb.into() }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            redirect_policy: WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP,
+            redirects_disabled: false,
+            body_replayable: true,
+        }
+    }
+
+    fn location(l: &str) -> HeaderList {
+        let mut h = HeaderList::default();
+        h.push("Location", l);
+        h
+    }
+
+    #[test]
+    fn non_redirects_and_redirects_without_location_are_delivered() {
+        assert_eq!(decide(200, &location("/x"), &target("GET"), policy()), Followup::Deliver);
+        assert_eq!(decide(302, &HeaderList::default(), &target("GET"), policy()), Followup::Deliver);
+        assert_eq!(decide(304, &location("/x"), &target("GET"), policy()), Followup::Deliver);
+    }
+
+    #[test]
+    fn verbs_change_as_windows_changes_them() {
+        let verb = |status, v: &str| match decide(status, &location("/x"), &target(v), policy()) {
+            Followup::Redirect { next, .. } => next.verb,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(verb(301, "POST"), "GET");
+        assert_eq!(verb(302, "POST"), "GET");
+        assert_eq!(verb(302, "PUT"), "PUT");
+        assert_eq!(verb(303, "PUT"), "GET");
+        assert_eq!(verb(303, "HEAD"), "HEAD");
+        assert_eq!(verb(307, "POST"), "POST");
+        assert_eq!(verb(308, "PUT"), "PUT");
+    }
+
+    #[test]
+    fn policies_and_replayability() {
+        let mut p = policy();
+        p.redirect_policy = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
+        assert_eq!(decide(302, &location("/x"), &target("GET"), p), Followup::Deliver);
+        let mut p = policy();
+        p.redirects_disabled = true;
+        assert_eq!(decide(302, &location("/x"), &target("GET"), p), Followup::Deliver);
+        let mut p = policy();
+        p.body_replayable = false;
+        assert_eq!(decide(307, &location("/x"), &target("POST"), p), Followup::Deliver);
+        assert!(matches!(decide(302, &location("/x"), &target("POST"), p), Followup::Redirect { .. }));
+        let secure = Target { secure: true, port: 443, ..target("GET") };
+        assert_eq!(decide(302, &location("http://b.test/"), &secure, policy()), Followup::Deliver);
+        let mut p = policy();
+        p.redirect_policy = WINHTTP_OPTION_REDIRECT_POLICY_ALWAYS;
+        assert!(matches!(decide(302, &location("http://b.test/"), &secure, p), Followup::Redirect { .. }));
+        assert_eq!(
+            decide(302, &location("ftp://b.test/"), &target("GET"), policy()),
+            Followup::Fail(ERROR_WINHTTP_REDIRECT_FAILED)
+        );
+    }
+
+    #[test]
+    fn locations_resolve_against_the_current_target() {
+        let t = target("GET");
+        assert_eq!(resolve_location(&t, "http://b.test/x"), "http://b.test/x");
+        assert_eq!(resolve_location(&t, "//b.test/x"), "http://b.test/x");
+        assert_eq!(resolve_location(&t, "/x"), "http://a.test/x");
+        assert_eq!(resolve_location(&t, "x"), "http://a.test/dir/x");
+        let v6 = Target { host: "::1".into(), port: 8080, ..t };
+        assert_eq!(v6.url(), "http://[::1]:8080/dir/page?q=1");
+        assert_eq!(v6.host_header(), "[::1]:8080");
+        assert_eq!(v6.authority(), "[::1]:8080");
+    }
+
+    #[test]
+    fn credentials_stay_with_their_origin() {
+        let from = target("POST");
+        let mut h = HeaderList::default();
+        h.push("Authorization", "Basic x");
+        h.push("Cookie", "a=b");
+        h.push("Content-Type", "text/plain");
+        redirect_headers(&mut h, &from, &Target { path: "/y".into(), ..from.clone() }, true);
+        assert_eq!(h.len(), 3);
+        redirect_headers(&mut h, &from, &Target { host: "b.test".into(), ..from.clone() }, false);
+        assert_eq!(h.len(), 0);
+    }
+}

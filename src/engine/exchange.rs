@@ -22,6 +22,7 @@ use super::tls;
 use crate::abi::*;
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
+use crate::proto::passport;
 use crate::proto::proxy;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -338,17 +339,13 @@ impl Exchange {
 }
 
 /// The body was read to the end: give the connection back to the pool if it may be reused, or
-/// close it (with `CLOSING_CONNECTION` and `CONNECTION_CLOSED`).
-fn end_body(request: &Request, io: &mut Exchange) {
+/// close it. Closing it sends no notification: Windows reports only the read's completion for a
+/// `Connection: close` response (no `CLOSING_CONNECTION`/`CONNECTION_CLOSED`, then or at close).
+fn end_body(_request: &Request, io: &mut Exchange) {
     let reusable = io.keep_alive && io.rbuf.is_empty();
     match (io.conn.take(), io.key.clone()) {
         (Some(conn), Some(key)) if reusable => pool::checkin(key, conn),
-        (Some(conn), _) => {
-            request.core_notify_null(WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION);
-            drop(conn);
-            request.core_notify_null(WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED);
-        }
-        (None, _) => {}
+        _ => {}
     }
     io.discard();
 }
@@ -842,7 +839,15 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max.max(1));
                         continue;
                     }
-                    let response = start_body(request, io, head)?;
+                    let mut response = start_body(request, io, head)?;
+                    if passport::reported_as_denied(
+                        request.connect.session.state().passport,
+                        response.status,
+                        response.headers.get_all("WWW-Authenticate"),
+                    ) {
+                        // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
+                        response.status = 401;
+                    }
                     let Some(next) = request.redirect_target(&response, io.replay.is_some())? else {
                         request.set_response(response);
                         if io.decoder.as_ref().is_some_and(|d| d.is_done()) {
@@ -965,8 +970,9 @@ fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
 pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
     let io = request.try_io()?;
     let phase = request.state().phase;
-    if phase == Phase::Receiving && request.connect.session.is_async() {
-        // Windows accepts a second call after HEADERS_AVAILABLE and reports the error through
+    if phase != Phase::Sent && request.connect.session.is_async() {
+        // Out of order in async mode (before WinHttpSendRequest, after a failed one, or a second
+        // call after HEADERS_AVAILABLE): Windows returns TRUE and reports the error through
         // REQUEST_ERROR, on the calling thread.
         request.begin(API_RECEIVE_RESPONSE)?;
         drop(io);

@@ -3,6 +3,7 @@
 
 pub mod h1;
 pub mod headers;
+pub mod passport;
 pub mod proxy;
 pub mod time;
 pub mod url;

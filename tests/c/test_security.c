@@ -136,7 +136,7 @@ static void test_crlf_in_path(void)
     CHECK(len > 0);
     if (len > 0) {
         CHECK(lines_clean(buf, len));
-        CHECK(strncmp(buf, "GET /raw/echoX-Injected:%201 HTTP/1.1\r\n", 40) == 0);
+        CHECK(strncmp(buf, "GET /raw/echoX-Injected:%201 HTTP/1.1\r\n", 39) == 0);
         CHECK_EQ(lines_starting(buf, "X-Injected"), 0);
     }
     WinHttpCloseHandle(req);

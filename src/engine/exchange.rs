@@ -217,7 +217,9 @@ fn park<O: Operation + Send + 'static>(request: Arc<Request>, op: O, w: Wait) {
 }
 
 /// Ends the operation and delivers its completion (or `REQUEST_ERROR`) to the status callback.
-fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DWORD>) {
+/// After a send, starts the receive queued during it (on a completion thread, as Windows does).
+fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Output, DWORD>) {
+    let ok = result.is_ok();
     request.end_and_deliver(|| {
         DEPTH.set(DEPTH.get() + 1);
         match result {
@@ -231,6 +233,16 @@ fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DW
         }
         DEPTH.set(DEPTH.get() - 1);
     });
+    if O::API == API_SEND_REQUEST && request.take_queued_receive() && ok {
+        let request = request.clone();
+        completion::submit(move || {
+            if let Err(e) = receive(&request)
+                && request.begin(API_RECEIVE_RESPONSE).is_ok()
+            {
+                request.end_and_deliver(|| notify_request_error(&request, API_RECEIVE_RESPONSE, e));
+            }
+        });
+    }
 }
 
 /// `REQUEST_ERROR` with its `WINHTTP_ASYNC_RESULT` (`API_*` and the error).
@@ -968,7 +980,14 @@ fn receive_wait(request: &Request, io: &Exchange) -> Result<Wait, DWORD> {
 
 /// `WinHttpReceiveResponse`.
 pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
-    let io = request.try_io()?;
+    let io = match request.try_io() {
+        Ok(io) => io,
+        // Async, while the send is in flight: queued, to start once it has completed.
+        Err(_) if request.connect.session.is_async() && request.queue_receive_after_send() => {
+            return Ok(Outcome::Later);
+        }
+        Err(e) => return Err(e),
+    };
     let phase = request.state().phase;
     if phase != Phase::Sent && request.connect.session.is_async() {
         // Out of order in async mode (before WinHttpSendRequest, after a failed one, or a second

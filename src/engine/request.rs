@@ -104,6 +104,8 @@ pub struct RequestState {
 #[derive(Default)]
 pub struct Activity {
     pub pending: Option<DWORD>,
+    /// An async `WinHttpReceiveResponse` made while the send was in flight, to start after it.
+    receive_queued: bool,
     delivering: u32,
     closing: bool,
     closing_sent: bool,
@@ -246,6 +248,23 @@ impl Request {
         if due {
             self.core.notify_closing();
         }
+    }
+
+    /// An async `WinHttpReceiveResponse` while this request's `WinHttpSendRequest` is in flight (from
+    /// its `SENDING_REQUEST` or `REQUEST_SENT` callback, or another thread): Windows accepts it and
+    /// starts the receive once the send has completed. True when it was queued (once per send).
+    pub fn queue_receive_after_send(&self) -> bool {
+        let mut a = lock(&self.activity);
+        if a.closing || a.pending != Some(API_SEND_REQUEST) || a.receive_queued {
+            return false;
+        }
+        a.receive_queued = true;
+        true
+    }
+
+    /// Takes the receive queued by [`Request::queue_receive_after_send`], if any.
+    pub fn take_queued_receive(&self) -> bool {
+        core::mem::take(&mut lock(&self.activity).receive_queued)
     }
 
     /// Ends the operation in flight (sync mode: nothing to deliver).

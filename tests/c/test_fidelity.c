@@ -53,6 +53,9 @@ static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
  * the context value is what these tests look at, so the driver cannot rely on it. */
 static struct run {
     HINTERNET req;
+    DWORD receive_on;  /* a progress status whose callback calls WinHttpReceiveResponse, or 0 */
+    int receive_early; /* it did, and the call returned TRUE */
+    pthread_t headers_thread;
     int done;
     DWORD api, error;
     DWORD body_len;
@@ -75,11 +78,21 @@ static void drive(HINTERNET h, DWORD status, LPVOID info, DWORD len)
 {
     DWORD n;
     switch (status) {
+    case WINHTTP_CALLBACK_STATUS_SENDING_REQUEST:
+    case WINHTTP_CALLBACK_STATUS_REQUEST_SENT:
+        if (run.receive_on == status) {
+            run.receive_on = 0;
+            run.receive_early = WinHttpReceiveResponse(h, NULL);
+            if (!run.receive_early)
+                finish(API_RECEIVE_RESPONSE, GetLastError());
+        }
+        break;
     case WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE:
-        if (!WinHttpReceiveResponse(h, NULL))
+        if (!run.receive_early && !WinHttpReceiveResponse(h, NULL))
             finish(API_RECEIVE_RESPONSE, GetLastError());
         break;
     case WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE:
+        run.headers_thread = pthread_self();
         if (!WinHttpQueryDataAvailable(h, NULL))
             finish(API_QUERY_DATA_AVAILABLE, GetLastError());
         break;
@@ -248,6 +261,8 @@ static DWORD status_of(HINTERNET req)
 /* Sends `req` with `ctx` as dwContext and reads the whole response. Returns the status (0 on a
  * failure; *api and *error then say which call failed and why). Async requests are driven from the
  * callback, which must be installed with the completions in its mask. */
+static DWORD receive_on; /* for the next async do_request: see struct run */
+
 static DWORD do_request(HINTERNET req, int async, DWORD_PTR ctx, DWORD *api, DWORD *error)
 {
     DWORD dummy_api, dummy_error;
@@ -284,6 +299,8 @@ static DWORD do_request(HINTERNET req, int async, DWORD_PTR ctx, DWORD *api, DWO
         pthread_mutex_lock(&lock);
         memset(&run, 0, sizeof(run));
         run.req = req;
+        run.receive_on = receive_on;
+        receive_on = 0;
         pthread_mutex_unlock(&lock);
         if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, ctx))
             finish(API_SEND_REQUEST, GetLastError());
@@ -740,6 +757,25 @@ static void test_out_of_order(int async)
     /* Nothing was spoiled: the request then runs normally. */
     CHECK_EQ(do_request(req, async, 0, NULL, NULL), 200);
     close_and_wait(req, 1);
+
+    /* WinHttpReceiveResponse from inside the send's SENDING_REQUEST or REQUEST_SENT callback:
+     * Windows returns TRUE and starts the receive once the send has completed, its
+     * HEADERS_AVAILABLE on another thread (notification.c, test_recursion). Sync: refused. */
+    if (async) {
+        DWORD on[2] = {WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, WINHTTP_CALLBACK_STATUS_REQUEST_SENT};
+        int i;
+        for (i = 0; i < 2; i++) {
+            req = open_req(con, L"/hello", 0);
+            receive_on = on[i];
+            mark = notes_now();
+            CHECK_EQ(do_request(req, async, 1, &api, &error), 200);
+            CHECK(run.receive_early);
+            CHECK(!pthread_equal(run.headers_thread, pthread_self()));
+            CHECK_EQ(count(mark, req, WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE), 1);
+            CHECK_EQ(count(mark, req, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR), 0);
+            close_and_wait(req, 1);
+        }
+    }
 
     /* After a send that failed (connection refused): the same rule. */
     con2 = WinHttpConnect(ses, L"127.0.0.1", closed_port, 0);

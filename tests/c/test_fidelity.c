@@ -655,6 +655,17 @@ static void test_proxy_and_credentials(void)
     ses = WinHttpOpen(L"fidelity", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, L"<local>", 0);
     CHECK(ses != NULL);
     con = WinHttpConnect(ses, L"127.0.0.1", raw_port, 0);
+    /* WinHttpOpen's proxy is used ... */
+    req = open_req(con, L"/raw/echo", 0);
+    CHECK(echo_line(req, line, sizeof(line)) && strcmp(line, want) == 0);
+    WinHttpCloseHandle(req);
+    /* ... until WINHTTP_OPTION_PROXY on the session replaces it. */
+    pi.dwAccessType = WINHTTP_ACCESS_TYPE_NO_PROXY;
+    pi.lpszProxy = NULL;
+    CHECK_OK(WinHttpSetOption(ses, WINHTTP_OPTION_PROXY, &pi, sizeof(pi)));
+    req = open_req(con, L"/raw/echo", 0);
+    CHECK(echo_line(req, line, sizeof(line)) && strcmp(line, "GET /raw/echo HTTP/1.1") == 0);
+    WinHttpCloseHandle(req);
     req = open_req(con, L"/raw/echo", 0);
     size = sizeof(buf);
     CHECK(WinHttpQueryOption(req, WINHTTP_OPTION_PROXY_USERNAME, buf, &size));

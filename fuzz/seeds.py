@@ -33,6 +33,7 @@ heads = [
     b"ICY 200 OK\r\n",
     b"HTTP/1.1 099 Low\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nBad\x01Name: x\r\n\r\n",
+    b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: /\r\nWWW-Authenticate: Passport1.4\r\n\r\n",
     b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 300 + b"\r\n\r\n",
 ]
 # cap 64 KiB with small pieces, the 64/256/1024-byte caps, one byte at a time

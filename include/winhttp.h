@@ -1980,8 +1980,10 @@ HINTERNET WinHttpOpenRequest(HINTERNET hConnect,
 
 /**
  * Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
- * body; what the optional data does not cover follows through `WinHttpWriteData`. `dwContext`
- * becomes the handle's context value. Async mode: `SENDREQUEST_COMPLETE` or `REQUEST_ERROR`.
+ * body; what the optional data does not cover follows through `WinHttpWriteData`. A non-zero
+ * `dwContext` becomes the handle's context value; 0 keeps the one it has (set through
+ * `WINHTTP_OPTION_CONTEXT_VALUE` or inherited), as on Windows. Async mode: `SENDREQUEST_COMPLETE`
+ * or `REQUEST_ERROR`.
  */
 BOOL WinHttpSendRequest(HINTERNET hRequest,
                         LPCWSTR lpszHeaders,

@@ -11,6 +11,7 @@
 use winhttp::abi::*;
 use winhttp::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use winhttp::proto::headers::{self, HeaderBlock, HeaderError, HeaderList, RequestFacts, StartLine};
+use winhttp::proto::passport;
 use winhttp::proto::time;
 use winhttp::proto::url::{self, CreateParts, Part, UrlParts};
 use winhttp::proto::wide::{self, CodeUnit};
@@ -113,6 +114,12 @@ fn check_head(head: &h1::Head, consumed: usize, max: usize, buffered: usize) {
             let _ = h1::keep_alive(head, framing);
         }
     }
+    // Passport: only a 302 with a Passport challenge, and only when enabled, is turned into a 401.
+    let challenges =
+        || head.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("WWW-Authenticate")).map(|(_, v)| v.as_str());
+    let turned = passport::reported_as_denied(WINHTTP_ENABLE_PASSPORT_AUTH, head.status, challenges());
+    assert_eq!(turned, head.status == 302 && challenges().any(passport::is_passport_challenge));
+    assert!(!passport::reported_as_denied(WINHTTP_DISABLE_PASSPORT_AUTH, head.status, challenges()));
 }
 
 /// Target `head`: the response head parser. Byte 0: bits 0-1 pick the head size cap (64 KiB, 64,
@@ -423,13 +430,18 @@ fn check_url<C: CodeUnit>(units: &[C], flags: DWORD) {
     }
 }
 
-/// Escaping a request path: ASCII out, never a space; with escaping on, no control character or
-/// DEL; with `%` escaped too, `%XX` decoding gives the original bytes back.
+/// Escaping a request path: ASCII out, never a space, CR or LF in any mode (so the request head
+/// writer takes it unless a NUL came in, which it refuses); with escaping on, no control character
+/// or DEL; with `%` escaped too, `%XX` decoding gives the original bytes back.
 fn check_request_path(path: &str, sel: u8) {
     let flags = [0, WINHTTP_FLAG_ESCAPE_PERCENT, WINHTTP_FLAG_ESCAPE_DISABLE, WINHTTP_FLAG_ESCAPE_DISABLE_QUERY]
         [usize::from(sel & 3)];
     let out = url::escape_request_path(path, flags);
-    assert!(out.is_ascii() && !out.contains(' '), "{out:?}");
+    assert!(out.is_ascii() && !out.contains([' ', '\r', '\n']), "{out:?}");
+    let target = format!("/{out}");
+    let mut head = Vec::new();
+    let written = h1::write_request_head(&mut head, "GET", &target, h1::Version::Http11, &[]);
+    assert_eq!(written.is_ok(), !out.contains('\0'), "{out:?}");
     let (p, q) = out.split_at(out.find('?').unwrap_or(out.len()));
     let clean = |s: &str| s.bytes().all(|b| b > b' ' && b != 0x7f);
     if flags & WINHTTP_FLAG_ESCAPE_DISABLE == 0 {

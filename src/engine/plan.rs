@@ -78,4 +78,6 @@ pub struct Plan {
     pub max_redirects: DWORD,
     pub max_drain: u64,
     pub policy: Policy,
+    /// The session's `WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH`.
+    pub passport: DWORD,
 }

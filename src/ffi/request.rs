@@ -64,8 +64,10 @@ fn started<T>(f: impl FnOnce() -> ApiResult<Outcome<T>>) -> BOOL {
 }
 
 /// Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
-/// body; what the optional data does not cover follows through `WinHttpWriteData`. `dwContext`
-/// becomes the handle's context value. Async mode: `SENDREQUEST_COMPLETE` or `REQUEST_ERROR`.
+/// body; what the optional data does not cover follows through `WinHttpWriteData`. A non-zero
+/// `dwContext` becomes the handle's context value; 0 keeps the one it has (set through
+/// `WINHTTP_OPTION_CONTEXT_VALUE` or inherited), as on Windows. Async mode: `SENDREQUEST_COMPLETE`
+/// or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSendRequest(
     hRequest: HINTERNET,
@@ -93,7 +95,9 @@ pub unsafe extern "C" fn WinHttpSendRequest(
             unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) }
         };
         let request = handles::request(hRequest)?;
-        request.core.set_context(dwContext);
+        if dwContext != 0 {
+            request.core.set_context(dwContext);
+        }
         api::send(&request, &headers, optional, dwTotalLength)
     })
 }

@@ -4,6 +4,7 @@
 pub mod followup;
 pub mod h1;
 pub mod headers;
+pub mod passport;
 pub mod proxy;
 pub mod time;
 pub mod url;

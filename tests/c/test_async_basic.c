@@ -1175,14 +1175,16 @@ static void test_close_from_callback(void)
     CHECK_EQ(d.errors, 0);
 }
 
-/* "Connection: close": CLOSING_CONNECTION and CONNECTION_CLOSED, once, after HEADERS_AVAILABLE
- * and before the final READ_COMPLETE (0 bytes). */
+/* "Connection: close": Windows reports only the reads' completions, with no CLOSING_CONNECTION or
+ * CONNECTION_CLOSED, neither when the read reaches the end of data nor when the handles close
+ * (notification.c's persistent-connection test, newest version: its read table holds only the
+ * optional RECEIVING/RECEIVED and READ_COMPLETE, its close table only the HANDLE_CLOSINGs). */
 static void test_connection_close(void)
 {
     static struct driver d;
     HINTERNET req = open_request(con2, L"GET", L"/close");
     struct call_args a;
-    const struct note *closing_n, *closed_n, *headers_n, *last_read;
+    const struct note *headers_n, *last_read;
     int mark;
 
     CHECK(req != NULL);
@@ -1194,23 +1196,19 @@ static void test_connection_close(void)
     if (call_async_args(&d, API_SEND_REQUEST, &a))
         wait_done(&d, 10000);
     CHECK(d.done && !d.errors && d.body_len > 0);
-    CHECK_SEQUENCE_SKIP(mark, get_any, req, &d,
-                        WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION | WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED);
-    closing_n = find_note(mark, req, WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, 0);
-    closed_n = find_note(mark, req, WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, 0);
+    CHECK_SEQUENCE(mark, get_any, req, &d);
     headers_n = find_note(mark, req, WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE, 0);
     last_read = find_note(mark, req, WINHTTP_CALLBACK_STATUS_READ_COMPLETE, -1);
-    CHECK(closing_n && closed_n && headers_n && last_read);
-    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, 1));
-    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, 1));
-    if (closing_n && closed_n && headers_n && last_read) {
-        CHECK(headers_n < closing_n && closing_n < closed_n && closed_n < last_read);
+    CHECK(headers_n && last_read);
+    if (last_read)
         CHECK_EQ(last_read->length, 0);
-        CHECK(closing_n->context == (DWORD_PTR)&d && closed_n->context == (DWORD_PTR)&d);
-    }
+    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, 0));
+    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, 0));
     mark = notes_now();
     close_request(&d, __LINE__);
     CHECK_SEQUENCE(mark, closing, req, &d);
+    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, 0));
+    CHECK(!find_note(mark, req, WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, 0));
 }
 
 /* The second session keeps the context value it was given. */

@@ -19,6 +19,10 @@ use tokio::time::{sleep, timeout};
 pub const REASON_HEAD: &str =
     "HTTP/1.1 200 Everything Is Fine\r\nContent-Length: 2\r\nX-Multi: a\r\nX-Multi: b\r\nConnection: close\r\n\r\n";
 
+/// The exact head `/raw/passport` sends: a Passport 1.4 login redirect (no body).
+pub const PASSPORT_HEAD: &str =
+    "HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: /\r\nWWW-Authenticate: Passport1.4\r\n\r\n";
+
 /// The largest request head the server reads before giving up.
 const MAX_HEAD: usize = 256 * 1024;
 
@@ -166,6 +170,7 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
             s.write_all(REASON_HEAD.as_bytes()).await?;
             s.write_all(b"ok").await?;
         }
+        "/raw/passport" => s.write_all(PASSPORT_HEAD.as_bytes()).await?,
         "/raw/http10" => s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello").await?,
         "/raw/close-delimited" => {
             let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".to_vec();

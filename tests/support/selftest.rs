@@ -192,6 +192,7 @@ fn raw_scripts() {
     assert_eq!(raw_get("/raw/http09"), b"<html>no head at all</html>");
     assert_eq!(raw_get("/raw/close-before-response"), b"");
     assert_eq!(raw_get("/raw/reason"), [raw::REASON_HEAD.as_bytes(), b"ok"].concat());
+    assert_eq!(raw_get("/raw/passport"), raw::PASSPORT_HEAD.as_bytes());
     assert!(raw_get("/raw/truncated-length").ends_with(b"\r\n\r\n0123456789"));
     assert!(raw_get("/raw/close-delimited").ends_with(&http::pattern(128)));
     let big = raw_get("/raw/header-size/10000");

@@ -28,8 +28,10 @@ pub struct HandleCore {
 }
 
 impl HandleCore {
-    /// The core of a new child handle. Fails with `ERROR_INVALID_HANDLE` when the parent is being
-    /// closed: a child never outlives its parent's `HANDLE_CLOSING`.
+    /// The core of a new child handle: it starts with its parent's context value and callback
+    /// (as on Windows: a context set on the session reaches the callbacks of its requests until
+    /// they set their own). Fails with `ERROR_INVALID_HANDLE` when the parent is being closed: a
+    /// child never outlives its parent's `HANDLE_CLOSING`.
     pub fn inherit(parent: &Arc<HandleCore>) -> Result<Self, DWORD> {
         {
             let mut c = lock(&parent.closing);
@@ -40,7 +42,7 @@ impl HandleCore {
         }
         Ok(HandleCore {
             handle: OnceLock::new(),
-            context: AtomicUsize::new(0),
+            context: AtomicUsize::new(parent.context()),
             callback: CallbackSlot::new(parent.callback.get()),
             parent: Some(parent.clone()),
             closing: Mutex::new((0, false)),

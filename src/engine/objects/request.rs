@@ -66,6 +66,8 @@ pub struct RequestState {
 #[derive(Default)]
 pub struct Activity {
     pub pending: Option<DWORD>,
+    /// An async `WinHttpReceiveResponse` made while the send was in flight, to start after it.
+    receive_queued: bool,
     delivering: u32,
     closing: bool,
     closing_sent: bool,
@@ -211,6 +213,23 @@ impl Request {
         }
     }
 
+    /// An async `WinHttpReceiveResponse` while this request's `WinHttpSendRequest` is in flight (from
+    /// its `SENDING_REQUEST` or `REQUEST_SENT` callback, or another thread): Windows accepts it and
+    /// starts the receive once the send has completed. True when it was queued (once per send).
+    pub fn queue_receive_after_send(&self) -> bool {
+        let mut a = lock(&self.activity);
+        if a.closing || a.pending != Some(API_SEND_REQUEST) || a.receive_queued {
+            return false;
+        }
+        a.receive_queued = true;
+        true
+    }
+
+    /// Takes the receive queued by [`Request::queue_receive_after_send`], if any.
+    pub fn take_queued_receive(&self) -> bool {
+        core::mem::take(&mut lock(&self.activity).receive_queued)
+    }
+
     /// Ends the operation in flight (sync mode: nothing to deliver).
     pub fn end(&self) {
         self.settle(|a| {
@@ -336,9 +355,9 @@ impl Request {
         };
         let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
         let session = &self.connect.session;
-        let (agent, max_conns, protocols) = {
+        let (agent, max_conns, protocols, passport) = {
             let s = session.state();
-            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols)
+            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport)
         };
         let via = self.via(&target, own_proxy);
         let mut head = Vec::with_capacity(512);
@@ -391,6 +410,7 @@ impl Request {
                 redirects_disabled: disable & WINHTTP_DISABLE_REDIRECTS != 0,
                 body_replayable: false,
             },
+            passport,
         })
     }
 }

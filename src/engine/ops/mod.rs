@@ -255,7 +255,9 @@ fn park<O: Operation + Send + 'static>(request: Arc<Request>, op: O, w: Wait) {
 }
 
 /// Ends the operation and delivers its completion (or `REQUEST_ERROR`) to the status callback.
-fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DWORD>) {
+/// After a send, starts the receive queued during it (on a completion thread, as Windows does).
+fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Output, DWORD>) {
+    let ok = result.is_ok();
     request.end_and_deliver(|| {
         DEPTH.set(DEPTH.get() + 1);
         match result {
@@ -269,6 +271,16 @@ fn deliver<O: Operation>(request: &Request, op: &O, result: Result<O::Output, DW
         }
         DEPTH.set(DEPTH.get() - 1);
     });
+    if O::API == API_SEND_REQUEST && request.take_queued_receive() && ok {
+        let request = request.clone();
+        completion::submit(move || {
+            if let Err(e) = receive::receive(&request)
+                && request.begin(API_RECEIVE_RESPONSE).is_ok()
+            {
+                request.end_and_deliver(|| notify_request_error(&request, API_RECEIVE_RESPONSE, e));
+            }
+        });
+    }
 }
 
 /// `REQUEST_ERROR` with its `WINHTTP_ASYNC_RESULT` (`API_*` and the error).
@@ -280,15 +292,14 @@ pub(crate) fn notify_request_error(request: &Request, api: DWORD, error: DWORD) 
 }
 
 /// The response was read to the end: the connection goes back to the pool if both halves are
-/// complete and it may be reused, or is closed (with `CLOSING_CONNECTION` and `CONNECTION_CLOSED`).
-pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
+/// complete and it may be reused, or is closed. Closing it sends no notification: Windows reports
+/// only the read's completion for a `Connection: close` response (no `CLOSING_CONNECTION` or
+/// `CONNECTION_CLOSED`, then or at close).
+pub(crate) fn end_body(_owner: &dyn Owner, lane: &mut Lane) {
     if let Some(conn) = lane.conn.as_mut() {
         conn.finish_response();
     }
-    if lane.release() {
-        owner.notify(WINHTTP_CALLBACK_STATUS_CLOSING_CONNECTION, Payload::None);
-        owner.notify(WINHTTP_CALLBACK_STATUS_CONNECTION_CLOSED, Payload::None);
-    }
+    lane.release();
 }
 
 /// The connection ended: the end of a close-delimited body (true), or a truncated one.
@@ -375,6 +386,7 @@ pub(crate) mod testing {
             max_redirects: 10,
             max_drain: 1 << 20,
             policy: Policy { redirect_policy: 0, redirects_disabled: true, body_replayable: false },
+            passport: 0,
         }
     }
 

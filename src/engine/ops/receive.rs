@@ -16,6 +16,7 @@ use crate::engine::reactor::Want;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
+use crate::proto::passport;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -114,8 +115,13 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max_head);
                         continue;
                     }
-                    let response = start_body(owner, lane, head)?;
+                    let mut response = start_body(owner, lane, head)?;
                     let plan = lane.plan()?;
+                    let challenges = response.headers.get_all("WWW-Authenticate");
+                    if passport::reported_as_denied(plan.passport, response.status, challenges) {
+                        // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
+                        response.status = 401;
+                    }
                     let mut policy = plan.policy;
                     policy.body_replayable = lane.replay.is_some();
                     match followup::decide(response.status, &response.headers, &plan.target, policy) {
@@ -237,10 +243,18 @@ fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()
 
 /// `WinHttpReceiveResponse`.
 pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
-    let lane = request.try_io()?;
+    let lane = match request.try_io() {
+        Ok(lane) => lane,
+        // Async, while the send is in flight: queued, to start once it has completed.
+        Err(_) if request.connect.session.is_async() && request.queue_receive_after_send() => {
+            return Ok(Outcome::Later);
+        }
+        Err(e) => return Err(e),
+    };
     let phase = request.state().phase;
-    if phase == Phase::Receiving && request.connect.session.is_async() {
-        // Windows accepts a second call after HEADERS_AVAILABLE and reports the error through
+    if phase != Phase::Sent && request.connect.session.is_async() {
+        // Out of order in async mode (before WinHttpSendRequest, after a failed one, or a second
+        // call after HEADERS_AVAILABLE): Windows returns TRUE and reports the error through
         // REQUEST_ERROR, on the calling thread.
         request.begin(API_RECEIVE_RESPONSE)?;
         drop(lane);

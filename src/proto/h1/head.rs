@@ -9,7 +9,8 @@ pub const DEFAULT_MAX_HEAD_SIZE: usize = 64 * 1024;
 /// Appends "METHOD target HTTP/1.x\r\nName: value\r\n...\r\n" to `out`.
 ///
 /// Refuses, leaving `out` untouched: a method that is not a token; an empty target or one holding
-/// a byte at or below 0x20 (controls and space: escaping is the caller's job); a header name that is
+/// a byte that would break the request line (CR, LF, NUL, space: escaping is the caller's job;
+/// other control characters and DEL pass, as WinHTTP sends them with `ESCAPE_DISABLE`); a header name that is
 /// not a token; a header value holding CR, LF or NUL. Values are written as their UTF-8 bytes.
 pub fn write_request_head(
     out: &mut Vec<u8>,
@@ -21,7 +22,7 @@ pub fn write_request_head(
     if !is_token(method.as_bytes()) {
         return Err(Error::InvalidMethod);
     }
-    if target.is_empty() || target.bytes().any(|b| b <= b' ') {
+    if target.is_empty() || target.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0 | b' ')) {
         return Err(Error::InvalidTarget);
     }
     let mut len = method.len() + target.len() + 14;
@@ -316,6 +317,10 @@ mod tests {
             ("GET", "/", &[("", "b")], Error::InvalidHeader),
             ("GET", "/", &[("Ä", "b")], Error::InvalidHeader),
         ];
+        // Other control characters and DEL are the caller's choice (WinHTTP's ESCAPE_DISABLE).
+        let mut out = Vec::new();
+        write_request_head(&mut out, "GET", "/a\x1f\x7f\t<", Version::Http11, &[]).unwrap();
+        assert!(out.starts_with(b"GET /a\x1f\x7f\t< HTTP/1.1\r\n"));
         for (method, target, headers, want) in cases {
             let mut out = b"keep".to_vec();
             let got = write_request_head(&mut out, method, target, Version::Http11, &h(headers));

@@ -373,7 +373,7 @@ impl Ntlm {
         let mut client_challenge = [0u8; 8];
         self.entropy.fill(&mut client_challenge);
         let info = client_target_info(&ch.target_info, true);
-        let mut r = v2_responses(&key, &ch.server_challenge, &client_challenge, time, &info[..info.len() - 4]);
+        let mut r = v2_responses(&key, &ch.server_challenge, &client_challenge, time, &info);
         if server_time.is_some() {
             // MS-NLMP 3.1.5.1.2: with a server timestamp the LM response is all zeros.
             r.lm_response = vec![0; 24];

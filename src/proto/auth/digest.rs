@@ -284,7 +284,7 @@ mod tests {
         }
     }
 
-    fn field<'a>(header: &'a str, name: &str) -> Option<String> {
+    fn field(header: &str, name: &str) -> Option<String> {
         let ch = challenge::parse(header).into_iter().next()?;
         ch.param(name).map(str::to_string)
     }

@@ -76,12 +76,7 @@ pub fn neg_token_init(mech_types: &[u8], mech_token: &[u8]) -> Vec<u8> {
 }
 
 /// A NegTokenResp with the fields given.
-pub fn neg_token_resp(
-    neg_state: Option<u8>,
-    mech: Option<&[u8]>,
-    token: Option<&[u8]>,
-    mic: Option<&[u8]>,
-) -> Vec<u8> {
+pub fn neg_token_resp(neg_state: Option<u8>, mech: Option<&[u8]>, token: Option<&[u8]>, mic: Option<&[u8]>) -> Vec<u8> {
     let mut seq = Vec::new();
     if let Some(s) = neg_state {
         seq.extend(tlv(0xa0, &tlv(0x0a, &[s])));

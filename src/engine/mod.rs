@@ -5,6 +5,7 @@ pub mod callback;
 pub mod completion;
 pub mod diag;
 pub mod exchange;
+pub mod gssapi;
 pub mod handles;
 pub mod net;
 pub mod options;

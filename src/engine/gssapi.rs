@@ -9,8 +9,9 @@
 //! [`Mechanism`] trait the in-process NTLM implements. A leaf module: it only uses `libc` and
 //! `proto::auth`.
 
-use crate::proto::auth::spnego::OID_SPNEGO;
-use crate::proto::auth::{AuthError, Mechanism};
+use crate::proto::auth::ntlm::Ntlm;
+use crate::proto::auth::spnego::{OID_SPNEGO, SpnegoNtlm};
+use crate::proto::auth::{AuthError, Credentials, Mechanism, SystemEntropy};
 use std::ffi::{CStr, CString, c_void};
 use std::sync::OnceLock;
 
@@ -285,9 +286,41 @@ impl Drop for GssNegotiate {
     }
 }
 
+/// The mechanism for `Negotiate` to `host`: with explicit credentials, NTLM inside SPNEGO (the
+/// in-process implementation, whatever the system has); with the caller's default credentials
+/// (`WinHttpSetCredentials` with NULL user and password, or the autologon policy), Kerberos
+/// through GSS-API, or `Unsupported` when there is no GSS-API library.
+///
+/// Kerberos with an explicit password (`gss_acquire_cred_with_password`) is not done: explicit
+/// credentials against a Kerberos-only server fail at the server.
+pub fn negotiate(host: &str, creds: Option<Credentials>) -> Result<Box<dyn Mechanism>, AuthError> {
+    match creds {
+        Some(c) => {
+            let ntlm = Ntlm::new(c, "", Box::new(SystemEntropy), Ntlm::filetime_now());
+            Ok(Box::new(SpnegoNtlm::new(ntlm)))
+        }
+        None => Ok(Box::new(GssNegotiate::new(host)?)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negotiate_with_a_password_is_spnego_ntlm() {
+        let creds = Credentials { user: "u".into(), password: "p".into() };
+        let mut m = negotiate("h", Some(creds)).unwrap();
+        let t = m.start().unwrap();
+        // A GSS InitialContextToken offering NTLMSSP, with the NEGOTIATE message inside.
+        assert_eq!(t[0], 0x60);
+        assert!(t.windows(8).any(|w| w == b"NTLMSSP\0"));
+        // Without a password: GSS-API (or Unsupported); never NTLM with no credentials.
+        match negotiate("no-such-host.invalid", None) {
+            Ok(mut m) => assert!(m.start().is_err()),
+            Err(e) => assert!(matches!(e, AuthError::Unsupported(_)), "{e:?}"),
+        }
+    }
 
     #[test]
     fn missing_library_is_unsupported() {

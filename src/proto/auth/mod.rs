@@ -294,6 +294,46 @@ mod tests {
         );
     }
 
+    struct Fixed;
+    impl Entropy for Fixed {
+        fn fill(&mut self, buf: &mut [u8]) {
+            buf.fill(7);
+        }
+    }
+
+    #[test]
+    fn token_auth_carries_a_mechanism_in_headers() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let creds = Credentials { user: "D\\u".into(), password: "p".into() };
+        let mut a = TokenAuth::new(Scheme::Ntlm, Box::new(ntlm::Ntlm::new(creds, "", Box::new(Fixed), 0)));
+        let req = RequestInfo { method: "GET", uri: "/" };
+        let bare = challenge::parse("NTLM").remove(0);
+        // First leg: the NEGOTIATE message, whatever the (bare) challenge.
+        let first = a.respond(Some(&bare), &req).unwrap();
+        let token = first.strip_prefix("NTLM ").unwrap();
+        assert_eq!(&b64.decode(token).unwrap()[..8], b"NTLMSSP\0");
+        assert!(!a.done());
+        // Not base64, then a CHALLENGE the mechanism refuses.
+        let bad = challenge::parse("NTLM a").remove(0);
+        assert!(matches!(a.respond(Some(&bad), &req), Err(AuthError::BadChallenge(_))));
+        let junk = Challenge { scheme: "NTLM".into(), token68: Some(b64.encode(b"junk")), params: vec![] };
+        assert!(matches!(a.respond(Some(&junk), &req), Err(AuthError::BadChallenge(_))));
+        // A real CHALLENGE: the AUTHENTICATE message.
+        let mut chal = b"NTLMSSP\0\x02\0\0\0\0\0\0\0\x30\0\0\0".to_vec();
+        chal.extend((ntlm::CLIENT_FLAGS | ntlm::NEGOTIATE_TARGET_INFO).to_le_bytes());
+        chal.extend([1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+        chal.extend([6, 0, 6, 0, 48, 0, 0, 0]);
+        chal.extend([2, 0, 2, 0, b'D', 0]);
+        let ch = Challenge { scheme: "NTLM".into(), token68: Some(b64.encode(&chal)), params: vec![] };
+        let second = a.respond(Some(&ch), &req).unwrap();
+        let msg = b64.decode(second.strip_prefix("NTLM ").unwrap()).unwrap();
+        assert_eq!(&msg[..12], b"NTLMSSP\0\x03\0\0\0");
+        assert!(a.done());
+        // A bare challenge after that: the server refused.
+        assert_eq!(a.respond(Some(&bare), &req), Err(AuthError::Rejected));
+    }
+
     #[test]
     fn credentials_debug_hides_password() {
         let c = Credentials { user: "u".into(), password: "sekrit".into() };

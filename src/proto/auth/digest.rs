@@ -98,6 +98,10 @@ fn quote(s: &str) -> String {
     out
 }
 
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
 /// The nonce and what came with it, kept between answers.
 #[derive(Clone, Debug)]
 struct State {
@@ -134,6 +138,11 @@ impl Digest {
     /// Takes in a challenge (first, stale, or a refusal).
     fn accept(&mut self, ch: &Challenge) -> Result<(), AuthError> {
         let nonce = ch.param("nonce").ok_or(AuthError::BadChallenge("Digest without nonce"))?;
+        // What we echo in quotes must not carry control characters (CR/LF would split our request
+        // head; found by the auth_challenge fuzz target).
+        if ["realm", "nonce", "opaque"].iter().any(|n| ch.param(n).is_some_and(has_control)) {
+            return Err(AuthError::BadChallenge("control character in a Digest parameter"));
+        }
         let stale = ch.param("stale").is_some_and(|s| s.eq_ignore_ascii_case("true"));
         if self.answered && !stale {
             return Err(AuthError::Rejected);
@@ -171,6 +180,9 @@ impl Authenticator for Digest {
             self.accept(ch)?;
         }
         let creds = self.creds.clone();
+        if has_control(&creds.user) || has_control(request.uri) {
+            return Err(AuthError::BadChallenge("control character in the Digest user name or URI"));
+        }
         let s = self.state.as_mut().ok_or(AuthError::BadChallenge("Digest needs a challenge first"))?;
         s.nc += 1;
         let p = Params {
@@ -348,7 +360,15 @@ mod tests {
         assert_eq!(field(&v, "qop"), None);
         assert_eq!(field(&v, "nc"), None);
         assert!(v.ends_with(", userhash=true"));
+        // A user name with CR/LF cannot be written into the header.
+        let mut d = Digest::new(mufasa("x"), Box::new(Fixed(1)));
+        d.creds.user = "a\r\nX-Injected: 1".into();
+        let ch = challenge::parse("Digest realm=r, nonce=n").remove(0);
+        assert!(matches!(d.respond(Some(&ch), &req), Err(AuthError::BadChallenge(_))));
         for bad in [
+            "Digest realm=\"a\nb\", nonce=n",
+            "Digest realm=r, nonce=\"n\r\nX: y\"",
+            "Digest realm=r, nonce=n, opaque=\"\u{0}\"",
             "Digest realm=r",
             "Digest realm=r, nonce=n, algorithm=SHA-512-256",
             "Digest realm=r, nonce=n, qop=auth-int",

@@ -136,3 +136,43 @@ for h in [b"Accept: */*\r\nX-A: 1\n\nX-A: 2\n\nX-B:3", b"Cookie: a\n\nCookie: b\
         ffi.append(bytes([0x00, c1, 0x00, c3]) + systemtimes[3] + h)
 ffi.append(bytes([0x80, 0x05, 0x00, 0x3f]) + st + b"".join(struct.pack("<i", c) for c in list(map(ord, "http://h/")) + [-1, 0x110000, 0xd800, 0]))
 write("ffi", ffi)
+
+# auth_challenge: 1 configuration byte (bit 0: split at LF into header values; bits 1-2: status)
+challenges = [
+    b'Basic realm="placebo"',
+    b'Bearer\nBasic realm="x"\nNTLM',
+    b'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"',
+    b'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+    b'Digest realm="r", nonce="n", stale=TRUE, algorithm=MD5-sess, qop=auth, userhash=true',
+    b'Digest realm=r, nonce=n, algorithm=SHA-256-sess',
+    b'Negotiate YIIBhwYGKwYBBQUCoIIBezCCAXegDTALBgkqhkiG9xIBAgI=, NTLM TlRMTVNTUAACAAAA',
+    b'NTLM, Negotiate, Passport1.4, Kerberos',
+    b'Basic realm="unterminated, NTLM',
+    b',,, @@@ , Basic realm = x ,, Digest nonce="a,b"',
+    b'Basic realm="\xc3\xa9t\xc3\xa9", Digest realm="\xe9"',
+]
+write("auth_challenge", [bytes([cfg]) + c for c in challenges for cfg in (0x00, 0x01, 0x02, 0x04)])
+
+# ntlm: 1 configuration byte (bit 0: a SPNEGO NegTokenResp, else a raw CHALLENGE message)
+def u16(n): return struct.pack("<H", n)
+def u32(n): return struct.pack("<I", n)
+def utf16(s): return s.encode("utf-16-le")
+def ntlm_challenge(flags, info, name=utf16("Server")):
+    head = b"NTLMSSP\0" + u32(2) + u16(len(name)) + u16(len(name)) + u32(56) + u32(flags)
+    head += bytes.fromhex("0123456789abcdef") + bytes(8) + u16(len(info)) + u16(len(info)) + u32(56 + len(name))
+    head += bytes.fromhex("060070170000000f")
+    return head + name + info
+info = u16(2) + u16(12) + utf16("Domain") + u16(1) + u16(12) + utf16("Server") + bytes(4)
+info_ts = info[:-4] + u16(7) + u16(8) + bytes(range(1, 9)) + u16(6) + u16(4) + u32(0) + bytes(4)
+def der(tag, body):
+    n = len(body)
+    if n < 0x80: return bytes([tag, n]) + body
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(b)]) + b + body
+NTLM_OID = bytes.fromhex("2b0601040182370202 0a".replace(" ", ""))
+def neg_resp(state, token):
+    return der(0xa1, der(0x30, der(0xa0, der(0x0a, bytes([state]))) + der(0xa1, der(0x06, NTLM_OID)) + der(0xa2, der(0x04, token))))
+ntlm_msgs = [ntlm_challenge(0xe28a8233, info), ntlm_challenge(0xe28a8233, info_ts), ntlm_challenge(0x00028233, b""),
+             ntlm_challenge(0xe28a8232, info), ntlm_challenge(0xe28a8233, info[:-6]), b"NTLMSSP\0" + u32(2)]
+write("ntlm", [b"\x00" + m for m in ntlm_msgs] + [b"\x01" + neg_resp(1, m) for m in ntlm_msgs[:3]]
+      + [b"\x01" + neg_resp(2, b""), b"\x01" + der(0xa1, der(0x30, der(0xa0, der(0x0a, b"\x00")) + der(0xa3, der(0x04, bytes(16)))))])

@@ -1691,8 +1691,16 @@ BOOL WinHttpSetCredentials(HINTERNET hRequest,
                            LPVOID pAuthParams);
 
 /**
- * Reports the authentication schemes a 401 or 407 response offers, and which side asked.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reports the authentication schemes a 401 or 407 response offers, and which side asked:
+ * `*lpdwSupportedSchemes` gets every `WINHTTP_AUTH_SCHEME_*` the server's `WWW-Authenticate`
+ * (401) or the proxy's `Proxy-Authenticate` (407) headers name, `*lpdwFirstScheme` the first of
+ * them in the order they were listed, `*pdwAuthTarget` `WINHTTP_AUTH_TARGET_SERVER` or
+ * `WINHTTP_AUTH_TARGET_PROXY`. Schemes WinHTTP does not know (Bearer, …) are ignored. Runs
+ * synchronously, also in the asynchronous mode.
+ *
+ * Errors: `ERROR_INVALID_HANDLE` (NULL or stale handle), `ERROR_WINHTTP_INCORRECT_HANDLE_TYPE`
+ * (not a request), `ERROR_INVALID_PARAMETER` (a NULL out-pointer), `ERROR_INVALID_OPERATION` (no
+ * response yet, not a 401/407, or no scheme WinHTTP knows). On failure nothing is written.
  */
 BOOL WinHttpQueryAuthSchemes(HINTERNET hRequest,
                              LPDWORD lpdwSupportedSchemes,

@@ -58,3 +58,13 @@ fn time() {
 fn ffi() {
     replay("ffi", targets::ffi);
 }
+
+#[test]
+fn auth_challenge() {
+    replay("auth_challenge", targets::auth_challenge);
+}
+
+#[test]
+fn ntlm() {
+    replay("ntlm", targets::ntlm);
+}

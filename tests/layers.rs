@@ -32,7 +32,7 @@ fn rank(path: &[String]) -> Option<(u32, u32)> {
         )
     });
     let inner = match (top, sub) {
-        ("transport", Some("resolve" | "tls")) => 0,
+        ("transport", Some("resolve" | "tls" | "gssapi")) => 0,
         ("transport", Some("tcp")) => 1,
         ("objects", Some("handle")) => 0,
         ("objects", Some("session")) => 1,

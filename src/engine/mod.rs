@@ -4,7 +4,7 @@
 //!
 //! Modules in rank order: each imports only modules ranked below it (checked by `tests/layers.rs`).
 //! 0 leaves: `diag`, `reactor`, `completion`, `settings`, `callback`; 1 `cancel`; 2 `transport`
-//! (`resolve`, `tls`, `tcp`); 3 `conn`; 4 `plan`; 5 `pool`; 6 `lane`; 7 `objects` (`handle`,
+//! (`resolve`, `tls`, `gssapi`, `tcp`); 3 `conn`; 4 `plan`; 5 `pool`; 6 `lane`; 7 `objects` (`handle`,
 //! `session`, `request`); 8 `ops` (driver, `connect`, `send`, `receive`, `read`); 9 `handles`;
 //! 10 `options`; 11 `api`.
 

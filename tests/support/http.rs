@@ -225,6 +225,7 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
             respond(200, "slow")
         }
         "/upgrade" => upgrade(&mut req),
+        "/auth/401" | "/auth/407" | "/auth/401-unknown" | "/auth/401-none" => challenges(&path),
         p => {
             if let Some(n) = p.strip_prefix("/len/").and_then(|n| n.parse::<usize>().ok()) {
                 respond(200, pattern(n.min(256 << 20)))
@@ -245,6 +246,34 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
     };
     resp.headers_mut().insert("x-conn-id", HeaderValue::from(conn));
     resp
+}
+
+/// Authentication challenges for `WinHttpQueryAuthSchemes` (tests/c/test_auth.c): several
+/// challenges per header and across headers, quoted commas, unknown schemes, and a 407 that also
+/// carries a `WWW-Authenticate` (which must be ignored).
+fn challenges(path: &str) -> Resp {
+    let (status, www, proxy): (u16, &[&str], &[&str]) = match path {
+        "/auth/401" => (
+            401,
+            &[
+                "Bearer realm=\"api\", error=\"invalid_token\"",
+                "Negotiate, NTLM",
+                "Basic realm=\"a, b\"",
+                "Digest realm=\"r\", nonce=\"n\", qop=\"auth\", algorithm=SHA-256",
+            ],
+            &[],
+        ),
+        "/auth/407" => (407, &["Digest realm=\"origin\", nonce=\"x\""], &["Basic realm=\"proxy\", NTLM", "Kerberos"]),
+        "/auth/401-unknown" => (401, &["Bearer", "Mutual realm=\"x\""], &[]),
+        _ => (401, &[], &[]),
+    };
+    let mut r = respond(status, "Unauthorized");
+    for (name, values) in [("www-authenticate", www), ("proxy-authenticate", proxy)] {
+        for v in values {
+            r.headers_mut().append(name, HeaderValue::from_static(v));
+        }
+    }
+    r
 }
 
 fn redirect(status: u16, to: &str) -> Resp {

@@ -5,6 +5,7 @@
 //! `ops::connect`) went to the proxy; TLS then runs over it to the origin, so the stack is
 //! `Tcp`, `Tls<Tcp>`, `Tunnel<Tcp>` or `Tls<Tunnel<Tcp>>` with no extra layer per read.
 
+pub mod gssapi;
 pub mod resolve;
 pub mod tcp;
 pub mod tls;

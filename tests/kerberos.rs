@@ -1,0 +1,221 @@
+//! Negotiate against a real MIT Kerberos KDC: the test creates a throwaway realm in a temporary
+//! directory (`kdb5_util`, `kadmin.local`), starts `krb5kdc` on a free loopback port, gets a
+//! ticket with `kinit`, and then our `engine::transport::gssapi::GssNegotiate` (the system GSS-API library,
+//! loaded with dlopen) makes the Negotiate token for `HTTP@localhost`, which python-gssapi as the
+//! acceptor, holding the service's keytab, must accept for the right user. Skips with a message
+//! where the Kerberos tools, python3-gssapi or the library are missing (`.ci/run` installs them).
+//!
+//! Everything runs in one test function: the Kerberos environment variables are process-wide.
+
+use base64::Engine;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use winhttp::engine::transport::gssapi::{GssNegotiate, Gssapi};
+use winhttp::proto::auth::{AuthError, Mechanism};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const REALM: &str = "WINHTTP.TEST";
+
+fn find(tool: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/opt/homebrew/opt/krb5/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| p.exists())
+}
+
+struct Kdc {
+    dir: PathBuf,
+    kdc: Option<Child>,
+}
+
+impl Drop for Kdc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.kdc.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::env::var_os("WINHTTP_KEEP_KRB5").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Creates the realm, starts the KDC and gets alice's ticket. Sets the process's Kerberos
+/// environment.
+fn realm(tools: &[PathBuf; 4]) -> Kdc {
+    let [kdb5_util, kadmin, krb5kdc, kinit] = tools;
+    let dir = std::env::temp_dir().join(format!("winhttp-krb5-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("krb5.conf"),
+        format!(
+            "[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n \
+             dns_canonicalize_hostname = false\n rdns = false\n udp_preference_limit = 1\n\
+             [realms]\n {REALM} = {{\n  kdc = 127.0.0.1:{port}\n }}\n\
+             [domain_realm]\n localhost = {REALM}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("kdc.conf"),
+        format!(
+            "[kdcdefaults]\n kdc_listen = 127.0.0.1:{port}\n kdc_tcp_listen = 127.0.0.1:{port}\n\
+             [realms]\n {REALM} = {{\n  database_name = {d}/principal\n  key_stash_file = {d}/stash\n  \
+             acl_file = {d}/kadm5.acl\n  kdc_listen = 127.0.0.1:{port}\n  kdc_tcp_listen = 127.0.0.1:{port}\n }}\n\
+             [logging]\n kdc = FILE:{d}/kdc.log\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("kadm5.acl"), "").unwrap();
+    // SAFETY: set before any thread of this test binary uses Kerberos (one test function only).
+    unsafe {
+        std::env::set_var("KRB5_CONFIG", dir.join("krb5.conf"));
+        std::env::set_var("KRB5_KDC_PROFILE", dir.join("kdc.conf"));
+        std::env::set_var("KRB5CCNAME", format!("FILE:{d}/ccache"));
+        std::env::set_var("KRB5_KTNAME", format!("FILE:{d}/http.keytab"));
+        std::env::set_var("KRB5RCACHETYPE", "none");
+    }
+    let mut kdc = Kdc { dir: dir.clone(), kdc: None };
+    run(Command::new(kdb5_util).args(["create", "-s", "-r", REALM, "-P", "master-pw-123"]), "kdb5_util create");
+    for q in [
+        format!("addprinc -pw alice-pw-123 alice@{REALM}"),
+        format!("addprinc -randkey HTTP/localhost@{REALM}"),
+        format!("ktadd -k {d}/http.keytab HTTP/localhost@{REALM}"),
+    ] {
+        run(Command::new(kadmin).args(["-r", REALM, "-q", &q]), &q);
+    }
+    kdc.kdc = Some(
+        Command::new(krb5kdc)
+            .args(["-n", "-r", REALM, "-P"])
+            .arg(dir.join("kdc.pid"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("krb5kdc"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "krb5kdc did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut k = Command::new(kinit).arg(format!("alice@{REALM}")).stdin(Stdio::piped()).spawn().unwrap();
+    k.stdin.take().unwrap().write_all(b"alice-pw-123\n").unwrap();
+    assert!(k.wait().unwrap().success(), "kinit failed");
+    kdc
+}
+
+struct Acceptor {
+    child: Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Acceptor {
+    fn start() -> Result<Acceptor, String> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/gss_acceptor.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("/usr/bin/python3: {e}"))?;
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        if first.trim() != "READY" {
+            let _ = child.wait();
+            return Err(first.trim().to_string());
+        }
+        Ok(Acceptor { child, out })
+    }
+
+    /// (token back, complete, initiator) or the acceptor's error.
+    fn accept(&mut self, token: &[u8]) -> Result<(Option<Vec<u8>>, bool, String), String> {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{}", B64.encode(token)).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.out.read_line(&mut line).unwrap();
+        let p: Vec<&str> = line.split_whitespace().collect();
+        if p.first() != Some(&"OK") {
+            return Err(line.trim().to_string());
+        }
+        Ok(((p[1] != "-").then(|| B64.decode(p[1]).unwrap()), p[2] == "1", p[3].to_string()))
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn negotiate_against_a_real_kdc() {
+    let names = ["kdb5_util", "kadmin.local", "krb5kdc", "kinit"];
+    let found: Vec<Option<PathBuf>> = names.iter().map(|n| find(n)).collect();
+    if let Some(i) = found.iter().position(Option::is_none) {
+        eprintln!(
+            "SKIP negotiate_against_a_real_kdc: {} not installed (apt-get install krb5-kdc krb5-admin-server krb5-user)",
+            names[i]
+        );
+        return;
+    }
+    if let Err(e) = Gssapi::get() {
+        eprintln!("SKIP negotiate_against_a_real_kdc: {e}");
+        return;
+    }
+    let tools: [PathBuf; 4] = found.into_iter().map(Option::unwrap).collect::<Vec<_>>().try_into().unwrap();
+    let _kdc = realm(&tools);
+    let mut acceptor = match Acceptor::start() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("SKIP negotiate_against_a_real_kdc: acceptor unavailable: {e}");
+            return;
+        }
+    };
+
+    // The right service: accepted as alice, and the server's reply completes our context.
+    let mut m = GssNegotiate::new("localhost").unwrap();
+    let token = m.start().unwrap();
+    assert_eq!(token[0], 0x60, "a SPNEGO initial token");
+    let (reply, complete, who) = acceptor.accept(&token).expect("the acceptor refused our Kerberos token");
+    assert!(complete);
+    assert_eq!(who, format!("alice@{REALM}"));
+    let reply = reply.expect("mutual authentication: the acceptor answers");
+    assert_eq!(m.step(&reply).unwrap(), None);
+    assert!(m.done());
+
+    // A service the KDC does not know: no token, a clear error.
+    let mut m = GssNegotiate::new("unknown-host.winhttp.test").unwrap();
+    match m.start() {
+        Err(AuthError::Failed(t) | AuthError::Unsupported(t)) => {
+            assert!(t.contains("not found") || t.contains("unknown") || t.contains("Server"), "{t}")
+        }
+        other => panic!("a token for an unknown service: {other:?}"),
+    }
+
+    // A token the acceptor did not make: refused, not a crash.
+    let mut m = GssNegotiate::new("localhost").unwrap();
+    m.start().unwrap();
+    assert!(m.step(b"\xa1\x03\x30\x01\x00").is_err());
+}

@@ -38,6 +38,14 @@ case "$PREFIX" in
     *) echo "install.sh: PREFIX must be an absolute path (got '$PREFIX')" >&2; exit 2 ;;
 esac
 
+# Linux: the loader finds libraries in /usr/local/lib (and other configured directories) through its cache,
+# so a real install (no DESTDIR, as root) refreshes it, as `make install` of other libraries does.
+refresh_loader_cache() {
+    if [ -z "$DESTDIR" ] && [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then
+        ldconfig || true
+    fi
+}
+
 if [ "$action" = uninstall ]; then
     if [ ! -f "$manifest" ]; then
         echo "install.sh: no manifest at $manifest: nothing installed there (same PREFIX and DESTDIR?)" >&2
@@ -53,6 +61,7 @@ if [ "$action" = uninstall ]; then
     rm -f "$manifest"
     # Only the directories that belong to us, and only when empty.
     rmdir "$DESTDIR$DATADIR" "$DESTDIR$LIBDIR/cmake/WinHTTP" 2>/dev/null || true
+    refresh_loader_cache
     echo "uninstalled libwinhttp from $DESTDIR$PREFIX"
     exit 0
 fi
@@ -218,4 +227,5 @@ rm -f "$cfg"
 installed+=("$DATADIR/install_manifest.txt")
 printf '%s\n' "${installed[@]}" >"$manifest"
 printf '  %s\n' "${installed[@]}"
+refresh_loader_cache
 echo "installed libwinhttp $version into $DESTDIR$PREFIX (bash ci/install.sh uninstall removes it)"

@@ -74,8 +74,7 @@ for t in "${targets[@]}"; do
     echo "== cargo check --lib --target $t"
     cargo check --lib --target "$t"
     echo "== cargo rustc --lib --target $t --crate-type staticlib (libwinhttp.a for $t)"
-    cargo rustc --lib --target "$t" --crate-type staticlib -- --print native-static-libs 2>&1 |
-        grep -v '^note: Link against\|^note: native-static-libs' || true
+    cargo rustc --lib --target "$t" --crate-type staticlib -- --print native-static-libs
     lib=$target_dir/$t/debug/libwinhttp.a
     [ -f "$lib" ] || { echo "macos-check: $lib was not built" >&2; exit 1; }
     # Every exported WinHttp function is in the archive, as Mach-O objects of the right architecture.

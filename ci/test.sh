@@ -96,7 +96,7 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --lib --tests -- "${skip_tests[@]}" 2>&1 | tee "$log"
+cargo test --no-fail-fast --lib --tests -- "${skip_tests[@]}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -3,7 +3,8 @@
 //!
 //! 1. `cc main.c $(pkg-config --cflags --libs winhttp)` (the shared library, found through an rpath),
 //! 2. `pkg-config --static` (libwinhttp.a and its `Libs.private`),
-//! 3. CMake: `find_package(WinHTTP)` with `WinHTTP::winhttp` (shared) and `WinHTTP::winhttp_static`.
+//! 3. CMake: `find_package(WinHTTP)` with `WinHTTP::winhttp` (shared; static with `WinHTTP_USE_STATIC_LIBS=ON`)
+//!    and `WinHTTP::winhttp_static`.
 //!
 //! It also checks the soname and the symlinks, the installed `winhttp-fetch` client (GET, POST of a file with
 //! headers, HEAD, the async mode), a `DESTDIR` staging install and that `uninstall` leaves nothing behind.
@@ -234,6 +235,26 @@ fn install_consume_three_ways_and_uninstall() {
         }
         run_consumer(&shared, port, "cmake WinHTTP::winhttp (shared)");
         run_consumer(&stat, port, "cmake WinHTTP::winhttp_static (static)");
+
+        // WinHTTP_USE_STATIC_LIBS=ON makes WinHTTP::winhttp the static library.
+        let build = tmp.join("cmake-build-static");
+        run(
+            Command::new("cmake")
+                .arg("-S")
+                .arg(root().join("tests/consumer"))
+                .arg("-B")
+                .arg(&build)
+                .arg(format!("-DCMAKE_PREFIX_PATH={prefix_s}"))
+                .arg("-DWinHTTP_USE_STATIC_LIBS=ON")
+                .env("CC", &cc),
+            "cmake configure with WinHTTP_USE_STATIC_LIBS=ON",
+        );
+        run(Command::new("cmake").arg("--build").arg(&build).args(["--target", "consumer_cmake"]), "cmake --build");
+        let exe = build.join("consumer_cmake");
+        if let Some(n) = needed(&exe) {
+            assert!(!n.iter().any(|l| l.starts_with("libwinhttp")), "WinHTTP_USE_STATIC_LIBS ignored: {n:?}");
+        }
+        run_consumer(&exe, port, "cmake WinHTTP::winhttp with WinHTTP_USE_STATIC_LIBS=ON (static)");
     } else {
         skipped.push("CMake build (cmake not found: apt-get install cmake)");
     }

@@ -12,12 +12,9 @@ target=${CARGO_TARGET_DIR:-target}
 cc=${CC:-cc}
 cflags=(-std=c11 -Wall -Wextra -Werror -Iinclude)
 
-# What a static link of libwinhttp.a needs besides it: the libraries that
-# `cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs` reports. Hard-coded per OS
-# because asking costs a second release compile of the crate (tests/c_suite.rs uses the same lists).
 case "$(uname -s)" in
-    Linux) native_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc) shared_name=libwinhttp.so ;;
-    Darwin) native_libs=(-lSystem -lc -lm) shared_name=libwinhttp.dylib ;;
+    Linux) shared_name=libwinhttp.so soname=libwinhttp.so.0 ;;
+    Darwin) shared_name=libwinhttp.dylib soname=libwinhttp.0.dylib ;;
     *) echo "demo.sh: unsupported system $(uname -s) (Linux and macOS only)" >&2; exit 1 ;;
 esac
 
@@ -46,9 +43,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The same command as ci/install.sh (so each reuses the other's build): every library type in one release
+# build, and rustc's note on what a static link of libwinhttp.a needs besides it.
 heading "building libwinhttp (release)"
-cargo build --release
+build_log="$tmp/build.log"
+cargo rustc --release --lib -- --print native-static-libs 2>&1 | tee "$build_log"
+read -r -a native_libs <<<"$(sed -n 's/.*note: native-static-libs: //p' "$build_log" | tail -n 1)"
 lib_dir=$(cd "$target/release" && pwd)
+# The shared library's soname (build.rs) is what programs linked with -lwinhttp load: it must exist beside it.
+ln -sf "$shared_name" "$lib_dir/$soname"
 
 # The dev profile: tokio and hyper build faster unoptimized, and `cargo test` (README command two) reuses them.
 # A release build of the server would share little with the library build above anyway: the dev-dependencies
@@ -66,6 +69,8 @@ echo "$cc ${cflags[*]} -pthread examples/async_get.c -L$target/release -lwinhttp
 "$cc" "${cflags[@]}" -pthread examples/async_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/async_get"
 echo "$cc ${cflags[*]} examples/https_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o https_get"
 "$cc" "${cflags[@]}" examples/https_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/https_get"
+echo "$cc ${cflags[*]} examples/winhttp_fetch.c $target/release/libwinhttp.a ${native_libs[*]} -o winhttp-fetch"
+"$cc" "${cflags[@]}" examples/winhttp_fetch.c "$lib_dir/libwinhttp.a" "${native_libs[@]}" -o "$tmp/winhttp-fetch"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -117,6 +122,13 @@ run() {
 run get "examples/get.c, static: libwinhttp.a" 127.0.0.1 "$port" /hello
 run put "examples/put.c, shared: $shared_name" 127.0.0.1 "$port" /upload
 run async_get "examples/async_get.c, WINHTTP_FLAG_ASYNC, callback-driven" 127.0.0.1 "$port" /hello
+# The command-line client: a GET with the response head, a POST of a file with a header, and a 64 MiB download
+# to a file in the async mode (with a progress bar when stderr is a terminal).
+printf 'a file to post\n' >"$tmp/post.txt"
+run winhttp-fetch "examples/winhttp_fetch.c, static" -i "http://127.0.0.1:$port/hello"
+run winhttp-fetch "examples/winhttp_fetch.c, static" -X POST -H "X-Demo: yes" -T "$tmp/post.txt" \
+    "http://127.0.0.1:$port/upload"
+run winhttp-fetch "examples/winhttp_fetch.c, static" -a -o "$tmp/big.bin" "http://127.0.0.1:$port/bytes/67108864"
 # HTTPS, trusting the demo CA only (SSL_CERT_DIR: an empty directory, so no system CA takes part).
 mkdir -p "$tmp/no-certs"
 export SSL_CERT_FILE="$ca_file" SSL_CERT_DIR="$tmp/no-certs"

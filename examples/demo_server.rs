@@ -15,6 +15,7 @@
 //! | `GET /hello` (and `HEAD`) | 200, `text/plain` body `Hello from the demo server!`, plus `Cache-Control` and `X-Demo` headers |
 //! | `PUT /upload` (or `POST`) | reads the whole body; 200, `received N bytes` and, up to 1 KiB, the bytes themselves |
 //! | `/upload` with another method | 405 with `Allow: PUT, POST` |
+//! | `GET /bytes/N` | 200, N bytes (at most 256 MiB) of `x`, for the progress bar of `examples/winhttp_fetch.c` |
 //! | anything else | 404 |
 //!
 //! Stopping: SIGTERM or SIGINT. Both are blocked in every thread and taken by `sigwait` in the main thread, which
@@ -217,6 +218,16 @@ async fn route(req: Request<Incoming>) -> Response<Full<Bytes>> {
                 None => text(StatusCode::BAD_REQUEST, format!("the body broke off after {len} bytes\n")),
             };
             (r, format!(", {len} bytes"))
+        }
+        (p, &Method::GET) if p.strip_prefix("/bytes/").and_then(|n| n.parse::<usize>().ok()).is_some() => {
+            let n = p["/bytes/".len()..].parse::<usize>().unwrap_or(0);
+            if n > 256 << 20 {
+                (text(StatusCode::BAD_REQUEST, "at most 268435456 bytes\n"), String::new())
+            } else {
+                let mut r = Response::new(Full::new(Bytes::from(vec![b'x'; n])));
+                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                (r, format!(", {n} bytes"))
+            }
         }
         ("/upload", _) => {
             let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "use PUT or POST\n");

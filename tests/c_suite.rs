@@ -34,6 +34,20 @@ fn shared_lib_name() -> &'static str {
     if cfg!(target_os = "macos") { "libwinhttp.dylib" } else { "libwinhttp.so" }
 }
 
+/// The name the shared library gives the loader (its soname, set by build.rs): a program linked with
+/// `-lwinhttp` asks for this name, so it must exist beside `libwinhttp.so` in the build directory.
+fn soname() -> String {
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
+    if cfg!(target_os = "macos") { format!("libwinhttp.{major}.dylib") } else { format!("libwinhttp.so.{major}") }
+}
+
+/// Points `soname()` at the freshly built shared library (what ci/install.sh's symlink does when installed).
+fn link_soname(dir: &Path) {
+    let link = dir.join(soname());
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(shared_lib_name(), &link).expect("soname symlink");
+}
+
 /// The system libraries a static link needs (what `--print native-static-libs` reports).
 fn native_static_libs() -> &'static [&'static str] {
     if cfg!(target_os = "macos") {
@@ -197,6 +211,7 @@ fn c_suite_against_static_and_shared_library() {
     assert!(dir.join(shared_lib_name()).exists(), "{} not found in {}", shared_lib_name(), dir.display());
     let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("c_suite-{}", std::process::id()));
     std::fs::create_dir_all(&out_dir).unwrap();
+    link_soname(&dir);
 
     let tests = c_tests();
     assert!(!tests.is_empty(), "no C tests found");

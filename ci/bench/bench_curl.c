@@ -328,10 +328,15 @@ int main(int argc, char **argv)
             bench_die("GET: libcurl reused a connection despite Connection: close");
         curl_slist_free_all(hdrs);
     } else if (strcmp(mode, "download") == 0) {
-        long bufsize = strtol(argv[5], NULL, 10);
+        /* "qda": the row of WinHTTP's QueryDataAvailable loop; libcurl reads as it does, 64 KiB. */
+        int qda = strcmp(argv[5], "qda") == 0;
+        long bufsize = qda ? 65536 : strtol(argv[5], NULL, 10);
         unsigned long long bytes = 0;
         char row[32];
-        snprintf(row, sizeof(row), "%sdownload%ldk", pfx, bufsize / 1024);
+        if (qda)
+            snprintf(row, sizeof(row), "%sdownloadqda", pfx);
+        else
+            snprintf(row, sizeof(row), "%sdownload%ldk", pfx, bufsize / 1024);
         curl_easy_setopt(h, CURLOPT_BUFFERSIZE, bufsize);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &bytes);

@@ -162,11 +162,16 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "download") == 0) {
         unsigned long long bytes;
         char row[32];
-        c.cap = strtoul(argv[5], NULL, 10);
+        /* "qda": the floor for WinHTTP's QueryDataAvailable loop: recv() into a 64 KiB buffer. */
+        int qda = strcmp(argv[5], "qda") == 0;
+        c.cap = qda ? 65536 : strtoul(argv[5], NULL, 10);
         c.buf = malloc(c.cap);
         if (!c.buf)
             bench_die("out of memory");
-        snprintf(row, sizeof(row), "download%luk", (unsigned long)(c.cap / 1024));
+        if (qda)
+            snprintf(row, sizeof(row), "downloadqda");
+        else
+            snprintf(row, sizeof(row), "download%luk", (unsigned long)(c.cap / 1024));
         bench_start(&clk);
         c.fd = dial(argv[2], argv[3]);
         hlen = snprintf(head, sizeof(head),

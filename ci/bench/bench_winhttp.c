@@ -310,13 +310,19 @@ int main(int argc, char **argv)
             bytes += one_get(hConnect, path, buf, sizeof(buf), close);
         bench_report(&clk, row, "ours", bytes, count);
     } else if (strcmp(mode, "download") == 0) {
-        DWORD bufsize = (DWORD)strtoul(argv[5], NULL, 10), got = 0;
+        /* ARG: a buffer size for ReadData loops, or "qda" for the loop ported programs use:
+         * WinHttpQueryDataAvailable(&n), then WinHttpReadData of n bytes into a buffer grown to n. */
+        int qda = strcmp(argv[5], "qda") == 0;
+        DWORD bufsize = qda ? 65536 : (DWORD)strtoul(argv[5], NULL, 10), got = 0, avail = 0;
         unsigned long long bytes = 0;
         char *buf = malloc(bufsize);
         char row[32];
         if (!buf)
             bench_die("out of memory");
-        snprintf(row, sizeof(row), "%sdownload%luk", pfx, (unsigned long)(bufsize / 1024));
+        if (qda)
+            snprintf(row, sizeof(row), "%sdownloadqda", pfx);
+        else
+            snprintf(row, sizeof(row), "%sdownload%luk", pfx, (unsigned long)(bufsize / 1024));
         bench_start(&clk);
         hRequest = open_request(hConnect, L"GET", path);
         if (!WinHttpSendRequest(hRequest, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0))
@@ -326,7 +332,22 @@ int main(int argc, char **argv)
         if (status_of(hRequest) != 200)
             bench_die("download: status is not 200");
         for (;;) {
-            if (!WinHttpReadData(hRequest, buf, bufsize, &got))
+            DWORD want = bufsize;
+            if (qda) {
+                if (!WinHttpQueryDataAvailable(hRequest, &avail))
+                    fail("WinHttpQueryDataAvailable");
+                if (avail == 0)
+                    break;
+                if (avail > bufsize) {
+                    char *bigger = realloc(buf, avail);
+                    if (!bigger)
+                        bench_die("out of memory");
+                    buf = bigger;
+                    bufsize = avail;
+                }
+                want = avail;
+            }
+            if (!WinHttpReadData(hRequest, buf, want, &got))
                 fail("WinHttpReadData");
             if (got == 0)
                 break;

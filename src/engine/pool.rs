@@ -65,8 +65,29 @@ struct Entry {
     waiters: Vec<Token>,
 }
 
+/// FNV-1a: routes are short keys hashed twice per request; SipHash's flood resistance buys nothing
+/// here (the keys are the program's own servers and proxies).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Routes = HashMap<Route, Entry, std::hash::BuildHasherDefault<Fnv>>;
+
 struct Inner {
-    map: HashMap<Route, Entry>,
+    map: Routes,
     last_sweep: Instant,
 }
 
@@ -96,7 +117,7 @@ fn wake_all(waiters: &mut Vec<Token>) {
 
 impl Pool {
     fn new(idle_timeout: Duration) -> Pool {
-        Pool { idle_timeout, inner: Mutex::new(Inner { map: HashMap::new(), last_sweep: Instant::now() }) }
+        Pool { idle_timeout, inner: Mutex::new(Inner { map: Routes::default(), last_sweep: Instant::now() }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -155,7 +176,10 @@ impl Pool {
         let mut inner = self.lock();
         let now = Instant::now();
         self.sweep(&mut inner, key, now, &mut doomed);
-        let entry = inner.map.entry(key.clone()).or_default();
+        if !inner.map.contains_key(key) {
+            inner.map.insert(key.clone(), Entry::default());
+        }
+        let entry = inner.map.get_mut(key).expect("entry present");
         let mut lease = None;
         // The limit counts connections in use: idle ones beyond it (left by an earlier burst, or
         // by a session without the limit) wait in the pool rather than serve more at once.
@@ -208,7 +232,10 @@ impl Pool {
             permit.key = Some(key.clone());
         }
         let now = Instant::now();
-        let entry = inner.map.entry(key.clone()).or_default();
+        if !inner.map.contains_key(&key) {
+            inner.map.insert(key.clone(), Entry::default());
+        }
+        let entry = inner.map.get_mut(&key).expect("entry present");
         entry.idle.push(Idle { conn, permit, since: now });
         wake_all(&mut entry.waiters);
         self.sweep(&mut inner, &key, now, &mut doomed);

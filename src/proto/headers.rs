@@ -193,6 +193,11 @@ impl HeaderList {
     }
 
     /// The headers as (name, value) pairs, in order.
+    /// The headers as borrowed (name, value) pairs, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
+        self.items.iter().map(|h| (h.name.as_str(), h.value.as_str()))
+    }
+
     pub fn to_pairs(&self) -> Vec<(String, String)> {
         self.items.iter().map(|h| (h.name.clone(), h.value.clone())).collect()
     }

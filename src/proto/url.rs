@@ -406,25 +406,27 @@ fn request_needs_escape(b: u8) -> bool {
 }
 
 fn escape_request_part(s: &str, escape: bool, percent: bool, out: &mut String) {
-    for ch in s.chars() {
-        if !ch.is_ascii() {
-            let mut buf = [0u8; 4];
-            for &b in ch.encode_utf8(&mut buf).as_bytes() {
+    // Byte by byte: every byte of a non-ASCII character is escaped, so its UTF-8 bytes can be
+    // looked at one at a time; runs of bytes that need nothing are copied whole.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = !b.is_ascii() || b == b' ' || (escape && (request_needs_escape(b) || (percent && b == b'%')));
+        // Unescaped, CR and LF are dropped (as Windows does): they would end the request line.
+        let drop = !escape && matches!(b, b'\r' | b'\n');
+        if esc || drop {
+            // `run..i` holds only ASCII bytes (a non-ASCII byte always ends a run).
+            if run < i {
+                out.push_str(&s[run..i]);
+            }
+            if esc {
                 push_escaped_str(out, b);
             }
-            continue;
+            run = i + 1;
         }
-        let b = ch as u8;
-        if !escape && matches!(b, b'\r' | b'\n') {
-            // Unescaped, CR and LF are dropped (as Windows does): they would end the request line.
-            continue;
-        }
-        let esc = b == b' ' || (escape && (request_needs_escape(b) || (percent && b == b'%')));
-        if esc {
-            push_escaped_str(out, b);
-        } else {
-            out.push(ch);
-        }
+    }
+    if run < bytes.len() {
+        out.push_str(&s[run..]);
     }
 }
 

@@ -386,7 +386,7 @@ impl Request {
             } else {
                 h1::Version::Http11
             });
-            h1::write_request_head(&mut head, &target.verb, &request_target, version, &h.to_pairs())
+            h1::write_request_head_from(&mut head, &target.verb, &request_target, version, h.pairs())
                 .map_err(|e| e.code())?;
             encoder
         };

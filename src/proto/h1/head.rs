@@ -19,6 +19,22 @@ pub fn write_request_head(
     version: Version,
     headers: &[(String, String)],
 ) -> Result<(), Error> {
+    write_request_head_from(out, method, target, version, headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// [`write_request_head`] over borrowed (name, value) pairs: no copy of the headers is made.
+pub fn write_request_head_from<'a, I>(
+    out: &mut Vec<u8>,
+    method: &str,
+    target: &str,
+    version: Version,
+    headers: I,
+) -> Result<(), Error>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+    I::IntoIter: Clone,
+{
+    let headers = headers.into_iter();
     if !is_token(method.as_bytes()) {
         return Err(Error::InvalidMethod);
     }
@@ -26,7 +42,7 @@ pub fn write_request_head(
         return Err(Error::InvalidTarget);
     }
     let mut len = method.len() + target.len() + 14;
-    for (name, value) in headers {
+    for (name, value) in headers.clone() {
         if !is_token(name.as_bytes()) || value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
             return Err(Error::InvalidHeader);
         }
@@ -170,9 +186,17 @@ impl HeadParser {
 
     /// Parses the complete head `buf` and resets the parser for the next head.
     fn finish(&mut self, buf: &[u8]) -> Result<Parse, Error> {
-        let mut slots = vec![httparse::EMPTY_HEADER; self.header_lines];
+        // Typical heads fit in slots on the stack; a larger one gets exactly what it needs.
+        let mut small = [httparse::EMPTY_HEADER; 32];
+        let mut large = Vec::new();
+        let slots: &mut [httparse::Header<'_>] = if self.header_lines <= small.len() {
+            &mut small[..self.header_lines]
+        } else {
+            large.resize(self.header_lines, httparse::EMPTY_HEADER);
+            &mut large
+        };
         *self = HeadParser::new(self.max_head_size);
-        let mut res = httparse::Response::new(&mut slots);
+        let mut res = httparse::Response::new(slots);
         let consumed = match config().parse_response(&mut res, buf) {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => return Err(Error::InvalidResponseHeader),

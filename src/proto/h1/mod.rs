@@ -26,7 +26,7 @@ mod head;
 pub use decode::{DEFAULT_MAX_CHUNK_LINE, Decoder};
 pub use encode::{Encoder, frame_request};
 pub use framing::{Framing, framing, keep_alive};
-pub use head::{DEFAULT_MAX_HEAD_SIZE, Head, HeadParser, Parse, write_request_head};
+pub use head::{DEFAULT_MAX_HEAD_SIZE, Head, HeadParser, Parse, write_request_head, write_request_head_from};
 
 use crate::abi::{
     DWORD, ERROR_INVALID_PARAMETER, ERROR_WINHTTP_CHUNKED_ENCODING_HEADER_SIZE_OVERFLOW,

@@ -100,15 +100,16 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(stream: Stream, reused: bool) -> Connection {
-        Connection {
+    /// A connection on `stream`, boxed: it moves between requests and the pool as a pointer.
+    pub fn new(stream: Stream, reused: bool) -> Box<Connection> {
+        Box::new(Connection {
             stream,
             rbuf: ReadBuf::default(),
             writing: Writing::Head,
             reading: Reading::Head,
             keep_alive: false,
             reused,
-        }
+        })
     }
 
     /// A new request starts on this connection.
@@ -181,7 +182,7 @@ mod tests {
     use super::*;
     use crate::proto::h1::Framing;
 
-    fn pair() -> (Connection, std::net::TcpStream) {
+    fn pair() -> (Box<Connection>, std::net::TcpStream) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stream = Stream::connect(&[addr], None, &crate::engine::cancel::Cancel::default()).unwrap();

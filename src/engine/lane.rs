@@ -50,7 +50,7 @@ pub trait Owner: Send + Sync {
 #[derive(Default)]
 pub struct Lane {
     pub plan: Option<Plan>,
-    pub conn: Option<Connection>,
+    pub conn: Option<Box<Connection>>,
     pub permit: Option<Permit>,
     /// The whole request body when all of it was given to `WinHttpSendRequest` (a redirect or a
     /// retry can send it again); `None` once `WinHttpWriteData` streamed part of one.
@@ -64,7 +64,7 @@ impl Lane {
     }
 
     pub fn conn(&mut self) -> Result<&mut Connection, DWORD> {
-        self.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+        self.conn.as_deref_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
     }
 
     /// Drops the connection without returning it to the pool.

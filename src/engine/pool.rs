@@ -38,11 +38,10 @@ impl Drop for Permit {
     }
 }
 
-/// What `acquire` gives (moved once, straight into the lane: boxing the connection buys nothing).
-#[allow(clippy::large_enum_variant)]
+/// What `acquire` gives.
 pub enum Lease {
     /// An idle connection that passed the liveness check, with its slot.
-    Reused(Connection, Permit),
+    Reused(Box<Connection>, Permit),
     /// No idle connection: open a new one under this permit.
     Fresh(Permit),
     /// The route is at its limit: the waiter's token is signalled when a slot may have freed.
@@ -50,7 +49,7 @@ pub enum Lease {
 }
 
 struct Idle {
-    conn: Connection,
+    conn: Box<Connection>,
     permit: Permit,
     since: Instant,
 }
@@ -215,7 +214,7 @@ impl Pool {
         lease
     }
 
-    fn checkin(&'static self, key: Route, mut conn: Connection, mut permit: Permit) {
+    fn checkin(&'static self, key: Route, mut conn: Box<Connection>, mut permit: Permit) {
         // A cancel aimed at the previous request must not reach the next one.
         reactor().clear_cancel(conn.stream.token);
         conn.reused = true;
@@ -282,7 +281,7 @@ pub fn acquire(key: &Route, max_conns: u32, serves: &dyn Fn(&Connection) -> bool
 }
 
 /// Returns a connection whose exchange is complete and that may be reused.
-pub fn checkin(key: Route, conn: Connection, permit: Permit) {
+pub fn checkin(key: Route, conn: Box<Connection>, permit: Permit) {
     global().checkin(key, conn, permit)
 }
 
@@ -318,7 +317,7 @@ mod tests {
         Route { secure: false, host: "127.0.0.1".into(), port, via: Via::Direct }
     }
 
-    fn connect(port: u16) -> Connection {
+    fn connect(port: u16) -> Box<Connection> {
         let addr = format!("127.0.0.1:{port}").parse().unwrap();
         Connection::new(Stream::connect(&[addr], Some(Duration::from_secs(2)), &Cancel::default()).unwrap(), false)
     }
@@ -326,7 +325,7 @@ mod tests {
     const ANY: &dyn Fn(&Connection) -> bool = &|_| true;
 
     /// Acquires from `pool`, connecting under the permit when there is no idle connection.
-    fn lease(pool: &'static Pool, k: &Route, max: u32) -> (Connection, Permit, bool) {
+    fn lease(pool: &'static Pool, k: &Route, max: u32) -> (Box<Connection>, Permit, bool) {
         match pool.acquire(k, max, ANY, None) {
             Lease::Reused(c, p) => (c, p, true),
             Lease::Fresh(p) => (connect(k.port), p, false),

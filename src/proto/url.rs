@@ -402,7 +402,7 @@ pub fn crack_str(url: &str, flags: DWORD) -> Result<CrackedUrl, DWORD> {
 /// What a request path needs escaped at send time, by default: controls, space, DEL and
 /// `"#<>[\]^`{|}`. `%` and `~` are kept.
 fn request_needs_escape(b: u8) -> bool {
-    b <= 0x20 || b == 0x7f || b"\"#<>[\\]^`{|}".contains(&b)
+    b <= 0x20 || matches!(b, 0x7f | b'"' | b'#' | b'<' | b'>' | b'[' | b'\\' | b']' | b'^' | b'`' | b'{' | b'|' | b'}')
 }
 
 fn escape_request_part(s: &str, escape: bool, percent: bool, out: &mut String) {

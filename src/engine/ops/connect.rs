@@ -60,7 +60,7 @@ pub enum ConnectOp {
 
 impl ConnectOp {
     /// Steps towards a connection for `plan`'s route; install it with [`install`].
-    pub fn step(&mut self, owner: &dyn Owner, plan: &Plan) -> StepResult<(Connection, Permit)> {
+    pub fn step(&mut self, owner: &dyn Owner, plan: &Plan) -> StepResult<(Box<Connection>, Permit)> {
         loop {
             match self {
                 ConnectOp::Start | ConnectOp::Queued(_) => {
@@ -295,7 +295,7 @@ fn begin_connect(plan: &Plan, addrs: &[SocketAddr], from: usize) -> Result<(Stre
 }
 
 /// Makes `conn` the lane's connection (registered with the reactor for async sessions).
-pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Connection, Permit)) {
+pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Box<Connection>, Permit)) {
     if lane.plan.as_ref().is_some_and(|p| p.is_async) {
         // A pooled connection first used by a sync session; failing here only costs a wait.
         let _ = conn.stream.register();

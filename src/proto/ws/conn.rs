@@ -170,6 +170,12 @@ mod tests {
     }
 
     #[test]
+    fn a_websocket_can_live_behind_a_mutex_shared_by_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<std::sync::Mutex<WebSocket>>();
+    }
+
+    #[test]
     fn a_ping_is_answered_with_a_pong_queued_after_whole_frames() {
         let mut ws = WebSocket::new(counter_masks());
         ws.send(BufferType::BinaryFragment, b"first").unwrap();
@@ -224,5 +230,60 @@ mod tests {
         );
         assert_eq!(client_frames(ws.output()), [(true, 8, 1007u16.to_be_bytes().to_vec())]);
         assert_eq!(ws.sender().open_message(), None::<MessageKind>);
+    }
+}
+
+/// Throughput of the codec alone (no socket): `cargo test --release --lib proto::ws::throughput --
+/// --ignored --nocapture`. A measurement, not a check.
+#[cfg(test)]
+mod throughput {
+    use super::*;
+    use crate::proto::ws::frame::FrameHeader;
+    use crate::proto::ws::{Event, Receiver};
+    use std::time::Instant;
+
+    fn mib_s(bytes: usize, t: Instant) -> f64 {
+        bytes as f64 / (1 << 20) as f64 / t.elapsed().as_secs_f64()
+    }
+
+    #[test]
+    #[ignore]
+    fn throughput() {
+        const TOTAL: usize = 256 << 20;
+        let payload: Vec<u8> = "abcdéfgh€".bytes().cycle().take(1 << 20).collect();
+        for (opcode, name) in [(Opcode::Binary, "binary"), (Opcode::Text, "text (UTF-8 checked)")] {
+            let mut frame = Vec::new();
+            FrameHeader { fin: true, opcode, mask: None, len: payload.len() as u64 }.write(&mut frame);
+            frame.extend_from_slice(&payload);
+            let mut r = Receiver::new();
+            let mut out = vec![0; 64 << 10];
+            let t = Instant::now();
+            let mut got = 0;
+            for _ in 0..TOTAL / payload.len() {
+                let mut input = &frame[..];
+                loop {
+                    let read = r.read(&input[..input.len().min(64 << 10)], &mut out).unwrap();
+                    input = &input[read.consumed..];
+                    got += read.written;
+                    if read.event == Some(Event::Data(BufferType::piece(opcode_kind(opcode), true))) {
+                        break;
+                    }
+                }
+            }
+            assert_eq!(got, TOTAL);
+            eprintln!("receive {name}: {:.0} MiB/s (1 MiB messages, 64 KiB reads)", mib_s(TOTAL, t));
+        }
+        let mut ws = WebSocket::new(|| [1, 2, 3, 4]);
+        let t = Instant::now();
+        for _ in 0..TOTAL / payload.len() {
+            ws.send(BufferType::BinaryMessage, &payload).unwrap();
+            let n = ws.output().len();
+            ws.consume_output(n);
+        }
+        eprintln!("send binary (mask + copy): {:.0} MiB/s (1 MiB messages)", mib_s(TOTAL, t));
+    }
+
+    fn opcode_kind(op: Opcode) -> crate::proto::ws::MessageKind {
+        if op == Opcode::Text { crate::proto::ws::MessageKind::Text } else { crate::proto::ws::MessageKind::Binary }
     }
 }

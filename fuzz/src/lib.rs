@@ -1168,17 +1168,19 @@ struct WsRun {
 }
 
 /// Feeds `wire` to a [`wsp::Receiver`] in pieces of the sizes `piece` gives, with receive buffers of the
-/// sizes `buf` gives, checking each read's promises on the way.
+/// sizes `buf` gives (at most 64 KiB), checking each read's promises on the way.
 fn ws_run(wire: &[u8], piece: &mut dyn FnMut() -> usize, buf: &mut dyn FnMut() -> usize) -> WsRun {
     let mut r = wsp::Receiver::new();
     let (mut avail, mut pos) = (Vec::new(), 0);
     let mut run = WsRun { messages: Vec::new(), controls: (0, 0), end: Ok(None), partial: Vec::new() };
+    let mut space = vec![0; 1 << 16];
     loop {
-        let mut out = vec![0; buf().max(1)];
-        let read = match r.read(&avail, &mut out) {
+        let size = buf().clamp(1, space.len());
+        let out = &mut space[..size];
+        let read = match r.read(&avail, out) {
             Ok(read) => read,
             Err(e) => {
-                assert_eq!(r.read(&avail, &mut out), Err(e), "an error is final");
+                assert_eq!(r.read(&avail, out), Err(e), "an error is final");
                 assert!(e.close_code() == 1002 || e.close_code() == 1007);
                 run.end = Err(e);
                 break;

@@ -92,6 +92,13 @@ if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
 fi
 python3 -c 'import spnego' >/dev/null 2>&1 ||
     skipped+=("tests/ntlm_pyspnego.rs: NTLM against pyspnego (python3 -m pip install pyspnego)")
+# The independent WebSocket server of tests/ws_peer.rs and the C tests (tests/support/ws_server.py).
+if ! python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
+    python3 -m pip install -q websockets >/dev/null 2>&1 ||
+        python3 -m pip install -q --break-system-packages websockets >/dev/null 2>&1 || true
+fi
+python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1 ||
+    skipped+=("the WebSocket peer tests (python3 -m pip install websockets)")
 lacks cmake && skipped+=("tests/install.rs: the CMake build (apt-get install cmake)")
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
     [ $auto_install = 1 ] && command -v rustup >/dev/null && rustup component add rustfmt clippy || true

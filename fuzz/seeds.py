@@ -176,3 +176,50 @@ ntlm_msgs = [ntlm_challenge(0xe28a8233, info), ntlm_challenge(0xe28a8233, info_t
              ntlm_challenge(0xe28a8232, info), ntlm_challenge(0xe28a8233, info[:-6]), b"NTLMSSP\0" + u32(2)]
 write("ntlm", [b"\x00" + m for m in ntlm_msgs] + [b"\x01" + neg_resp(1, m) for m in ntlm_msgs[:3]]
       + [b"\x01" + neg_resp(2, b""), b"\x01" + der(0xa1, der(0x30, der(0xa0, der(0x0a, b"\x00")) + der(0xa3, der(0x04, bytes(16)))))])
+# ws: 2 configuration bytes (mode, piece and buffer sizes; seed), then server frames, a close payload
+# or a script of sends (type, length, payload)
+def frame(first, payload, masked=False):
+    n = len(payload)
+    if n < 126:
+        head = bytes([first, n | (0x80 if masked else 0)])
+    elif n < 65536:
+        head = bytes([first, 126 | (0x80 if masked else 0)]) + struct.pack(">H", n)
+    else:
+        head = bytes([first, 127 | (0x80 if masked else 0)]) + struct.pack(">Q", n)
+    return head + (b"\x00\x00\x00\x00" if masked else b"") + payload
+
+streams = [
+    frame(0x81, b"Hello") + frame(0x82, bytes(range(256))),
+    frame(0x01, b"Hel") + frame(0x89, b"ping!") + frame(0x00, b"") + frame(0x8A, b"") + frame(0x80, b"lo"),
+    frame(0x01, "caf\u00e9 \u20ac".encode()[:5]) + frame(0x80, "caf\u00e9 \u20ac".encode()[5:]) + frame(0x88, b"\x03\xe8bye"),
+    frame(0x82, b"") + frame(0x81, b"") + frame(0x88, b""),
+    frame(0x82, b"x" * 300) + frame(0x82, b"y" * 70000)[:600],
+    frame(0x02, b"part") + frame(0x88, b"\x0f\xa0app reason"),
+    frame(0xC1, b"deflated?"),
+    frame(0x83, b""),
+    frame(0x82, b"abc", masked=True),
+    frame(0x89, b"p" * 126),
+    frame(0x09, b"fragmented ping"),
+    frame(0x80, b"stray continuation"),
+    frame(0x01, b"a") + frame(0x81, b"b"),
+    frame(0x81, b"ok\xc3\x28"),
+    frame(0x81, b"ends inside \xe2\x82"),
+    frame(0x88, b"\x03"),
+    frame(0x88, b"\x03\xed"),
+    frame(0x88, b"\x03\xe8\xff"),
+    bytes([0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+]
+ws = [bytes([cfg, seed]) + s for s in streams for cfg, seed in ((0x00, 0x00), (0x15, 0x42), (0x24, 0x07), (0x3d, 0x99))]
+closes = [b"", b"\x03", b"\x03\xe8", b"\x03\xe9going away", b"\x03\xed", b"\x03\xef", b"\x0b\xb8", b"\x13\x87",
+          b"\x13\x88", b"\x03\xe8\xc3\xa9", b"\x03\xe8\xc3", b"\x03\xf6", b"\x03\xf7"]
+ws += [bytes([0x02, 0x00]) + c for c in closes]
+scripts = [
+    bytes([0, 5]) + b"hello" + bytes([2, 3]) + b"abc",
+    bytes([1, 2]) + b"ab" + bytes([1, 0]) + bytes([0x80, 2]) + b"cd",
+    bytes([3, 4]) + b"text" + bytes([0, 1]) + b"x" + bytes([2, 4]) + b"more",
+    bytes([1, 1]) + b"a" + bytes([3, 1]) + b"b" + bytes([4, 0]) + bytes([0, 0]),
+    bytes([2, 200]) + b"z" * 200 + bytes([3, 2]) + "\u00e9".encode() + bytes([2, 0]),
+    bytes([1, 3]) + b"abc",
+]
+ws += [bytes([0x03 | (i << 2), i * 37 % 256]) + s for i, s in enumerate(scripts)]
+write("ws", ws)

@@ -68,3 +68,8 @@ fn auth_challenge() {
 fn ntlm() {
     replay("ntlm", targets::ntlm);
 }
+
+#[test]
+fn ws() {
+    replay("ws", targets::ws);
+}

@@ -1331,3 +1331,198 @@ pub fn ntlm(data: &[u8]) {
         Err(_) => {}
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// ws: the WebSocket frame reader, close payloads and the frame writer
+// ---------------------------------------------------------------------------------------------
+
+use winhttp::proto::ws::{self as wsp, BufferType, MessageKind};
+
+/// What reading a stream of server frames gave: the messages (kind and bytes, joined from their
+/// pieces), the pings and pongs counted, and how it ended (the close status, the error, or the
+/// input running out).
+#[derive(Debug, PartialEq)]
+struct WsRun {
+    messages: Vec<(MessageKind, Vec<u8>)>,
+    controls: (u64, u64),
+    end: Result<Option<wsp::CloseStatus>, wsp::ProtocolError>,
+    /// Bytes of an unfinished message when the input ran out.
+    partial: Vec<u8>,
+}
+
+/// Feeds `wire` to a [`wsp::Receiver`] in pieces of the sizes `piece` gives, with receive buffers of the
+/// sizes `buf` gives (at most 64 KiB), checking each read's promises on the way.
+fn ws_run(wire: &[u8], piece: &mut dyn FnMut() -> usize, buf: &mut dyn FnMut() -> usize) -> WsRun {
+    let mut r = wsp::Receiver::new();
+    let (mut avail, mut pos) = (Vec::new(), 0);
+    let mut run = WsRun { messages: Vec::new(), controls: (0, 0), end: Ok(None), partial: Vec::new() };
+    let mut space = vec![0; 1 << 16];
+    loop {
+        let size = buf().clamp(1, space.len());
+        let out = &mut space[..size];
+        let read = match r.read(&avail, out) {
+            Ok(read) => read,
+            Err(e) => {
+                assert_eq!(r.read(&avail, out), Err(e), "an error is final");
+                assert!(e.close_code() == 1002 || e.close_code() == 1007);
+                run.end = Err(e);
+                break;
+            }
+        };
+        assert!(read.consumed <= avail.len() && read.written <= out.len());
+        assert!(read.event.is_some() || read.consumed == avail.len(), "stopped early without a reason");
+        avail.drain(..read.consumed);
+        run.partial.extend_from_slice(&out[..read.written]);
+        match read.event {
+            Some(wsp::Event::Data(ty)) => {
+                let kind = ty.kind().expect("a data type");
+                if !ty.is_last() {
+                    assert!(read.written > 0, "an empty FRAGMENT piece");
+                } else {
+                    let message = std::mem::take(&mut run.partial);
+                    if kind == MessageKind::Text {
+                        assert!(std::str::from_utf8(&message).is_ok(), "a text message that is not UTF-8");
+                    }
+                    run.messages.push((kind, message));
+                }
+            }
+            Some(wsp::Event::Close(status)) => {
+                assert_eq!(read.written, 0, "a close comes on a read of its own");
+                assert!(status.reason.len() <= wsp::MAX_CLOSE_REASON);
+                run.end = Ok(Some(status));
+                break;
+            }
+            None if pos < wire.len() => {
+                let n = piece().clamp(1, wire.len() - pos);
+                avail.extend_from_slice(&wire[pos..pos + n]);
+                pos += n;
+            }
+            None => break,
+        }
+    }
+    run.controls = r.control_counts();
+    run
+}
+
+/// An independent reading of a close payload: (status, reason) or `None` when it must be refused.
+fn close_model(p: &[u8]) -> Option<(u16, Vec<u8>)> {
+    match p.len() {
+        0 => Some((1005, Vec::new())),
+        1 => None,
+        _ => {
+            let code = u16::from(p[0]) << 8 | u16::from(p[1]);
+            let ok_code =
+                (1000..=1003).contains(&code) || (1007..=1014).contains(&code) || (3000..5000).contains(&code);
+            (ok_code && std::str::from_utf8(&p[2..]).is_ok()).then(|| (code, p[2..].to_vec()))
+        }
+    }
+}
+
+/// Target `ws`. Byte 0: bits 0-1 the mode (0 and 1 the frame reader, 2 a close payload, 3 the
+/// writer round trip), bits 2-3 the piece sizes of the wire, bits 4-5 the receive buffer sizes (1
+/// byte, small, 128, 64 KiB), bits 6-7 seed the split points with byte 1.
+///
+/// Reader: the stream read in one piece into one large buffer and read in pieces into buffers of
+/// other sizes gives the same messages, counts and end; each read keeps its promises (nothing
+/// written past the buffer, FRAGMENT pieces not empty, a close alone, text messages UTF-8, an
+/// error final). Close payload: the parser agrees with an independent model, as a frame too.
+/// Writer: sends drawn from the input (type, length, payload) either fail as the model says (a
+/// message cannot change type; CLOSE is no data type) or, read back by a server-side reader after
+/// unmasking, give exactly the messages sent.
+pub fn ws(data: &[u8]) {
+    let [cfg, seed, rest @ ..] = data else { return };
+    let mut rng = Rng::new(u64::from(*seed) << 8 | u64::from(cfg >> 6) | (rest.len() as u64) << 16);
+    match cfg & 3 {
+        0 | 1 => {
+            let whole = ws_run(rest, &mut || usize::MAX, &mut || 1 << 16);
+            let style = (cfg >> 2) & 3;
+            let sizes = [1, 8, 128, 65536];
+            let bufstyle = usize::from((cfg >> 4) & 3);
+            let mut rng2 = Rng::new(rng.next());
+            let pieces = ws_run(rest, &mut || rng.piece(style), &mut || 1 + rng2.below(sizes[bufstyle]));
+            match (&whole.end, &pieces.end) {
+                (Err(a), Err(b)) => assert_eq!(a, b, "different errors"),
+                _ => assert_eq!(whole, pieces, "one piece and pieces differ"),
+            }
+        }
+        2 => {
+            let model = close_model(rest);
+            let got = wsp::parse_close_payload(rest);
+            assert_eq!(got.as_ref().ok().map(|s| (s.code, s.reason.clone())), model, "{got:?}");
+            if rest.len() <= wsp::MAX_CONTROL_PAYLOAD {
+                let mut wire = Vec::new();
+                wsp::FrameHeader { fin: true, opcode: wsp::Opcode::Close, mask: None, len: rest.len() as u64 }
+                    .write(&mut wire);
+                wire.extend_from_slice(rest);
+                let run = ws_run(&wire, &mut || 1, &mut || 4);
+                assert_eq!(run.end.ok().flatten().map(|s| (s.code, s.reason)), model);
+            }
+        }
+        _ => ws_round_trip(rest, &mut rng),
+    }
+}
+
+/// Encodes sends drawn from `script` with a [`wsp::Sender`], turns the client frames into server
+/// frames (unmasked) and reads them back.
+fn ws_round_trip(mut script: &[u8], rng: &mut Rng) {
+    let mut sender = wsp::Sender::new();
+    let mut wire = Vec::new();
+    let (mut open, mut current, mut sent) = (None::<MessageKind>, Vec::new(), Vec::new());
+    while let [op, len, tail @ ..] = script {
+        let n = usize::from(*len).min(tail.len());
+        let (payload, next) = tail.split_at(n);
+        script = next;
+        let Some(ty) = BufferType::from_raw(i32::from(op % 6)) else { continue };
+        let mask = (rng.next() as u32).to_le_bytes();
+        let mut frame = Vec::new();
+        let result = sender.write_data(ty, payload, mask, &mut frame);
+        let want = match (ty.kind(), open) {
+            (None, _) => Err(wsp::SendError::BadBufferType),
+            (Some(k), Some(o)) if k != o => Err(wsp::SendError::TypeChange),
+            _ => Ok(()),
+        };
+        assert_eq!(result, want, "{ty:?} with {open:?} open");
+        if result.is_err() {
+            assert!(frame.is_empty(), "a refused send wrote something");
+            continue;
+        }
+        // A text payload that is not UTF-8 would (rightly) fail the reader: keep text valid.
+        let kind = ty.kind().unwrap();
+        if kind == MessageKind::Text && std::str::from_utf8(payload).is_err() {
+            return;
+        }
+        current.extend_from_slice(payload);
+        open = if ty.is_last() { None } else { Some(kind) };
+        if ty.is_last() {
+            sent.push((kind, std::mem::take(&mut current)));
+        }
+        wire.extend(unmask_client_frame(&frame));
+        if op & 0x80 != 0 {
+            // A ping between frames, as a server may send one.
+            wire.extend_from_slice(&[0x89, 1, *len]);
+        }
+    }
+    let mut rng2 = Rng::new(rng.next());
+    let run = ws_run(&wire, &mut || 1 + rng.below(64), &mut || 1 + rng2.below(300));
+    assert_eq!(run.end, Ok(None));
+    assert_eq!(run.messages, sent);
+    assert_eq!(run.partial, current, "the unfinished message");
+}
+
+/// The same frame as a server would send it: mask bit cleared, key removed, payload unmasked.
+fn unmask_client_frame(frame: &[u8]) -> Vec<u8> {
+    let (len, at) = match frame[1] & 0x7f {
+        126 => (usize::from(u16::from_be_bytes([frame[2], frame[3]])), 4),
+        127 => (u64::from_be_bytes(frame[2..10].try_into().unwrap()) as usize, 10),
+        n => (usize::from(n), 2),
+    };
+    assert_eq!(frame[1] & 0x80, 0x80, "a client frame without a mask");
+    assert_eq!(frame.len(), at + 4 + len, "frame length");
+    let key: [u8; 4] = frame[at..at + 4].try_into().unwrap();
+    let mut out = frame[..at].to_vec();
+    out[1] &= 0x7f;
+    let mut payload = frame[at + 4..].to_vec();
+    wsp::apply_mask(key, 0, &mut payload);
+    out.extend_from_slice(&payload);
+    out
+}

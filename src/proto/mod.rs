@@ -10,3 +10,4 @@ pub mod proxy;
 pub mod time;
 pub mod url;
 pub mod wide;
+pub mod ws;

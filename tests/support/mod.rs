@@ -14,6 +14,7 @@
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
 //! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
+//! | `WINHTTP_TEST_WS_PORT` | the WebSocket peer of [`ws`] (Python `websockets`, behaviour by path: `/echo`, `/ping`, `/fragments`, `/large?size=N`, `/server-close`, `/abort`, `/invalid?kind=K`, `/bad-handshake/K`; see `ws_server.py`). Unset when Python or the package is missing: a C test then skips |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
 //!
@@ -91,6 +92,7 @@
 pub mod http;
 pub mod raw;
 pub mod tls;
+pub mod ws;
 
 #[cfg(test)]
 mod selftest;
@@ -153,6 +155,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     v.push(("SSL_CERT_FILE".to_string(), s.pki.ca_file.display().to_string()));
     v.push(("SSL_CERT_DIR".to_string(), empty_dir.display().to_string()));
     v.push(("WINHTTP_TEST_CLIENT_PEM".to_string(), s.pki.client_pem.display().to_string()));
+    if let Ok(ws) = ws::server() {
+        v.push(("WINHTTP_TEST_WS_PORT".to_string(), ws.port.to_string()));
+    }
     v
 }
 

@@ -61,6 +61,11 @@ impl HeaderList {
         Self::default()
     }
 
+    /// An empty list with room for `n` headers.
+    pub fn with_capacity(n: usize) -> Self {
+        HeaderList { items: Vec::with_capacity(n) }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -193,7 +193,7 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     let framing = h1::framing(&plan.target.verb, &head).map_err(|e| e.code())?;
     conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
     conn.reading = Reading::Body(Decoder::new(framing));
-    let mut headers = HeaderList::default();
+    let mut headers = HeaderList::with_capacity(head.headers.len());
     for (name, value) in head.headers {
         headers.push(name, value);
     }

@@ -269,7 +269,7 @@ fn reason_phrase(head: &[u8]) -> String {
 
 /// Turns obs-fold line breaks inside a value into spaces (RFC 9112 §5.2).
 fn unfold(value: String) -> String {
-    if value.contains(['\r', '\n']) { value.replace(['\r', '\n'], " ") } else { value }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n') { value.replace(['\r', '\n'], " ") } else { value }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! it through [`api`] only.
 //!
 //! Modules in rank order: each imports only modules ranked below it (checked by `tests/layers.rs`).
-//! 0 leaves: `diag`, `reactor`, `completion`, `settings`, `callback`; 1 `cancel`; 2 `transport`
+//! 0 leaves: `diag`, `error`, `reactor`, `completion`, `settings`, `callback`; 1 `cancel`; 2 `transport`
 //! (`resolve`, `tls`, `gssapi`, `tcp`); 3 `conn`; 4 `plan`; 5 `pool`; 6 `lane`; 7 `objects` (`handle`,
 //! `session`, `request`); 8 `ops` (driver, `connect`, `send`, `receive`, `read`); 9 `handles`;
 //! 10 `options`; 11 `api`.
@@ -14,6 +14,7 @@ pub mod cancel;
 pub mod completion;
 pub mod conn;
 pub mod diag;
+pub mod error;
 pub mod handles;
 pub mod lane;
 pub mod objects;

@@ -98,7 +98,7 @@ pub unsafe extern "C" fn WinHttpSendRequest(
         if dwContext != 0 {
             request.core.set_context(dwContext);
         }
-        api::send(&request, &headers, optional, dwTotalLength)
+        Ok(api::send(&request, &headers, optional, dwTotalLength)?)
     })
 }
 
@@ -134,7 +134,7 @@ pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved:
     started(|| {
         check(!lpReserved.is_null())?;
         let request = handles::request(hRequest)?;
-        api::receive(&request)
+        Ok(api::receive(&request)?)
     })
 }
 

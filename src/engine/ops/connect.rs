@@ -6,6 +6,7 @@
 use super::{StepResult, Wait};
 use crate::abi::*;
 use crate::engine::conn::Connection;
+use crate::engine::error::{Cause, Error};
 use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::plan::{Plan, Via};
 use crate::engine::pool::{self, Lease, Permit};
@@ -140,7 +141,7 @@ impl ConnectOp {
                                 let authority = plan.target.authority();
                                 let headers = [("Host".to_string(), authority.clone())];
                                 h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
-                                    .map_err(|e| e.code())?;
+                                    .map_err(Error::protocol)?;
                                 let parser = HeadParser::new(plan.max_head);
                                 ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() }
                             }
@@ -175,7 +176,10 @@ impl ConnectOp {
                         };
                         return Ok(Step::Done((Connection::new(stream, false), permit)));
                     }
-                    Err(failure) => return Err(secure_failure(owner, plan, failure)),
+                    Err(failure) => {
+                        let what = format!("TLS handshake: {failure:?}");
+                        return Err(Error::other(secure_failure(owner, plan, failure), what));
+                    }
                 },
             }
         }
@@ -200,7 +204,7 @@ fn tunnel_step(
     written: &mut usize,
     parser: &mut HeadParser,
     buf: &mut Vec<u8>,
-) -> Result<Option<Wait>, DWORD> {
+) -> Result<Option<Wait>, Error> {
     let (fd, token) = (stream.fd(), stream.token);
     while *written < out.len() {
         match stream.try_write(&out[*written..]) {
@@ -208,7 +212,8 @@ fn tunnel_step(
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 return Ok(Some(Wait::Socket { fd, token, want: Want::Write, timeout_ms: plan.timeouts.send }));
             }
-            _ => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+            Err(e) => return Err(Error::io(ERROR_WINHTTP_CANNOT_CONNECT, &e)),
+            _ => return Err(Error::other(ERROR_WINHTTP_CANNOT_CONNECT, "the proxy took no bytes")),
         }
     }
     loop {
@@ -216,14 +221,19 @@ fn tunnel_step(
         // until we speak (TLS starts with our ClientHello), so whatever is read is head.
         let mut chunk = [0u8; 1024];
         match stream.try_read(&mut chunk) {
-            Ok(0) => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+            Ok(0) => {
+                return Err(Error::other(ERROR_WINHTTP_CANNOT_CONNECT, "the proxy closed before answering CONNECT"));
+            }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 return Ok(Some(Wait::Socket { fd, token, want: Want::Read, timeout_ms: plan.timeouts.receive }));
             }
-            Err(_) => return Err(ERROR_WINHTTP_CANNOT_CONNECT),
+            Err(e) => return Err(Error::io(ERROR_WINHTTP_CANNOT_CONNECT, &e)),
         }
-        match parser.parse(buf).map_err(|_| ERROR_WINHTTP_INVALID_SERVER_RESPONSE)? {
+        match parser
+            .parse(buf)
+            .map_err(|e| Error { code: ERROR_WINHTTP_INVALID_SERVER_RESPONSE, cause: Cause::Protocol(e) })?
+        {
             Parse::Incomplete => {}
             Parse::Complete { head, consumed } => {
                 if head.is_interim() {
@@ -232,7 +242,8 @@ fn tunnel_step(
                     continue;
                 }
                 if !(200..300).contains(&head.status) || consumed != buf.len() {
-                    return Err(ERROR_WINHTTP_CANNOT_CONNECT);
+                    let what = format!("the proxy answered CONNECT with {} {}", head.status, head.reason);
+                    return Err(Error::other(ERROR_WINHTTP_CANNOT_CONNECT, what));
                 }
                 return Ok(None);
             }

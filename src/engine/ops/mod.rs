@@ -22,6 +22,7 @@ use crate::abi::*;
 use crate::engine::cancel::{self, NOT_WAITING};
 use crate::engine::completion;
 use crate::engine::conn::Connection;
+use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::{Token, Wake, Want, reactor};
@@ -65,7 +66,7 @@ pub enum Step<T> {
     Wait(Wait),
 }
 
-pub type StepResult<T> = Result<Step<T>, DWORD>;
+pub type StepResult<T> = Result<Step<T>, Error>;
 
 /// The notification that completes an asynchronous operation.
 pub enum Completion {
@@ -113,16 +114,16 @@ pub(crate) fn conn_wait(conn: &Connection, want: Want, timeout_ms: DWORD) -> Wai
 
 /// The sync driver: steps the operation on the calling thread, waiting in between (with the
 /// owner's cancel flag). An error drops the connection.
-pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Result<O::Output, DWORD> {
+pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Result<O::Output, Error> {
     let cancel = owner.cancel();
     let r = loop {
         if cancel.is_cancelled() {
-            break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            break Err(ERROR_WINHTTP_OPERATION_CANCELLED.into());
         }
         let step = op.step(owner, lane);
         // A close shuts the socket down: whatever the step saw then (EOF, an error) is the cancel.
         if cancel.is_cancelled() {
-            break Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            break Err(ERROR_WINHTTP_OPERATION_CANCELLED.into());
         }
         match step {
             Ok(Step::Done(v)) => break Ok(v),
@@ -133,7 +134,7 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
                     Wait::Signal { token, .. } => cancel::wait_ready(token, Want::Read, deadline, cancel),
                 };
                 if let Err(e) = waited {
-                    break Err(e);
+                    break Err(e.into());
                 }
             }
             Err(e) => break Err(e),
@@ -151,7 +152,7 @@ pub(crate) fn execute<O: Operation + Send + 'static>(
     request: &Arc<Request>,
     mut lane: std::sync::MutexGuard<'_, Lane>,
     mut op: O,
-) -> Result<Outcome<O::Output>, DWORD> {
+) -> Result<Outcome<O::Output>, Error> {
     request.begin(O::API)?;
     if !request.connect.session.is_async() {
         let r = run(&**request, &mut lane, &mut op);
@@ -185,14 +186,14 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
     let result = {
         let mut lane = request.io();
         let step = if request.cancel.is_cancelled() {
-            Err(ERROR_WINHTTP_OPERATION_CANCELLED)
+            Err(ERROR_WINHTTP_OPERATION_CANCELLED.into())
         } else {
             op.step(&*request, &mut lane)
         };
         match step {
             _ if request.cancel.is_cancelled() => {
                 lane.discard();
-                Err(ERROR_WINHTTP_OPERATION_CANCELLED)
+                Err(ERROR_WINHTTP_OPERATION_CANCELLED.into())
             }
             Ok(Step::Done(v)) => Ok(v),
             Ok(Step::Wait(w)) => {
@@ -211,12 +212,13 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
         completion::submit(move || deliver(&request, &op, result));
         return Outcome::Later;
     }
-    deliver(&request, &op, result);
-    match (inline, result) {
-        (true, Ok(v)) => Outcome::Done(v),
+    let outcome = match (inline, &result) {
+        (true, Ok(v)) => Outcome::Done(*v),
         (true, Err(_)) => Outcome::Failed,
         (false, _) => Outcome::Later,
-    }
+    };
+    deliver(&request, &op, result);
+    outcome
 }
 
 /// Parks an operation on the reactor until its wait is over, its timeout passes or the request
@@ -236,7 +238,7 @@ fn park<O: Operation + Send + 'static>(request: Arc<Request>, op: O, w: Wait) {
                 match wake {
                     Wake::TimedOut => {
                         request.io().discard();
-                        let result = Err(ERROR_WINHTTP_TIMEOUT);
+                        let result = Err(Error::other(ERROR_WINHTTP_TIMEOUT, "no readiness before the timeout"));
                         finished(&request, &op, false);
                         deliver(&request, &op, result);
                     }
@@ -256,7 +258,7 @@ fn park<O: Operation + Send + 'static>(request: Arc<Request>, op: O, w: Wait) {
 
 /// Ends the operation and delivers its completion (or `REQUEST_ERROR`) to the status callback.
 /// After a send, starts the receive queued during it (on a completion thread, as Windows does).
-fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Output, DWORD>) {
+fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Output, Error>) {
     let ok = result.is_ok();
     request.end_and_deliver(|| {
         DEPTH.set(DEPTH.get() + 1);
@@ -267,7 +269,8 @@ fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Outpu
                 // SAFETY: the caller's buffer, valid until this completion by the API's contract.
                 Completion::Buffer(status, p, n) => unsafe { request.core.notify(status, p.cast(), n as DWORD) },
             },
-            Err(e) => notify_request_error(request, O::API, e),
+            // The boundary: the cause stays here (for a log), the code goes to the callback.
+            Err(e) => notify_request_error(request, O::API, e.code),
         }
         DEPTH.set(DEPTH.get() - 1);
     });
@@ -277,7 +280,7 @@ fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Outpu
             if let Err(e) = receive::receive(&request)
                 && request.begin(API_RECEIVE_RESPONSE).is_ok()
             {
-                request.end_and_deliver(|| notify_request_error(&request, API_RECEIVE_RESPONSE, e));
+                request.end_and_deliver(|| notify_request_error(&request, API_RECEIVE_RESPONSE, e.code));
             }
         });
     }
@@ -303,7 +306,7 @@ pub(crate) fn end_body(_owner: &dyn Owner, lane: &mut Lane) {
 }
 
 /// The connection ended: the end of a close-delimited body (true), or a truncated one.
-pub(crate) fn end_of_stream(owner: &dyn Owner, lane: &mut Lane) -> Result<bool, DWORD> {
+pub(crate) fn end_of_stream(owner: &dyn Owner, lane: &mut Lane) -> Result<bool, Error> {
     let Some(conn) = lane.conn.as_mut() else { return Ok(true) };
     let r = conn.decoder().map(|d| d.eof()).unwrap_or(Ok(()));
     conn.keep_alive = false;
@@ -314,7 +317,7 @@ pub(crate) fn end_of_stream(owner: &dyn Owner, lane: &mut Lane) -> Result<bool, 
         }
         Err(e) => {
             lane.discard();
-            Err(e.code())
+            Err(Error::protocol(e))
         }
     }
 }

@@ -10,6 +10,7 @@
 use super::{Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, socket_wait};
 use crate::abi::*;
 use crate::engine::conn::Reading;
+use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
@@ -40,7 +41,7 @@ impl Operation for AvailableOp {
         loop {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
             let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(0)) };
-            let skipped = decoder.skip_framing(conn.rbuf.bytes()).map_err(|e| e.code())?;
+            let skipped = decoder.skip_framing(conn.rbuf.bytes()).map_err(Error::protocol)?;
             conn.rbuf.consume(skipped);
             if decoder.is_done() {
                 end_body(owner, lane);
@@ -59,7 +60,7 @@ impl Operation for AvailableOp {
                     return Ok(Step::Done(pending.min(run).min(u64::from(DWORD::MAX)) as DWORD));
                 }
             }
-            match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
+            match conn.try_fill().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))? {
                 Some(0) => {
                     end_of_stream(owner, lane)?;
                     return Ok(Step::Done(0));
@@ -72,7 +73,7 @@ impl Operation for AvailableOp {
 }
 
 /// `WinHttpQueryDataAvailable`.
-pub fn available(request: &Arc<Request>) -> Result<Outcome<DWORD>, DWORD> {
+pub fn available(request: &Arc<Request>) -> Result<Outcome<DWORD>, Error> {
     let lane = request.try_io()?;
     check_receiving(request)?;
     execute(request, lane, AvailableOp)
@@ -109,7 +110,7 @@ impl Operation for ReadOp {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
             let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(0)) };
             if !conn.rbuf.is_empty() {
-                let (used, made) = decoder.decode(conn.rbuf.bytes(), out).map_err(|e| e.code())?;
+                let (used, made) = decoder.decode(conn.rbuf.bytes(), out).map_err(Error::protocol)?;
                 conn.rbuf.consume(used);
                 let done = decoder.is_done();
                 if done {
@@ -130,7 +131,7 @@ impl Operation for ReadOp {
             }
             let run = decoder.data_run();
             if run == 0 || !conn.rbuf.is_empty() {
-                match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
+                match conn.try_fill().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))? {
                     Some(0) => {
                         end_of_stream(owner, lane)?;
                         return Ok(Step::Done(0));
@@ -156,7 +157,7 @@ impl Operation for ReadOp {
                     return Ok(Step::Done(k));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return receive_wait(lane),
-                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
             }
         }
     }
@@ -166,7 +167,7 @@ impl Operation for ReadOp {
 ///
 /// # Safety
 /// `out` is valid for `len` bytes until the operation completes.
-pub unsafe fn read(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<Outcome<usize>, DWORD> {
+pub unsafe fn read(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<Outcome<usize>, Error> {
     let lane = request.try_io()?;
     check_receiving(request)?;
     if len == 0 {

@@ -10,6 +10,7 @@ use super::{
 use crate::abi::*;
 use crate::engine::cancel;
 use crate::engine::conn::Reading;
+use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload, Response};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
@@ -79,34 +80,36 @@ impl Operation for ReceiveOp {
                     }
                     let parser = parser.get_or_insert_with(|| HeadParser::new(max_head));
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-                    let head = match parser.parse(conn.rbuf.bytes()).map_err(|e| e.code())? {
+                    let head = match parser.parse(conn.rbuf.bytes()).map_err(Error::protocol)? {
                         Parse::Complete { head, consumed } => {
                             conn.rbuf.consume(consumed);
                             head
                         }
-                        Parse::Incomplete => match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
-                            Some(0) => {
-                                // A pooled connection the server had closed: send again on a new one.
-                                if conn.reused && conn.rbuf.is_empty() && !self.retried && lane.replay.is_some() {
-                                    self.retried = true;
-                                    let body = lane.replay.clone().unwrap_or_default();
-                                    lane.discard();
-                                    self.stage = Receive::Resend(SendOp::new(body));
-                                    continue;
+                        Parse::Incomplete => {
+                            match conn.try_fill().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))? {
+                                Some(0) => {
+                                    // A pooled connection the server had closed: send again on a new one.
+                                    if conn.reused && conn.rbuf.is_empty() && !self.retried && lane.replay.is_some() {
+                                        self.retried = true;
+                                        let body = lane.replay.clone().unwrap_or_default();
+                                        lane.discard();
+                                        self.stage = Receive::Resend(SendOp::new(body));
+                                        continue;
+                                    }
+                                    return Err(Error::protocol(parser.eof(conn.rbuf.bytes())));
                                 }
-                                return Err(parser.eof(conn.rbuf.bytes()).code());
+                                Some(_) => continue,
+                                None => {
+                                    let wait = head_wait_ms(timeouts.receive, *deadline)?;
+                                    return Ok(Step::Wait(socket_wait(lane, Want::Read, wait)?));
+                                }
                             }
-                            Some(_) => continue,
-                            None => {
-                                let wait = head_wait_ms(timeouts.receive, *deadline)?;
-                                return Ok(Step::Wait(socket_wait(lane, Want::Read, wait)?));
-                            }
-                        },
+                        }
                     };
                     if head.is_interim() {
                         *interim += 1;
                         if *interim > max_interim {
-                            return Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+                            return Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE.into());
                         }
                         owner.notify(
                             WINHTTP_CALLBACK_STATUS_INTERMEDIATE_RESPONSE,
@@ -132,10 +135,10 @@ impl Operation for ReceiveOp {
                             }
                             return Ok(Step::Done(()));
                         }
-                        Followup::Fail(e) => return Err(e),
+                        Followup::Fail(e) => return Err(e.into()),
                         Followup::Redirect { next, keep_body } => {
                             if self.redirects >= plan.max_redirects {
-                                return Err(ERROR_WINHTTP_REDIRECT_FAILED);
+                                return Err(ERROR_WINHTTP_REDIRECT_FAILED.into());
                             }
                             self.redirects += 1;
                             self.stage = Receive::Drain { next, keep_body, drained: 0 };
@@ -190,7 +193,7 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     let Lane { plan, conn, .. } = lane;
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
-    let framing = h1::framing(&plan.target.verb, &head).map_err(|e| e.code())?;
+    let framing = h1::framing(&plan.target.verb, &head).map_err(Error::protocol)?;
     conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
     conn.reading = Reading::Body(Decoder::new(framing));
     let mut headers = HeaderList::with_capacity(head.headers.len());
@@ -220,17 +223,17 @@ fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()
             return Ok(Step::Done(()));
         }
         if !conn.rbuf.is_empty() {
-            let (used, made) = decoder.decode(conn.rbuf.bytes(), &mut scratch).map_err(|e| e.code())?;
+            let (used, made) = decoder.decode(conn.rbuf.bytes(), &mut scratch).map_err(Error::protocol)?;
             conn.rbuf.consume(used);
             *drained += made as u64;
             if *drained > limit {
-                return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW);
+                return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW.into());
             }
             if used > 0 || made > 0 {
                 continue;
             }
         }
-        match conn.try_fill().map_err(|_| ERROR_WINHTTP_CONNECTION_ERROR)? {
+        match conn.try_fill().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))? {
             Some(0) => {
                 end_of_stream(owner, lane)?;
                 return Ok(Step::Done(()));
@@ -242,14 +245,14 @@ fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()
 }
 
 /// `WinHttpReceiveResponse`.
-pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
+pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, Error> {
     let lane = match request.try_io() {
         Ok(lane) => lane,
         // Async, while the send is in flight: queued, to start once it has completed.
         Err(_) if request.connect.session.is_async() && request.queue_receive_after_send() => {
             return Ok(Outcome::Later);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let phase = request.state().phase;
     if phase != Phase::Sent && request.connect.session.is_async() {
@@ -264,7 +267,7 @@ pub fn receive(request: &Arc<Request>) -> Result<Outcome<()>, DWORD> {
         return Ok(Outcome::Failed);
     }
     if phase != Phase::Sent {
-        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into());
     }
     execute(request, lane, ReceiveOp::new())
 }

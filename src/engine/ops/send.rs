@@ -6,6 +6,7 @@ use super::connect::{ConnectOp, install};
 use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute, socket_wait};
 use crate::abi::*;
 use crate::engine::conn::Writing;
+use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
@@ -83,7 +84,7 @@ impl Operation for SendOp {
                         self.retry(lane);
                         continue;
                     }
-                    Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                    Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
                 }
             }
             let chunk = if self.written < plan.head.len() {
@@ -95,7 +96,7 @@ impl Operation for SendOp {
                 Ok(n) if n > 0 => self.written += n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return send_wait(lane),
                 _ if reused && self.attempt < 2 => self.retry(lane),
-                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
             }
         }
     }
@@ -104,16 +105,16 @@ impl Operation for SendOp {
 /// `WinHttpSendRequest`: adds the caller's headers, plans the attempt, connects (or reuses a
 /// pooled connection) and sends the head and the optional data. `total` is the announced body
 /// length (0: no more than the optional data).
-pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<Outcome<()>, DWORD> {
+pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD) -> Result<Outcome<()>, Error> {
     let mut lane = request.try_io()?;
     if request.state().phase == Phase::Sent {
-        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into());
     }
     if !headers.is_empty() {
         request
             .headers()
             .add_text(headers, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE)
-            .map_err(|e| e.code())?;
+            .map_err(|e| Error::from(e.code()))?;
     }
     // A previous exchange on this handle ends here: a connection still in the middle of it is
     // closed (only a complete one went back to the pool).
@@ -159,14 +160,14 @@ impl Operation for WriteOp {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     return Ok(Step::Wait(conn_wait(conn, Want::Write, timeout)));
                 }
-                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR),
+                _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
             }
         }
         // TLS records still in the session leave before the write completes.
         match conn.stream.flush() {
             Ok(true) => Ok(Step::Done(self.len as DWORD)),
             Ok(false) => Ok(Step::Wait(conn_wait(conn, Want::Write, timeout))),
-            Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR),
+            Err(_) => Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
         }
     }
 
@@ -183,18 +184,18 @@ impl Operation for WriteOp {
 ///
 /// # Safety
 /// `data` is valid for `len` bytes until the operation completes.
-pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Result<Outcome<DWORD>, DWORD> {
+pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Result<Outcome<DWORD>, Error> {
     let mut lane = request.try_io()?;
     if request.state().phase != Phase::Sent {
-        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+        return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into());
     }
     let room = match lane.conn.as_ref().map(|c| c.writing) {
         Some(Writing::Body(e)) => e.room(),
         Some(_) => Some(0),
-        None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+        None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into()),
     };
     if room.is_some_and(|left| len as u64 > left) {
-        return Err(ERROR_INVALID_PARAMETER);
+        return Err(ERROR_INVALID_PARAMETER.into());
     }
     lane.replay = None;
     execute(request, lane, WriteOp { data, len, written: 0 })

@@ -7,6 +7,7 @@
 //! it (a child holds its parent; an operation in flight holds its request).
 
 use super::request::Request;
+use super::resolver::Resolver;
 use super::session::{Connect, Session};
 use crate::abi::*;
 use std::sync::{Arc, RwLock};
@@ -17,6 +18,7 @@ pub enum Object {
     Session(Arc<Session>),
     Connect(Arc<Connect>),
     Request(Arc<Request>),
+    Resolver(Arc<Resolver>),
 }
 
 impl Object {
@@ -26,6 +28,7 @@ impl Object {
             Object::Session(_) => WINHTTP_HANDLE_TYPE_SESSION,
             Object::Connect(_) => WINHTTP_HANDLE_TYPE_CONNECT,
             Object::Request(_) => WINHTTP_HANDLE_TYPE_REQUEST,
+            Object::Resolver(_) => WINHTTP_HANDLE_TYPE_PROXY_RESOLVER,
         }
     }
 }
@@ -132,6 +135,14 @@ pub fn connect(h: HINTERNET) -> Result<Arc<Connect>, DWORD> {
     }
 }
 
+/// The proxy resolver behind a handle, or `INCORRECT_HANDLE_TYPE`.
+pub fn resolver(h: HINTERNET) -> Result<Arc<Resolver>, DWORD> {
+    match get(h)? {
+        Object::Resolver(r) => Ok(r),
+        _ => Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE),
+    }
+}
+
 /// The request behind a handle, or `INCORRECT_HANDLE_TYPE`.
 pub fn request(h: HINTERNET) -> Result<Arc<Request>, DWORD> {
     match get(h)? {
@@ -147,6 +158,7 @@ impl Object {
             Object::Session(s) => &s.core,
             Object::Connect(c) => &c.core,
             Object::Request(r) => &r.core,
+            Object::Resolver(r) => &r.core,
         }
     }
 }
@@ -164,6 +176,8 @@ pub fn close(h: HINTERNET) -> Result<(), DWORD> {
     match remove(h)? {
         // A call in flight on the request ends with ERROR_WINHTTP_OPERATION_CANCELLED first.
         Object::Request(r) => r.close(),
+        // A resolution in flight is cancelled; HANDLE_CLOSING follows its end.
+        Object::Resolver(r) => r.close(),
         object => object.core().notify_closing(),
     }
     Ok(())

@@ -11,6 +11,7 @@ pub mod options;
 pub mod pool;
 pub mod reactor;
 pub mod request;
+pub mod resolver;
 pub mod session;
 pub mod settings;
 pub mod tls;

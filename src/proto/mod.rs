@@ -3,6 +3,7 @@
 
 pub mod h1;
 pub mod headers;
+pub mod pac_helpers;
 pub mod proxy;
 pub mod time;
 pub mod url;

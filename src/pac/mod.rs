@@ -1,0 +1,115 @@
+//! Proxy auto-configuration: finding a PAC script (a given URL, or WPAD by DNS), downloading it,
+//! caching it per URL, and running it in the sandbox of [`script`]. Used by `WinHttpGetProxyForUrl`
+//! (on the caller's thread) and by the asynchronous resolver (on a completion thread).
+//!
+//! It sits beside the engine: it downloads through the library's own public functions
+//! ([`fetch`]), and its pure parts (helpers, result parsing) are in `proto::pac_helpers`.
+
+pub mod dns;
+pub mod fetch;
+pub mod script;
+
+use crate::abi::*;
+use crate::proto::pac_helpers::{self, PacEntry};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+/// What the caller's `WINHTTP_AUTOPROXY_OPTIONS` asked for, checked and converted.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `WINHTTP_AUTOPROXY_AUTO_DETECT` with `WINHTTP_AUTO_DETECT_TYPE_*` flags.
+    pub auto_detect: Option<DWORD>,
+    /// `WINHTTP_AUTOPROXY_CONFIG_URL`.
+    pub config_url: Option<String>,
+    /// `WINHTTP_AUTOPROXY_HOST_LOWERCASE`.
+    pub lowercase_host: bool,
+    /// `WINHTTP_AUTOPROXY_NO_CACHE_CLIENT`: download the script again.
+    pub no_cache: bool,
+}
+
+/// Downloaded scripts by URL, until `WinHttpResetAutoProxy` (or `NO_CACHE_CLIENT`) drops them.
+fn cache() -> &'static Mutex<HashMap<String, Arc<str>>> {
+    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Arc<str>>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The WPAD URL found last, until `WinHttpResetAutoProxy`.
+static WPAD: Mutex<Option<String>> = Mutex::new(None);
+
+/// `WinHttpResetAutoProxy`: forgets cached scripts (`WINHTTP_RESET_SCRIPT_CACHE`) and the WPAD
+/// result (`WINHTTP_RESET_STATE`, `WINHTTP_RESET_SWPAD_*`).
+pub fn reset(flags: DWORD) {
+    if flags & WINHTTP_RESET_SCRIPT_CACHE != 0 {
+        crate::engine::session::lock(cache()).clear();
+    }
+    if flags & (WINHTTP_RESET_STATE | WINHTTP_RESET_SWPAD_CURRENT_NETWORK | WINHTTP_RESET_SWPAD_ALL) != 0 {
+        *crate::engine::session::lock(&WPAD) = None;
+    }
+}
+
+/// `WinHttpDetectAutoProxyConfigUrl` with `WINHTTP_AUTO_DETECT_TYPE_DNS_A`: `http://wpad.<domain>/wpad.dat`
+/// for the first `wpad.<domain>` that resolves, walking up each search domain
+/// (`a.b.example.com`, `b.example.com`, `example.com`). DHCP option 252 is not read (no portable
+/// way to ask the DHCP client); DHCP alone fails with `ERROR_WINHTTP_AUTODETECTION_FAILED`.
+pub fn detect(flags: DWORD) -> Result<String, DWORD> {
+    if flags & WINHTTP_AUTO_DETECT_TYPE_DNS_A == 0 {
+        return Err(ERROR_WINHTTP_AUTODETECTION_FAILED);
+    }
+    if let Some(url) = crate::engine::session::lock(&WPAD).clone() {
+        return Ok(url);
+    }
+    for host in pac_helpers::wpad_candidates(&dns::search_domains()) {
+        if !dns::resolve_all(&host).is_empty() {
+            let url = format!("http://{host}/wpad.dat");
+            *crate::engine::session::lock(&WPAD) = Some(url.clone());
+            return Ok(url);
+        }
+    }
+    Err(ERROR_WINHTTP_AUTODETECTION_FAILED)
+}
+
+/// The script at `url`, from the cache or downloaded (then cached).
+fn script_for(url: &str, no_cache: bool) -> Result<Arc<str>, DWORD> {
+    if !no_cache && let Some(s) = crate::engine::session::lock(cache()).get(url) {
+        return Ok(s.clone());
+    }
+    let text: Arc<str> = fetch::download(url)?.into();
+    crate::engine::session::lock(cache()).insert(url.to_string(), text.clone());
+    Ok(text)
+}
+
+/// Resolves the proxies for `url`: the entries `FindProxyForURL` returned, in order.
+pub fn resolve(url: &str, opts: &Options, cancel: &Arc<AtomicBool>) -> Result<Vec<PacEntry>, DWORD> {
+    let (script_url, host) =
+        pac_helpers::script_url_and_host(url, opts.lowercase_host).ok_or(ERROR_WINHTTP_UNRECOGNIZED_SCHEME)?;
+    // A given URL first; auto-detection when there is none, or when it cannot be downloaded.
+    let mut last = ERROR_WINHTTP_AUTODETECTION_FAILED;
+    let mut sources = Vec::new();
+    if let Some(u) = &opts.config_url {
+        sources.push(Ok(u.clone()));
+    }
+    if let Some(flags) = opts.auto_detect {
+        sources.push(Err(flags));
+    }
+    for source in sources {
+        let pac_url = match source {
+            Ok(u) => u,
+            Err(flags) => match detect(flags) {
+                Ok(u) => u,
+                Err(e) => {
+                    last = e;
+                    continue;
+                }
+            },
+        };
+        match script_for(&pac_url, opts.no_cache) {
+            Ok(text) => {
+                let answer = script::run(&text, &script_url, &host, cancel)?;
+                return pac_helpers::parse_pac_result(&answer).ok_or(ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}

@@ -1826,77 +1826,6 @@ BOOL WinHttpGetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 BOOL WinHttpSetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 
 /**
- * Looks for a proxy auto-config URL through DHCP and/or DNS (WPAD).
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-BOOL WinHttpDetectAutoProxyConfigUrl(DWORD dwAutoDetectFlags, LPWSTR *ppwstrAutoConfigUrl);
-
-/**
- * Runs proxy auto-configuration for a URL and returns the proxy to use.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-BOOL WinHttpGetProxyForUrl(HINTERNET hSession,
-                           LPCWSTR lpcwszUrl,
-                           WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                           WINHTTP_PROXY_INFO *pProxyInfo);
-
-/**
- * Creates a proxy resolver handle for the asynchronous resolution calls.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpCreateProxyResolver(HINTERNET hSession, HINTERNET *phResolver);
-
-/**
- * Starts resolving the proxies for a URL on a resolver handle.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyForUrlEx(HINTERNET hResolver,
-                              PCWSTR pcwszUrl,
-                              WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                              DWORD_PTR pContext);
-
-/**
- * Like `WinHttpGetProxyForUrlEx`, with a network interface selection context.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyForUrlEx2(HINTERNET hResolver,
-                               PCWSTR pcwszUrl,
-                               WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                               DWORD cbInterfaceSelectionContext,
-                               BYTE *pInterfaceSelectionContext,
-                               DWORD_PTR pContext);
-
-/**
- * Fetches the result of a finished proxy resolution.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyResult(HINTERNET hResolver, WINHTTP_PROXY_RESULT *pProxyResult);
-
-/**
- * Fetches the extended result of a finished proxy resolution.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyResultEx(HINTERNET hResolver, WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
-
-/**
- * Releases what `WinHttpGetProxyResult` allocated inside a result.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeProxyResult(WINHTTP_PROXY_RESULT *pProxyResult);
-
-/**
- * Releases what `WinHttpGetProxyResultEx` allocated inside a result.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeProxyResultEx(WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
-
-/**
- * Forgets cached auto-proxy state (`WINHTTP_RESET_*` flags).
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpResetAutoProxy(HINTERNET hSession, DWORD dwFlags);
-
-/**
  * Reads the proxy settings of a network connection.
  * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
@@ -1933,16 +1862,6 @@ DWORD WinHttpGetProxySettingsVersion(HINTERNET hSession, DWORD *pdwProxySettings
  * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
 DWORD WinHttpSetProxySettingsPerUser(BOOL fProxySettingsPerUser);
-
-/**
- * Tells whether a host, scheme and port match the bypass list of a proxy configuration.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpIsHostInProxyBypassList(const WINHTTP_PROXY_INFO *pProxyInfo,
-                                     PCWSTR pwszHost,
-                                     INTERNET_SCHEME tScheme,
-                                     INTERNET_PORT nPort,
-                                     BOOL *pfIsInBypassList);
 
 /**
  * Starts fetching proxy settings of a given kind (`WINHTTP_PROXY_SETTINGS_TYPE`) on a resolver.
@@ -2021,6 +1940,88 @@ BOOL WinHttpReadData(HINTERNET hRequest,
                      LPVOID lpBuffer,
                      DWORD dwNumberOfBytesToRead,
                      LPDWORD lpdwNumberOfBytesRead);
+
+/**
+ * Finds the URL of a proxy auto-config script by WPAD (DNS: `wpad.<domain>` up the search
+ * domains). DHCP is not available here: `WINHTTP_AUTO_DETECT_TYPE_DHCP` alone fails with
+ * `ERROR_WINHTTP_AUTODETECTION_FAILED`. The URL is freed with `GlobalFree`.
+ */
+BOOL WinHttpDetectAutoProxyConfigUrl(DWORD dwAutoDetectFlags, LPWSTR *ppwstrAutoConfigUrl);
+
+/**
+ * Runs proxy auto-configuration for a URL on the caller's thread: downloads the PAC script
+ * (`CONFIG_URL`, or found by WPAD with `AUTO_DETECT`), runs `FindProxyForURL` in the sandbox and
+ * fills `pProxyInfo` (strings freed with `GlobalFree`).
+ */
+BOOL WinHttpGetProxyForUrl(HINTERNET hSession,
+                           LPCWSTR lpcwszUrl,
+                           WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                           WINHTTP_PROXY_INFO *pProxyInfo);
+
+/**
+ * Creates a proxy resolver handle under an asynchronous session.
+ */
+DWORD WinHttpCreateProxyResolver(HINTERNET hSession, HINTERNET *phResolver);
+
+/**
+ * Starts resolving the proxies for a URL on a resolver handle: `ERROR_IO_PENDING`, then the
+ * status callback.
+ */
+DWORD WinHttpGetProxyForUrlEx(HINTERNET hResolver,
+                              PCWSTR pcwszUrl,
+                              WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                              DWORD_PTR pContext);
+
+/**
+ * Like `WinHttpGetProxyForUrlEx`; the interface selection context is checked and not used
+ * (there is one network configuration here).
+ */
+DWORD WinHttpGetProxyForUrlEx2(HINTERNET hResolver,
+                               PCWSTR pcwszUrl,
+                               WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                               DWORD cbInterfaceSelectionContext,
+                               BYTE *pInterfaceSelectionContext,
+                               DWORD_PTR pContext);
+
+/**
+ * Fetches the proxies of a finished `WinHttpGetProxyForUrlEx`, in the order to try them
+ * (`fProxy` FALSE for DIRECT). Free with `WinHttpFreeProxyResult`. Before the end:
+ * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; after a failed resolution, its error.
+ */
+DWORD WinHttpGetProxyResult(HINTERNET hResolver, WINHTTP_PROXY_RESULT *pProxyResult);
+
+/**
+ * `WinHttpGetProxyResult` with the extended structure (no detection handle, no interface
+ * affinity here). Free with `WinHttpFreeProxyResultEx`.
+ */
+DWORD WinHttpGetProxyResultEx(HINTERNET hResolver, WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
+
+/**
+ * Releases what `WinHttpGetProxyResult` allocated and empties the structure (NULL is fine).
+ */
+void WinHttpFreeProxyResult(WINHTTP_PROXY_RESULT *pProxyResult);
+
+/**
+ * Releases what `WinHttpGetProxyResultEx` allocated and empties the structure (NULL is fine).
+ */
+void WinHttpFreeProxyResultEx(WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
+
+/**
+ * Forgets cached auto-proxy state: `WINHTTP_RESET_SCRIPT_CACHE` drops the downloaded scripts,
+ * `WINHTTP_RESET_STATE`/`SWPAD_*` the WPAD result; the other flags have nothing to act on here.
+ */
+DWORD WinHttpResetAutoProxy(HINTERNET hSession, DWORD dwFlags);
+
+/**
+ * Tells whether a host (with its scheme and port) goes direct under a proxy configuration's
+ * bypass list, with the rules `WINHTTP_ACCESS_TYPE_NAMED_PROXY` uses (`<local>`, `*` patterns,
+ * `host:port`). `NO_PROXY` sends every host direct. Port 0 is the scheme's default port.
+ */
+DWORD WinHttpIsHostInProxyBypassList(const WINHTTP_PROXY_INFO *pProxyInfo,
+                                     PCWSTR pwszHost,
+                                     INTERNET_SCHEME tScheme,
+                                     INTERNET_PORT nPort,
+                                     BOOL *pfIsInBypassList);
 
 /**
  * Reports whether WinHTTP is supported here: always TRUE.

@@ -83,14 +83,14 @@ fn script_for(url: &str, no_cache: bool) -> Result<Arc<str>, DWORD> {
 pub fn resolve(url: &str, opts: &Options, cancel: &Arc<AtomicBool>) -> Result<Vec<PacEntry>, DWORD> {
     let (script_url, host) =
         pac_helpers::script_url_and_host(url, opts.lowercase_host).ok_or(ERROR_WINHTTP_UNRECOGNIZED_SCHEME)?;
-    // A given URL first; auto-detection when there is none, or when it cannot be downloaded.
     let mut last = ERROR_WINHTTP_AUTODETECTION_FAILED;
+    // Auto-detection first, then the configured URL, as Windows does when both are asked for.
     let mut sources = Vec::new();
-    if let Some(u) = &opts.config_url {
-        sources.push(Ok(u.clone()));
-    }
     if let Some(flags) = opts.auto_detect {
         sources.push(Err(flags));
+    }
+    if let Some(u) = &opts.config_url {
+        sources.push(Ok(u.clone()));
     }
     for source in sources {
         let pac_url = match source {

@@ -58,3 +58,8 @@ fn time() {
 fn ffi() {
     replay("ffi", targets::ffi);
 }
+
+#[test]
+fn pac() {
+    replay("pac", targets::pac);
+}

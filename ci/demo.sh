@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
 # (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
-# examples/get.c linked statically, examples/put.c, examples/async_get.c and examples/https_get.c linked against
+# examples/get.c linked statically, examples/put.c, examples/async_get.c, examples/https_get.c and examples/pac_get.c linked against
 # the shared library (found through its rpath). https_get runs against the server's HTTPS port, trusting the CA the
 # server made at start-up (SSL_CERT_FILE), and once more without that trust to show the certificate error.
 # Exits non-zero if a build or an example fails; the server is stopped whatever happens.
@@ -66,6 +66,8 @@ echo "$cc ${cflags[*]} -pthread examples/async_get.c -L$target/release -lwinhttp
 "$cc" "${cflags[@]}" -pthread examples/async_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/async_get"
 echo "$cc ${cflags[*]} examples/https_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o https_get"
 "$cc" "${cflags[@]}" examples/https_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/https_get"
+echo "$cc ${cflags[*]} examples/pac_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o pac_get"
+"$cc" "${cflags[@]}" examples/pac_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/pac_get"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -117,6 +119,9 @@ run() {
 run get "examples/get.c, static: libwinhttp.a" 127.0.0.1 "$port" /hello
 run put "examples/put.c, shared: $shared_name" 127.0.0.1 "$port" /upload
 run async_get "examples/async_get.c, WINHTTP_FLAG_ASYNC, callback-driven" 127.0.0.1 "$port" /hello
+# Proxy auto-configuration: the demo server's script sends *.demo.example through the server itself as the proxy.
+run pac_get "examples/pac_get.c, WinHttpGetProxyForUrl with a PAC URL, then the request through that proxy" \
+    "http://127.0.0.1:$port/proxy.pac" http://www.demo.example/hello
 # HTTPS, trusting the demo CA only (SSL_CERT_DIR: an empty directory, so no system CA takes part).
 mkdir -p "$tmp/no-certs"
 export SSL_CERT_FILE="$ca_file" SSL_CERT_DIR="$tmp/no-certs"

@@ -1807,9 +1807,10 @@ BOOL WinHttpQueryOption(HINTERNET hInternet,
                         LPDWORD lpdwBufferLength);
 
 /**
- * Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
- * this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
- * auto-config URL). Strings are freed with `GlobalFree`.
+ * Reads the current user's proxy settings: the desktop's (GNOME's `org.gnome.system.proxy`, KDE's
+ * `kioslaverc`, macOS System Configuration: auto-detect, PAC URL, manual proxies, exceptions), or
+ * with no desktop settings the environment's `http_proxy`/`https_proxy`/`no_proxy`. Strings are
+ * freed with `GlobalFree`.
  */
 BOOL WinHttpGetIEProxyConfigForCurrentUser(WINHTTP_CURRENT_USER_IE_PROXY_CONFIG *pProxyConfig);
 
@@ -1852,8 +1853,8 @@ DWORD WinHttpWriteProxySettings(HINTERNET hSession,
 void WinHttpFreeProxySettings(WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Returns a counter that changes whenever the proxy settings change.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Returns a counter that changes whenever the desktop's proxy settings change (see
+ * `WinHttpGetIEProxyConfigForCurrentUser`).
  */
 DWORD WinHttpGetProxySettingsVersion(HINTERNET hSession, DWORD *pdwProxySettingsVersion);
 
@@ -2024,6 +2025,20 @@ DWORD WinHttpIsHostInProxyBypassList(const WINHTTP_PROXY_INFO *pProxyInfo,
                                      BOOL *pfIsInBypassList);
 
 /**
+ * Calls `pfnCallback(ullFlags, pvContext)` from a watcher thread whenever the desktop's proxy
+ * settings change (looked at twice a second). `WINHTTP_PROXY_NOTIFY_CHANGE` is the one flag.
+ */
+DWORD WinHttpRegisterProxyChangeNotification(ULONGLONG ullFlags,
+                                             WINHTTP_PROXY_CHANGE_CALLBACK pfnCallback,
+                                             PVOID pvContext,
+                                             WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE *hRegistration);
+
+/**
+ * Ends a registration: no callback comes after this returns (unless called from that callback).
+ */
+DWORD WinHttpUnregisterProxyChangeNotification(WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE hRegistration);
+
+/**
  * Reports whether WinHTTP is supported here: always TRUE.
  */
 BOOL WinHttpCheckPlatform(void);
@@ -2127,21 +2142,6 @@ DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
  * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
 void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
-
-/**
- * Registers a function to call when the system proxy configuration changes.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpRegisterProxyChangeNotification(ULONGLONG ullFlags,
-                                             WINHTTP_PROXY_CHANGE_CALLBACK pfnCallback,
-                                             PVOID pvContext,
-                                             WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE *hRegistration);
-
-/**
- * Cancels a registration made with `WinHttpRegisterProxyChangeNotification`.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpUnregisterProxyChangeNotification(WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE hRegistration);
 
 /**
  * Turns a request upgraded to another protocol into a raw protocol handle.

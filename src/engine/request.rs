@@ -346,6 +346,13 @@ impl Request {
             proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
         };
         let p = self.proxy_config();
+        // The desktop's settings (manual, PAC or WPAD) for AUTOMATIC_PROXY; see crate::pac::desktop.
+        if p.access_type == WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY
+            && !target.secure
+            && let Some(choice) = crate::pac::desktop::automatic_proxy(&target.host, target.port)
+        {
+            return choice;
+        }
         let config = match p.access_type {
             WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p),
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {

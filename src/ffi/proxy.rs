@@ -35,22 +35,36 @@ fn default_config() -> ProxyConfig {
     })
 }
 
-/// Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
-/// this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
-/// auto-config URL). Strings are freed with `GlobalFree`.
+/// Reads the current user's proxy settings: the desktop's (GNOME's `org.gnome.system.proxy`, KDE's
+/// `kioslaverc`, macOS System Configuration: auto-detect, PAC URL, manual proxies, exceptions), or
+/// with no desktop settings the environment's `http_proxy`/`https_proxy`/`no_proxy`. Strings are
+/// freed with `GlobalFree`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
     pProxyConfig: *mut WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 ) -> BOOL {
     bool_api(|| {
         check(pProxyConfig.is_null())?;
-        let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
-        let (list, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+        let (auto_detect, pac_url, list, bypass) = match crate::pac::desktop::current() {
+            Some(d) => (d.auto_detect, d.pac_url, d.proxy, d.bypass),
+            None => {
+                let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
+                let (list, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+                (false, None, list, bypass)
+            }
+        };
         let p = ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: list, bypass };
         let info = proxy_info(&p)?;
+        let url = alloc_opt_wstr(pac_url.as_deref()).inspect_err(|_| {
+            // SAFETY: allocated just above.
+            unsafe {
+                WinHttpGlobalFree(info.lpszProxy.cast());
+                WinHttpGlobalFree(info.lpszProxyBypass.cast());
+            }
+        })?;
         let config = WINHTTP_CURRENT_USER_IE_PROXY_CONFIG {
-            fAutoDetect: 0,
-            lpszAutoConfigUrl: core::ptr::null_mut(),
+            fAutoDetect: auto_detect as BOOL,
+            lpszAutoConfigUrl: url,
             lpszProxy: info.lpszProxy,
             lpszProxyBypass: info.lpszProxyBypass,
         };
@@ -131,15 +145,23 @@ pub unsafe extern "C" fn WinHttpFreeProxySettings(pWinHttpProxySettings: *mut WI
     error::set(ERROR_CALL_NOT_IMPLEMENTED)
 }
 
-/// Returns a counter that changes whenever the proxy settings change.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Returns a counter that changes whenever the desktop's proxy settings change (see
+/// `WinHttpGetIEProxyConfigForCurrentUser`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetProxySettingsVersion(
     hSession: HINTERNET,
     pdwProxySettingsVersion: *mut DWORD,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    dword_api(|| {
+        if hSession.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        check(pdwProxySettingsVersion.is_null())?;
+        crate::engine::handles::session(hSession)?;
+        // SAFETY: a writable DWORD, by the API's contract.
+        unsafe { pdwProxySettingsVersion.write_unaligned(crate::pac::desktop::version()) };
+        Ok(())
+    })
 }
 
 /// Chooses between per-user and machine-wide proxy settings.

@@ -381,3 +381,46 @@ pub unsafe extern "C" fn WinHttpIsHostInProxyBypassList(
         Ok(())
     })
 }
+
+/// Registrations of `WinHttpRegisterProxyChangeNotification`, by the handle value given out.
+static REGISTRATIONS: std::sync::Mutex<Vec<(usize, pac::desktop::watch::Registration)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Calls `pfnCallback(ullFlags, pvContext)` from a watcher thread whenever the desktop's proxy
+/// settings change (looked at twice a second). `WINHTTP_PROXY_NOTIFY_CHANGE` is the one flag.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpRegisterProxyChangeNotification(
+    ullFlags: ULONGLONG,
+    pfnCallback: WINHTTP_PROXY_CHANGE_CALLBACK,
+    pvContext: PVOID,
+    hRegistration: *mut WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
+) -> DWORD {
+    dword_api(|| {
+        check(pfnCallback.is_none() || hRegistration.is_null())?;
+        check(ullFlags != WINHTTP_PROXY_NOTIFY_CHANGE as ULONGLONG)?;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0x5052_0001);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let reg = pac::desktop::watch::register(ullFlags, pfnCallback, pvContext);
+        crate::engine::session::lock(&REGISTRATIONS).push((id, reg));
+        // SAFETY: a writable handle, by the API's contract.
+        unsafe { hRegistration.write_unaligned(id as WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE) };
+        Ok(())
+    })
+}
+
+/// Ends a registration: no callback comes after this returns (unless called from that callback).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WinHttpUnregisterProxyChangeNotification(
+    hRegistration: WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
+) -> DWORD {
+    dword_api(|| {
+        let id = hRegistration as usize;
+        let reg = {
+            let mut regs = crate::engine::session::lock(&REGISTRATIONS);
+            let i = regs.iter().position(|(r, _)| *r == id).ok_or(ERROR_INVALID_HANDLE)?;
+            regs.swap_remove(i).1
+        };
+        reg.stop();
+        Ok(())
+    })
+}

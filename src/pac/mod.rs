@@ -5,6 +5,7 @@
 //! It sits beside the engine: it downloads through the library's own public functions
 //! ([`fetch`]), and its pure parts (helpers, result parsing) are in `proto::pac_helpers`.
 
+pub mod desktop;
 pub mod dns;
 pub mod fetch;
 pub mod script;

@@ -1,6 +1,7 @@
 //! The sans-IO protocol core: pure state machines and functions over buffers. Nothing here touches a
 //! socket, a handle or the last error, so everything can be unit-tested and fuzzed directly.
 
+pub mod desktop_proxy;
 pub mod h1;
 pub mod headers;
 pub mod pac_helpers;

@@ -254,6 +254,11 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
                     *r.body_mut() = full(pattern(pad.min(64 << 20)));
                 }
                 r
+            } else if let Some(to) = p.strip_prefix("/pac-proxy/") {
+                // Names under .invalid go through the proxy named in the path, the rest direct.
+                pac_response(format!(
+                    "function FindProxyForURL(url, host) {{ return dnsDomainIs(host, \".invalid\") ? \"PROXY {to}\" : \"DIRECT\"; }}\n"
+                ))
             } else if let Some(name) = p.strip_prefix("/pac/") {
                 pac_file(name)
             } else if let Some(n) = p.strip_prefix("/redirect-chain/").and_then(|n| n.parse::<u32>().ok()) {

@@ -1827,8 +1827,9 @@ BOOL WinHttpGetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 BOOL WinHttpSetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 
 /**
- * Reads the proxy settings of a network connection.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reads the proxy settings: there is one network configuration here, the current user's (the
+ * desktop's, else the environment's), returned for any connection name with
+ * `*pfDefaultSettingsAreReturned` TRUE. Free the strings with `WinHttpFreeProxySettings`.
  */
 DWORD WinHttpReadProxySettings(HINTERNET hSession,
                                PCWSTR pcwszConnectionName,
@@ -1839,16 +1840,16 @@ DWORD WinHttpReadProxySettings(HINTERNET hSession,
                                WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Writes the proxy settings of a network connection.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Would write the proxy settings of a connection. This library never changes the desktop's
+ * settings: after the argument checks it fails with `ERROR_ACCESS_DENIED`, as Windows does for a
+ * caller without the right to write them.
  */
 DWORD WinHttpWriteProxySettings(HINTERNET hSession,
                                 BOOL fForceUpdate,
                                 WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Releases the strings `WinHttpReadProxySettings` allocated inside the settings.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Releases the strings `WinHttpReadProxySettings` allocated and empties the structure (NULL is fine).
  */
 void WinHttpFreeProxySettings(WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
@@ -1859,14 +1860,14 @@ void WinHttpFreeProxySettings(WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 DWORD WinHttpGetProxySettingsVersion(HINTERNET hSession, DWORD *pdwProxySettingsVersion);
 
 /**
- * Chooses between per-user and machine-wide proxy settings.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Chooses per-user or machine-wide proxy settings. The desktop's settings are per user: TRUE is
+ * accepted; FALSE fails with `ERROR_NOT_SUPPORTED` (there are no machine-wide ones to switch to).
  */
 DWORD WinHttpSetProxySettingsPerUser(BOOL fProxySettingsPerUser);
 
 /**
- * Starts fetching proxy settings of a given kind (`WINHTTP_PROXY_SETTINGS_TYPE`) on a resolver.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Would start fetching WSL/WSA/Xbox proxy settings on a resolver. Those settings exist only on
+ * Windows: after the handle checks it fails with `ERROR_NOT_SUPPORTED`.
  */
 DWORD WinHttpGetProxySettingsEx(HINTERNET hResolver,
                                 WINHTTP_PROXY_SETTINGS_TYPE ProxySettingsType,
@@ -1874,14 +1875,14 @@ DWORD WinHttpGetProxySettingsEx(HINTERNET hResolver,
                                 DWORD_PTR pContext);
 
 /**
- * Fetches the settings `WinHttpGetProxySettingsEx` found.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * The result of `WinHttpGetProxySettingsEx`, which never starts here: after the checks,
+ * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE` (no such operation has completed on the resolver).
  */
 DWORD WinHttpGetProxySettingsResultEx(HINTERNET hResolver, PVOID pProxySettingsEx);
 
 /**
- * Releases what `WinHttpGetProxySettingsResultEx` allocated.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Releases a result of `WinHttpGetProxySettingsResultEx`, which this library never returns:
+ * `ERROR_INVALID_PARAMETER` for NULL, else `ERROR_NOT_SUPPORTED`.
  */
 DWORD WinHttpFreeProxySettingsEx(WINHTTP_PROXY_SETTINGS_TYPE ProxySettingsType,
                                  PVOID pProxySettingsEx);

@@ -1,6 +1,7 @@
 /*
  * The desktop's proxy settings: WinHttpGetIEProxyConfigForCurrentUser, WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY,
- * WinHttpGetProxySettingsVersion and WinHttpRegisterProxyChangeNotification, read from a test
+ * WinHttpGetProxySettingsVersion, WinHttpRegisterProxyChangeNotification and the other settings functions
+ * (Read/Write/FreeProxySettings, SetProxySettingsPerUser, GetProxySettingsEx & co.), read from a test
  * XDG_CONFIG_HOME: KDE's kioslaverc (XDG_CURRENT_DESKTOP=KDE), and GNOME's org.gnome.system.proxy
  * through gsettings with GSettings' keyfile backend (GSETTINGS_BACKEND=keyfile, which keeps its
  * values in $XDG_CONFIG_HOME/glib-2.0/settings/keyfile). Nothing of the user's own settings is read
@@ -164,6 +165,57 @@ static void test_change_notification(void)
     WinHttpCloseHandle(ses);
 }
 
+static void test_settings_functions(void)
+{
+    WINHTTP_PROXY_SETTINGS st;
+    DWORD version = 0;
+    BOOL is_default = FALSE;
+    HINTERNET ses = WinHttpOpen(L"desktop-test", WINHTTP_ACCESS_TYPE_NO_PROXY, NULL, NULL, 0);
+    HINTERNET async_ses = WinHttpOpen(L"desktop-test", WINHTTP_ACCESS_TYPE_NO_PROXY, NULL, NULL, WINHTTP_FLAG_ASYNC);
+    HINTERNET resolver = NULL;
+    char text[64] = {0};
+
+    write_file("kioslaverc", "[Proxy Settings]\nProxyType=1\nhttpProxy=http://proxy.kde.test:3128\nNoProxyFor=localhost\n");
+    CHECK_EQ(WinHttpReadProxySettings(NULL, NULL, TRUE, FALSE, &version, &is_default, &st), ERROR_INVALID_HANDLE);
+    CHECK_EQ(WinHttpReadProxySettings(ses, NULL, TRUE, FALSE, &version, &is_default, NULL), ERROR_INVALID_PARAMETER);
+    memset(&st, 0, sizeof(st));
+    CHECK_EQ(WinHttpReadProxySettings(ses, NULL, TRUE, FALSE, &version, &is_default, &st), ERROR_SUCCESS);
+    CHECK_EQ(st.dwStructSize, sizeof(st));
+    CHECK_EQ(st.dwFlags, WINHTTP_PROXY_TYPE_DIRECT | WINHTTP_PROXY_TYPE_PROXY);
+    CHECK_WSTR(st.pwszProxy, L"http=proxy.kde.test:3128");
+    CHECK_WSTR(st.pwszProxyBypass, L"localhost");
+    CHECK(st.pwszAutoconfigUrl == NULL);
+    CHECK(version != 0 && version == st.dwCurrentSettingsVersion && is_default);
+    WinHttpFreeProxySettings(&st);
+    CHECK(st.pwszProxy == NULL && st.dwFlags == 0);
+    WinHttpFreeProxySettings(NULL);
+    write_file("kioslaverc", "[Proxy Settings]\nProxyType=2\nProxy Config Script=http://pac.kde.test/p.pac\n");
+    CHECK_EQ(WinHttpReadProxySettings(ses, L"eth0", TRUE, FALSE, NULL, NULL, &st), ERROR_SUCCESS);
+    CHECK_EQ(st.dwFlags, WINHTTP_PROXY_TYPE_DIRECT | WINHTTP_PROXY_TYPE_AUTO_PROXY_URL);
+    CHECK_WSTR(st.pwszAutoconfigUrl, L"http://pac.kde.test/p.pac");
+    WinHttpFreeProxySettings(&st);
+
+    /* Writing the desktop's settings is not this library's to do. */
+    CHECK_EQ(WinHttpWriteProxySettings(ses, TRUE, &st), ERROR_ACCESS_DENIED);
+    CHECK_EQ(WinHttpWriteProxySettings(ses, TRUE, NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(WinHttpWriteProxySettings(NULL, TRUE, &st), ERROR_INVALID_HANDLE);
+    CHECK_EQ(WinHttpSetProxySettingsPerUser(TRUE), ERROR_SUCCESS);
+    CHECK_EQ(WinHttpSetProxySettingsPerUser(FALSE), ERROR_NOT_SUPPORTED);
+
+    /* WSL/WSA/Xbox settings exist only on Windows. */
+    CHECK_EQ(WinHttpCreateProxyResolver(async_ses, &resolver), ERROR_SUCCESS);
+    CHECK_EQ(WinHttpGetProxySettingsEx(NULL, WinHttpProxySettingsTypeWsl, NULL, 0), ERROR_INVALID_HANDLE);
+    CHECK_EQ(WinHttpGetProxySettingsEx(ses, WinHttpProxySettingsTypeWsl, NULL, 0), ERROR_WINHTTP_INCORRECT_HANDLE_TYPE);
+    CHECK_EQ(WinHttpGetProxySettingsEx(resolver, WinHttpProxySettingsTypeWsl, NULL, 0), ERROR_NOT_SUPPORTED);
+    CHECK_EQ(WinHttpGetProxySettingsResultEx(resolver, text), ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    CHECK_EQ(WinHttpGetProxySettingsResultEx(resolver, NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(WinHttpFreeProxySettingsEx(WinHttpProxySettingsTypeWsl, NULL), ERROR_INVALID_PARAMETER);
+    CHECK_EQ(WinHttpFreeProxySettingsEx(WinHttpProxySettingsTypeWsl, text), ERROR_NOT_SUPPORTED);
+    WinHttpCloseHandle(resolver);
+    WinHttpCloseHandle(async_ses);
+    WinHttpCloseHandle(ses);
+}
+
 static void test_gnome(void)
 {
     WINHTTP_CURRENT_USER_IE_PROXY_CONFIG c;
@@ -222,6 +274,7 @@ int main(void)
     unsetenv("NO_PROXY");
     test_kde();
     test_change_notification();
+    test_settings_functions();
     test_gnome();
     {
         char cmd[600];

@@ -232,9 +232,10 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
             pac_response(format!("function FindProxyForURL(url, host) {{ return \"PROXY count-{n}:80\"; }}\n"))
         }
         "/pac-huge" => {
-            // About 4 MiB of script: 60,000 host tests before the answer.
+            // About 4 MiB of script: 60,000 host tests before the answer (`?lines=N`: N of them).
+            let lines = query_param(q, "lines").and_then(|n| n.parse::<usize>().ok()).unwrap_or(60_000).min(1_000_000);
             let mut s = String::from("function FindProxyForURL(url, host) {\n");
-            for i in 0..60_000 {
+            for i in 0..lines {
                 s.push_str(&format!(
                     "  if (host == \"h{i}.huge.example\") return \"PROXY h{i}.huge.example:{}\";\n",
                     i % 60000 + 1

@@ -31,7 +31,8 @@ fn ok(b: BOOL) -> Result<(), DWORD> {
 }
 
 /// The body of a `200` answer to `GET url`, as text (UTF-8, Latin-1 bytes kept as characters).
-/// Any failure is `ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT`.
+/// A scheme other than http/https is `ERROR_WINHTTP_UNRECOGNIZED_SCHEME`; any other failure is
+/// `ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT`.
 pub fn download(url: &str) -> Result<String, DWORD> {
     let saved = error::get();
     let r = download_inner(url);
@@ -41,10 +42,13 @@ pub fn download(url: &str) -> Result<String, DWORD> {
 }
 
 fn download_inner(url: &str) -> Result<String, DWORD> {
-    let u = crack_str(url, 0).map_err(|_| ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT)?;
-    if u.scheme != INTERNET_SCHEME_HTTP && u.scheme != INTERNET_SCHEME_HTTPS {
-        return Err(ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT);
+    // A PAC URL whose scheme is not http: or https: (file:, ftp:, ...) is UNRECOGNIZED_SCHEME, as
+    // Windows documents; one that does not parse cannot be downloaded.
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+    if scheme != "http" && scheme != "https" {
+        return Err(ERROR_WINHTTP_UNRECOGNIZED_SCHEME);
     }
+    let u = crack_str(url, 0).map_err(|_| ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT)?;
     let agent = wide("WinHttp-Autoproxy-Service/5.1");
     // SAFETY: every pointer below is a NUL-terminated wide string or a buffer we own.
     unsafe {

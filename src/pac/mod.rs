@@ -83,7 +83,7 @@ fn script_for(url: &str, no_cache: bool) -> Result<Arc<str>, DWORD> {
 /// Resolves the proxies for `url`: the entries `FindProxyForURL` returned, in order.
 pub fn resolve(url: &str, opts: &Options, cancel: &Arc<AtomicBool>) -> Result<Vec<PacEntry>, DWORD> {
     let (script_url, host) =
-        pac_helpers::script_url_and_host(url, opts.lowercase_host).ok_or(ERROR_WINHTTP_UNRECOGNIZED_SCHEME)?;
+        pac_helpers::script_url_and_host(url, opts.lowercase_host).ok_or(ERROR_WINHTTP_INVALID_URL)?;
     let mut last = ERROR_WINHTTP_AUTODETECTION_FAILED;
     // Auto-detection first, then the configured URL, as Windows does when both are asked for.
     let mut sources = Vec::new();

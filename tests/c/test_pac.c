@@ -148,6 +148,19 @@ static void test_bad_scripts(void)
     }
     CHECK_FAILS(get_proxy(L"http://www.example.com/", "/pac/missing.pac", 0, &info),
                 ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT);
+    /* A URL that is not a URL; a PAC URL of another scheme than http: or https:. */
+    CHECK_FAILS(get_proxy(L"not a url", "/pac/wine.pac", 0, &info), ERROR_WINHTTP_INVALID_URL);
+    {
+        static const wchar_t *const other[] = {L"file:///etc/proxy.pac", L"ftp://127.0.0.1/proxy.pac"};
+        WINHTTP_AUTOPROXY_OPTIONS o;
+        size_t j;
+        memset(&o, 0, sizeof(o));
+        o.dwFlags = WINHTTP_AUTOPROXY_CONFIG_URL;
+        for (j = 0; j < 2; j++) {
+            o.lpszAutoConfigUrl = other[j];
+            CHECK_FAILS(WinHttpGetProxyForUrl(ses, L"http://a.example/", &o, &info), ERROR_WINHTTP_UNRECOGNIZED_SCHEME);
+        }
+    }
     {
         WINHTTP_AUTOPROXY_OPTIONS o;
         wchar_t pac[128];

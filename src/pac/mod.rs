@@ -1,5 +1,5 @@
 //! Proxy auto-configuration: finding a PAC script (a given URL, or WPAD by DNS), downloading it,
-//! caching it per URL, and running it in the sandbox of [`script`]. Used by `WinHttpGetProxyForUrl`
+//! loading it once per URL into the sandbox of [`script`] (cached), and calling it. Used by `WinHttpGetProxyForUrl`
 //! (on the caller's thread) and by the asynchronous resolver (on a completion thread).
 //!
 //! It sits beside the engine: it downloads through the library's own public functions
@@ -12,7 +12,6 @@ pub mod script;
 
 use crate::abi::*;
 use crate::proto::pac_helpers::{self, PacEntry};
-use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -29,10 +28,19 @@ pub struct Options {
     pub no_cache: bool,
 }
 
-/// Downloaded scripts by URL, until `WinHttpResetAutoProxy` (or `NO_CACHE_CLIENT`) drops them.
-fn cache() -> &'static Mutex<HashMap<String, Arc<str>>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Arc<str>>>> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// A cached script: its text and, once loaded, its sandbox.
+struct Entry {
+    text: Arc<str>,
+    compiled: Option<Arc<script::Compiled>>,
+}
+
+/// Most scripts kept (each loaded one has a runtime and an idle thread); the oldest goes first.
+const MAX_CACHED: usize = 16;
+
+/// Scripts by URL, until `WinHttpResetAutoProxy` (or `NO_CACHE_CLIENT`) drops them.
+fn cache() -> &'static Mutex<Vec<(String, Entry)>> {
+    static CACHE: Mutex<Vec<(String, Entry)>> = Mutex::new(Vec::new());
+    &CACHE
 }
 
 /// The WPAD URL found last, until `WinHttpResetAutoProxy`.
@@ -70,14 +78,33 @@ pub fn detect(flags: DWORD) -> Result<String, DWORD> {
     Err(ERROR_WINHTTP_AUTODETECTION_FAILED)
 }
 
-/// The script at `url`, from the cache or downloaded (then cached).
-fn script_for(url: &str, no_cache: bool) -> Result<Arc<str>, DWORD> {
-    if !no_cache && let Some(s) = crate::engine::session::lock(cache()).get(url) {
-        return Ok(s.clone());
+/// The loaded script at `url`: from the cache, or downloaded and loaded (then cached).
+fn compiled_for(url: &str, no_cache: bool, cancel: &Arc<AtomicBool>) -> Result<Arc<script::Compiled>, DWORD> {
+    let cached = {
+        let c = crate::engine::session::lock(cache());
+        c.iter().find(|(u, _)| u == url).map(|(_, e)| (e.text.clone(), e.compiled.clone()))
+    };
+    let text = match cached {
+        Some((_, Some(compiled))) if !no_cache => return Ok(compiled),
+        Some((text, None)) if !no_cache => text,
+        _ => fetch::download(url)?.into(),
+    };
+    let compiled = script::Compiled::new(text.clone(), cancel).map(Arc::new);
+    let mut c = crate::engine::session::lock(cache());
+    c.retain(|(u, _)| u != url);
+    if c.len() >= MAX_CACHED {
+        c.remove(0);
     }
-    let text: Arc<str> = fetch::download(url)?.into();
-    crate::engine::session::lock(cache()).insert(url.to_string(), text.clone());
-    Ok(text)
+    // A script that does not load is kept as text: the next call loads it again without a download.
+    c.push((url.to_string(), Entry { text, compiled: compiled.as_ref().ok().cloned() }));
+    compiled
+}
+
+/// Forgets the loaded sandbox of `url` (after a call that failed, its state is not trusted).
+fn unload(url: &str) {
+    if let Some((_, e)) = crate::engine::session::lock(cache()).iter_mut().find(|(u, _)| u == url) {
+        e.compiled = None;
+    }
 }
 
 /// Resolves the proxies for `url`: the entries `FindProxyForURL` returned, in order.
@@ -104,12 +131,13 @@ pub fn resolve(url: &str, opts: &Options, cancel: &Arc<AtomicBool>) -> Result<Ve
                 }
             },
         };
-        match script_for(&pac_url, opts.no_cache) {
-            Ok(text) => {
-                let answer = script::run(&text, &script_url, &host, cancel)?;
+        match compiled_for(&pac_url, opts.no_cache, cancel) {
+            Ok(compiled) => {
+                let answer = compiled.call(&script_url, &host, cancel).inspect_err(|_| unload(&pac_url))?;
                 return pac_helpers::parse_pac_result(&answer).ok_or(ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT);
             }
-            Err(e) => last = e,
+            Err(e @ (ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT | ERROR_WINHTTP_UNRECOGNIZED_SCHEME)) => last = e,
+            Err(e) => return Err(e),
         }
     }
     Err(last)

@@ -1,54 +1,132 @@
-//! The sandboxed PAC runner: one QuickJS runtime (rquickjs) per evaluation, with a memory limit, a
-//! stack limit and a deadline enforced by the engine's interrupt handler. The runtime has only the
-//! standard ECMAScript built-ins and the PAC helpers below: no module loader, no `std`/`os` modules,
-//! so a script can reach neither the file system nor the network (name resolution goes through the
-//! helpers only).
+//! The sandboxed PAC runner. A script is compiled once into a [`Compiled`]: a QuickJS runtime
+//! (rquickjs) on a thread of its own, which then answers `FindProxyForURL` calls one at a time. The
+//! runtime has a memory limit, a stack limit and a deadline per call (loading the script counts as
+//! one) enforced by the engine's interrupt handler, and only the standard ECMAScript built-ins and
+//! the PAC helpers below: no module loader, no `std`/`os` modules, so a script can reach neither the
+//! file system nor the network (name resolution goes through the helpers only).
 
 use super::dns;
 use crate::abi::*;
+use crate::engine::session::lock;
 use crate::proto::pac_helpers::{self as h, Arg, Tm};
+use crossbeam_channel::{Sender, bounded, unbounded};
 use rquickjs::function::Rest;
 use rquickjs::{Context, Ctx, Function, Runtime, Value};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Most memory a script may allocate (the runtime's own allocations included).
 pub const MEMORY_LIMIT: usize = 64 << 20;
-/// Longest a script may run (loading it, then one call of `FindProxyForURL`).
+/// Longest a script may run: loading it, then each call of `FindProxyForURL`.
 pub const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// Deepest native stack the interpreter may use.
 const STACK_LIMIT: usize = 1 << 20;
 
 const BAD: DWORD = ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT;
 
-/// Runs `script` and calls `FindProxyForURLEx(url, host)` when the script defines it, else
-/// `FindProxyForURL(url, host)`. Returns the string it gave. A syntax error, an exception, a
-/// result that is not a string, running past [`TIME_LIMIT`] or [`MEMORY_LIMIT`] are all
-/// `ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT`; `cancel` set meanwhile is `OPERATION_CANCELLED`.
-pub fn run(script: &str, url: &str, host: &str, cancel: &Arc<AtomicBool>) -> Result<String, DWORD> {
-    let rt = Runtime::new().map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
-    rt.set_memory_limit(MEMORY_LIMIT);
-    rt.set_max_stack_size(STACK_LIMIT);
-    let deadline = Instant::now() + TIME_LIMIT;
-    let stop = cancel.clone();
-    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline || stop.load(Ordering::Relaxed))));
-    let ctx = Context::full(&rt).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
-    let result = ctx.with(|ctx| -> Result<String, DWORD> {
-        install(&ctx).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
-        ctx.eval::<(), _>(script.as_bytes().to_vec()).map_err(|_| BAD)?;
-        let globals = ctx.globals();
-        let f: Function = ["FindProxyForURLEx", "FindProxyForURL"]
-            .iter()
-            .find_map(|name| globals.get::<_, Value>(*name).ok().and_then(|v| v.into_function()))
-            .ok_or(BAD)?;
-        let v: Value = f.call((url, host)).map_err(|_| BAD)?;
-        v.as_string().and_then(|s| s.to_string().ok()).ok_or(BAD)
-    });
-    if cancel.load(Ordering::Relaxed) {
-        return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+/// What the interrupt handler looks at: the current call's deadline and cancel flag.
+struct Limits {
+    deadline: Mutex<Instant>,
+    cancel: Mutex<Arc<AtomicBool>>,
+}
+
+impl Limits {
+    fn arm(&self, cancel: &Arc<AtomicBool>) {
+        *lock(&self.deadline) = Instant::now() + TIME_LIMIT;
+        *lock(&self.cancel) = cancel.clone();
     }
-    result
+}
+
+/// One call: the URL, the host, the caller's cancel flag and where the answer goes.
+type Job = (String, String, Arc<AtomicBool>, Sender<Result<String, DWORD>>);
+
+/// A loaded script: the thread that owns its runtime, fed through a channel. Dropping it ends the
+/// thread once it is idle.
+pub struct Compiled {
+    jobs: Sender<Job>,
+}
+
+impl Compiled {
+    /// Loads `script` in a new sandbox. A syntax error, an exception while loading, no
+    /// `FindProxyForURL(Ex)` function, or the time or memory limit: `BAD_AUTO_PROXY_SCRIPT`.
+    pub fn new(script: Arc<str>, cancel: &Arc<AtomicBool>) -> Result<Compiled, DWORD> {
+        let (jobs, rx) = unbounded::<Job>();
+        let (ready_tx, ready) = bounded::<Result<(), DWORD>>(1);
+        let cancel = cancel.clone();
+        std::thread::Builder::new()
+            .name("winhttp-pac".into())
+            .spawn(move || {
+                let limits =
+                    Arc::new(Limits { deadline: Mutex::new(Instant::now()), cancel: Mutex::new(cancel.clone()) });
+                let Ok(rt) = Runtime::new() else {
+                    let _ = ready_tx.send(Err(ERROR_NOT_ENOUGH_MEMORY));
+                    return;
+                };
+                rt.set_memory_limit(MEMORY_LIMIT);
+                rt.set_max_stack_size(STACK_LIMIT);
+                let l = limits.clone();
+                rt.set_interrupt_handler(Some(Box::new(move || {
+                    Instant::now() > *lock(&l.deadline) || lock(&l.cancel).load(Ordering::Relaxed)
+                })));
+                let Ok(ctx) = Context::full(&rt) else {
+                    let _ = ready_tx.send(Err(ERROR_NOT_ENOUGH_MEMORY));
+                    return;
+                };
+                limits.arm(&cancel);
+                let loaded = ctx.with(|ctx| -> Result<(), DWORD> {
+                    install(&ctx).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
+                    ctx.eval::<(), _>(script.as_bytes().to_vec()).map_err(|_| BAD)?;
+                    find_proxy_function(&ctx).map(|_| ())
+                });
+                let loaded =
+                    if cancel.load(Ordering::Relaxed) { Err(ERROR_WINHTTP_OPERATION_CANCELLED) } else { loaded };
+                let failed = loaded.is_err();
+                let _ = ready_tx.send(loaded);
+                if failed {
+                    return;
+                }
+                for (url, host, cancel, reply) in rx {
+                    limits.arm(&cancel);
+                    let r = ctx.with(|ctx| -> Result<String, DWORD> {
+                        let v: Value =
+                            find_proxy_function(&ctx)?.call((url.as_str(), host.as_str())).map_err(|_| BAD)?;
+                        v.as_string().and_then(|s| s.to_string().ok()).ok_or(BAD)
+                    });
+                    let _ = reply.send(if cancel.load(Ordering::Relaxed) {
+                        Err(ERROR_WINHTTP_OPERATION_CANCELLED)
+                    } else {
+                        r
+                    });
+                }
+            })
+            .map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
+        ready.recv().unwrap_or(Err(BAD))?;
+        Ok(Compiled { jobs })
+    }
+
+    /// Calls `FindProxyForURLEx(url, host)` when the script defines it, else
+    /// `FindProxyForURL(url, host)`, and returns the string it gave. An exception, a result that
+    /// is not a string, the time or memory limit: `BAD_AUTO_PROXY_SCRIPT`; `cancel` set
+    /// meanwhile: `OPERATION_CANCELLED`.
+    pub fn call(&self, url: &str, host: &str, cancel: &Arc<AtomicBool>) -> Result<String, DWORD> {
+        let (tx, rx) = bounded(1);
+        self.jobs.send((url.to_string(), host.to_string(), cancel.clone(), tx)).map_err(|_| BAD)?;
+        rx.recv().unwrap_or(Err(BAD))
+    }
+}
+
+fn find_proxy_function<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>, DWORD> {
+    let globals = ctx.globals();
+    ["FindProxyForURLEx", "FindProxyForURL"]
+        .iter()
+        .find_map(|name| globals.get::<_, Value>(*name).ok().and_then(|v| v.into_function()))
+        .ok_or(BAD)
+}
+
+/// Loads `script` and makes one call (for tests and one-off use).
+pub fn run(script: &str, url: &str, host: &str, cancel: &Arc<AtomicBool>) -> Result<String, DWORD> {
+    Compiled::new(script.into(), cancel)?.call(url, host, cancel)
 }
 
 /// The arguments of a date/time helper as numbers and strings (anything else is a bad argument).

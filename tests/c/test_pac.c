@@ -192,6 +192,12 @@ static void test_cache_and_reset(void)
     free_info(&b);
     free_info(&c);
     free_info(&d);
+    /* The script is loaded once and kept: its globals live on between calls, until a reset. */
+    CHECK_EQ(WinHttpResetAutoProxy(ses, WINHTTP_RESET_SCRIPT_CACHE), ERROR_SUCCESS);
+    expect_proxy(L"http://a.example/", "/pac/counter.pac", 0, L"calls-1:1");
+    expect_proxy(L"http://a.example/", "/pac/counter.pac", 0, L"calls-2:1");
+    CHECK_EQ(WinHttpResetAutoProxy(ses, WINHTTP_RESET_SCRIPT_CACHE), ERROR_SUCCESS);
+    expect_proxy(L"http://a.example/", "/pac/counter.pac", 0, L"calls-1:1");
 }
 
 static void test_wpad(void)

@@ -283,7 +283,9 @@ pub fn parse_pac_result(s: &str) -> Option<Vec<PacEntry>> {
         let hp = |default: u16| -> Option<(String, u16)> {
             let t = target?;
             let (h, p) = super::proxy::split_port(t)?;
-            if h.is_empty() {
+            // A host name (letters, digits, `-`, `_`, `.`) or an IP address; anything else is malformed.
+            let name_ok = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !name_ok && h.parse::<std::net::Ipv6Addr>().is_err() {
                 return None;
             }
             let host = if h.contains(':') { format!("[{h}]") } else { h.to_string() };
@@ -493,6 +495,9 @@ mod tests {
         assert_eq!(parse_pac_result("BOGUS a:1"), None);
         assert_eq!(parse_pac_result("PROXY"), None);
         assert_eq!(parse_pac_result("PROXY a b"), None);
+        // Found by fuzzing: a host that is neither a name nor an address.
+        assert_eq!(parse_pac_result("PROXY aps://u:p@[::\u{fffd}0.0h]"), None);
+        assert_eq!(parse_pac_result("PROXY [::1]"), Some(vec![Http { host: "[::1]".into(), port: 80 }]));
         assert_eq!(parse_pac_result(""), Some(vec![]));
         let l = |s| proxy_list(&parse_pac_result(s).unwrap());
         assert_eq!(l("PROXY a:1; SOCKS s:2; PROXY b:2; DIRECT; PROXY c:3").as_deref(), Some("a:1;b:2"));

@@ -283,8 +283,10 @@ pub fn parse_pac_result(s: &str) -> Option<Vec<PacEntry>> {
         let hp = |default: u16| -> Option<(String, u16)> {
             let t = target?;
             let (h, p) = super::proxy::split_port(t)?;
-            // A host name (letters, digits, `-`, `_`, `.`) or an IP address; anything else is malformed.
-            let name_ok = !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            // An IPv6 address, or a name without the characters that give an authority or a list its
+            // structure (`:`, `[`, `]`, `/`, `@`, `;`, spaces, controls); anything else is malformed.
+            let name_ok =
+                !h.is_empty() && !h.chars().any(|c| c.is_whitespace() || c.is_control() || ":[]/@;".contains(c));
             if !name_ok && h.parse::<std::net::Ipv6Addr>().is_err() {
                 return None;
             }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
 # (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
-# examples/get.c linked statically, examples/put.c, examples/async_get.c and examples/https_get.c linked against
+# examples/get.c linked statically, examples/put.c, examples/async_get.c, examples/https_get.c and examples/pac_get.c linked against
 # the shared library (found through its rpath). https_get runs against the server's HTTPS port, trusting the CA the
 # server made at start-up (SSL_CERT_FILE), and once more without that trust to show the certificate error.
 # Exits non-zero if a build or an example fails; the server is stopped whatever happens.
@@ -71,6 +71,8 @@ echo "$cc ${cflags[*]} examples/https_get.c -L$target/release -lwinhttp -Wl,-rpa
 "$cc" "${cflags[@]}" examples/https_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/https_get"
 echo "$cc ${cflags[*]} examples/winhttp_fetch.c $target/release/libwinhttp.a ${native_libs[*]} -o winhttp-fetch"
 "$cc" "${cflags[@]}" examples/winhttp_fetch.c "$lib_dir/libwinhttp.a" "${native_libs[@]}" -o "$tmp/winhttp-fetch"
+echo "$cc ${cflags[*]} examples/pac_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o pac_get"
+"$cc" "${cflags[@]}" examples/pac_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/pac_get"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -129,6 +131,9 @@ run winhttp-fetch "examples/winhttp_fetch.c, static" -i "http://127.0.0.1:$port/
 run winhttp-fetch "examples/winhttp_fetch.c, static" -X POST -H "X-Demo: yes" -T "$tmp/post.txt" \
     "http://127.0.0.1:$port/upload"
 run winhttp-fetch "examples/winhttp_fetch.c, static" -a -o "$tmp/big.bin" "http://127.0.0.1:$port/bytes/67108864"
+# Proxy auto-configuration: the demo server's script sends *.demo.example through the server itself as the proxy.
+run pac_get "examples/pac_get.c, WinHttpGetProxyForUrl with a PAC URL, then the request through that proxy" \
+    "http://127.0.0.1:$port/proxy.pac" http://www.demo.example/hello
 # HTTPS, trusting the demo CA only (SSL_CERT_DIR: an empty directory, so no system CA takes part).
 mkdir -p "$tmp/no-certs"
 export SSL_CERT_FILE="$ca_file" SSL_CERT_DIR="$tmp/no-certs"

@@ -34,8 +34,11 @@ declare -A probe=(
     [krb5-admin-server]="command -v kadmin.local"
     [krb5-user]="command -v kinit"
     [python3-gssapi]="/usr/bin/python3 -c 'import gssapi'"
+    # test_proxy_desktop.c: GNOME's proxy settings through gsettings and its schema.
+    [libglib2.0-bin]="command -v gsettings"
+    [gsettings-desktop-schemas]="test -f /usr/share/glib-2.0/schemas/org.gnome.system.proxy.gschema.xml"
 )
-order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi)
+order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas)
 missing() {
     local m=() p
     for p in "${order[@]}"; do
@@ -82,6 +85,9 @@ if lacks openssl; then
     export WINHTTP_TEST_SKIP_OPENSSL=1
 fi
 lacks pkg-config && skipped+=("tests/install.rs: the two pkg-config builds (apt-get install pkg-config)")
+if lacks libglib2.0-bin || lacks gsettings-desktop-schemas; then
+    skipped+=("test_proxy_desktop.c: the GNOME settings part (apt-get install libglib2.0-bin gsettings-desktop-schemas)")
+fi
 if lacks krb5-kdc || lacks krb5-admin-server || lacks krb5-user || lacks python3-gssapi; then
     skipped+=("tests/kerberos.rs: Negotiate against a real KDC (apt-get install krb5-kdc krb5-admin-server krb5-user python3-gssapi)")
 fi

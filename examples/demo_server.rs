@@ -16,6 +16,7 @@
 //! | `PUT /upload` (or `POST`) | reads the whole body; 200, `received N bytes` and, up to 1 KiB, the bytes themselves |
 //! | `/upload` with another method | 405 with `Allow: PUT, POST` |
 //! | `GET /bytes/N` | 200, N bytes (at most 256 MiB) of `x`, for the progress bar of `examples/winhttp_fetch.c` |
+//! | `GET /proxy.pac` | a proxy auto-config script: hosts under `.demo.example` go through this server as their proxy (`PROXY` + the `Host` the script was fetched with), the rest `DIRECT` |
 //! | anything else | 404 |
 //!
 //! Stopping: SIGTERM or SIGINT. Both are blocked in every thread and taken by `sigwait` in the main thread, which
@@ -199,6 +200,8 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 
 async fn route(req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    // A request sent to this server as a proxy names its whole URL.
+    let via = if req.uri().scheme().is_some() { format!(" (as a proxy, for {})", req.uri()) } else { String::new() };
     let (resp, note) = match (path.as_str(), &method) {
         ("/hello", &Method::GET | &Method::HEAD) => {
             let mut r = text(StatusCode::OK, HELLO);
@@ -229,6 +232,18 @@ async fn route(req: Request<Incoming>) -> Response<Full<Bytes>> {
                 (r, format!(", {n} bytes"))
             }
         }
+        ("/proxy.pac", &Method::GET) => {
+            // The server is its own proxy: a request in absolute form (`GET http://www.demo.example/hello`) is
+            // answered by its path, like any other.
+            let me = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
+            let script = format!(
+                "function FindProxyForURL(url, host) {{\n    if (dnsDomainIs(host, \".demo.example\"))\n        \
+                 return \"PROXY {me}; DIRECT\";\n    return \"DIRECT\";\n}}\n"
+            );
+            let mut r = text(StatusCode::OK, script);
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/x-ns-proxy-autoconfig"));
+            (r, String::new())
+        }
         ("/upload", _) => {
             let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "use PUT or POST\n");
             r.headers_mut().insert(ALLOW, HeaderValue::from_static("PUT, POST"));
@@ -236,7 +251,7 @@ async fn route(req: Request<Incoming>) -> Response<Full<Bytes>> {
         }
         _ => (text(StatusCode::NOT_FOUND, "not found\n"), String::new()),
     };
-    say(&format!("{method} {path}{note} -> {}", resp.status().as_u16()));
+    say(&format!("{method} {path}{note}{via} -> {}", resp.status().as_u16()));
     resp
 }
 

@@ -223,3 +223,26 @@ scripts = [
 ]
 ws += [bytes([0x03 | (i << 2), i * 37 % 256]) + s for i, s in enumerate(scripts)]
 write("ws", ws)
+
+# pac: a configuration byte (the clock for the range helpers), then arguments separated by "\n"
+pac_args = [
+    b"http://home.netscape.com/people/ari/index.html\n*/ari/*",
+    b"www.netscape.com\n.netscape.com",
+    b"www\nwww.netscape.com",
+    b"198.95.249.79\n198.95.0.0\n255.255.0.0",
+    b"3ffe:8311:ffff::1\n3ffe:8311:ffff::/48",
+    b"10.2.3.9;2001:4898:28:3:201:2ff:feea:fc14;::1;127.0.0.1;::9",
+    b"MON\nFRI\nGMT",
+    b"1\nJAN\n2024\n31\nDEC\n2024",
+    b"JAN\nMAR",
+    b"9\n0\n0\n17\n30\n0",
+    b"22\n6",
+    b"PROXY a:8080; HTTPS [::1]:8443; SOCKS s:1080; DIRECT",
+    b"DIRECT",
+    b"proxy b; proxy c:1;;",
+    b"HTTP://WINEHQ.ORG/Test.html",
+    b"https://u:p@[::1]:8443/x?y",
+    b"a.b.example.com\nexample.com\ncom",
+    b"a?c*\nabc\n",
+]
+write("pac", [bytes([cfg]) + a for a in pac_args for cfg in (0x00, 0x37)])

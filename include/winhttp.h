@@ -1815,9 +1815,10 @@ BOOL WinHttpQueryOption(HINTERNET hInternet,
                         LPDWORD lpdwBufferLength);
 
 /**
- * Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
- * this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
- * auto-config URL). Strings are freed with `GlobalFree`.
+ * Reads the current user's proxy settings: the desktop's (GNOME's `org.gnome.system.proxy`, KDE's
+ * `kioslaverc`, macOS System Configuration: auto-detect, PAC URL, manual proxies, exceptions), or
+ * with no desktop settings the environment's `http_proxy`/`https_proxy`/`no_proxy`. Strings are
+ * freed with `GlobalFree`.
  */
 BOOL WinHttpGetIEProxyConfigForCurrentUser(WINHTTP_CURRENT_USER_IE_PROXY_CONFIG *pProxyConfig);
 
@@ -1834,79 +1835,9 @@ BOOL WinHttpGetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 BOOL WinHttpSetDefaultProxyConfiguration(WINHTTP_PROXY_INFO *pProxyInfo);
 
 /**
- * Looks for a proxy auto-config URL through DHCP and/or DNS (WPAD).
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-BOOL WinHttpDetectAutoProxyConfigUrl(DWORD dwAutoDetectFlags, LPWSTR *ppwstrAutoConfigUrl);
-
-/**
- * Runs proxy auto-configuration for a URL and returns the proxy to use.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-BOOL WinHttpGetProxyForUrl(HINTERNET hSession,
-                           LPCWSTR lpcwszUrl,
-                           WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                           WINHTTP_PROXY_INFO *pProxyInfo);
-
-/**
- * Creates a proxy resolver handle for the asynchronous resolution calls.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpCreateProxyResolver(HINTERNET hSession, HINTERNET *phResolver);
-
-/**
- * Starts resolving the proxies for a URL on a resolver handle.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyForUrlEx(HINTERNET hResolver,
-                              PCWSTR pcwszUrl,
-                              WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                              DWORD_PTR pContext);
-
-/**
- * Like `WinHttpGetProxyForUrlEx`, with a network interface selection context.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyForUrlEx2(HINTERNET hResolver,
-                               PCWSTR pcwszUrl,
-                               WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
-                               DWORD cbInterfaceSelectionContext,
-                               BYTE *pInterfaceSelectionContext,
-                               DWORD_PTR pContext);
-
-/**
- * Fetches the result of a finished proxy resolution.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyResult(HINTERNET hResolver, WINHTTP_PROXY_RESULT *pProxyResult);
-
-/**
- * Fetches the extended result of a finished proxy resolution.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpGetProxyResultEx(HINTERNET hResolver, WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
-
-/**
- * Releases what `WinHttpGetProxyResult` allocated inside a result.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeProxyResult(WINHTTP_PROXY_RESULT *pProxyResult);
-
-/**
- * Releases what `WinHttpGetProxyResultEx` allocated inside a result.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeProxyResultEx(WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
-
-/**
- * Forgets cached auto-proxy state (`WINHTTP_RESET_*` flags).
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpResetAutoProxy(HINTERNET hSession, DWORD dwFlags);
-
-/**
- * Reads the proxy settings of a network connection.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reads the proxy settings: there is one network configuration here, the current user's (the
+ * desktop's, else the environment's), returned for any connection name with
+ * `*pfDefaultSettingsAreReturned` TRUE. Free the strings with `WinHttpFreeProxySettings`.
  */
 DWORD WinHttpReadProxySettings(HINTERNET hSession,
                                PCWSTR pcwszConnectionName,
@@ -1917,44 +1848,34 @@ DWORD WinHttpReadProxySettings(HINTERNET hSession,
                                WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Writes the proxy settings of a network connection.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Would write the proxy settings of a connection. This library never changes the desktop's
+ * settings: after the argument checks it fails with `ERROR_ACCESS_DENIED`, as Windows does for a
+ * caller without the right to write them.
  */
 DWORD WinHttpWriteProxySettings(HINTERNET hSession,
                                 BOOL fForceUpdate,
                                 WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Releases the strings `WinHttpReadProxySettings` allocated inside the settings.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Releases the strings `WinHttpReadProxySettings` allocated and empties the structure (NULL is fine).
  */
 void WinHttpFreeProxySettings(WINHTTP_PROXY_SETTINGS *pWinHttpProxySettings);
 
 /**
- * Returns a counter that changes whenever the proxy settings change.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Returns a counter that changes whenever the desktop's proxy settings change (see
+ * `WinHttpGetIEProxyConfigForCurrentUser`).
  */
 DWORD WinHttpGetProxySettingsVersion(HINTERNET hSession, DWORD *pdwProxySettingsVersion);
 
 /**
- * Chooses between per-user and machine-wide proxy settings.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Chooses per-user or machine-wide proxy settings. The desktop's settings are per user: TRUE is
+ * accepted; FALSE fails with `ERROR_NOT_SUPPORTED` (there are no machine-wide ones to switch to).
  */
 DWORD WinHttpSetProxySettingsPerUser(BOOL fProxySettingsPerUser);
 
 /**
- * Tells whether a host, scheme and port match the bypass list of a proxy configuration.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpIsHostInProxyBypassList(const WINHTTP_PROXY_INFO *pProxyInfo,
-                                     PCWSTR pwszHost,
-                                     INTERNET_SCHEME tScheme,
-                                     INTERNET_PORT nPort,
-                                     BOOL *pfIsInBypassList);
-
-/**
- * Starts fetching proxy settings of a given kind (`WINHTTP_PROXY_SETTINGS_TYPE`) on a resolver.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Would start fetching WSL/WSA/Xbox proxy settings on a resolver. Those settings exist only on
+ * Windows: after the handle checks it fails with `ERROR_NOT_SUPPORTED`.
  */
 DWORD WinHttpGetProxySettingsEx(HINTERNET hResolver,
                                 WINHTTP_PROXY_SETTINGS_TYPE ProxySettingsType,
@@ -1962,14 +1883,14 @@ DWORD WinHttpGetProxySettingsEx(HINTERNET hResolver,
                                 DWORD_PTR pContext);
 
 /**
- * Fetches the settings `WinHttpGetProxySettingsEx` found.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * The result of `WinHttpGetProxySettingsEx`, which never starts here: after the checks,
+ * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE` (no such operation has completed on the resolver).
  */
 DWORD WinHttpGetProxySettingsResultEx(HINTERNET hResolver, PVOID pProxySettingsEx);
 
 /**
- * Releases what `WinHttpGetProxySettingsResultEx` allocated.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Releases a result of `WinHttpGetProxySettingsResultEx`, which this library never returns:
+ * `ERROR_INVALID_PARAMETER` for NULL, else `ERROR_NOT_SUPPORTED`.
  */
 DWORD WinHttpFreeProxySettingsEx(WINHTTP_PROXY_SETTINGS_TYPE ProxySettingsType,
                                  PVOID pProxySettingsEx);
@@ -2031,6 +1952,102 @@ BOOL WinHttpReadData(HINTERNET hRequest,
                      LPVOID lpBuffer,
                      DWORD dwNumberOfBytesToRead,
                      LPDWORD lpdwNumberOfBytesRead);
+
+/**
+ * Finds the URL of a proxy auto-config script by WPAD (DNS: `wpad.<domain>` up the search
+ * domains). DHCP is not available here: `WINHTTP_AUTO_DETECT_TYPE_DHCP` alone fails with
+ * `ERROR_WINHTTP_AUTODETECTION_FAILED`. The URL is freed with `GlobalFree`.
+ */
+BOOL WinHttpDetectAutoProxyConfigUrl(DWORD dwAutoDetectFlags, LPWSTR *ppwstrAutoConfigUrl);
+
+/**
+ * Runs proxy auto-configuration for a URL on the caller's thread: downloads the PAC script
+ * (`CONFIG_URL`, or found by WPAD with `AUTO_DETECT`), runs `FindProxyForURL` in the sandbox and
+ * fills `pProxyInfo` (strings freed with `GlobalFree`).
+ */
+BOOL WinHttpGetProxyForUrl(HINTERNET hSession,
+                           LPCWSTR lpcwszUrl,
+                           WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                           WINHTTP_PROXY_INFO *pProxyInfo);
+
+/**
+ * Creates a proxy resolver handle under an asynchronous session.
+ */
+DWORD WinHttpCreateProxyResolver(HINTERNET hSession, HINTERNET *phResolver);
+
+/**
+ * Starts resolving the proxies for a URL on a resolver handle: `ERROR_IO_PENDING`, then the
+ * status callback.
+ */
+DWORD WinHttpGetProxyForUrlEx(HINTERNET hResolver,
+                              PCWSTR pcwszUrl,
+                              WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                              DWORD_PTR pContext);
+
+/**
+ * Like `WinHttpGetProxyForUrlEx`; the interface selection context is checked and not used
+ * (there is one network configuration here).
+ */
+DWORD WinHttpGetProxyForUrlEx2(HINTERNET hResolver,
+                               PCWSTR pcwszUrl,
+                               WINHTTP_AUTOPROXY_OPTIONS *pAutoProxyOptions,
+                               DWORD cbInterfaceSelectionContext,
+                               BYTE *pInterfaceSelectionContext,
+                               DWORD_PTR pContext);
+
+/**
+ * Fetches the proxies of a finished `WinHttpGetProxyForUrlEx`, in the order to try them
+ * (`fProxy` FALSE for DIRECT). Free with `WinHttpFreeProxyResult`. Before the end:
+ * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; after a failed resolution, its error.
+ */
+DWORD WinHttpGetProxyResult(HINTERNET hResolver, WINHTTP_PROXY_RESULT *pProxyResult);
+
+/**
+ * `WinHttpGetProxyResult` with the extended structure (no detection handle, no interface
+ * affinity here). Free with `WinHttpFreeProxyResultEx`.
+ */
+DWORD WinHttpGetProxyResultEx(HINTERNET hResolver, WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
+
+/**
+ * Releases what `WinHttpGetProxyResult` allocated and empties the structure (NULL is fine).
+ */
+void WinHttpFreeProxyResult(WINHTTP_PROXY_RESULT *pProxyResult);
+
+/**
+ * Releases what `WinHttpGetProxyResultEx` allocated and empties the structure (NULL is fine).
+ */
+void WinHttpFreeProxyResultEx(WINHTTP_PROXY_RESULT_EX *pProxyResultEx);
+
+/**
+ * Forgets cached auto-proxy state: `WINHTTP_RESET_SCRIPT_CACHE` drops the downloaded scripts,
+ * `WINHTTP_RESET_STATE`/`SWPAD_*` the WPAD result; the other flags have nothing to act on here.
+ */
+DWORD WinHttpResetAutoProxy(HINTERNET hSession, DWORD dwFlags);
+
+/**
+ * Tells whether a host (with its scheme and port) goes direct under a proxy configuration's
+ * bypass list, with the rules `WINHTTP_ACCESS_TYPE_NAMED_PROXY` uses (`<local>`, `*` patterns,
+ * `host:port`). `NO_PROXY` sends every host direct. Port 0 is the scheme's default port.
+ */
+DWORD WinHttpIsHostInProxyBypassList(const WINHTTP_PROXY_INFO *pProxyInfo,
+                                     PCWSTR pwszHost,
+                                     INTERNET_SCHEME tScheme,
+                                     INTERNET_PORT nPort,
+                                     BOOL *pfIsInBypassList);
+
+/**
+ * Calls `pfnCallback(ullFlags, pvContext)` from a watcher thread whenever the desktop's proxy
+ * settings change (looked at twice a second). `WINHTTP_PROXY_NOTIFY_CHANGE` is the one flag.
+ */
+DWORD WinHttpRegisterProxyChangeNotification(ULONGLONG ullFlags,
+                                             WINHTTP_PROXY_CHANGE_CALLBACK pfnCallback,
+                                             PVOID pvContext,
+                                             WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE *hRegistration);
+
+/**
+ * Ends a registration: no callback comes after this returns (unless called from that callback).
+ */
+DWORD WinHttpUnregisterProxyChangeNotification(WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE hRegistration);
 
 /**
  * Reports whether WinHTTP is supported here: always TRUE.
@@ -2136,21 +2153,6 @@ DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
  * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
 void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
-
-/**
- * Registers a function to call when the system proxy configuration changes.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpRegisterProxyChangeNotification(ULONGLONG ullFlags,
-                                             WINHTTP_PROXY_CHANGE_CALLBACK pfnCallback,
-                                             PVOID pvContext,
-                                             WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE *hRegistration);
-
-/**
- * Cancels a registration made with `WinHttpRegisterProxyChangeNotification`.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpUnregisterProxyChangeNotification(WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE hRegistration);
 
 /**
  * Turns a request upgraded to another protocol into a raw protocol handle.

@@ -11,4 +11,5 @@
 pub mod abi;
 pub mod engine;
 pub mod ffi;
+pub mod pac;
 pub mod proto;

@@ -73,3 +73,8 @@ fn ntlm() {
 fn ws() {
     replay("ws", targets::ws);
 }
+
+#[test]
+fn pac() {
+    replay("pac", targets::pac);
+}

@@ -37,6 +37,7 @@ fn rank(path: &[String]) -> Option<(u32, u32)> {
         ("objects", Some("handle")) => 0,
         ("objects", Some("session")) => 1,
         ("objects", Some("request")) => 2,
+        ("objects", Some("resolver")) => 1,
         ("ops", Some("connect")) => 1,
         ("ops", Some("send")) => 2,
         ("ops", Some("receive" | "read")) => 3,

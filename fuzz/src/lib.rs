@@ -1526,3 +1526,76 @@ fn unmask_client_frame(frame: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&payload);
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// pac: the PAC helpers' inputs (not the JavaScript engine)
+// ---------------------------------------------------------------------------------------------
+
+use winhttp::proto::pac_helpers::{self as pac, Arg, Tm};
+
+/// Byte 0 picks a time of day and date for the range helpers; the rest is split at `\n` into the
+/// arguments every helper gets in turn. Properties: nothing panics; `shExpMatch(t, t)` and
+/// `dnsDomainIs(h, h)` hold; an address is in its own /32 or /128; `sortIpAddressList` is
+/// idempotent and keeps every address; a parsed `FindProxyForURL` answer gives a proxy list that
+/// parses again into the same proxies; `HOST_LOWERCASE` gives a lower-case host.
+pub fn pac(data: &[u8]) {
+    let Some((&cfg, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    let parts: Vec<&str> = text.split('\n').collect();
+    let a = parts[0];
+    let b = parts.get(1).copied().unwrap_or("");
+    let c = parts.get(2).copied().unwrap_or("");
+
+    assert!(pac::sh_exp_match(a, a), "{a:?}");
+    let _ = pac::sh_exp_match(a, b);
+    assert!(pac::dns_domain_is(a, a));
+    let _ = (pac::dns_domain_is(a, b), pac::local_host_or_domain_is(a, b), pac::dns_domain_levels(a));
+    let _ = pac::is_plain_host_name(a);
+    if let Ok(ip) = a.parse::<std::net::Ipv4Addr>() {
+        let _ = pac::is_in_net(ip, b, c);
+        assert_eq!(pac::is_in_net(ip, a, "255.255.255.255"), Some(true));
+    }
+    if let Ok(ip) = a.trim().parse::<std::net::IpAddr>() {
+        let bits = if ip.is_ipv4() { 32 } else { 128 };
+        assert_eq!(pac::is_in_net_ex(a, &format!("{ip}/{bits}")), Some(true));
+    }
+    let _ = pac::is_in_net_ex(a, b);
+    if let Some(sorted) = pac::sort_ip_address_list(a) {
+        assert_eq!(pac::sort_ip_address_list(&sorted).as_deref(), Some(sorted.as_str()));
+        assert_eq!(sorted.split(';').count(), a.split(';').count());
+    }
+
+    let now = Tm {
+        year: 1970 + (cfg as i32) * 3,
+        month: (cfg % 12) as u32,
+        day: 1 + (cfg % 31) as u32,
+        weekday: (cfg % 7) as u32,
+        hour: (cfg % 24) as u32,
+        minute: (cfg % 60) as u32,
+        second: (cfg / 5 % 60) as u32,
+    };
+    let mut args: Vec<Arg> = parts
+        .iter()
+        .take(8)
+        .map(|p| match p.trim().parse::<f64>() {
+            Ok(n) => Arg::Num(n),
+            Err(_) => Arg::Str(p.to_string()),
+        })
+        .collect();
+    let _ = pac::take_gmt(&mut args);
+    let _ = (pac::weekday_range(&now, &args), pac::date_range(&now, &args), pac::time_range(&now, &args));
+
+    if let Some(entries) = pac::parse_pac_result(&text)
+        && let Some(list) = pac::proxy_list(&entries)
+    {
+        let again: String = list.split(';').map(|p| format!("PROXY {}; ", p.trim_start_matches("https://"))).collect();
+        let reparsed = pac::parse_pac_result(&again).expect("a proxy list parses again");
+        assert_eq!(reparsed.len(), list.split(';').count(), "{list:?}");
+    }
+    if let Some((_, host)) = pac::script_url_and_host(&text, true) {
+        assert_eq!(host, host.to_ascii_lowercase());
+    }
+    for w in pac::wpad_candidates(&parts.iter().map(|s| s.to_string()).collect::<Vec<_>>()) {
+        assert!(w.starts_with("wpad.") && w.matches('.').count() >= 2, "{w:?}");
+    }
+}

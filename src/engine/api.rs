@@ -2,9 +2,11 @@
 //! `tests/layers.rs`). The request operations return an [`Outcome`]; everything else is the handle
 //! table, the objects' typed accessors and the option semantics.
 
+pub use super::completion::submit;
 pub use super::handles::{self, Object};
-pub use super::objects::handle::HandleCore;
+pub use super::objects::handle::{HandleCore, lock};
 pub use super::objects::request::Request;
+pub use super::objects::resolver::Resolver;
 pub use super::objects::session::{self, Connect, ProxyConfig, Session, registration};
 pub use super::ops::Outcome;
 pub use super::ops::read::{available, read};

@@ -8,6 +8,7 @@
 
 use super::objects::handle::HandleCore;
 use super::objects::request::Request;
+use super::objects::resolver::Resolver;
 use super::objects::session::{Connect, Session};
 use crate::abi::*;
 use std::sync::{Arc, RwLock};
@@ -18,6 +19,7 @@ pub enum Object {
     Session(Arc<Session>),
     Connect(Arc<Connect>),
     Request(Arc<Request>),
+    Resolver(Arc<Resolver>),
 }
 
 impl Object {
@@ -27,6 +29,7 @@ impl Object {
             Object::Session(_) => WINHTTP_HANDLE_TYPE_SESSION,
             Object::Connect(_) => WINHTTP_HANDLE_TYPE_CONNECT,
             Object::Request(_) => WINHTTP_HANDLE_TYPE_REQUEST,
+            Object::Resolver(_) => WINHTTP_HANDLE_TYPE_PROXY_RESOLVER,
         }
     }
 }
@@ -133,6 +136,14 @@ pub fn connect(h: HINTERNET) -> Result<Arc<Connect>, DWORD> {
     }
 }
 
+/// The proxy resolver behind a handle, or `INCORRECT_HANDLE_TYPE`.
+pub fn resolver(h: HINTERNET) -> Result<Arc<Resolver>, DWORD> {
+    match get(h)? {
+        Object::Resolver(r) => Ok(r),
+        _ => Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE),
+    }
+}
+
 /// The request behind a handle, or `INCORRECT_HANDLE_TYPE`.
 pub fn request(h: HINTERNET) -> Result<Arc<Request>, DWORD> {
     match get(h)? {
@@ -148,6 +159,7 @@ impl Object {
             Object::Session(s) => &s.core,
             Object::Connect(c) => &c.core,
             Object::Request(r) => &r.core,
+            Object::Resolver(r) => &r.core,
         }
     }
 }
@@ -165,6 +177,8 @@ pub fn close(h: HINTERNET) -> Result<(), DWORD> {
     match remove(h)? {
         // A call in flight on the request ends with ERROR_WINHTTP_OPERATION_CANCELLED first.
         Object::Request(r) => r.close(),
+        // A resolution in flight is cancelled; HANDLE_CLOSING follows its end.
+        Object::Resolver(r) => r.close(),
         object => object.core().notify_closing(),
     }
     Ok(())

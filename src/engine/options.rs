@@ -286,7 +286,7 @@ pub fn set(object: &Object, option: DWORD, value: Value) -> Result<(), DWORD> {
     match object {
         Object::Session(s) => set_session(s, option, &value),
         Object::Request(r) => set_request(r, option, value),
-        Object::Connect(_) => match kind(option) {
+        Object::Connect(_) | Object::Resolver(_) => match kind(option) {
             // Connect handles carry only their context value; everything else belongs elsewhere.
             Some(_) => incorrect_type(),
             None => Err(ERROR_WINHTTP_INVALID_OPTION),
@@ -426,6 +426,7 @@ pub fn query(object: &Object, option: DWORD) -> Result<Value, DWORD> {
             _ => None,
         },
         Object::Request(r) => query_request(r, option)?,
+        Object::Resolver(_) => None,
     };
     match (found, kind(option)) {
         (Some(v), _) => Ok(v),

@@ -14,6 +14,7 @@ pub mod memory;
 pub mod options;
 pub mod proxy;
 pub mod request;
+pub mod resolver;
 pub mod session;
 pub mod time;
 pub mod unimplemented;

@@ -2,11 +2,12 @@
 //! the proxy resolver handle and its results, per-connection proxy settings.
 //!
 //! Implemented: the default and current-user configuration (from this process's
-//! `WinHttpSetDefaultProxyConfiguration` or the environment). The rest are stubs that fail with
-//! `ERROR_CALL_NOT_IMPLEMENTED`.
+//! `WinHttpSetDefaultProxyConfiguration` or the environment), the current user's (the desktop's:
+//! see `crate::pac::desktop`), and the settings functions over them. Proxy auto-configuration (PAC,
+//! WPAD, the resolver handle) is in `resolver.rs`.
 
 use super::memory::{WinHttpGlobalFree, alloc_opt_wstr};
-use super::{bool_api, check, dword_api, error, wstring};
+use super::{bool_api, check, dword_api, wstring};
 use crate::abi::*;
 use crate::engine::api::{ProxyConfig, session};
 use crate::proto;
@@ -34,22 +35,36 @@ fn default_config() -> ProxyConfig {
     })
 }
 
-/// Reads the current user's proxy settings. There is no browser configuration on Linux or macOS:
-/// this reports the environment's `http_proxy`/`https_proxy`/`no_proxy` (no auto-detection, no
-/// auto-config URL). Strings are freed with `GlobalFree`.
+/// Reads the current user's proxy settings: the desktop's (GNOME's `org.gnome.system.proxy`, KDE's
+/// `kioslaverc`, macOS System Configuration: auto-detect, PAC URL, manual proxies, exceptions), or
+/// with no desktop settings the environment's `http_proxy`/`https_proxy`/`no_proxy`. Strings are
+/// freed with `GlobalFree`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
     pProxyConfig: *mut WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 ) -> BOOL {
     bool_api(|| {
         check(pProxyConfig.is_null())?;
-        let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
-        let (list, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+        let (auto_detect, pac_url, list, bypass) = match crate::pac::desktop::current() {
+            Some(d) => (d.auto_detect, d.pac_url, d.proxy, d.bypass),
+            None => {
+                let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
+                let (list, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+                (false, None, list, bypass)
+            }
+        };
         let p = ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: list, bypass };
         let info = proxy_info(&p)?;
+        let url = alloc_opt_wstr(pac_url.as_deref()).inspect_err(|_| {
+            // SAFETY: allocated just above.
+            unsafe {
+                WinHttpGlobalFree(info.lpszProxy.cast());
+                WinHttpGlobalFree(info.lpszProxyBypass.cast());
+            }
+        })?;
         let config = WINHTTP_CURRENT_USER_IE_PROXY_CONFIG {
-            fAutoDetect: 0,
-            lpszAutoConfigUrl: core::ptr::null_mut(),
+            fAutoDetect: auto_detect as BOOL,
+            lpszAutoConfigUrl: url,
             lpszProxy: info.lpszProxy,
             lpszProxyBypass: info.lpszProxyBypass,
         };
@@ -94,112 +109,18 @@ pub unsafe extern "C" fn WinHttpSetDefaultProxyConfiguration(pProxyInfo: *mut WI
     })
 }
 
-/// Looks for a proxy auto-config URL through DHCP and/or DNS (WPAD).
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpDetectAutoProxyConfigUrl(
-    dwAutoDetectFlags: DWORD,
-    ppwstrAutoConfigUrl: *mut LPWSTR,
-) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+/// The current user's settings as `WINHTTP_PROXY_SETTINGS` (desktop, else environment).
+fn current_settings() -> crate::proto::desktop_proxy::DesktopProxy {
+    crate::pac::desktop::current().unwrap_or_else(|| {
+        let env = proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok());
+        let (proxy, bypass) = env.map_or((None, None), |(l, b)| (Some(l), b));
+        crate::proto::desktop_proxy::DesktopProxy { proxy, bypass, ..Default::default() }
+    })
 }
 
-/// Runs proxy auto-configuration for a URL and returns the proxy to use.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpGetProxyForUrl(
-    hSession: HINTERNET,
-    lpcwszUrl: LPCWSTR,
-    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
-    pProxyInfo: *mut WINHTTP_PROXY_INFO,
-) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Creates a proxy resolver handle for the asynchronous resolution calls.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpCreateProxyResolver(hSession: HINTERNET, phResolver: *mut HINTERNET) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Starts resolving the proxies for a URL on a resolver handle.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpGetProxyForUrlEx(
-    hResolver: HINTERNET,
-    pcwszUrl: PCWSTR,
-    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
-    pContext: DWORD_PTR,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Like `WinHttpGetProxyForUrlEx`, with a network interface selection context.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpGetProxyForUrlEx2(
-    hResolver: HINTERNET,
-    pcwszUrl: PCWSTR,
-    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
-    cbInterfaceSelectionContext: DWORD,
-    pInterfaceSelectionContext: *mut BYTE,
-    pContext: DWORD_PTR,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Fetches the result of a finished proxy resolution.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpGetProxyResult(hResolver: HINTERNET, pProxyResult: *mut WINHTTP_PROXY_RESULT) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Fetches the extended result of a finished proxy resolution.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpGetProxyResultEx(
-    hResolver: HINTERNET,
-    pProxyResultEx: *mut WINHTTP_PROXY_RESULT_EX,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Releases what `WinHttpGetProxyResult` allocated inside a result.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpFreeProxyResult(pProxyResult: *mut WINHTTP_PROXY_RESULT) {
-    error::set(ERROR_CALL_NOT_IMPLEMENTED)
-}
-
-/// Releases what `WinHttpGetProxyResultEx` allocated inside a result.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpFreeProxyResultEx(pProxyResultEx: *mut WINHTTP_PROXY_RESULT_EX) {
-    error::set(ERROR_CALL_NOT_IMPLEMENTED)
-}
-
-/// Forgets cached auto-proxy state (`WINHTTP_RESET_*` flags).
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpResetAutoProxy(hSession: HINTERNET, dwFlags: DWORD) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Reads the proxy settings of a network connection.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Reads the proxy settings: there is one network configuration here, the current user's (the
+/// desktop's, else the environment's), returned for any connection name with
+/// `*pfDefaultSettingsAreReturned` TRUE. Free the strings with `WinHttpFreeProxySettings`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReadProxySettings(
     hSession: HINTERNET,
@@ -210,65 +131,134 @@ pub unsafe extern "C" fn WinHttpReadProxySettings(
     pfDefaultSettingsAreReturned: *mut BOOL,
     pWinHttpProxySettings: *mut WINHTTP_PROXY_SETTINGS,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    let _ = (pcwszConnectionName, fFallBackToDefaultSettings);
+    dword_api(|| {
+        if hSession.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        check(pWinHttpProxySettings.is_null())?;
+        crate::engine::api::handles::session(hSession)?;
+        let d = current_settings();
+        let mut flags = WINHTTP_PROXY_TYPE_DIRECT;
+        if d.proxy.is_some() {
+            flags |= WINHTTP_PROXY_TYPE_PROXY;
+        }
+        if d.pac_url.is_some() {
+            flags |= WINHTTP_PROXY_TYPE_AUTO_PROXY_URL;
+        }
+        if d.auto_detect || (fSetAutoDiscoverForDefaultSettings != 0 && flags == WINHTTP_PROXY_TYPE_DIRECT) {
+            flags |= WINHTTP_PROXY_TYPE_AUTO_DETECT;
+        }
+        let version = crate::pac::desktop::version();
+        let strings = [d.proxy.as_deref(), d.bypass.as_deref(), d.pac_url.as_deref()];
+        let mut ptrs = [core::ptr::null_mut(); 3];
+        for (i, s) in strings.iter().enumerate() {
+            match alloc_opt_wstr(*s) {
+                Ok(p) => ptrs[i] = p,
+                Err(e) => {
+                    // SAFETY: the strings allocated so far.
+                    ptrs.iter().for_each(|p| unsafe {
+                        WinHttpGlobalFree(p.cast());
+                    });
+                    return Err(e);
+                }
+            }
+        }
+        // SAFETY: a zeroed structure is valid (NULL pointers, zero counts).
+        let mut out: WINHTTP_PROXY_SETTINGS = unsafe { core::mem::zeroed() };
+        out.dwStructSize = core::mem::size_of::<WINHTTP_PROXY_SETTINGS>() as DWORD;
+        out.dwFlags = flags;
+        out.dwCurrentSettingsVersion = version;
+        out.pwszProxy = ptrs[0];
+        out.pwszProxyBypass = ptrs[1];
+        out.pwszAutoconfigUrl = ptrs[2];
+        // SAFETY: writable out-parameters (the two optional ones checked), by the API's contract.
+        unsafe {
+            pWinHttpProxySettings.write_unaligned(out);
+            if !pdwSettingsVersion.is_null() {
+                pdwSettingsVersion.write_unaligned(version);
+            }
+            if !pfDefaultSettingsAreReturned.is_null() {
+                pfDefaultSettingsAreReturned.write_unaligned(1);
+            }
+        }
+        Ok(())
+    })
 }
 
-/// Writes the proxy settings of a network connection.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Would write the proxy settings of a connection. This library never changes the desktop's
+/// settings: after the argument checks it fails with `ERROR_ACCESS_DENIED`, as Windows does for a
+/// caller without the right to write them.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpWriteProxySettings(
     hSession: HINTERNET,
     fForceUpdate: BOOL,
     pWinHttpProxySettings: *mut WINHTTP_PROXY_SETTINGS,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    let _ = fForceUpdate;
+    dword_api(|| {
+        if hSession.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        check(pWinHttpProxySettings.is_null())?;
+        crate::engine::api::handles::session(hSession)?;
+        Err(ERROR_ACCESS_DENIED)
+    })
 }
 
-/// Releases the strings `WinHttpReadProxySettings` allocated inside the settings.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Releases the strings `WinHttpReadProxySettings` allocated and empties the structure (NULL is fine).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpFreeProxySettings(pWinHttpProxySettings: *mut WINHTTP_PROXY_SETTINGS) {
-    error::set(ERROR_CALL_NOT_IMPLEMENTED)
+    if pWinHttpProxySettings.is_null() {
+        return;
+    }
+    // SAFETY: a structure filled by WinHttpReadProxySettings (or zeroed), by the API's contract.
+    unsafe {
+        let s = pWinHttpProxySettings.read_unaligned();
+        for p in [
+            s.pwszConnectionName,
+            s.pwszProxy,
+            s.pwszProxyBypass,
+            s.pwszAutoconfigUrl,
+            s.pwszAutoconfigSecondaryUrl,
+            s.pwszLastKnownGoodAutoConfigUrl,
+        ] {
+            WinHttpGlobalFree(p.cast());
+        }
+        WinHttpGlobalFree(s.pdwDetectedInterfaceIp.cast());
+        WinHttpGlobalFree(s.pNetworkKeys.cast());
+        pWinHttpProxySettings.write_unaligned(core::mem::zeroed());
+    }
 }
 
-/// Returns a counter that changes whenever the proxy settings change.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Returns a counter that changes whenever the desktop's proxy settings change (see
+/// `WinHttpGetIEProxyConfigForCurrentUser`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetProxySettingsVersion(
     hSession: HINTERNET,
     pdwProxySettingsVersion: *mut DWORD,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    dword_api(|| {
+        if hSession.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        check(pdwProxySettingsVersion.is_null())?;
+        crate::engine::api::handles::session(hSession)?;
+        // SAFETY: a writable DWORD, by the API's contract.
+        unsafe { pdwProxySettingsVersion.write_unaligned(crate::pac::desktop::version()) };
+        Ok(())
+    })
 }
 
-/// Chooses between per-user and machine-wide proxy settings.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Chooses per-user or machine-wide proxy settings. The desktop's settings are per user: TRUE is
+/// accepted; FALSE fails with `ERROR_NOT_SUPPORTED` (there are no machine-wide ones to switch to).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSetProxySettingsPerUser(fProxySettingsPerUser: BOOL) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    dword_api(|| if fProxySettingsPerUser != 0 { Ok(()) } else { Err(ERROR_NOT_SUPPORTED) })
 }
 
-/// Tells whether a host, scheme and port match the bypass list of a proxy configuration.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpIsHostInProxyBypassList(
-    pProxyInfo: *const WINHTTP_PROXY_INFO,
-    pwszHost: PCWSTR,
-    tScheme: INTERNET_SCHEME,
-    nPort: INTERNET_PORT,
-    pfIsInBypassList: *mut BOOL,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Starts fetching proxy settings of a given kind (`WINHTTP_PROXY_SETTINGS_TYPE`) on a resolver.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Would start fetching WSL/WSA/Xbox proxy settings on a resolver. Those settings exist only on
+/// Windows: after the handle checks it fails with `ERROR_NOT_SUPPORTED`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetProxySettingsEx(
     hResolver: HINTERNET,
@@ -276,24 +266,40 @@ pub unsafe extern "C" fn WinHttpGetProxySettingsEx(
     pProxySettingsParam: PWINHTTP_PROXY_SETTINGS_PARAM,
     pContext: DWORD_PTR,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    let _ = (ProxySettingsType, pProxySettingsParam, pContext);
+    dword_api(|| {
+        if hResolver.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        crate::engine::api::handles::resolver(hResolver)?;
+        Err(ERROR_NOT_SUPPORTED)
+    })
 }
 
-/// Fetches the settings `WinHttpGetProxySettingsEx` found.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// The result of `WinHttpGetProxySettingsEx`, which never starts here: after the checks,
+/// `ERROR_WINHTTP_INCORRECT_HANDLE_STATE` (no such operation has completed on the resolver).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetProxySettingsResultEx(hResolver: HINTERNET, pProxySettingsEx: PVOID) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    dword_api(|| {
+        if hResolver.is_null() {
+            return Err(ERROR_INVALID_HANDLE);
+        }
+        check(pProxySettingsEx.is_null())?;
+        crate::engine::api::handles::resolver(hResolver)?;
+        Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)
+    })
 }
 
-/// Releases what `WinHttpGetProxySettingsResultEx` allocated.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
+/// Releases a result of `WinHttpGetProxySettingsResultEx`, which this library never returns:
+/// `ERROR_INVALID_PARAMETER` for NULL, else `ERROR_NOT_SUPPORTED`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpFreeProxySettingsEx(
     ProxySettingsType: WINHTTP_PROXY_SETTINGS_TYPE,
     pProxySettingsEx: PVOID,
 ) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    let _ = ProxySettingsType;
+    dword_api(|| {
+        check(pProxySettingsEx.is_null())?;
+        Err(ERROR_NOT_SUPPORTED)
+    })
 }

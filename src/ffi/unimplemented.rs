@@ -76,29 +76,6 @@ pub unsafe extern "C" fn WinHttpFreeQueryConnectionGroupResult(pResult: *mut WIN
     error::set(ERROR_CALL_NOT_IMPLEMENTED)
 }
 
-/// Registers a function to call when the system proxy configuration changes.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpRegisterProxyChangeNotification(
-    ullFlags: ULONGLONG,
-    pfnCallback: WINHTTP_PROXY_CHANGE_CALLBACK,
-    pvContext: PVOID,
-    hRegistration: *mut WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Cancels a registration made with `WinHttpRegisterProxyChangeNotification`.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpUnregisterProxyChangeNotification(
-    hRegistration: WINHTTP_PROXY_CHANGE_REGISTRATION_HANDLE,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
 /// Turns a request upgraded to another protocol into a raw protocol handle.
 /// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
 #[allow(unused_variables)]

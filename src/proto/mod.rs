@@ -2,9 +2,11 @@
 //! socket, a handle or the last error, so everything can be unit-tested and fuzzed directly.
 
 pub mod auth;
+pub mod desktop_proxy;
 pub mod followup;
 pub mod h1;
 pub mod headers;
+pub mod pac_helpers;
 pub mod passport;
 pub mod proxy;
 pub mod time;

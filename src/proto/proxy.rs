@@ -228,6 +228,12 @@ impl ProxyConfig {
         Some((list, bypass.filter(|b| !b.is_empty())))
     }
 
+    /// Whether the bypass rules send `host` on `port` direct (`WinHttpIsHostInProxyBypassList`).
+    pub fn bypasses(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        self.bypass.iter().any(|b| b.matches(&host, port))
+    }
+
     /// The proxy for a request to `host:port`, or `None` to go direct.
     pub fn proxy_for(&self, secure: bool, host: &str, port: u16) -> Option<String> {
         let proxy = if secure { self.https.as_ref() } else { self.http.as_ref() }?;

@@ -226,6 +226,25 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
         }
         "/upgrade" => upgrade(&mut req),
         "/auth/401" | "/auth/407" | "/auth/401-unknown" | "/auth/401-none" => challenges(&path),
+        "/pac-count" => {
+            // A PAC script that says how many times it was downloaded: for the script cache.
+            static FETCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = FETCHES.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            pac_response(format!("function FindProxyForURL(url, host) {{ return \"PROXY count-{n}:80\"; }}\n"))
+        }
+        "/pac-huge" => {
+            // About 4 MiB of script: 60,000 host tests before the answer (`?lines=N`: N of them).
+            let lines = query_param(q, "lines").and_then(|n| n.parse::<usize>().ok()).unwrap_or(60_000).min(1_000_000);
+            let mut s = String::from("function FindProxyForURL(url, host) {\n");
+            for i in 0..lines {
+                s.push_str(&format!(
+                    "  if (host == \"h{i}.huge.example\") return \"PROXY h{i}.huge.example:{}\";\n",
+                    i % 60000 + 1
+                ));
+            }
+            s.push_str("  return \"PROXY huge-ok:8080\";\n}\n");
+            pac_response(s)
+        }
         p => {
             if let Some(n) = p.strip_prefix("/len/").and_then(|n| n.parse::<usize>().ok()) {
                 respond(200, pattern(n.min(256 << 20)))
@@ -237,6 +256,13 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
                     *r.body_mut() = full(pattern(pad.min(64 << 20)));
                 }
                 r
+            } else if let Some(to) = p.strip_prefix("/pac-proxy/") {
+                // Names under .invalid go through the proxy named in the path, the rest direct.
+                pac_response(format!(
+                    "function FindProxyForURL(url, host) {{ return dnsDomainIs(host, \".invalid\") ? \"PROXY {to}\" : \"DIRECT\"; }}\n"
+                ))
+            } else if let Some(name) = p.strip_prefix("/pac/") {
+                pac_file(name)
             } else if let Some(n) = p.strip_prefix("/redirect-chain/").and_then(|n| n.parse::<u32>().ok()) {
                 if n == 0 { respond(200, "chain end") } else { redirect(302, &format!("/redirect-chain/{}", n - 1)) }
             } else {
@@ -274,6 +300,24 @@ fn challenges(path: &str) -> Resp {
         }
     }
     r
+}
+
+fn pac_response(body: String) -> Resp {
+    let mut r = respond(200, body);
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/x-ns-proxy-autoconfig"));
+    r
+}
+
+/// `/pac/NAME`: the script `tests/c/pac/NAME` (names of letters, digits, `-`, `_` and `.` only).
+fn pac_file(name: &str) -> Resp {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/pac").join(name);
+    match std::fs::read_to_string(path) {
+        Ok(text) if ok => pac_response(text),
+        _ => respond(404, "no such script"),
+    }
 }
 
 fn redirect(status: u16, to: &str) -> Resp {

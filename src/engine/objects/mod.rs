@@ -4,4 +4,5 @@
 
 pub mod handle;
 pub mod request;
+pub mod resolver;
 pub mod session;

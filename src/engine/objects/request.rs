@@ -326,7 +326,12 @@ impl Request {
         };
         let session = &self.connect.session;
         let p = own.or_else(|| session.state().proxy_override.clone()).unwrap_or_else(|| session.proxy.clone());
+        // The desktop's settings (manual, PAC or WPAD) for AUTOMATIC_PROXY; see crate::pac::desktop.
+        let desktop = (p.access_type == WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY)
+            .then(|| crate::pac::desktop::automatic_proxy(&target.host, target.port))
+            .flatten();
         let found = match p.access_type {
+            _ if desktop.is_some() => desktop.flatten(),
             WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p).proxy_for(target.secure, &target.host, target.port),
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {
                 Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => {

@@ -1,0 +1,1 @@
+function FindProxyForURL(url, host) { throw new Error("this script throws"); }

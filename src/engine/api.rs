@@ -3,6 +3,7 @@
 //! table, the objects' typed accessors and the option semantics.
 
 pub use super::handles::{self, Object};
+pub use super::log;
 pub use super::objects::handle::HandleCore;
 pub use super::objects::request::Request;
 pub use super::objects::session::{self, Connect, ProxyConfig, Session, registration};

@@ -7,6 +7,7 @@ use super::{StepResult, Wait};
 use crate::abi::*;
 use crate::engine::conn::Connection;
 use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::log::{self, trace};
 use crate::engine::plan::{Plan, Via};
 use crate::engine::pool::{self, Lease, Permit};
 use crate::engine::reactor::{Token, Want, reactor};
@@ -141,6 +142,9 @@ impl ConnectOp {
                                 let headers = [("Host".to_string(), authority.clone())];
                                 h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
                                     .map_err(|e| e.code())?;
+                                if log::on(log::WIRE) {
+                                    log::head(owner.handle(), '>', &out);
+                                }
                                 let parser = HeadParser::new(plan.max_head);
                                 ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() }
                             }
@@ -152,7 +156,12 @@ impl ConnectOp {
                     }
                 },
                 ConnectOp::Tunneling { stream, out, written, parser, buf, .. } => {
-                    if let Some(w) = tunnel_step(plan, stream, out, written, parser, buf)? {
+                    let step = tunnel_step(plan, stream, out, written, parser, buf);
+                    if log::on(log::WIRE) && !matches!(step, Ok(Some(_))) {
+                        // The proxy's answer (its head: a refusal may be cut short).
+                        log::head(owner.handle(), '<', buf);
+                    }
+                    if let Some(w) = step? {
                         return Ok(Step::Wait(w));
                     }
                     let ConnectOp::Tunneling { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
@@ -173,9 +182,40 @@ impl ConnectOp {
                         else {
                             unreachable!("matched Handshaking above")
                         };
+                        if let Some(info) = stream.tls_info.as_ref().filter(|_| log::on(log::TLS)) {
+                            let (h, host) = (log::handle(owner.handle()), &plan.target.host);
+                            log::emit(
+                                log::TLS,
+                                format_args!(
+                                    "h={h} {}: {} with {host}, {}-bit key, certificate problems {} (waivers {:#x}), client certificate {}",
+                                    stream.local,
+                                    info.protocol,
+                                    info.key_bits,
+                                    log::cert_flags(info.found),
+                                    info.ignore,
+                                    if matches!(info.client, tls::ClientCert::Pem(_)) { "given" } else { "none" },
+                                ),
+                            );
+                        }
                         return Ok(Step::Done((Connection::new(stream, false), permit)));
                     }
-                    Err(failure) => return Err(secure_failure(owner, plan, failure)),
+                    Err(failure) => {
+                        let e = secure_failure(owner, plan, failure);
+                        if log::on(log::TLS) {
+                            let (h, host) = (log::handle(owner.handle()), &plan.target.host);
+                            let why = match failure {
+                                tls::Failure::Certificate(f) => format!("certificate problems {}", log::cert_flags(f)),
+                                tls::Failure::ClientCertNeeded => "the server asks for a client certificate".into(),
+                                tls::Failure::Channel => "protocol error, alert or connection closed".into(),
+                            };
+                            let e = log::error_name(e);
+                            log::emit(
+                                log::TLS,
+                                format_args!("h={h} {}: handshake with {host} failed: {why} -> {e}", stream.local),
+                            );
+                        }
+                        return Err(e);
+                    }
                 },
             }
         }
@@ -301,6 +341,8 @@ pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Connecti
         let _ = conn.stream.register();
     }
     owner.connected(&conn.stream);
+    let how = if conn.reused { "pooled" } else { "new" };
+    trace!(log::POOL, "h={} uses {} -> {} ({how})", log::handle(owner.handle()), conn.stream.local, conn.stream.peer);
     lane.conn = Some(conn);
     lane.permit = Some(permit);
 }

@@ -11,6 +11,7 @@ use crate::abi::*;
 use crate::engine::cancel;
 use crate::engine::conn::Reading;
 use crate::engine::lane::{Lane, Owner, Payload, Response};
+use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
 use crate::proto::followup::{self, Followup, Target};
@@ -81,6 +82,9 @@ impl Operation for ReceiveOp {
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
                     let head = match parser.parse(conn.rbuf.bytes()).map_err(|e| e.code())? {
                         Parse::Complete { head, consumed } => {
+                            if log::on(log::WIRE) {
+                                log::head(owner.handle(), '<', &conn.rbuf.bytes()[..consumed]);
+                            }
                             conn.rbuf.consume(consumed);
                             head
                         }

@@ -7,6 +7,7 @@ use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute
 use crate::abi::*;
 use crate::engine::conn::Writing;
 use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
 use std::sync::Arc;
@@ -62,6 +63,9 @@ impl Operation for SendOp {
                 self.connect = None;
                 lane.conn()?.begin_request();
                 owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
+                if log::on(log::WIRE) {
+                    log::head(owner.handle(), '>', &lane.plan()?.head);
+                }
             }
             let Lane { plan, conn, .. } = lane;
             let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;

@@ -97,7 +97,10 @@ fn config() -> &'static Config {
             Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
                 Ok(f) => Sink::File(f),
                 Err(e) => {
-                    notes.push(format!("WINHTTP_LOG_FILE: cannot open {}: {e}; logging to stderr", path.display()));
+                    notes.push(format!(
+                        "WINHTTP_LOG_FILE: cannot open {}: {e}; logging to stderr",
+                        std::path::Path::new(&path).display()
+                    ));
                     Sink::Stderr
                 }
             },

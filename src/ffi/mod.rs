@@ -57,7 +57,9 @@ impl Call {
         if !log::on(log::API) {
             return None;
         }
-        Some(Call { name: export_name::<F>(), args: args(), start: std::time::Instant::now() })
+        // Formatting reads what the call will read; a panic in it must not cross the C boundary either.
+        let args = catch_unwind(AssertUnwindSafe(args)).unwrap_or_else(|_| "<arguments not shown>".into());
+        Some(Call { name: export_name::<F>(), args, start: std::time::Instant::now() })
     }
 
     /// Writes `WinHttpX(args) -> result [duration]`.

@@ -112,6 +112,14 @@ static void sync_requests(int port)
         CHECK(strstr(body, "cookie-secret-value") != NULL);
         CHECK_OK(WinHttpCloseHandle(req));
     }
+    {
+        /* A URL with user-info: the password never reaches the log. */
+        URL_COMPONENTS uc;
+        memset(&uc, 0, sizeof uc);
+        uc.dwStructSize = sizeof uc;
+        uc.dwHostNameLength = (DWORD)-1;
+        CHECK_OK(WinHttpCrackUrl(L"http://user:userinfo-secret@host.invalid/x", 0, 0, &uc));
+    }
     /* A failing call: its error by name. */
     CHECK_FAILS(WinHttpReceiveResponse(NULL, NULL), ERROR_INVALID_HANDLE);
     WinHttpCloseHandle(con);
@@ -250,6 +258,7 @@ int main(void)
     CHECK_LINE(" api WinHttpOpen(agent=\"log-test\"", "-> 0x");
     CHECK_LINE(" api WinHttpOpen(", "proxy=\"http://<redacted>@proxy.invalid:1\"");
     CHECK_LINE(" api WinHttpConnect(", "server=\"127.0.0.1\"");
+    CHECK_LINE(" api WinHttpCrackUrl(url=\"http://<redacted>@host.invalid/x\"", "-> TRUE");
     CHECK_LINE(" api WinHttpSendRequest(", "TRUE, last error ERROR_SUCCESS");
     /* The async one (ERROR_IO_PENDING, or ERROR_SUCCESS when it completed before returning). */
     CHECK_LINE(" api WinHttpSendRequest(", "optional=4 bytes, total=4, context=0x");

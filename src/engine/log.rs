@@ -498,15 +498,8 @@ pub unsafe fn payload(status: DWORD, info: LPVOID, len: DWORD) -> String {
             format!("{} {}", api_name(r.dwResult), error_name(r.dwError))
         }
         WINHTTP_CALLBACK_STATUS_SECURE_FAILURE => dword().map_or_else(String::new, cert_flags),
-        WINHTTP_CALLBACK_STATUS_READ_COMPLETE => {
-            let mut s = format!("{len} bytes");
-            if on(BODY) && len > 0 {
-                // SAFETY: the caller's buffer, `len` bytes read into it.
-                let data = unsafe { core::slice::from_raw_parts(info.cast::<u8>(), len as usize) };
-                let _ = write!(s, " {}", bytes(data));
-            }
-            s
-        }
+        // READ_COMPLETE's bytes are a body: `CallbackSlot::notify` logs them with `body` only.
+        WINHTTP_CALLBACK_STATUS_READ_COMPLETE => format!("{len} bytes"),
         WINHTTP_CALLBACK_STATUS_REQUEST_SENT
         | WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED
         | WINHTTP_CALLBACK_STATUS_DATA_AVAILABLE

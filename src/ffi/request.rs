@@ -111,16 +111,16 @@ pub unsafe extern "C" fn WinHttpSendRequest(
             // SAFETY: as in the call below.
             log::redact_headers(&unsafe { super::headers::header_text(lpszHeaders, len) })
         };
-        if !lpOptional.is_null() && log::on(log::BODY) {
-            // SAFETY: `dwOptionalLength` readable bytes, by the API's contract.
-            let data = unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) };
-            log::body(hRequest, '>', data);
-        }
         format!(
             "hRequest={}, headers={headers}, optional={dwOptionalLength} bytes, total={dwTotalLength}, context={dwContext:#x}",
             log::handle(hRequest)
         )
     };
+    if !lpOptional.is_null() && log::on(log::BODY) {
+        // SAFETY: `dwOptionalLength` readable bytes, by the API's contract.
+        let data = unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) };
+        log::body(hRequest, '>', data);
+    }
     started(args, || {
         check(lpOptional.is_null() && dwOptionalLength > 0)?;
         let headers = if lpszHeaders.is_null() {
@@ -157,14 +157,12 @@ pub unsafe extern "C" fn WinHttpWriteData(
 ) -> BOOL {
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesWritten, 0) };
-    let args = || {
-        if !lpBuffer.is_null() && log::on(log::BODY) {
-            // SAFETY: `dwNumberOfBytesToWrite` readable bytes, by the API's contract.
-            let data = unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), dwNumberOfBytesToWrite as usize) };
-            log::body(hRequest, '>', data);
-        }
-        format!("hRequest={}, {dwNumberOfBytesToWrite} bytes", log::handle(hRequest))
-    };
+    if !lpBuffer.is_null() && log::on(log::BODY) {
+        // SAFETY: `dwNumberOfBytesToWrite` readable bytes, by the API's contract.
+        let data = unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), dwNumberOfBytesToWrite as usize) };
+        log::body(hRequest, '>', data);
+    }
+    let args = || format!("hRequest={}, {dwNumberOfBytesToWrite} bytes", log::handle(hRequest));
     started(args, || {
         check(lpBuffer.is_null() && dwNumberOfBytesToWrite > 0)?;
         let request = handles::request(hRequest)?;
@@ -230,7 +228,8 @@ pub unsafe extern "C" fn WinHttpReadData(
         if let Outcome::Done(n) = outcome {
             // SAFETY: as above; only while the call has not returned.
             unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };
-            if log::on(log::BODY) {
+            // Async: the READ_COMPLETE notification has logged them already.
+            if log::on(log::BODY) && !request.connect.session.is_async() {
                 // SAFETY: the `n` bytes just read into the caller's buffer.
                 log::body(hRequest, '<', unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), n) });
             }

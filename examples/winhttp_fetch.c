@@ -12,7 +12,9 @@
  *     -k             accept any certificate (SECURITY_FLAG_IGNORE_* on the request)
  *     -f             exit with status 22 when the server answers 400 or above
  *     -#             always draw the progress bar;  -s  never draw it
- *     -v             print the request line and the response head to stderr
+ *     -v             trace to stderr through WINHTTP_LOG: heads as sent and received, TLS, connections
+ *                    (WINHTTP_LOG=wire,tls,pool); -vv adds every API call and callback (WINHTTP_LOG=all).
+ *                    A WINHTTP_LOG already in the environment wins.
  *
  * The progress bar (bytes, percentage, rate, ETA) is drawn on stderr when stderr is a terminal and the body is
  * not written to that terminal (-o FILE, or stdout redirected), as curl does.
@@ -151,15 +153,13 @@ static int on_head(FETCH *f)
     f->total_known = WinHttpQueryHeaders(f->request, WINHTTP_QUERY_CONTENT_LENGTH | WINHTTP_QUERY_FLAG_NUMBER64,
                                          WINHTTP_HEADER_NAME_BY_INDEX, &length, &size, WINHTTP_NO_HEADER_INDEX);
     f->total = length;
-    if (f->include_head || f->verbose) {
+    if (f->include_head) {
         size = 0;
         WinHttpQueryHeaders(f->request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, NULL, &size,
                             WINHTTP_NO_HEADER_INDEX);
         if (GetLastError() == ERROR_INSUFFICIENT_BUFFER && (raw = (WCHAR *)malloc(size)) != NULL &&
             WinHttpQueryHeaders(f->request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, raw, &size,
                                 WINHTTP_NO_HEADER_INDEX)) {
-            if (f->verbose)
-                fprintf(stderr, "< %ls", raw);
             if (f->include_head)
                 fprintf(f->out, "%ls", raw);
         }
@@ -414,12 +414,15 @@ int main(int argc, char **argv)
         case 'f': f.fail_on_error = 1; break;
         case '#': force_progress = 1; break;
         case 's': no_progress = 1; break;
-        case 'v': f.verbose = 1; break;
+        case 'v': f.verbose++; break;
         default: return usage(argv[0]);
         }
     }
     if (optind != argc - 1)
         return usage(argv[0]);
+    /* The library reads WINHTTP_LOG at its first use (WinHttpCrackUrl below): set it before any call. */
+    if (f.verbose)
+        setenv("WINHTTP_LOG", f.verbose > 1 ? "all" : "wire,tls,pool", 0);
     if (!f.verb)
         f.verb = f.upload_path ? "PUT" : "GET";
 

@@ -17,6 +17,10 @@
 //! `LD_PRELOAD` set to `tests/c/shim_resolver.c`, built once as a shared object: a `getaddrinfo`
 //! that resolves `*.loopback.test` to 127.0.0.1, fails `*.invalid` at once and answers
 //! `*.slow.test` only after a delay (see that file).
+//!
+//! A line `c_suite: env NAME=VALUE` in a program's source adds `NAME=VALUE` to its environment
+//! (one per line; `{exe}` in the value becomes the program's path, different for each link), for
+//! settings read at the library's first use such as `WINHTTP_LOG`.
 
 mod support;
 
@@ -166,6 +170,19 @@ fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String,
 /// The line with which a C program asks for the resolver shim.
 const PRELOAD_MARKER: &str = "c_suite: preload shim_resolver";
 
+/// The marker of a `c_suite: env NAME=VALUE` line.
+const ENV_MARKER: &str = "c_suite: env ";
+
+/// The extra environment a program's source asks for, with `{exe}` replaced by `exe`.
+fn extra_env(src: &Path, exe: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(src).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(ENV_MARKER).map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_whitespace().next()?.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("{exe}", &exe.display().to_string())))
+        .collect()
+}
+
 /// Builds `tests/c/shim_resolver.c` as a shared object for `LD_PRELOAD` (Linux only).
 fn build_shim(out_dir: &Path) -> Result<Option<PathBuf>, String> {
     if !cfg!(target_os = "linux") {
@@ -229,6 +246,8 @@ fn c_suite_against_static_and_shared_library() {
         for link in [Link::Static, Link::Shared] {
             let exe = out_dir.join(format!("{stem}_{link:?}").to_lowercase());
             programs += 1;
+            let mut envs = envs.clone();
+            envs.extend(extra_env(src, &exe));
             let result = compile(src, &exe, link).and_then(|()| run(&exe, &envs, Duration::from_secs(120)));
             match result {
                 Ok(stdout) => {

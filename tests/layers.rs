@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 fn rank(path: &[String]) -> Option<(u32, u32)> {
     let top = path.first()?.as_str();
     let group = match top {
-        "diag" | "error" | "reactor" | "completion" | "settings" | "callback" => 0,
+        "log" | "diag" | "error" | "reactor" | "completion" | "settings" | "callback" => 0,
         "cancel" => 1,
         "transport" => 2,
         "conn" => 3,
@@ -32,6 +32,8 @@ fn rank(path: &[String]) -> Option<(u32, u32)> {
         )
     });
     let inner = match (top, sub) {
+        // The logger ranks first among the leaves: any module may log, it imports none.
+        ("log", _) => 0,
         ("transport", Some("resolve" | "tls" | "gssapi")) => 0,
         ("transport", Some("tcp")) => 1,
         ("objects", Some("handle")) => 0,

@@ -4,6 +4,7 @@
 
 pub use super::completion::submit;
 pub use super::handles::{self, Object};
+pub use super::log;
 pub use super::objects::handle::{HandleCore, lock};
 pub use super::objects::request::Request;
 pub use super::objects::resolver::Resolver;

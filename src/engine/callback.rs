@@ -4,6 +4,7 @@
 //! Delivery never holds a lock of ours while user code runs.
 
 use crate::abi::*;
+use crate::engine::log;
 use std::sync::Mutex;
 
 /// A callback and the notifications it asked for.
@@ -41,6 +42,16 @@ impl CallbackSlot {
         if let Some(cb) = r.callback
             && r.flags & status != 0
         {
+            if status == WINHTTP_CALLBACK_STATUS_READ_COMPLETE && log::on(log::BODY) && !info.is_null() {
+                // SAFETY: the caller's buffer, `len` bytes read into it.
+                log::body(handle, '<', unsafe { core::slice::from_raw_parts(info.cast::<u8>(), len as usize) });
+            }
+            if log::on(log::CALLBACKS) {
+                // SAFETY: `info` is valid for `len` bytes (our promise to the callback too).
+                let payload = unsafe { log::payload(status, info, len) };
+                let (h, name) = (log::handle(handle), log::status_name(status));
+                log::emit(log::CALLBACKS, format_args!("h={h} context={context:#x} {name} {payload}"));
+            }
             // SAFETY: the user's callback, called with the arguments WinHTTP documents.
             unsafe { cb(handle, context, status, info, len) }
         }

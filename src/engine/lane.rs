@@ -5,7 +5,8 @@
 
 use crate::abi::*;
 use crate::engine::cancel::Cancel;
-use crate::engine::conn::Connection;
+use crate::engine::conn::{Connection, Writing};
+use crate::engine::log::{self, trace};
 use crate::engine::plan::Plan;
 use crate::engine::pool::{self, Permit};
 use crate::engine::transport::tcp::Stream;
@@ -43,6 +44,10 @@ pub trait Owner: Send + Sync {
     fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD>;
     /// A final response the caller will see.
     fn set_response(&self, response: Response);
+    /// The owner's handle value, for log lines (NULL when it has none).
+    fn handle(&self) -> HINTERNET {
+        core::ptr::null_mut()
+    }
 }
 
 /// The I/O state of a request: its plan, the connection it holds (with that connection's pool
@@ -69,6 +74,9 @@ impl Lane {
 
     /// Drops the connection without returning it to the pool.
     pub fn discard(&mut self) {
+        if let Some(conn) = self.conn.as_ref() {
+            trace!(log::POOL, "closed {} (discarded: exchange not complete)", conn.stream.local);
+        }
         self.conn = None;
         self.permit = None;
     }
@@ -85,7 +93,23 @@ impl Lane {
                 pool::checkin(plan.route.clone(), conn, permit);
                 false
             }
-            _ => true,
+            permit => {
+                if log::on(log::POOL) {
+                    let why = if permit.is_none() {
+                        "no pool slot"
+                    } else if !conn.keep_alive {
+                        "no keep-alive"
+                    } else if conn.writing != Writing::Done {
+                        "request body incomplete"
+                    } else if !conn.rbuf.is_empty() {
+                        "bytes left over after the response"
+                    } else {
+                        "response incomplete"
+                    };
+                    log::emit(log::POOL, format_args!("closed {} to {} ({why})", conn.stream.local, plan.route));
+                }
+                true
+            }
         }
     }
 }

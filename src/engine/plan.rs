@@ -48,6 +48,20 @@ impl Route {
     }
 }
 
+/// `https://host:443`, `http://host:80 via proxy p:3128`, `https://host:443 via tunnel p:3128`
+/// (log lines).
+impl std::fmt::Display for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.secure { "https" } else { "http" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)?;
+        match &self.via {
+            Via::Direct => Ok(()),
+            Via::Proxy(p) => write!(f, " via proxy {}:{}", p.host, p.port),
+            Via::Tunnel(p) => write!(f, " via tunnel {}:{}", p.host, p.port),
+        }
+    }
+}
+
 /// What the TLS handshake of a new connection is given, and what a pooled one must serve.
 #[derive(Clone, Debug)]
 pub struct TlsParams {

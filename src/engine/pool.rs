@@ -13,6 +13,7 @@
 //! disarmed first (their slot freed under it), so a permit never takes the lock while it is held.
 
 use crate::engine::conn::Connection;
+use crate::engine::log::{self, trace};
 use crate::engine::plan::Route;
 use crate::engine::reactor::{Token, reactor};
 use std::collections::HashMap;
@@ -141,6 +142,7 @@ impl Pool {
         let expire = |entry: &mut Entry, doomed: &mut Vec<Idle>| {
             let n = entry.idle.iter().take_while(|i| now.saturating_duration_since(i.since) >= timeout).count();
             for mut idle in entry.idle.drain(..n) {
+                trace!(log::POOL, "closed {} (idle for {timeout:?})", idle.conn.stream.local);
                 disarm(&mut idle, &mut entry.open);
                 doomed.push(idle);
             }
@@ -186,10 +188,17 @@ impl Pool {
         while in_use < max
             && let Some(mut idle) = entry.idle.pop()
         {
-            if serves(&idle.conn) && idle.conn.stream.is_alive() {
+            let why = if !serves(&idle.conn) {
+                "its TLS verification or protocol does not serve this request"
+            } else if !idle.conn.stream.is_alive() {
+                "the server closed it"
+            } else {
+                let idle_ms = now.saturating_duration_since(idle.since).as_millis();
+                trace!(log::POOL, "reused {} to {key} (idle {idle_ms} ms)", idle.conn.stream.local);
                 lease = Some(Lease::Reused(idle.conn, idle.permit));
                 break;
-            }
+            };
+            trace!(log::POOL, "closed {} to {key} ({why})", idle.conn.stream.local);
             // Dead, or verified with waivers this request does not give: closed, slot freed.
             disarm(&mut idle, &mut entry.open);
             doomed.push(idle);
@@ -198,9 +207,11 @@ impl Pool {
             Some(l) => l,
             None if entry.open < max && in_use < max => {
                 entry.open += 1;
+                trace!(log::POOL, "opening a connection to {key} ({} open, no idle one)", entry.open);
                 Lease::Fresh(Permit { pool: self, key: Some(key.clone()) })
             }
             None => {
+                trace!(log::POOL, "waiting: {key} is at its limit ({max} connections in use)");
                 if let Some(t) = waiter
                     && !entry.waiters.contains(&t)
                 {
@@ -235,6 +246,7 @@ impl Pool {
             inner.map.insert(key.clone(), Entry::default());
         }
         let entry = inner.map.get_mut(&key).expect("entry present");
+        trace!(log::POOL, "pooled {} to {key} ({} idle)", conn.stream.local, entry.idle.len() + 1);
         entry.idle.push(Idle { conn, permit, since: now });
         wake_all(&mut entry.waiters);
         self.sweep(&mut inner, &key, now, &mut doomed);
@@ -256,6 +268,7 @@ impl Pool {
         let mut inner = self.lock();
         for entry in inner.map.values_mut() {
             for mut idle in entry.idle.drain(..) {
+                trace!(log::POOL, "closed {} (idle connections closed on request)", idle.conn.stream.local);
                 disarm(&mut idle, &mut entry.open);
                 doomed.push(idle);
             }

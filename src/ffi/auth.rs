@@ -4,9 +4,9 @@
 //! `proto::auth::query_schemes`. `WinHttpSetCredentials` and `WinHttpQueryAuthParams` are still
 //! stubs that fail with `ERROR_CALL_NOT_IMPLEMENTED` (the engine does not answer challenges yet).
 
-use super::{bool_api, check, put};
+use super::{bool_api, bool_api_args, check, put};
 use crate::abi::*;
-use crate::engine::api::handles;
+use crate::engine::api::{handles, log};
 use crate::proto::auth;
 
 /// Supplies the user name and password for a server or proxy authentication scheme on a request.
@@ -21,7 +21,17 @@ pub unsafe extern "C" fn WinHttpSetCredentials(
     pwszPassword: LPCWSTR,
     pAuthParams: LPVOID,
 ) -> BOOL {
-    bool_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
+    let args = || {
+        // SAFETY: NULL or a NUL-terminated string, by the API's contract.
+        let user = unsafe { super::wstring(pwszUserName) };
+        let password = if pwszPassword.is_null() { "NULL" } else { "<redacted>" };
+        let h = log::handle(hRequest);
+        format!(
+            "{h}, targets={AuthTargets:#x}, scheme={AuthScheme:#x}, user={}, password={password}",
+            log::opt_str(user.as_deref())
+        )
+    };
+    bool_api_args(args, || Err(ERROR_CALL_NOT_IMPLEMENTED))
 }
 
 /// Reports the authentication schemes a 401 or 407 response offers, and which side asked:

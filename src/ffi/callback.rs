@@ -23,7 +23,11 @@ pub unsafe extern "C" fn WinHttpSetStatusCallback(
 ) -> WINHTTP_STATUS_CALLBACK {
     let _ = dwReserved;
     let mut previous = None;
-    let ok = bool_api(|| {
+    let args = || {
+        let cb = lpfnInternetCallback.map_or(0, |f| f as usize);
+        format!("{}, callback={cb:#x}, flags={dwNotificationFlags:#x}", log::handle(hInternet))
+    };
+    let ok = bool_api_args(args, || {
         let object = handles::get(hInternet)?;
         previous = object.core().callback.replace(registration(lpfnInternetCallback, dwNotificationFlags));
         Ok(())

@@ -14,7 +14,7 @@
 //!   levels (raw headers, version, method, ...) leave it alone.
 
 use super::*;
-use crate::engine::api::handles;
+use crate::engine::api::{handles, log};
 use crate::proto::headers::{self, Answer, Attribute, HeaderBlock, RequestFacts, StartLine, Value};
 use crate::proto::wide::{self, CodeUnit};
 
@@ -34,7 +34,16 @@ pub unsafe extern "C" fn WinHttpAddRequestHeaders(
     dwHeadersLength: DWORD,
     dwModifiers: DWORD,
 ) -> BOOL {
-    bool_api(|| {
+    let args = || {
+        let text = if lpszHeaders.is_null() || dwHeadersLength == 0 {
+            "NULL".to_string()
+        } else {
+            // SAFETY: as in the call below.
+            log::redact_headers(&unsafe { header_text(lpszHeaders, dwHeadersLength) })
+        };
+        format!("hRequest={}, {text}, modifiers={dwModifiers:#x}", log::handle(hRequest))
+    };
+    bool_api_args(args, || {
         check(lpszHeaders.is_null() || dwHeadersLength == 0)?;
         // SAFETY: `dwHeadersLength` readable characters, or NUL-terminated for (DWORD)-1.
         let text = unsafe { header_text(lpszHeaders, dwHeadersLength) };
@@ -79,7 +88,15 @@ pub unsafe extern "C" fn WinHttpQueryHeaders(
     lpdwBufferLength: LPDWORD,
     lpdwIndex: LPDWORD,
 ) -> BOOL {
-    bool_api(|| {
+    let args = || {
+        // SAFETY: NULL or NUL-terminated, by the API's contract.
+        let name = if pwszName.is_null() { None } else { unsafe { wstring(pwszName) } };
+        // SAFETY: NULL or a valid DWORD, by the API's contract.
+        let index = if lpdwIndex.is_null() { None } else { Some(unsafe { lpdwIndex.read_unaligned() }) };
+        let name = name.map(|n| format!(", name={}", log::opt_str(Some(&n)))).unwrap_or_default();
+        format!("hRequest={}, level={dwInfoLevel:#x}{name}, index={index:?}", log::handle(hRequest))
+    };
+    bool_api_args(args, || {
         check(lpdwBufferLength.is_null())?;
         let attr = headers::attribute(dwInfoLevel).ok_or(ERROR_INVALID_PARAMETER)?;
         // SAFETY: NULL or NUL-terminated, by the API's contract.

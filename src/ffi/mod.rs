@@ -22,6 +22,7 @@ pub mod url;
 pub mod websocket;
 
 use crate::abi::*;
+use crate::engine::api::log;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// What an API body returns: a value, or a Win32 / WinHTTP error code.
@@ -34,40 +35,94 @@ fn guarded<T>(f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
     }
 }
 
-/// Boundary for `BOOL` functions: TRUE with `ERROR_SUCCESS`, or FALSE with the error as last error.
-pub(crate) fn bool_api(f: impl FnOnce() -> ApiResult<()>) -> BOOL {
-    match guarded(f) {
-        Ok(()) => {
-            error::set(ERROR_SUCCESS);
-            1
+/// The export whose body is the closure type `F`: `winhttp::ffi::session::WinHttpOpen::{{closure}}`
+/// gives `WinHttpOpen`. Only asked for when `WINHTTP_LOG=api` is on.
+fn export_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    let head = full.split("::{{closure}}").next().unwrap_or(full);
+    head.rsplit("::").next().unwrap_or(head)
+}
+
+/// A call being logged under `WINHTTP_LOG=api`: which export, its arguments (formatted before
+/// the call runs) and when it began. One line is written when it returns.
+pub(crate) struct Call {
+    name: &'static str,
+    args: String,
+    start: std::time::Instant,
+}
+
+impl Call {
+    /// `None`, with nothing formatted, unless `api` logging is on (one relaxed load).
+    #[inline]
+    pub(crate) fn begin<F>(args: impl FnOnce() -> String) -> Option<Call> {
+        if !log::on(log::API) {
+            return None;
         }
-        Err(e) => {
-            error::set(e);
-            0
-        }
+        // Formatting reads what the call will read; a panic in it must not cross the C boundary either.
+        let args = catch_unwind(AssertUnwindSafe(args)).unwrap_or_else(|_| "<arguments not shown>".into());
+        Some(Call { name: export_name::<F>(), args, start: std::time::Instant::now() })
     }
+
+    /// Writes `WinHttpX(args) -> result [duration]`.
+    pub(crate) fn end(self, result: core::fmt::Arguments<'_>) {
+        let us = self.start.elapsed().as_micros();
+        log::emit(
+            log::API,
+            format_args!("{}({}) -> {result} [{}.{:03} ms]", self.name, self.args, us / 1000, us % 1000),
+        );
+    }
+}
+
+/// No argument formatting (the line shows the name and the result).
+pub(crate) fn no_args() -> String {
+    String::new()
+}
+
+/// Boundary for `BOOL` functions: TRUE with `ERROR_SUCCESS`, or FALSE with the error as last error.
+pub(crate) fn bool_api<F: FnOnce() -> ApiResult<()>>(f: F) -> BOOL {
+    bool_api_args(no_args, f)
+}
+
+/// [`bool_api`], with the arguments `args` formats for the `api` log.
+pub(crate) fn bool_api_args<F: FnOnce() -> ApiResult<()>>(args: impl FnOnce() -> String, f: F) -> BOOL {
+    let call = Call::begin::<F>(args);
+    let r = guarded(f);
+    let e = r.err().unwrap_or(ERROR_SUCCESS);
+    error::set(e);
+    if let Some(call) = call {
+        let b = if e == ERROR_SUCCESS { "TRUE" } else { "FALSE" };
+        call.end(format_args!("{b}, last error {}", log::error_name(e)));
+    }
+    BOOL::from(e == ERROR_SUCCESS)
 }
 
 /// Boundary for functions returning a handle: the handle with `ERROR_SUCCESS`, or NULL and the error.
-pub(crate) fn handle_api(f: impl FnOnce() -> ApiResult<HINTERNET>) -> HINTERNET {
-    match guarded(f) {
-        Ok(h) => {
-            error::set(ERROR_SUCCESS);
-            h
-        }
-        Err(e) => {
-            error::set(e);
-            core::ptr::null_mut()
-        }
+pub(crate) fn handle_api<F: FnOnce() -> ApiResult<HINTERNET>>(f: F) -> HINTERNET {
+    handle_api_args(no_args, f)
+}
+
+/// [`handle_api`], with the arguments `args` formats for the `api` log.
+pub(crate) fn handle_api_args<F: FnOnce() -> ApiResult<HINTERNET>>(args: impl FnOnce() -> String, f: F) -> HINTERNET {
+    let call = Call::begin::<F>(args);
+    let (h, e) = match guarded(f) {
+        Ok(h) => (h, ERROR_SUCCESS),
+        Err(e) => (core::ptr::null_mut(), e),
+    };
+    error::set(e);
+    if let Some(call) = call {
+        call.end(format_args!("{}, last error {}", log::handle(h), log::error_name(e)));
     }
+    h
 }
 
 /// Boundary for functions that return their error code directly and leave the last error alone.
-pub(crate) fn dword_api(f: impl FnOnce() -> ApiResult<()>) -> DWORD {
-    match guarded(f) {
-        Ok(()) => ERROR_SUCCESS,
-        Err(e) => e,
+pub(crate) fn dword_api<F: FnOnce() -> ApiResult<()>>(f: F) -> DWORD {
+    let call = Call::begin::<F>(no_args);
+    let e = guarded(f).err().unwrap_or(ERROR_SUCCESS);
+    if let Some(call) = call {
+        call.end(format_args!("{}", log::error_name(e)));
     }
+    e
 }
 
 /// Fails with `ERROR_INVALID_PARAMETER` when `cond` holds.
@@ -169,5 +224,19 @@ mod tests {
         assert_eq!(dword_size(DWORD::MAX as usize - 1, 1), Ok(DWORD::MAX));
         assert_eq!(dword_size(DWORD::MAX as usize, 1), Err(ERROR_NOT_ENOUGH_MEMORY));
         assert_eq!(dword_size(usize::MAX, 1), Err(ERROR_NOT_ENOUGH_MEMORY));
+    }
+
+    fn name_of<F>(_: &F) -> &'static str {
+        export_name::<F>()
+    }
+
+    #[allow(non_snake_case)]
+    fn WinHttpProbe() -> &'static str {
+        name_of(&|| ())
+    }
+
+    #[test]
+    fn the_api_log_names_the_export_from_its_body() {
+        assert_eq!(WinHttpProbe(), "WinHttpProbe");
     }
 }

@@ -99,7 +99,21 @@ pub unsafe extern "C" fn WinHttpSetOption(
     lpBuffer: LPVOID,
     dwBufferLength: DWORD,
 ) -> BOOL {
-    bool_api(|| {
+    let args = || {
+        let value = if log::secret_option(dwOption) {
+            "<redacted>".to_string()
+        } else {
+            // SAFETY: the caller's buffer of `dwBufferLength` bytes, read as the call reads it.
+            match options::kind(dwOption).map(|k| unsafe { read_value(dwOption, k, lpBuffer, dwBufferLength) }) {
+                Some(Ok(Value::Dword(v))) => format!("{v} ({v:#x})"),
+                Some(Ok(Value::Ptr(v))) => format!("{v:#x}"),
+                Some(Ok(Value::Str(s))) => log::opt_str(Some(&s)),
+                _ => format!("<{dwBufferLength} bytes>"),
+            }
+        };
+        format!("{}, {}, {value}", log::handle(hInternet), log::option_name(dwOption))
+    };
+    bool_api_args(args, || {
         let object = if hInternet.is_null() { None } else { Some(handles::get(hInternet)?) };
         let kind = options::kind(dwOption).ok_or(ERROR_WINHTTP_INVALID_OPTION)?;
         // SAFETY: the caller's buffer of `dwBufferLength` bytes.
@@ -157,7 +171,12 @@ pub unsafe extern "C" fn WinHttpQueryOption(
     lpBuffer: LPVOID,
     lpdwBufferLength: LPDWORD,
 ) -> BOOL {
-    bool_api(|| {
+    let args = || {
+        // SAFETY: NULL or a valid DWORD, by the API's contract.
+        let len = if lpdwBufferLength.is_null() { None } else { Some(unsafe { lpdwBufferLength.read_unaligned() }) };
+        format!("{}, {}, buffer {len:?} bytes", log::handle(hInternet), log::option_name(dwOption))
+    };
+    bool_api_args(args, || {
         let object = if hInternet.is_null() { None } else { Some(handles::get(hInternet)?) };
         check(dwOption == 0 || lpdwBufferLength.is_null())?;
         let value = match object {

@@ -3,7 +3,7 @@
 //! `WinHttpQueryDataAvailable`, `WinHttpReadData`).
 
 use super::*;
-use crate::engine::api::{self, Object, Outcome, Request, handles};
+use crate::engine::api::{self, Object, Outcome, Request, handles, log};
 use std::sync::Arc;
 
 /// Opens a request handle under a connect handle. NULL or empty verb, object name and version
@@ -18,7 +18,20 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
     ppwszAcceptTypes: *mut LPCWSTR,
     dwFlags: DWORD,
 ) -> HINTERNET {
-    handle_api(|| {
+    let args = || {
+        // SAFETY: NULL or NUL-terminated strings, by the API's contract.
+        let (verb, object, version, referrer) =
+            unsafe { (wstring(pwszVerb), wstring(pwszObjectName), wstring(pwszVersion), wstring(pwszReferrer)) };
+        format!(
+            "hConnect={}, verb={}, object={}, version={}, referrer={}, flags={dwFlags:#x}",
+            log::handle(hConnect),
+            log::opt_str(verb.as_deref()),
+            log::opt_str(object.as_deref()),
+            log::opt_str(version.as_deref()),
+            log::opt_str(referrer.as_deref()),
+        )
+    };
+    handle_api_args(args, || {
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         // SAFETY: NULL or NUL-terminated strings, by the API's contract.
         let (verb, object, version, referrer) =
@@ -51,16 +64,28 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
 
 /// Finishes an exported call that started an operation: TRUE, with the last error
 /// `ERROR_IO_PENDING` when the completion will come later (async mode), `ERROR_SUCCESS` otherwise.
-fn started<T>(f: impl FnOnce() -> ApiResult<Outcome<T>>) -> BOOL {
-    let mut later = false;
-    let ok = bool_api(|| {
-        later = matches!(f()?, Outcome::Later);
-        Ok(())
-    });
-    if ok != 0 && later {
-        super::error::set(ERROR_IO_PENDING);
+fn started<T: core::fmt::Debug, F: FnOnce() -> ApiResult<Outcome<T>>>(args: impl FnOnce() -> String, f: F) -> BOOL {
+    let call = Call::begin::<F>(args);
+    let r = guarded(f);
+    let e = match &r {
+        Ok(Outcome::Later) => ERROR_IO_PENDING,
+        Ok(_) => ERROR_SUCCESS,
+        Err(e) => *e,
+    };
+    super::error::set(e);
+    if let Some(call) = call {
+        let b = if r.is_ok() { "TRUE" } else { "FALSE" };
+        match &r {
+            Ok(Outcome::Done(v)) if !matches!(format!("{v:?}").as_str(), "()") => {
+                call.end(format_args!("{b} ({v:?}), last error {}", log::error_name(e)))
+            }
+            Ok(Outcome::Failed) => {
+                call.end(format_args!("{b} (failed, reported by REQUEST_ERROR), last error {}", log::error_name(e)))
+            }
+            _ => call.end(format_args!("{b}, last error {}", log::error_name(e))),
+        }
     }
-    ok
+    BOOL::from(r.is_ok())
 }
 
 /// Sends the request line, the headers and the optional data. `dwTotalLength` announces the whole
@@ -78,7 +103,25 @@ pub unsafe extern "C" fn WinHttpSendRequest(
     dwTotalLength: DWORD,
     dwContext: DWORD_PTR,
 ) -> BOOL {
-    started(|| {
+    let args = || {
+        let headers = if lpszHeaders.is_null() {
+            "NULL".to_string()
+        } else {
+            let len = if dwHeadersLength == 0 { DWORD::MAX } else { dwHeadersLength };
+            // SAFETY: as in the call below.
+            log::redact_headers(&unsafe { super::headers::header_text(lpszHeaders, len) })
+        };
+        format!(
+            "hRequest={}, headers={headers}, optional={dwOptionalLength} bytes, total={dwTotalLength}, context={dwContext:#x}",
+            log::handle(hRequest)
+        )
+    };
+    if !lpOptional.is_null() && log::on(log::BODY) {
+        // SAFETY: `dwOptionalLength` readable bytes, by the API's contract.
+        let data = unsafe { core::slice::from_raw_parts(lpOptional.cast::<u8>(), dwOptionalLength as usize) };
+        log::body(hRequest, '>', data);
+    }
+    started(args, || {
         check(lpOptional.is_null() && dwOptionalLength > 0)?;
         let headers = if lpszHeaders.is_null() {
             String::new()
@@ -114,7 +157,13 @@ pub unsafe extern "C" fn WinHttpWriteData(
 ) -> BOOL {
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesWritten, 0) };
-    started(|| {
+    if !lpBuffer.is_null() && log::on(log::BODY) {
+        // SAFETY: `dwNumberOfBytesToWrite` readable bytes, by the API's contract.
+        let data = unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), dwNumberOfBytesToWrite as usize) };
+        log::body(hRequest, '>', data);
+    }
+    let args = || format!("hRequest={}, {dwNumberOfBytesToWrite} bytes", log::handle(hRequest));
+    started(args, || {
         check(lpBuffer.is_null() && dwNumberOfBytesToWrite > 0)?;
         let request = handles::request(hRequest)?;
         // SAFETY: `dwNumberOfBytesToWrite` readable bytes until the write completes.
@@ -131,26 +180,32 @@ pub unsafe extern "C" fn WinHttpWriteData(
 /// Async mode: `HEADERS_AVAILABLE` or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReceiveResponse(hRequest: HINTERNET, lpReserved: LPVOID) -> BOOL {
-    started(|| {
-        check(!lpReserved.is_null())?;
-        let request = handles::request(hRequest)?;
-        Ok(api::receive(&request)?)
-    })
+    started(
+        || format!("hRequest={}", log::handle(hRequest)),
+        || {
+            check(!lpReserved.is_null())?;
+            let request = handles::request(hRequest)?;
+            Ok(api::receive(&request)?)
+        },
+    )
 }
 
 /// Reports how many body bytes can be read without waiting (waiting for some when none are
 /// there yet); 0 at the end of the body. Async mode: `DATA_AVAILABLE` or `REQUEST_ERROR`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpQueryDataAvailable(hRequest: HINTERNET, lpdwNumberOfBytesAvailable: LPDWORD) -> BOOL {
-    started(|| {
-        let request = handles::request(hRequest)?;
-        let outcome = api::available(&request)?;
-        if let Outcome::Done(n) = outcome {
-            // SAFETY: NULL or a valid DWORD pointer; only while the call has not returned.
-            unsafe { put(lpdwNumberOfBytesAvailable, n) };
-        }
-        Ok(outcome)
-    })
+    started(
+        || format!("hRequest={}", log::handle(hRequest)),
+        || {
+            let request = handles::request(hRequest)?;
+            let outcome = api::available(&request)?;
+            if let Outcome::Done(n) = outcome {
+                // SAFETY: NULL or a valid DWORD pointer; only while the call has not returned.
+                unsafe { put(lpdwNumberOfBytesAvailable, n) };
+            }
+            Ok(outcome)
+        },
+    )
 }
 
 /// Reads response body bytes; at the end of the body it succeeds with 0 bytes, again and again.
@@ -164,7 +219,8 @@ pub unsafe extern "C" fn WinHttpReadData(
 ) -> BOOL {
     // SAFETY: NULL or a valid DWORD pointer; Windows zeroes it before anything else.
     unsafe { put(lpdwNumberOfBytesRead, 0) };
-    started(|| {
+    let args = || format!("hRequest={}, {dwNumberOfBytesToRead} bytes", log::handle(hRequest));
+    started(args, || {
         check(lpBuffer.is_null() && dwNumberOfBytesToRead > 0)?;
         let request = handles::request(hRequest)?;
         // SAFETY: `dwNumberOfBytesToRead` writable bytes until the read completes.
@@ -172,6 +228,11 @@ pub unsafe extern "C" fn WinHttpReadData(
         if let Outcome::Done(n) = outcome {
             // SAFETY: as above; only while the call has not returned.
             unsafe { put(lpdwNumberOfBytesRead, n as DWORD) };
+            // Async: the READ_COMPLETE notification has logged them already.
+            if log::on(log::BODY) && !request.connect.session.is_async() {
+                // SAFETY: the `n` bytes just read into the caller's buffer.
+                log::body(hRequest, '<', unsafe { core::slice::from_raw_parts(lpBuffer.cast::<u8>(), n) });
+            }
         }
         Ok(outcome)
     })

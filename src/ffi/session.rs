@@ -20,7 +20,17 @@ pub unsafe extern "C" fn WinHttpOpen(
     pszProxyBypassW: LPCWSTR,
     dwFlags: DWORD,
 ) -> HINTERNET {
-    handle_api(|| {
+    let args = || {
+        // SAFETY: NULL or NUL-terminated strings, by the API's contract.
+        let (agent, proxy, bypass) = unsafe { (wstring(pszAgentW), wstring(pszProxyW), wstring(pszProxyBypassW)) };
+        format!(
+            "agent={}, access={dwAccessType}, proxy={}, bypass={}, flags={dwFlags:#x}",
+            log::opt_str(agent.as_deref()),
+            log::opt_str(proxy.as_deref()),
+            log::opt_str(bypass.as_deref()),
+        )
+    };
+    handle_api_args(args, || {
         check(!matches!(
             dwAccessType,
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY
@@ -47,7 +57,12 @@ pub unsafe extern "C" fn WinHttpConnect(
     dwReserved: DWORD,
 ) -> HINTERNET {
     let _ = dwReserved;
-    handle_api(|| {
+    let args = || {
+        // SAFETY: NULL or a NUL-terminated string.
+        let host = unsafe { wstring(pswzServerName) };
+        format!("hSession={}, server={}, port={nServerPort}", log::handle(hSession), log::opt_str(host.as_deref()))
+    };
+    handle_api_args(args, || {
         // SAFETY: NULL or a NUL-terminated string.
         let host = unsafe { wstring(pswzServerName) }.ok_or(ERROR_INVALID_PARAMETER)?;
         let session = handles::session(hSession)?;
@@ -76,7 +91,7 @@ pub(crate) fn notify_created(parent: &HandleCore, h: HINTERNET) {
 /// Closes any handle. The object itself lives on while children or operations still need it.
 #[unsafe(no_mangle)]
 pub extern "C" fn WinHttpCloseHandle(hInternet: HINTERNET) -> BOOL {
-    bool_api(|| handles::close(hInternet))
+    bool_api_args(|| log::handle(hInternet), || handles::close(hInternet))
 }
 
 /// Sets the resolve, connect, send and receive timeouts (ms) of a session or request.
@@ -89,7 +104,13 @@ pub extern "C" fn WinHttpSetTimeouts(
     nSendTimeout: core::ffi::c_int,
     nReceiveTimeout: core::ffi::c_int,
 ) -> BOOL {
-    bool_api(|| {
+    let args = || {
+        let h = log::handle(hInternet);
+        format!(
+            "{h}, resolve={nResolveTimeout}, connect={nConnectTimeout}, send={nSendTimeout}, receive={nReceiveTimeout}"
+        )
+    };
+    bool_api_args(args, || {
         let values = [nResolveTimeout, nConnectTimeout, nSendTimeout, nReceiveTimeout];
         check(values.iter().any(|&v| v < -1))?;
         let apply = |t: &mut crate::engine::api::Timeouts| {

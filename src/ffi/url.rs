@@ -1,8 +1,9 @@
 //! `WinHttpCrackUrl` and `WinHttpCreateUrl`: the `URL_COMPONENTS` buffer conventions around the
 //! URL core in [`crate::proto::url`].
 
-use super::{ApiResult, bool_api, check, dword_size, put, wcs_len};
+use super::{ApiResult, bool_api, bool_api_args, check, dword_size, put, wcs_len};
 use crate::abi::*;
+use crate::engine::api::log;
 use crate::proto::url::{self as core_url, CreateParts, Part};
 use std::borrow::Cow;
 
@@ -43,8 +44,16 @@ pub unsafe extern "C" fn WinHttpCrackUrl(
     dwFlags: DWORD,
     lpUrlComponents: LPURL_COMPONENTS,
 ) -> BOOL {
+    let args = || {
+        let url = (!pwszUrl.is_null()).then(|| {
+            // SAFETY: as for the call: `dwUrlLength` characters, or NUL-terminated when 0.
+            let units = unsafe { super::wcs_n(pwszUrl, if dwUrlLength == 0 { DWORD::MAX } else { dwUrlLength }) };
+            crate::proto::wide::decode(units)
+        });
+        format!("url={}, flags={dwFlags:#x}", log::opt_str(url.as_deref()))
+    };
     // SAFETY: the caller passes a valid URL string and structure, as the API requires.
-    bool_api(|| unsafe { crack(pwszUrl, dwUrlLength, dwFlags, lpUrlComponents) })
+    bool_api_args(args, || unsafe { crack(pwszUrl, dwUrlLength, dwFlags, lpUrlComponents) })
 }
 
 unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS) -> ApiResult<()> {

@@ -60,6 +60,7 @@
 //! | `/raw/http09` | `<html>no head at all</html>` (no status line, no headers), close |
 //! | `/raw/close-before-response` | close without sending a byte |
 //! | `/raw/reason` | `HTTP/1.1 200 Everything Is Fine` with `Content-Length: 2`, `X-Multi: a`, `X-Multi: b`, body `ok` (exact head in [`raw::REASON_HEAD`]) |
+//! | `/raw/set-cookie` | `200` with `Set-Cookie: id=raw-set-cookie-value; HttpOnly`, body `ok`, close (exact response in [`raw::SET_COOKIE_RESPONSE`]) |
 //! | `/raw/passport` | `HTTP/1.1 302 Found` with `Content-Length: 0`, `Location: /`, `WWW-Authenticate: Passport1.4` (exact head in [`raw::PASSPORT_HEAD`]), close |
 //! | `/raw/http10` | `HTTP/1.0 200 OK`, `Content-Length: 5`, body `hello` |
 //! | `/raw/close-delimited` | `HTTP/1.1 200 OK` with neither Content-Length nor chunking, 128 pattern bytes, close |

@@ -23,6 +23,9 @@ pub const REASON_HEAD: &str =
 pub const PASSPORT_HEAD: &str =
     "HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: /\r\nWWW-Authenticate: Passport1.4\r\n\r\n";
 
+/// What `/raw/set-cookie` sends: a cookie whose value must never reach a log line.
+pub const SET_COOKIE_RESPONSE: &str = "HTTP/1.1 200 OK\r\nSet-Cookie: id=raw-set-cookie-value; HttpOnly\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
 /// The largest request head the server reads before giving up.
 const MAX_HEAD: usize = 256 * 1024;
 
@@ -171,6 +174,7 @@ async fn handle(mut stream: TcpStream) -> std::io::Result<()> {
             s.write_all(b"ok").await?;
         }
         "/raw/passport" => s.write_all(PASSPORT_HEAD.as_bytes()).await?,
+        "/raw/set-cookie" => s.write_all(SET_COOKIE_RESPONSE.as_bytes()).await?,
         "/raw/http10" => s.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello").await?,
         "/raw/close-delimited" => {
             let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n".to_vec();

@@ -466,4 +466,8 @@ impl Owner for Request {
     fn set_response(&self, response: Response) {
         *lock(&self.response) = Some(Arc::new(response));
     }
+
+    fn handle(&self) -> HINTERNET {
+        self.core.handle()
+    }
 }

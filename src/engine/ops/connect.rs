@@ -8,6 +8,7 @@ use crate::abi::*;
 use crate::engine::conn::Connection;
 use crate::engine::error::{Cause, Error};
 use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::log::{self, trace};
 use crate::engine::plan::{Plan, Via};
 use crate::engine::pool::{self, Lease, Permit};
 use crate::engine::reactor::{Token, Want, reactor};
@@ -142,6 +143,9 @@ impl ConnectOp {
                                 let headers = [("Host".to_string(), authority.clone())];
                                 h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
                                     .map_err(Error::protocol)?;
+                                if log::on(log::WIRE) {
+                                    log::head(owner.handle(), '>', &out);
+                                }
                                 let parser = HeadParser::new(plan.max_head);
                                 ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() }
                             }
@@ -153,7 +157,12 @@ impl ConnectOp {
                     }
                 },
                 ConnectOp::Tunneling { stream, out, written, parser, buf, .. } => {
-                    if let Some(w) = tunnel_step(plan, stream, out, written, parser, buf)? {
+                    let step = tunnel_step(plan, stream, out, written, parser, buf);
+                    if log::on(log::WIRE) && !matches!(step, Ok(Some(_))) {
+                        // The proxy's answer (its head: a refusal may be cut short).
+                        log::head(owner.handle(), '<', buf);
+                    }
+                    if let Some(w) = step? {
                         return Ok(Step::Wait(w));
                     }
                     let ConnectOp::Tunneling { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
@@ -174,11 +183,40 @@ impl ConnectOp {
                         else {
                             unreachable!("matched Handshaking above")
                         };
+                        if let Some(info) = stream.tls_info.as_ref().filter(|_| log::on(log::TLS)) {
+                            let (h, host) = (log::handle(owner.handle()), &plan.target.host);
+                            log::emit(
+                                log::TLS,
+                                format_args!(
+                                    "h={h} {}: {} with {host}, {}-bit key, certificate problems {} (waivers {:#x}), client certificate {}",
+                                    stream.local,
+                                    info.protocol,
+                                    info.key_bits,
+                                    log::cert_flags(info.found),
+                                    info.ignore,
+                                    if matches!(info.client, tls::ClientCert::Pem(_)) { "given" } else { "none" },
+                                ),
+                            );
+                        }
                         return Ok(Step::Done((Connection::new(stream, false), permit)));
                     }
                     Err(failure) => {
+                        let e = secure_failure(owner, plan, failure);
+                        if log::on(log::TLS) {
+                            let (h, host) = (log::handle(owner.handle()), &plan.target.host);
+                            let why = match failure {
+                                tls::Failure::Certificate(f) => format!("certificate problems {}", log::cert_flags(f)),
+                                tls::Failure::ClientCertNeeded => "the server asks for a client certificate".into(),
+                                tls::Failure::Channel => "protocol error, alert or connection closed".into(),
+                            };
+                            let name = log::error_name(e);
+                            log::emit(
+                                log::TLS,
+                                format_args!("h={h} {}: handshake with {host} failed: {why} -> {name}", stream.local),
+                            );
+                        }
                         let what = format!("TLS handshake: {failure:?}");
-                        return Err(Error::other(secure_failure(owner, plan, failure), what));
+                        return Err(Error::other(e, what));
                     }
                 },
             }
@@ -312,6 +350,8 @@ pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Box<Conn
         let _ = conn.stream.register();
     }
     owner.connected(&conn.stream);
+    let how = if conn.reused { "pooled" } else { "new" };
+    trace!(log::POOL, "h={} uses {} -> {} ({how})", log::handle(owner.handle()), conn.stream.local, conn.stream.peer);
     lane.conn = Some(conn);
     lane.permit = Some(permit);
 }

@@ -12,6 +12,7 @@ use crate::engine::cancel;
 use crate::engine::conn::Reading;
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload, Response};
+use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
 use crate::proto::followup::{self, Followup, Target};
@@ -82,6 +83,9 @@ impl Operation for ReceiveOp {
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
                     let head = match parser.parse(conn.rbuf.bytes()).map_err(Error::protocol)? {
                         Parse::Complete { head, consumed } => {
+                            if log::on(log::WIRE) {
+                                log::head(owner.handle(), '<', &conn.rbuf.bytes()[..consumed]);
+                            }
                             conn.rbuf.consume(consumed);
                             head
                         }

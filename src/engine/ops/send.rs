@@ -8,6 +8,7 @@ use crate::abi::*;
 use crate::engine::conn::Writing;
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
 use std::sync::Arc;
@@ -63,6 +64,9 @@ impl Operation for SendOp {
                 self.connect = None;
                 lane.conn()?.begin_request();
                 owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
+                if log::on(log::WIRE) {
+                    log::head(owner.handle(), '>', &lane.plan()?.head);
+                }
             }
             let Lane { plan, conn, .. } = lane;
             let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;

@@ -507,7 +507,10 @@ mod tests {
         let mut jar = Jar::new();
         let url = http("localhost", "/cookie");
         assert_eq!(jar.record(["name = value ", "NAME = value "], url, NOW), 2);
-        assert_eq!(jar.header_value(http("localhost", "/cookie2"), NOW, true).as_deref(), Some("NAME=value; name=value"));
+        assert_eq!(
+            jar.header_value(http("localhost", "/cookie2"), NOW, true).as_deref(),
+            Some("NAME=value; name=value")
+        );
         // Longer paths come first whatever their age.
         jar.store("deep=1; Path=/cookie2", url, NOW).unwrap();
         assert_eq!(

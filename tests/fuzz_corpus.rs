@@ -58,3 +58,13 @@ fn time() {
 fn ffi() {
     replay("ffi", targets::ffi);
 }
+
+#[test]
+fn cookie() {
+    replay("cookie", targets::cookie);
+}
+
+#[test]
+fn coding() {
+    replay("coding", targets::coding);
+}

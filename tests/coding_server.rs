@@ -175,3 +175,76 @@ fn corrupt_truncated_and_bombs_are_errors() {
     let (_, headers, _) = get(server.port, "/double");
     assert_eq!(coding::response_coding(&headers, &ALL), None);
 }
+
+/// A GET with extra request headers; the body as text.
+fn get_with(port: u16, path: &str, extra: &HeaderList) -> (u16, HeaderList, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    extra.write_lines(&mut head);
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let mut wire = Vec::new();
+    s.read_to_end(&mut wire).unwrap();
+    let (head, consumed) = match HeadParser::new(h1::DEFAULT_MAX_HEAD_SIZE).parse(&wire).unwrap() {
+        Parse::Complete { head, consumed } => (head, consumed),
+        Parse::Incomplete => panic!("{path}: incomplete head"),
+    };
+    let mut headers = HeaderList::new();
+    for (n, v) in &head.headers {
+        headers.push(n.as_str(), v.as_str());
+    }
+    (head.status, headers, String::from_utf8_lossy(&wire[consumed..]).into_owned())
+}
+
+/// The jar and the merge rule against a real server's `Set-Cookie` headers and what it receives
+/// back (Wine's cookie scenario: two names differing in case, then a caller's own `Cookie`).
+#[test]
+fn cookie_jar_round_trip() {
+    use winhttp::proto::cookie::{self, Jar, Url};
+    let Some(server) = start() else { return };
+    let p = server.port;
+    let mut jar = Jar::new();
+    let now = 1_700_000_000;
+    let url = |path| Url { secure: false, host: "127.0.0.1", path };
+    let (_, h, _) = get_with(p, "/cookie/set-many", &HeaderList::new());
+    assert_eq!(jar.record(h.get_all("Set-Cookie"), url("/cookie/set-many"), now), 2);
+    // A cookie set on a redirect, limited to a path.
+    let (status, h, _) = get_with(p, "/cookie/redirect?to=/cookie/echo&set=r%3D1%3B%20Path%3D%2Fcookie%2Fecho", &HeaderList::new());
+    assert_eq!(status, 302);
+    jar.record(h.get_all("Set-Cookie"), url("/cookie/redirect"), now);
+    // Deleted again by Max-Age=0 would need the same path: this one is another cookie's.
+    let (_, h, _) = get_with(p, "/cookie/set?r=gone;%20Max-Age=0", &HeaderList::new());
+    jar.record(h.get_all("Set-Cookie"), url("/cookie/set"), now);
+
+    let mut extra = HeaderList::new();
+    extra.push("Cookie", "name=value2");
+    cookie::merge_cookie_header(&mut extra, &jar.header_value(url("/cookie/echo"), now, true).unwrap());
+    let (_, _, body) = get_with(p, "/cookie/echo", &extra);
+    assert_eq!(body, "name=value2; r=1; NAME=value; name=value\n");
+    // Elsewhere under /cookie the path-limited one is not sent; outside /cookie (the default path
+    // of the URLs that set them) none is.
+    assert_eq!(jar.header_value(url("/cookie/other"), now, true).as_deref(), Some("NAME=value; name=value"));
+    assert_eq!(jar.header_value(url("/other"), now, true), None);
+}
+
+/// Decoding speed per coding (run by hand: `cargo test --release --test coding_server -- --ignored
+/// --nocapture`); the numbers are in the README's dependency notes.
+#[test]
+#[ignore]
+fn throughput() {
+    let Some(server) = start() else { return };
+    for path in ["gzip", "deflate", "br", "zstd"] {
+        let (status, headers, body) = get(server.port, &format!("/{path}"));
+        if status != 200 {
+            continue;
+        }
+        let c = coding::response_coding(&headers, &ALL).unwrap();
+        let rounds = 200;
+        let t = std::time::Instant::now();
+        for _ in 0..rounds {
+            assert_eq!(decode(c, &body, 16384, 16384).unwrap().len(), 300_000);
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!("{path}: {} -> 300000 bytes, {:.0} MB/s of output", body.len(), 300_000.0 * rounds as f64 / secs / 1e6);
+    }
+}

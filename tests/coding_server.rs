@@ -209,7 +209,8 @@ fn cookie_jar_round_trip() {
     let (_, h, _) = get_with(p, "/cookie/set-many", &HeaderList::new());
     assert_eq!(jar.record(h.get_all("Set-Cookie"), url("/cookie/set-many"), now), 2);
     // A cookie set on a redirect, limited to a path.
-    let (status, h, _) = get_with(p, "/cookie/redirect?to=/cookie/echo&set=r%3D1%3B%20Path%3D%2Fcookie%2Fecho", &HeaderList::new());
+    let (status, h, _) =
+        get_with(p, "/cookie/redirect?to=/cookie/echo&set=r%3D1%3B%20Path%3D%2Fcookie%2Fecho", &HeaderList::new());
     assert_eq!(status, 302);
     jar.record(h.get_all("Set-Cookie"), url("/cookie/redirect"), now);
     // Deleted again by Max-Age=0 would need the same path: this one is another cookie's.
@@ -245,6 +246,10 @@ fn throughput() {
             assert_eq!(decode(c, &body, 16384, 16384).unwrap().len(), 300_000);
         }
         let secs = t.elapsed().as_secs_f64();
-        println!("{path}: {} -> 300000 bytes, {:.0} MB/s of output", body.len(), 300_000.0 * rounds as f64 / secs / 1e6);
+        println!(
+            "{path}: {} -> 300000 bytes, {:.0} MB/s of output",
+            body.len(),
+            300_000.0 * rounds as f64 / secs / 1e6
+        );
     }
 }

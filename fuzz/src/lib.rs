@@ -1196,15 +1196,17 @@ pub fn cookie(data: &[u8]) {
         if let Ok(ck::Stored::Added | ck::Stored::Replaced) = stored {
             assert!(line.len() <= limits.max_cookie);
             let sc = ck::parse_set_cookie(line).expect("a stored cookie parses");
+            // The cookie just stored: host-only for this host, or a domain of it (a host-only
+            // cookie of a parent domain with the same name and value may be there too).
             let c = jar
                 .iter()
-                .find(|c| c.name == sc.name && c.value == sc.value && ck::domain_match(&canonical, &c.domain))
+                .find(|c| {
+                    c.name == sc.name
+                        && c.value == sc.value
+                        && if c.host_only { c.domain == canonical } else { ck::domain_match(&canonical, &c.domain) }
+                })
                 .expect("the stored cookie is in the jar");
-            if c.host_only {
-                assert_eq!(c.domain, canonical);
-            } else {
-                assert!(!ck::is_public_suffix(&c.domain) || c.domain == canonical, "{} stored", c.domain);
-            }
+            assert!(c.host_only || !ck::is_public_suffix(&c.domain) || c.domain == canonical, "{} stored", c.domain);
         }
         now += step;
         // The next request.
@@ -1286,8 +1288,9 @@ fn coding_run(
 /// zstd), bits 2-3 the piece sizes, bits 4-5 the read sizes, bit 6 the gzip/deflate round trip
 /// (the rest is the plain text, compressed here first). Byte 1 seeds the split points. The same
 /// input decoded in one piece and in pieces gives the same output and the same end (unless the
-/// bomb cap stops one of them, which depends on when it is checked); every call stays within its
-/// input and output; the round trip gives the text back.
+/// bomb cap stops one of them, which depends on when it is checked; for brotli only whether it
+/// failed, not how); every call stays within its input and output; the round trip gives the text
+/// back.
 pub fn coding(data: &[u8]) {
     use winhttp::proto::coding::{Coding, Error};
     let [cfg, seed, wire @ ..] = data else { return };
@@ -1325,7 +1328,13 @@ pub fn coding(data: &[u8]) {
     if whole.1 == Err(Error::Bomb) || pieces.1 == Err(Error::Bomb) {
         return;
     }
-    assert_eq!(whole.1, pieces.1, "one piece and pieces end differently");
+    // Both fail or both end well. The kind of failure may differ: brotli-decompressor reports some
+    // broken streams as failed when the input comes in pieces but as unfinished (Truncated) when it
+    // comes whole (both are ERROR_WINHTTP_INVALID_SERVER_RESPONSE to the caller; FUZZING.md).
+    assert_eq!(whole.1.is_ok(), pieces.1.is_ok(), "one piece and pieces end differently: {:?} {:?}", whole.1, pieces.1);
+    if coding != Coding::Brotli {
+        assert_eq!(whole.1, pieces.1, "one piece and pieces end differently");
+    }
     if whole.1.is_ok() {
         assert_eq!(whole.0, pieces.0, "one piece and pieces differ");
     } else {

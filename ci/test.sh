@@ -98,6 +98,14 @@ if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
 fi
 python3 -c 'import spnego' >/dev/null 2>&1 ||
     skipped+=("tests/ntlm_pyspnego.rs: NTLM against pyspnego (python3 -m pip install pyspnego)")
+# Python's brotli and zstandard: tests/support/coding_server.py makes the br and zstd bodies the decoders are
+# checked against (tests/coding_server.rs; zlib is built in).
+if ! python3 -c 'import brotli, zstandard' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
+    python3 -m pip install -q brotli zstandard >/dev/null 2>&1 ||
+        python3 -m pip install -q --break-system-packages brotli zstandard >/dev/null 2>&1 || true
+fi
+python3 -c 'import brotli, zstandard' >/dev/null 2>&1 ||
+    skipped+=("tests/coding_server.rs: the br and zstd bodies (python3 -m pip install brotli zstandard)")
 # The independent WebSocket server of tests/ws_peer.rs and the C tests (tests/support/ws_server.py).
 if ! python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q websockets >/dev/null 2>&1 ||

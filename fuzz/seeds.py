@@ -246,3 +246,44 @@ pac_args = [
     b"a?c*\nabc\n",
 ]
 write("pac", [bytes([cfg]) + a for a in pac_args for cfg in (0x00, 0x37)])
+
+# cookie: cfg, then host, path and Set-Cookie lines ("@host path" switches the URL).
+cookie_texts = [
+    b"localhost\n/cookie\nname = value \nNAME = value ",
+    b"www.example.com\n/a/b\nsid=1; Path=/; Domain=.example.com; Secure; HttpOnly\nlang=en; Max-Age=60\nold=x; Expires=Thu, 01 Jan 1970 00:00:01 GMT\n@a.example.com /a/b/c\nsid=2; Domain=example.com; Path=/a",
+    b"example.co.uk\n/\nx=1; Domain=co.uk\ny=2; Domain=example.co.uk\nz=3; Domain=uk",
+    b"127.0.0.1\n/x/y\ni=1\nj=2; Domain=0.0.1\nk=3; Path=/x",
+    b"host\n/\nlonely\n=nameless\n;\n a=b=c ; max-age=-1\nq=\"quoted; not\"\nm=1; Max-Age=99999999999999999999999",
+    b"a.test\n/p\n" + b"\n".join(b"c%d=v; Max-Age=%d" % (i, i % 3) for i in range(12)),
+    b"localhost\n/\ndel=1\ndel=; Max-Age=0\np=1; Path=/deep\np=2; Path=/deep; Max-Age=0",
+]
+write("cookie", [bytes([cfg]) + t for t in cookie_texts for cfg in (0x07, 0x2a, 0xf9)])
+
+# coding: cfg (coding, pieces, reads, round trip) and a seed byte, then the compressed bytes (or
+# the text for the round trip).
+import gzip, zlib
+plain = b"The quick brown fox jumps over the lazy dog. " * 20
+raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+raw_deflate = raw.compress(plain) + raw.flush()
+coded = [
+    (0, gzip.compress(plain, mtime=0)),
+    (0, gzip.compress(b"", mtime=0)),
+    (0, gzip.compress(plain, mtime=0)[:-5]),
+    (1, zlib.compress(plain)),
+    (1, raw_deflate),
+    (1, zlib.compress(b"x" * 5000)[:30]),
+    # brotli "hello hello hello hello\n" and zstd (with a checksum), as the unit tests have them
+    (2, bytes([27, 23, 0, 248, 141, 148, 110, 222, 68, 85, 134, 214, 10, 32, 108, 111, 74, 17, 121, 226, 128, 174, 22])),
+    (3, bytes([40, 181, 47, 253, 36, 24, 109, 0, 0, 56, 104, 101, 108, 108, 111, 32, 10, 1, 0, 153, 75, 17, 168, 124, 46, 168])),
+    # zstd: a raw block "abc" and an RLE block of 5 'z'
+    (3, bytes([0x28, 0xb5, 0x2f, 0xfd, 0x20, 8, 3 << 3, 0, 0]) + b"abc" + bytes([5 << 3 | 3, 0, 0]) + b"z"),
+    (0, b"not compressed at all"),
+]
+try:
+    import brotli, zstandard
+    coded += [(2, brotli.compress(plain)), (3, zstandard.ZstdCompressor().compress(plain))]
+except ImportError:
+    pass
+coding_seeds = [bytes([c | style, seed]) + data for c, data in coded for style, seed in ((0x00, 0), (0x34, 7), (0x18, 200))]
+coding_seeds += [bytes([0x40 | c | 0x14, s]) + plain[: 40 + s] for c in (0, 1) for s in (0, 1, 9)]
+write("coding", coding_seeds)

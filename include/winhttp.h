@@ -1745,6 +1745,70 @@ DWORD WinHttpGetLastError(void);
 void WinHttpSetLastError(DWORD dwErrCode);
 
 /**
+ * Retrieves request or response headers as an array of name/value pairs (see the module
+ * documentation for the buffer). `dwInfoLevel`: `WINHTTP_QUERY_EX_ALL_HEADERS` for every header,
+ * a header level or `WINHTTP_QUERY_CUSTOM` (name in `pHeaderName`, `pszName` with
+ * `WINHTTP_QUERY_FLAG_WIRE_ENCODING`, else `pwszName`) for one occurrence, chosen by
+ * `*pdwIndex` and advanced on success; `WINHTTP_QUERY_FLAG_REQUEST_HEADERS` for the request side,
+ * `WINHTTP_QUERY_FLAG_TRAILERS` for the trailers.
+ *
+ * Errors: a NULL `pdwBufferLength`, `ppHeaders` or `pdwHeadersCount`, non-zero `ullFlags`, the
+ * levels Microsoft lists as invalid here (`VERSION`, `STATUS_CODE`, `STATUS_TEXT`,
+ * `RAW_HEADERS_CRLF`, `FLAG_NUMBER`, `FLAG_NUMBER64`, `FLAG_SYSTEMTIME`), `REQUEST_METHOD` and
+ * `ORIG_URI`, unknown levels, or CUSTOM without a name: `ERROR_INVALID_PARAMETER` (before the
+ * handle); then the handle's errors; response headers or trailers before a response:
+ * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; no such header: `ERROR_WINHTTP_HEADER_NOT_FOUND`.
+ *
+ * The engine does not keep a response's trailers yet, so the trailer list reads as empty.
+ */
+DWORD WinHttpQueryHeadersEx(HINTERNET hRequest,
+                            DWORD dwInfoLevel,
+                            ULONGLONG ullFlags,
+                            UINT uiCodePage,
+                            PDWORD pdwIndex,
+                            PWINHTTP_HEADER_NAME pHeaderName,
+                            PVOID pBuffer,
+                            PDWORD pdwBufferLength,
+                            PWINHTTP_EXTENDED_HEADER *ppHeaders,
+                            PDWORD pdwHeadersCount);
+
+/**
+ * Adds request headers given as name/value pairs, with the `WINHTTP_ADDREQ_FLAG_*` semantics of
+ * `WinHttpAddRequestHeaders` applied to each in order. `ullFlags`:
+ * `WINHTTP_EXTENDED_HEADER_FLAG_UNICODE` for `pwsz*` strings, else `psz*` (UTF-8, or Latin-1 when
+ * not valid UTF-8). `ullExtra` is reserved and ignored.
+ *
+ * Errors: `cHeaders` 0, `pHeaders` NULL, or a NULL name or value: `ERROR_INVALID_PARAMETER`
+ * (before the handle); a name that is not a token or a value with CR, LF or NUL:
+ * `ERROR_WINHTTP_INVALID_HEADER`, with nothing applied; then as `WinHttpAddRequestHeaders`
+ * (`REPLACE` of an absent header `ERROR_WINHTTP_HEADER_NOT_FOUND`, `ADD_IF_NEW` of a present one
+ * `ERROR_WINHTTP_HEADER_ALREADY_EXISTS`; earlier headers of the call stay applied).
+ */
+DWORD WinHttpAddRequestHeadersEx(HINTERNET hRequest,
+                                 DWORD dwModifiers,
+                                 ULONGLONG ullFlags,
+                                 ULONGLONG ullExtra,
+                                 DWORD cHeaders,
+                                 WINHTTP_EXTENDED_HEADER *pHeaders);
+
+/**
+ * Reads response body data, as `WinHttpReadData` but returning the error code. With
+ * `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER` it returns only once the buffer is full or the body has
+ * ended (reads repeat until then). `cbProperty` and `pvProperty` are reserved: 0 and NULL.
+ *
+ * Async mode: without the flag, `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as
+ * `WinHttpReadData`. With the flag, on an async handle it fails with
+ * `ERROR_CALL_NOT_IMPLEMENTED`: filling needs the engine to chain reads before one completion.
+ */
+DWORD WinHttpReadDataEx(HINTERNET hRequest,
+                        LPVOID lpBuffer,
+                        DWORD dwNumberOfBytesToRead,
+                        LPDWORD lpdwNumberOfBytesRead,
+                        ULONGLONG ullFlags,
+                        DWORD cbProperty,
+                        PVOID pvProperty);
+
+/**
  * Adds, replaces or merges request headers. `lpszHeaders` holds one or more "Name: value"
  * headers separated by CR/LF; `dwHeadersLength` is its length in characters, or `(DWORD)-1`
  * when it is NUL-terminated (a NUL inside the given length also ends it). `dwModifiers` is a
@@ -2100,44 +2164,6 @@ BOOL WinHttpTimeFromSystemTime(const SYSTEMTIME *pst, LPWSTR pwszTime);
  * `*pst` unchanged.
  */
 BOOL WinHttpTimeToSystemTime(LPCWSTR pwszTime, SYSTEMTIME *pst);
-
-/**
- * Reads response body data, optionally waiting until the buffer is full.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpReadDataEx(HINTERNET hRequest,
-                        LPVOID lpBuffer,
-                        DWORD dwNumberOfBytesToRead,
-                        LPDWORD lpdwNumberOfBytesRead,
-                        ULONGLONG ullFlags,
-                        DWORD cbProperty,
-                        PVOID pvProperty);
-
-/**
- * Queries headers as an array of name/value pairs (trailers and raw bytes included).
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpQueryHeadersEx(HINTERNET hRequest,
-                            DWORD dwInfoLevel,
-                            ULONGLONG ullFlags,
-                            UINT uiCodePage,
-                            PDWORD pdwIndex,
-                            PWINHTTP_HEADER_NAME pHeaderName,
-                            PVOID pBuffer,
-                            PDWORD pdwBufferLength,
-                            PWINHTTP_EXTENDED_HEADER *ppHeaders,
-                            PDWORD pdwHeadersCount);
-
-/**
- * Adds request headers given as name/value pairs.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpAddRequestHeadersEx(HINTERNET hRequest,
-                                 DWORD dwModifiers,
-                                 ULONGLONG ullFlags,
-                                 ULONGLONG ullExtra,
-                                 DWORD cHeaders,
-                                 WINHTTP_EXTENDED_HEADER *pHeaders);
 
 /**
  * Lists the pooled connection groups, per host.

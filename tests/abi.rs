@@ -123,6 +123,12 @@ fn field_offsets_match_windows_x64() {
     assert_eq!(offset_of!(WINHTTP_REQUEST_STATS, rgullStats), 16);
     assert_eq!(offset_of!(WINHTTP_MATCH_CONNECTION_GUID, ullFlags), 16);
     assert_eq!(offset_of!(WINHTTP_EXTENDED_HEADER, Value), 8);
+    // The union members overlay each other at the start of their half.
+    assert_eq!(offset_of!(WINHTTP_HEADER_NAME, pwszName), 0);
+    assert_eq!(offset_of!(WINHTTP_HEADER_NAME, pszName), 0);
+    assert_eq!(offset_of!(WINHTTP_EXTENDED_HEADER_VALUE, pwszValue), 0);
+    assert_eq!(offset_of!(WINHTTP_EXTENDED_HEADER_VALUE, pszValue), 0);
+    assert_eq!(size_of::<WINHTTP_EXTENDED_HEADER_VALUE>(), 8);
     assert_eq!(offset_of!(WINHTTP_RESOLVER_CACHE_CONFIG, SecureDnsSetting), 12);
     assert_eq!(offset_of!(WINHTTP_RESOLVER_CACHE_CONFIG, ullConnResolutionWaitTime), 16);
     assert_eq!(offset_of!(WINHTTP_CONNECTION_GROUP, guidGroup), 4);

@@ -78,3 +78,13 @@ fn ws() {
 fn pac() {
     replay("pac", targets::pac);
 }
+
+#[test]
+fn cookie() {
+    replay("cookie", targets::cookie);
+}
+
+#[test]
+fn coding() {
+    replay("coding", targets::coding);
+}

@@ -1599,3 +1599,197 @@ pub fn pac(data: &[u8]) {
         assert!(w.starts_with("wpad.") && w.matches('.').count() >= 2, "{w:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// cookie: Set-Cookie parsing and the jar
+// ---------------------------------------------------------------------------------------------
+
+/// Target `cookie`: `proto::cookie`. Byte 0: bit 0 the response came over HTTPS, bit 1 the next
+/// request goes over HTTPS, bit 2 an HTTP API (HttpOnly cookies included), bits 3-4 the size caps
+/// (default, small, tiny, one per domain), bits 5-7 the clock steps. The rest is lines: the host,
+/// the path, then `Set-Cookie` values (a line starting with '@' switches host: "@host path").
+/// Properties: the caps hold after every store; every stored cookie is host-only for, or a domain
+/// of, the host that set it, and never a public suffix other than that host; the `Cookie` value
+/// splits back into exactly the cookies that match, none of them expired, Secure over HTTP, or
+/// HttpOnly for a non-HTTP API; merging it into a caller's header keeps the caller's value first.
+pub fn cookie(data: &[u8]) {
+    use winhttp::proto::cookie::{self as ck, Jar, Limits, Url};
+    let Some((&cfg, text)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(text);
+    let limits = [
+        Limits::default(),
+        Limits { max_cookie: 256, per_domain: 4, total: 8 },
+        Limits { max_cookie: 16, per_domain: 2, total: 3 },
+        Limits { max_cookie: 4096, per_domain: 1, total: 50 },
+    ][usize::from((cfg >> 3) & 3)];
+    let step = i64::from(cfg >> 5) * 37;
+    let mut jar = Jar::with_limits(limits);
+    let mut lines = text.split('\n');
+    let mut host = lines.next().unwrap_or("").trim().to_string();
+    let mut path = lines.next().unwrap_or("/").trim().to_string();
+    let mut now: i64 = 1_700_000_000;
+    for line in lines {
+        if let Some(rest) = line.strip_prefix('@') {
+            let mut parts = rest.splitn(2, ' ');
+            host = parts.next().unwrap_or("").to_string();
+            path = parts.next().unwrap_or("/").to_string();
+            continue;
+        }
+        let _ = ck::parse_set_cookie(line);
+        let url = Url { secure: cfg & 1 != 0, host: &host, path: &path };
+        let stored = jar.store(line, url, now);
+        assert!(jar.len() <= limits.total, "{} cookies past the cap {}", jar.len(), limits.total);
+        let canonical = host.trim_end_matches('.').to_ascii_lowercase();
+        for c in jar.iter() {
+            let per = jar.iter().filter(|d| d.domain == c.domain).count();
+            assert!(per <= limits.per_domain, "{per} cookies for {} past the cap", c.domain);
+        }
+        if let Ok(ck::Stored::Added | ck::Stored::Replaced) = stored {
+            assert!(line.len() <= limits.max_cookie);
+            let sc = ck::parse_set_cookie(line).expect("a stored cookie parses");
+            // The cookie just stored: host-only for this host, or a domain of it (a host-only
+            // cookie of a parent domain with the same name and value may be there too).
+            let c = jar
+                .iter()
+                .find(|c| {
+                    c.name == sc.name
+                        && c.value == sc.value
+                        && if c.host_only { c.domain == canonical } else { ck::domain_match(&canonical, &c.domain) }
+                })
+                .expect("the stored cookie is in the jar");
+            assert!(c.host_only || !ck::is_public_suffix(&c.domain) || c.domain == canonical, "{} stored", c.domain);
+        }
+        now += step;
+        // The next request.
+        let url = Url { secure: cfg & 2 != 0, host: &host, path: &path };
+        let http_api = cfg & 4 != 0;
+        if let Some(value) = jar.header_value(url, now, http_api) {
+            let matching: Vec<_> = jar
+                .iter()
+                .filter(|c| if c.host_only { c.domain == canonical } else { ck::domain_match(&canonical, &c.domain) })
+                .filter(|c| ck::path_match(&path, &c.path))
+                .filter(|c| c.expires.is_none_or(|e| e > now))
+                .filter(|c| (!c.secure || url.secure) && (!c.http_only || http_api))
+                .collect();
+            assert_eq!(value.split("; ").count(), matching.len(), "{value:?}");
+            assert!(!value.contains(['\r', '\n', '\0']), "{value:?}");
+            let mut list = HeaderList::new();
+            list.push("Cookie", "mine=1");
+            ck::merge_cookie_header(&mut list, &value);
+            let merged = list.get("Cookie").unwrap_or_default();
+            assert!(merged.starts_with("mine=1; ") && merged.ends_with(value.as_str()), "{merged:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// coding: the content decoders
+// ---------------------------------------------------------------------------------------------
+
+/// Decodes `wire` with pieces and read sizes from `rng` (style bytes as in `Rng::piece`); returns
+/// the output and how it ended.
+fn coding_run(
+    coding: winhttp::proto::coding::Coding,
+    wire: &[u8],
+    pieces: Option<u8>,
+    reads: u8,
+    rng: &mut Rng,
+) -> (Vec<u8>, Result<(), winhttp::proto::coding::Error>) {
+    use winhttp::proto::coding::Decoder;
+    let mut d = Decoder::new(coding);
+    let (mut out, mut pos, mut avail) = (Vec::new(), 0, 0);
+    let (mut idle, mut calls) = (0, 0usize);
+    loop {
+        calls += 1;
+        assert!(calls <= 4 * (wire.len() + out.len()) + 1000, "no progress: {calls} calls, {pos} of {}", wire.len());
+        if avail == pos || rng.below(3) == 0 {
+            avail = match pieces {
+                None => wire.len(),
+                Some(style) => (avail + rng.piece(style)).min(wire.len()),
+            };
+        }
+        let want = rng.piece(reads);
+        let mut buf = vec![0xa5; want];
+        let (used, made) = match d.decode(&wire[pos..avail], &mut buf) {
+            Ok(x) => x,
+            Err(e) => return (out, Err(e)),
+        };
+        assert!(used <= avail - pos && made <= want, "used {used} of {}, made {made} of {want}", avail - pos);
+        out.extend_from_slice(&buf[..made]);
+        pos += used;
+        if used == 0 && made == 0 {
+            if avail == wire.len() {
+                idle += 1;
+                // Nothing more to take and nothing more to give: the body is over.
+                if idle > 2 {
+                    break;
+                }
+            }
+        } else {
+            idle = 0;
+        }
+        if d.is_done() && pos == wire.len() {
+            break;
+        }
+    }
+    (out, d.finish())
+}
+
+/// Target `coding`: `proto::coding::Decoder`. Byte 0: bits 0-1 the coding (gzip, deflate, br,
+/// zstd), bits 2-3 the piece sizes, bits 4-5 the read sizes, bit 6 the gzip/deflate round trip
+/// (the rest is the plain text, compressed here first). Byte 1 seeds the split points. The same
+/// input decoded in one piece and in pieces gives the same output and the same end (unless the
+/// bomb cap stops one of them, which depends on when it is checked; not for brotli, see below);
+/// every call stays within its input and output; the round trip gives the text back.
+pub fn coding(data: &[u8]) {
+    use winhttp::proto::coding::{Coding, Error};
+    let [cfg, seed, wire @ ..] = data else { return };
+    let coding = [Coding::Gzip, Coding::Deflate, Coding::Brotli, Coding::Zstd][usize::from(cfg & 3)];
+    let mut rng = Rng::new(u64::from(*seed));
+    if cfg & 0x40 != 0 && matches!(coding, Coding::Gzip | Coding::Deflate) {
+        use std::io::Write;
+        let level = flate2::Compression::new(u32::from(*seed % 10));
+        let packed = match (coding, seed & 1) {
+            (Coding::Gzip, _) => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
+                e.write_all(wire).unwrap();
+                e.finish().unwrap()
+            }
+            (_, 0) => {
+                let mut e = flate2::write::ZlibEncoder::new(Vec::new(), level);
+                e.write_all(wire).unwrap();
+                e.finish().unwrap()
+            }
+            _ => {
+                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), level);
+                e.write_all(wire).unwrap();
+                e.finish().unwrap()
+            }
+        };
+        let (out, end) = coding_run(coding, &packed, Some((cfg >> 2) & 3), (cfg >> 4) & 3, &mut rng);
+        if end != Err(Error::Bomb) {
+            assert_eq!(end, Ok(()));
+            assert_eq!(out, wire, "round trip");
+        }
+        return;
+    }
+    let whole = coding_run(coding, wire, None, 3, &mut rng);
+    let pieces = coding_run(coding, wire, Some((cfg >> 2) & 3), (cfg >> 4) & 3, &mut rng);
+    if whole.1 == Err(Error::Bomb) || pieces.1 == Err(Error::Bomb) {
+        return;
+    }
+    // brotli-decompressor judges some invalid streams by how they arrive: failed in pieces but
+    // unfinished, or even complete, when whole (C brotli rejects them both ways; FUZZING.md). For
+    // brotli only the bounds and progress above are checked.
+    if coding == Coding::Brotli {
+        return;
+    }
+    assert_eq!(whole.1, pieces.1, "one piece and pieces end differently");
+    if whole.1.is_ok() {
+        assert_eq!(whole.0, pieces.0, "one piece and pieces differ");
+    } else {
+        // Up to the error, the output of one is a prefix of the other's.
+        let n = whole.0.len().min(pieces.0.len());
+        assert_eq!(whole.0[..n], pieces.0[..n]);
+    }
+}

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod callback;
 pub mod error;
+pub mod ex;
 pub mod headers;
 pub mod memory;
 pub mod options;

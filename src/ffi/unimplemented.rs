@@ -1,59 +1,8 @@
-//! Exports that have no implementation yet and no family file of their own: the `Ex` variants of
-//! the header and read calls, connection groups, proxy-change notification and generic protocol
-//! upgrades. Each fails with `ERROR_CALL_NOT_IMPLEMENTED` (returned, or set as the last error).
+//! Exports that have no implementation yet and no family file of their own: connection groups,
+//! proxy-change notification and generic protocol upgrades. Each fails with `ERROR_CALL_NOT_IMPLEMENTED` (returned, or set as the last error).
 
 use super::{dword_api, error, handle_api};
 use crate::abi::*;
-
-/// Reads response body data, optionally waiting until the buffer is full.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpReadDataEx(
-    hRequest: HINTERNET,
-    lpBuffer: LPVOID,
-    dwNumberOfBytesToRead: DWORD,
-    lpdwNumberOfBytesRead: LPDWORD,
-    ullFlags: ULONGLONG,
-    cbProperty: DWORD,
-    pvProperty: PVOID,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Queries headers as an array of name/value pairs (trailers and raw bytes included).
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpQueryHeadersEx(
-    hRequest: HINTERNET,
-    dwInfoLevel: DWORD,
-    ullFlags: ULONGLONG,
-    uiCodePage: UINT,
-    pdwIndex: PDWORD,
-    pHeaderName: PWINHTTP_HEADER_NAME,
-    pBuffer: PVOID,
-    pdwBufferLength: PDWORD,
-    ppHeaders: *mut PWINHTTP_EXTENDED_HEADER,
-    pdwHeadersCount: PDWORD,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
-
-/// Adds request headers given as name/value pairs.
-/// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
-#[allow(unused_variables)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn WinHttpAddRequestHeadersEx(
-    hRequest: HINTERNET,
-    dwModifiers: DWORD,
-    ullFlags: ULONGLONG,
-    ullExtra: ULONGLONG,
-    cHeaders: DWORD,
-    pHeaders: *mut WINHTTP_EXTENDED_HEADER,
-) -> DWORD {
-    dword_api(|| Err(ERROR_CALL_NOT_IMPLEMENTED))
-}
 
 /// Lists the pooled connection groups, per host.
 /// Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.

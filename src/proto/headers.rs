@@ -493,6 +493,50 @@ impl HeaderBlock<'_> {
     }
 }
 
+impl HeaderBlock<'_> {
+    /// `WinHttpQueryHeadersEx`: the (name, value) pairs an info level selects. `RawHeaders`
+    /// (`WINHTTP_QUERY_EX_ALL_HEADERS`) gives every header in order (the index is not used); a
+    /// header level or `Custom` gives the index-th occurrence, under the name it has in the list.
+    /// Levels [`ex_attribute`] refuses never get here.
+    pub fn query_ex(&self, attr: Attribute, name: Option<&str>, index: u32) -> Result<Vec<(String, String)>, DWORD> {
+        let lookup = |name: &str| {
+            self.headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(name))
+                .nth(index as usize)
+                .map(|h| vec![(h.name.clone(), h.value.clone())])
+                .ok_or(ERROR_WINHTTP_HEADER_NOT_FOUND)
+        };
+        match attr {
+            Attribute::RawHeaders => Ok(self.headers.to_pairs()),
+            Attribute::Header(n) => lookup(n),
+            Attribute::Custom => lookup(name.ok_or(ERROR_INVALID_PARAMETER)?),
+            Attribute::Unassigned => Err(ERROR_WINHTTP_HEADER_NOT_FOUND),
+            _ => Err(ERROR_INVALID_PARAMETER),
+        }
+    }
+}
+
+/// The attribute of a `WinHttpQueryHeadersEx` info level, or `None` (`ERROR_INVALID_PARAMETER`):
+/// as [`attribute`], but the levels that are not name/value pairs (`VERSION`, `STATUS_CODE`,
+/// `STATUS_TEXT`, `RAW_HEADERS_CRLF`, and the computed `REQUEST_METHOD` and `ORIG_URI`) and the
+/// conversions (`FLAG_NUMBER`, `FLAG_NUMBER64`, `FLAG_SYSTEMTIME`) are refused, as Microsoft's
+/// documentation lists (the two computed levels are our reading: they have no header name).
+pub fn ex_attribute(info_level: u32) -> Option<Attribute> {
+    if info_level & (WINHTTP_QUERY_FLAG_NUMBER | WINHTTP_QUERY_FLAG_NUMBER64 | WINHTTP_QUERY_FLAG_SYSTEMTIME) != 0 {
+        return None;
+    }
+    match attribute(info_level)? {
+        Attribute::Version
+        | Attribute::StatusCode
+        | Attribute::StatusText
+        | Attribute::RawHeadersCrlf
+        | Attribute::RequestMethod
+        | Attribute::OrigUri => None,
+        a => Some(a),
+    }
+}
+
 /// A query answer in the form the caller asked for with the `FLAG_*` modifiers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -818,5 +862,36 @@ mod tests {
             })
         );
         assert_eq!(convert("soon".into(), WINHTTP_QUERY_FLAG_SYSTEMTIME), Err(ERROR_WINHTTP_INVALID_QUERY_REQUEST));
+    }
+
+    #[test]
+    fn ex_levels_and_pairs() {
+        assert_eq!(ex_attribute(WINHTTP_QUERY_EX_ALL_HEADERS), Some(Attribute::RawHeaders));
+        assert_eq!(ex_attribute(WINHTTP_QUERY_CUSTOM | WINHTTP_QUERY_FLAG_WIRE_ENCODING), Some(Attribute::Custom));
+        assert_eq!(ex_attribute(WINHTTP_QUERY_DATE), Some(Attribute::Header("Date")));
+        for bad in [
+            WINHTTP_QUERY_VERSION,
+            WINHTTP_QUERY_STATUS_CODE,
+            WINHTTP_QUERY_STATUS_TEXT,
+            WINHTTP_QUERY_RAW_HEADERS_CRLF,
+            WINHTTP_QUERY_REQUEST_METHOD,
+            WINHTTP_QUERY_DATE | WINHTTP_QUERY_FLAG_SYSTEMTIME,
+            WINHTTP_QUERY_CONTENT_LENGTH | WINHTTP_QUERY_FLAG_NUMBER64,
+            WINHTTP_QUERY_MAX + 1,
+        ] {
+            assert_eq!(ex_attribute(bad), None, "{bad}");
+        }
+        let mut list = HeaderList::new();
+        list.push("A", "1");
+        list.push("b", "2");
+        list.push("a", "3");
+        let block =
+            HeaderBlock { start: StartLine::Status { version: "HTTP/1.1", code: 200, reason: "OK" }, headers: &list };
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(block.query_ex(Attribute::RawHeaders, None, 7), Ok(pairs(&[("A", "1"), ("b", "2"), ("a", "3")])));
+        assert_eq!(block.query_ex(Attribute::Custom, Some("A"), 1), Ok(pairs(&[("a", "3")])));
+        assert_eq!(block.query_ex(Attribute::Custom, Some("A"), 2), Err(ERROR_WINHTTP_HEADER_NOT_FOUND));
+        assert_eq!(block.query_ex(Attribute::Header("Date"), None, 0), Err(ERROR_WINHTTP_HEADER_NOT_FOUND));
+        assert_eq!(block.query_ex(Attribute::Version, None, 0), Err(ERROR_INVALID_PARAMETER));
     }
 }

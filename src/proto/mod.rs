@@ -2,6 +2,8 @@
 //! socket, a handle or the last error, so everything can be unit-tested and fuzzed directly.
 
 pub mod auth;
+pub mod coding;
+pub mod cookie;
 pub mod desktop_proxy;
 pub mod followup;
 pub mod h1;

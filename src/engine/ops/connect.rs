@@ -138,7 +138,11 @@ impl ConnectOp {
                             Via::Tunnel(_) => {
                                 let mut out = Vec::with_capacity(128);
                                 let authority = plan.target.authority();
-                                let headers = [("Host".to_string(), authority.clone())];
+                                let mut headers = vec![("Host".to_string(), authority.clone())];
+                                // Proxy credentials go on the CONNECT, never inside the tunnel.
+                                if let Some(v) = &plan.connect_auth {
+                                    headers.push(("Proxy-Authorization".to_string(), v.clone()));
+                                }
                                 h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
                                     .map_err(|e| e.code())?;
                                 let parser = HeadParser::new(plan.max_head);

@@ -14,6 +14,7 @@
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
 //! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
+//! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
 //!
@@ -124,6 +125,9 @@ pub struct Servers {
     _runtime: tokio::runtime::Runtime,
     /// `openssl s_server`, killed when this process exits.
     _openssl: Option<std::process::Child>,
+    /// The NTLM server (`ntlm_server.py`, pyspnego) and its port; it exits when its standard
+    /// input (held here) closes with this process. `None` without python3 or pyspnego.
+    pub ntlm: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -156,7 +160,46 @@ pub fn env_vars() -> Vec<(String, String)> {
     v.push(("SSL_CERT_FILE".to_string(), s.pki.ca_file.display().to_string()));
     v.push(("SSL_CERT_DIR".to_string(), empty_dir.display().to_string()));
     v.push(("WINHTTP_TEST_CLIENT_PEM".to_string(), s.pki.client_pem.display().to_string()));
+    if let Some((port, _)) = &s.ntlm {
+        v.push(("WINHTTP_TEST_NTLM_PORT".to_string(), port.to_string()));
+    }
     v
+}
+
+/// The user the NTLM server knows.
+pub const NTLM_USERS: &str = "CORP:alice:S3cret-p4ss\n";
+
+/// Starts `ntlm_server.py`; `None` (with the reason on stderr) when python3 or pyspnego is missing.
+fn start_ntlm(dir: &std::path::Path) -> Option<(u16, std::process::Child)> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let users = dir.join("ntlm-users");
+    std::fs::write(&users, NTLM_USERS).ok()?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ntlm_server.py");
+    let mut child = match Command::new("python3")
+        .arg(script)
+        .env("NTLM_USER_FILE", &users)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("NTLM server not started: python3: {e}");
+            return None;
+        }
+    };
+    let mut first = String::new();
+    let _ = std::io::BufReader::new(child.stdout.take()?).read_line(&mut first);
+    match first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) {
+        Some(port) => Some((port, child)),
+        None => {
+            eprintln!("NTLM server not started: {}", first.trim());
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+    }
 }
 
 fn start() -> Servers {
@@ -207,7 +250,9 @@ fn start() -> Servers {
         l.local_addr().unwrap().port()
     };
     let blackhole = blackhole();
+    let ntlm = start_ntlm(&pki.dir);
     Servers {
+        ntlm,
         http_port,
         raw_port,
         closed_port,

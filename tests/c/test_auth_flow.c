@@ -307,6 +307,84 @@ static void test_proxy(void)
     WinHttpCloseHandle(ses);
 }
 
+/* HTTPS through a proxy that wants credentials on the CONNECT: its 407 is the caller's response
+ * (the request never goes to the proxy in clear), answered like any 407: after
+ * WinHttpSetCredentials(PROXY) the same handle sends again, or by WinHTTP itself with the proxy
+ * options. The origin is the test TLS server ("localhost" is in its certificate). */
+static void test_tunnel(void)
+{
+    INTERNET_PORT proxy_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_AUTH_PROXY_PORT", 0);
+    INTERNET_PORT tls_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_GOOD_PORT", 0);
+    WCHAR wproxy[64];
+    char proxy[64], body[256];
+    size_t i;
+    HINTERNET ses, con, req;
+    if (!proxy_port || !tls_port) {
+        printf("tunnel tests skipped: no auth proxy or TLS server port\n");
+        return;
+    }
+    snprintf(proxy, sizeof proxy, "127.0.0.1:%u", (unsigned)proxy_port);
+    for (i = 0; i <= strlen(proxy); i++)
+        wproxy[i] = (WCHAR)proxy[i];
+    ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NAMED_PROXY, wproxy, WINHTTP_NO_PROXY_BYPASS,
+                      is_async ? WINHTTP_FLAG_ASYNC : 0);
+    CHECK(ses != NULL);
+    WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);
+    if (is_async)
+        WinHttpSetStatusCallback(ses, callback, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS, 0);
+    con = WinHttpConnect(ses, L"localhost", tls_port, 0);
+    CHECK(con != NULL);
+
+    req = WinHttpOpenRequest(con, L"GET", L"/hello", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    CHECK(req != NULL);
+    /* No tunnel is left in the pool for the next run (it would carry a request without asking). */
+    {
+        DWORD v = WINHTTP_DISABLE_KEEP_ALIVE;
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_DISABLE_FEATURE, &v, sizeof v));
+    }
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 407);
+    {
+        DWORD supported = 0, first = 0, target = 0;
+        CHECK_OK(WinHttpQueryAuthSchemes(req, &supported, &first, &target));
+        CHECK_EQ(supported, WINHTTP_AUTH_SCHEME_BASIC);
+        CHECK_EQ(target, WINHTTP_AUTH_TARGET_PROXY);
+    }
+    CHECK_EQ(read_all(req, body, sizeof body), 20);
+    CHECK(strcmp(body, "proxy auth required\n") == 0);
+    /* A wrong password: the 407 again. */
+    CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_PROXY, WINHTTP_AUTH_SCHEME_BASIC, L"user", L"bad", NULL));
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 407);
+    read_all(req, NULL, 0);
+    CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_PROXY, WINHTTP_AUTH_SCHEME_BASIC, L"user", L"pwd", NULL));
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    CHECK_EQ(read_all(req, body, sizeof body), 13);
+    CHECK(strcmp(body, "Hello, world!") == 0);
+    close_req(req);
+
+    /* The proxy options: WinHTTP answers the CONNECT's 407 by itself. A POST body given to
+     * WinHttpSendRequest reaches the origin once, inside the tunnel. */
+    req = WinHttpOpenRequest(con, L"POST", L"/upload", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    CHECK(req != NULL);
+    {
+        DWORD v = WINHTTP_DISABLE_KEEP_ALIVE;
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_DISABLE_FEATURE, &v, sizeof v));
+    }
+    set_option_str(req, WINHTTP_OPTION_PROXY_USERNAME, L"user");
+    set_option_str(req, WINHTTP_OPTION_PROXY_PASSWORD, L"pwd");
+    CHECK(send_req(req, "abc", 3, 3) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, body, sizeof body);
+    CHECK(strncmp(body, "3 ", 2) == 0);
+    close_req(req);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 static void run(int async)
 {
     HINTERNET ses, con;
@@ -329,6 +407,7 @@ static void run(int async)
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
     test_proxy();
+    test_tunnel();
 }
 
 int main(void)

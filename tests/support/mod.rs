@@ -9,6 +9,7 @@
 //! | `WINHTTP_TEST_PORT` | the HTTP/1.1 server (hyper), routes below |
 //! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
 //! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
+//! | `WINHTTP_TEST_AUTH_PROXY_PORT` | a tunnelling proxy (as the raw server's CONNECT) that answers 407 (`Proxy-Authenticate: Basic realm="proxy"`, `Connection: close`) unless the CONNECT carries `Proxy-Authorization: Basic dXNlcjpwd2Q=` (`user`/`pwd`) |
 //! | `WINHTTP_TEST_HANGUP_PORT` | a listener that accepts each connection and closes it at once, reading nothing |
 //! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
@@ -115,6 +116,8 @@ pub struct Servers {
     pub closed_port: u16,
     /// A listener that closes every connection as soon as it is accepted.
     pub hangup_port: u16,
+    /// The tunnelling proxy that wants Basic credentials (`raw::serve_auth_proxy`).
+    pub auth_proxy_port: u16,
     /// A port whose connects hang (accept queue full), when that works on this system.
     pub blackhole_port: Option<u16>,
     /// The TLS servers by name (see [`tls`]), `openssl` included when it came up.
@@ -147,6 +150,7 @@ pub fn env_vars() -> Vec<(String, String)> {
         ("WINHTTP_TEST_RAW_PORT".to_string(), s.raw_port.to_string()),
         ("WINHTTP_TEST_CLOSED_PORT".to_string(), s.closed_port.to_string()),
         ("WINHTTP_TEST_HANGUP_PORT".to_string(), s.hangup_port.to_string()),
+        ("WINHTTP_TEST_AUTH_PROXY_PORT".to_string(), s.auth_proxy_port.to_string()),
     ];
     if let Some(p) = s.blackhole_port {
         v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
@@ -220,7 +224,7 @@ fn start() -> Servers {
         ("client_auth", tls::server_config(&pki.good, false, Some(&pki.client_ca))),
         ("tls12", tls::server_config(&pki.good, true, None)),
     ];
-    let (http_port, raw_port, hangup_port, mut tls_ports) = runtime.block_on(async {
+    let (http_port, raw_port, hangup_port, auth_proxy_port, mut tls_ports) = runtime.block_on(async {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
         let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
         let hangup = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind hangup server");
@@ -229,13 +233,16 @@ fn start() -> Servers {
         tokio::spawn(http::serve(http));
         tokio::spawn(raw::serve(raw));
         tokio::spawn(raw::hang_up(hangup));
+        let auth_proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind auth proxy");
+        let auth_proxy_port = auth_proxy.local_addr().unwrap().port();
+        tokio::spawn(raw::serve_auth_proxy(auth_proxy));
         let mut tls_ports = Vec::new();
         for (name, config) in tls_servers {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind tls server");
             tls_ports.push((name, l.local_addr().unwrap().port()));
             tokio::spawn(http::serve_tls(l, tokio_rustls::TlsAcceptor::from(config)));
         }
-        (ports.0, ports.1, ports.2, tls_ports)
+        (ports.0, ports.1, ports.2, auth_proxy_port, tls_ports)
     });
     let openssl_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind openssl port");
@@ -257,6 +264,7 @@ fn start() -> Servers {
         raw_port,
         closed_port,
         hangup_port,
+        auth_proxy_port,
         blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
         tls_ports,
         pki,

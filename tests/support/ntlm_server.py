@@ -111,20 +111,21 @@ def serve(conn, number):
                     except Exception:
                         ctx = None
                         token_out = None
+            # Logged before the answer goes out, so a client that reads the log next sees it.
             if user is not None:
                 status = 200
                 extra = [("Connection", "close")] if params.get("close") == "1" else []
                 text = "ok conn=%d user=%s len=%d" % (number, user, len(body))
-                respond(conn, 200, "OK", extra, text.encode(), method == "HEAD")
+                answer = (200, "OK", extra, text.encode())
             elif token_out:
-                respond(conn, 401, "Unauthorized",
-                        [("WWW-Authenticate", "%s %s" % (ctx[0], base64.b64encode(token_out).decode()))],
-                        b"Unauthorized", method == "HEAD")
+                header = ("WWW-Authenticate", "%s %s" % (ctx[0], base64.b64encode(token_out).decode()))
+                answer = (401, "Unauthorized", [header], b"Unauthorized")
             else:
                 pad = int(params.get("pad", "0"))
-                respond(conn, 401, "Unauthorized", [("WWW-Authenticate", "NTLM"), ("WWW-Authenticate", "Negotiate")],
-                        b"x" * pad if pad else b"Unauthorized", method == "HEAD")
+                headers = [("WWW-Authenticate", "NTLM"), ("WWW-Authenticate", "Negotiate")]
+                answer = (401, "Unauthorized", headers, b"x" * pad if pad else b"Unauthorized")
             log("%d %s %s %s %d" % (number, method, path, kind, status))
+            respond(conn, *answer, head_only=method == "HEAD")
             if status == 200 and params.get("close") == "1":
                 return
     except (ConnectionError, ValueError, OSError):

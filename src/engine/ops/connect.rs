@@ -156,12 +156,18 @@ impl ConnectOp {
                     }
                 },
                 ConnectOp::Tunneling { stream, out, written, parser, buf, .. } => {
-                    if let Some(w) = tunnel_step(plan, stream, out, written, parser, buf)? {
+                    let mut refused = false;
+                    if let Some(w) = tunnel_step(plan, stream, out, written, parser, buf, &mut refused)? {
                         return Ok(Step::Wait(w));
                     }
-                    let ConnectOp::Tunneling { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
+                    let ConnectOp::Tunneling { stream, permit, buf, .. } = std::mem::replace(self, ConnectOp::Start)
+                    else {
                         unreachable!("matched Tunneling above")
                     };
+                    if refused {
+                        // The proxy wants credentials: its 407 is received as the response.
+                        return Ok(Step::Done((Connection::refused(stream, &buf), permit)));
+                    }
                     let params = plan.tls.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
                     *self = start_tls(plan, params, stream, permit)?;
                 }
@@ -196,7 +202,9 @@ fn connecting(owner: &dyn Owner, plan: &Plan, addrs: Vec<SocketAddr>, permit: Pe
 }
 
 /// The CONNECT leg: sends the request, reads the proxy's answer. `Ok(None)` once the tunnel is
-/// open (a 2xx); a refusal is `ERROR_WINHTTP_CANNOT_CONNECT` (the origin is never reached).
+/// open (a 2xx), or refused with a 407 (`refused` set, the answer left in `buf`: it is
+/// authenticated like any 407); another refusal is `ERROR_WINHTTP_CANNOT_CONNECT` (the origin is
+/// never reached).
 fn tunnel_step(
     plan: &Plan,
     stream: &mut Stream,
@@ -204,6 +212,7 @@ fn tunnel_step(
     written: &mut usize,
     parser: &mut HeadParser,
     buf: &mut Vec<u8>,
+    refused: &mut bool,
 ) -> Result<Option<Wait>, DWORD> {
     let (fd, token) = (stream.fd(), stream.token);
     while *written < out.len() {
@@ -234,6 +243,10 @@ fn tunnel_step(
                     buf.drain(..consumed);
                     *parser = HeadParser::new(plan.max_head);
                     continue;
+                }
+                if head.status == 407 {
+                    *refused = true;
+                    return Ok(None);
                 }
                 if !(200..300).contains(&head.status) || consumed != buf.len() {
                     return Err(ERROR_WINHTTP_CANNOT_CONNECT);

@@ -73,7 +73,12 @@ impl Operation for SendOp {
             }
             if self.begin {
                 self.begin = false;
-                lane.conn()?.begin_request();
+                let conn = lane.conn()?;
+                conn.begin_request();
+                if conn.refused {
+                    // The tunnel was refused: nothing meant for the origin goes to the proxy.
+                    self.written = lane.plan()?.head.len() + self.body.len();
+                }
                 owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
             }
             let Lane { plan, conn, .. } = lane;
@@ -176,6 +181,12 @@ impl Operation for WriteOp {
         let data = unsafe { core::slice::from_raw_parts(self.data, self.len) };
         let timeout = lane.plan()?.timeouts.send;
         let conn = lane.conn()?;
+        if conn.refused {
+            // The tunnel was refused (its 407 waits to be received): the bytes meant for the
+            // origin are counted, never sent to the proxy.
+            conn.wrote_body(data);
+            return Ok(Step::Done(self.len as DWORD));
+        }
         while self.written < data.len() {
             match conn.stream.try_write(&data[self.written..]) {
                 Ok(n) if n > 0 => {

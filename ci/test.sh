@@ -34,8 +34,12 @@ declare -A probe=(
     [krb5-admin-server]="command -v kadmin.local"
     [krb5-user]="command -v kinit"
     [python3-gssapi]="/usr/bin/python3 -c 'import gssapi'"
+    # Real peers of tests/c/test_auth_peers.c: Apache httpd with mod_auth_digest, squid with Basic proxy auth
+    # (each started by the test with its own configuration on a loopback port).
+    [apache2]="test -x /usr/sbin/apache2"
+    [squid]="test -x /usr/sbin/squid"
 )
-order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi)
+order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi apache2 squid)
 missing() {
     local m=() p
     for p in "${order[@]}"; do
@@ -85,13 +89,15 @@ lacks pkg-config && skipped+=("tests/install.rs: the two pkg-config builds (apt-
 if lacks krb5-kdc || lacks krb5-admin-server || lacks krb5-user || lacks python3-gssapi; then
     skipped+=("tests/kerberos.rs: Negotiate against a real KDC (apt-get install krb5-kdc krb5-admin-server krb5-user python3-gssapi)")
 fi
-# The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs (it skips, saying so, without it).
+lacks apache2 && skipped+=("tests/c/test_auth_peers.c: Digest against Apache httpd (apt-get install apache2)")
+lacks squid && skipped+=("tests/c/test_auth_peers.c: Basic proxy auth against squid (apt-get install squid)")
+# The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs and tests/support/ntlm_server.py (it skips, saying so, without it).
 if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q pyspnego >/dev/null 2>&1 ||
         python3 -m pip install -q --break-system-packages pyspnego >/dev/null 2>&1 || true
 fi
 python3 -c 'import spnego' >/dev/null 2>&1 ||
-    skipped+=("tests/ntlm_pyspnego.rs: NTLM against pyspnego (python3 -m pip install pyspnego)")
+    skipped+=("tests/ntlm_pyspnego.rs and tests/c/test_auth_ntlm.c: NTLM against pyspnego (python3 -m pip install pyspnego)")
 lacks cmake && skipped+=("tests/install.rs: the CMake build (apt-get install cmake)")
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
     [ $auto_install = 1 ] && command -v rustup >/dev/null && rustup component add rustfmt clippy || true

@@ -15,6 +15,8 @@
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
 //! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
+//! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
+//! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
 //! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -94,6 +96,7 @@
 //! | anything else | 404 with `Connection: close` |
 
 pub mod http;
+pub mod peers;
 pub mod raw;
 pub mod tls;
 
@@ -131,6 +134,9 @@ pub struct Servers {
     /// The NTLM server (`ntlm_server.py`, pyspnego) and its port; it exits when its standard
     /// input (held here) closes with this process. `None` without python3 or pyspnego.
     pub ntlm: Option<(u16, std::process::Child)>,
+    /// Apache httpd with mod_auth_digest and squid with Basic proxy auth ([`peers`]), when installed.
+    pub apache: Option<(u16, std::process::Child)>,
+    pub squid: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -166,6 +172,12 @@ pub fn env_vars() -> Vec<(String, String)> {
     v.push(("WINHTTP_TEST_CLIENT_PEM".to_string(), s.pki.client_pem.display().to_string()));
     if let Some((port, _)) = &s.ntlm {
         v.push(("WINHTTP_TEST_NTLM_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.apache {
+        v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.squid {
+        v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
     }
     v
 }
@@ -258,8 +270,12 @@ fn start() -> Servers {
     };
     let blackhole = blackhole();
     let ntlm = start_ntlm(&pki.dir);
+    let apache = peers::apache(&pki.dir);
+    let squid = peers::squid(&pki.dir);
     Servers {
         ntlm,
+        apache,
+        squid,
         http_port,
         raw_port,
         closed_port,

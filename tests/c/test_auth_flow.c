@@ -120,8 +120,12 @@ static void test_options(HINTERNET con)
     CHECK_EQ(status_of(req), 200);
     CHECK(strcmp(header_of(req, L"X-Body-Len"), "19") == 0);
     read_all(req, NULL, 0);
+    /* Accepted: the next send on the handle carries Basic at once (one request). */
+    CHECK(send_req(req, data, sizeof data - 1, sizeof data - 1) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, NULL, 0);
     close_req(req);
-    CHECK_EQ(auth_count(con), 2);
+    CHECK_EQ(auth_count(con), 3);
 
     /* WinHttpSetCredentials beats the options, whatever the order: pwd2 is refused, and the 401
      * is the caller's after one request (preemptive Basic), no loop. */

@@ -549,6 +549,16 @@ impl Owner for Request {
     }
 
     fn set_response(&self, response: Response) {
+        {
+            // An answer that is not a challenge from a target settles that target's exchange.
+            let mut st = self.state();
+            if response.status != 401 {
+                st.server_auth.settled();
+            }
+            if response.status != 407 {
+                st.proxy_auth.settled();
+            }
+        }
         *lock(&self.response) = Some(Arc::new(response));
     }
 

@@ -30,8 +30,10 @@ pub struct AuthClient {
     options: Option<Credentials>,
     /// The scheme's state machine once a leg was sent.
     auth: Option<Box<dyn Authenticator>>,
-    /// Basic was sent for the current credentials.
+    /// Basic was sent for the current credentials (a challenge after it is a refusal).
     basic_sent: bool,
+    /// Basic was accepted: later requests send it before any challenge.
+    basic_accepted: bool,
     /// The value for the next leg, decided from a challenge.
     pending: Option<String>,
     /// The target's last challenges (Digest after `WinHttpSetCredentials` answers them).
@@ -73,6 +75,7 @@ impl AuthClient {
     fn reset(&mut self) {
         self.auth = None;
         self.basic_sent = false;
+        self.basic_accepted = false;
         self.pending = None;
         self.gave_up = false;
     }
@@ -92,6 +95,10 @@ impl AuthClient {
         }
         if self.gave_up || self.auth.is_some() {
             return None;
+        }
+        if self.basic_accepted && self.explicit.is_none() {
+            self.basic_sent = true;
+            return self.options.as_ref().map(super::basic::authorization);
         }
         let (scheme, creds) = self.explicit.clone()?;
         match scheme {
@@ -169,10 +176,17 @@ impl AuthClient {
         Ok(v)
     }
 
-    /// A response that is not a challenge from this target ended the exchange: a handshake that
-    /// completed stays complete (the connection is authenticated); nothing is pending.
+    /// A response that is not a challenge from this target ended the exchange: the credentials
+    /// were accepted (or not needed). The scheme's state machine has done its job: a later
+    /// challenge (another connection, another resource) starts a new one; Basic, once accepted,
+    /// goes out before any challenge from now on.
     pub fn settled(&mut self) {
         self.pending = None;
+        self.auth = None;
+        if self.basic_sent {
+            self.basic_accepted = true;
+            self.basic_sent = false;
+        }
     }
 }
 
@@ -216,6 +230,28 @@ mod tests {
         // New credentials start over.
         c.set_credentials(Scheme::Basic, Some(creds("pwd2")));
         assert!(c.next_value(&REQ, &make).is_some());
+    }
+
+    #[test]
+    fn accepted_credentials_serve_the_next_requests() {
+        // Basic from the options, accepted: sent before any challenge from then on, and a
+        // challenge after that is a refusal again.
+        let mut c = AuthClient::default();
+        c.set_options("user", "pwd");
+        assert!(c.challenge(&parse_all(["Basic realm=x"]), &REQ, &make));
+        assert!(c.next_value(&REQ, &make).is_some());
+        c.settled();
+        assert_eq!(c.next_value(&REQ, &make).as_deref(), Some("Basic dXNlcjpwd2Q="));
+        assert!(!c.challenge(&parse_all(["Basic realm=x"]), &REQ, &make));
+        // NTLM, accepted: a later challenge (a new connection) starts a new handshake.
+        let mut c = AuthClient::default();
+        c.set_options("user", "pwd");
+        assert!(c.challenge(&parse_all(["NTLM"]), &REQ, &make));
+        assert!(c.next_value(&REQ, &make).unwrap().starts_with("NTLM "));
+        c.settled();
+        assert_eq!(c.next_value(&REQ, &make), None);
+        assert!(c.challenge(&parse_all(["NTLM"]), &REQ, &make));
+        assert!(c.next_value(&REQ, &make).unwrap().starts_with("NTLM TlRMTVNTUAAB"));
     }
 
     #[test]

@@ -389,6 +389,37 @@ static void test_tunnel(void)
     WinHttpCloseHandle(ses);
 }
 
+/* Credentials written in the proxy's URL (http_proxy=http://user:pwd@host:port, read by a
+ * WINHTTP_ACCESS_TYPE_DEFAULT_PROXY session) answer the proxy's 407 like the proxy options. */
+static void test_proxy_url_credentials(void)
+{
+    char url[96];
+    HINTERNET ses, con, req;
+    const char *names[] = {"HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv(names[i]);
+    snprintf(url, sizeof url, "http://user:pwd@127.0.0.1:%u", (unsigned)port);
+    setenv("http_proxy", url, 1);
+    ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME,
+                      WINHTTP_NO_PROXY_BYPASS, is_async ? WINHTTP_FLAG_ASYNC : 0);
+    CHECK(ses != NULL);
+    WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);
+    if (is_async)
+        WinHttpSetStatusCallback(ses, callback, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS, 0);
+    con = WinHttpConnect(ses, L"origin.test", 80, 0);
+    req = open_req(con, L"GET", L"/auth/proxy-basic");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    CHECK(strcmp(header_of(req, L"X-Proxy-Auth-Seen"), "Basic dXNlcjpwd2Q=") == 0);
+    CHECK(strcmp(header_of(req, L"X-Auth-Seen"), "-") == 0);
+    read_all(req, NULL, 0);
+    close_req(req);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+    unsetenv("http_proxy");
+}
+
 static void run(int async)
 {
     HINTERNET ses, con;
@@ -411,6 +442,7 @@ static void run(int async)
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
     test_proxy();
+    test_proxy_url_credentials();
     test_tunnel();
 }
 

@@ -332,27 +332,31 @@ impl Request {
 
     /// How a connection to `target` goes: through the proxy that the configuration in force
     /// names for it (a CONNECT tunnel for HTTPS), or directly. Decided once per attempt.
-    fn via(&self, target: &Target, own: Option<ProxyConfig>) -> Via {
+    fn via(&self, target: &Target, own: Option<ProxyConfig>) -> (Via, Option<(String, String)>) {
+        use std::borrow::Cow;
         let named = |p: &ProxyConfig| {
             proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
         };
         let session = &self.connect.session;
         let p = own.or_else(|| session.state().proxy_override.clone()).unwrap_or_else(|| session.proxy.clone());
-        let found = match p.access_type {
-            WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p).proxy_for(target.secure, &target.host, target.port),
+        let config = match p.access_type {
+            WINHTTP_ACCESS_TYPE_NAMED_PROXY => Some(Cow::Owned(named(&p))),
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {
-                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
-                    named(&d).proxy_for(target.secure, &target.host, target.port)
-                }
+                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => Some(Cow::Owned(named(&d))),
                 Some(_) => None,
-                None => session.env_proxy().proxy_for(target.secure, &target.host, target.port),
+                None => Some(Cow::Borrowed(session.env_proxy())),
             },
             _ => None,
         };
-        let Some(found) = found else { return Via::Direct };
+        let Some(config) = config else { return (Via::Direct, None) };
+        let Some(found) = config.proxy_for(target.secure, &target.host, target.port) else {
+            return (Via::Direct, None);
+        };
+        // Credentials written in the proxy's URL (`http://user:pass@proxy:port`).
+        let userinfo = if target.secure { config.https_auth.clone() } else { config.http_auth.clone() };
         let (host, port) = proxy::split_port(found.trim()).unwrap_or((found.as_str(), None));
         let endpoint = Endpoint { host: host.to_string(), port: port.unwrap_or(80) };
-        if target.secure { Via::Tunnel(endpoint) } else { Via::Proxy(endpoint) }
+        (if target.secure { Via::Tunnel(endpoint) } else { Via::Proxy(endpoint) }, userinfo)
     }
 
     /// Decides an attempt: adds the headers WinHTTP sends on its own (`Host`, `User-Agent`,
@@ -365,8 +369,6 @@ impl Request {
             let tls = TlsParams { ignore: st.security_flags, protocols: 0, client: st.client_cert.clone() };
             let (user, password) = (st.username.clone(), st.password.clone());
             st.server_auth.set_options(&user, &password);
-            let (user, password) = (st.proxy_username.clone(), st.proxy_password.clone());
-            st.proxy_auth.set_options(&user, &password);
             let at_origin = st.target.same_origin(&st.origin);
             (st.target.clone(), st.settings.clone(), st.proxy_override.clone(), tls, st.disable_feature, at_origin)
         };
@@ -377,7 +379,16 @@ impl Request {
             let s = session.state();
             (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport)
         };
-        let via = self.via(&target, own_proxy);
+        let (via, userinfo) = self.via(&target, own_proxy);
+        {
+            // The proxy options; without them, credentials written in the proxy's URL.
+            let mut st = self.state();
+            let (user, password) = match (&userinfo, st.proxy_username.is_empty()) {
+                (Some((u, p)), true) => (u.clone(), p.clone()),
+                _ => (st.proxy_username.clone(), st.proxy_password.clone()),
+            };
+            st.proxy_auth.set_options(&user, &password);
+        }
         let escaped = url::escape_request_path(&target.path, self.flags);
         let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
         let request_uri = match via {

@@ -383,6 +383,20 @@ impl Request {
         {
             // The proxy options; without them, credentials written in the proxy's URL.
             let mut st = self.state();
+            // WINHTTP_OPTION_AUTOLOGON_POLICY: the default credentials (Kerberos) for every server
+            // (LOW), intranet ones only (MEDIUM, the default: a name without a dot, or loopback),
+            // none (HIGH), or proxies only (PROXY_ONLY); proxies count as intranet.
+            let policy = st.autologon_policy;
+            let host = target.host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+            let intranet = !host.contains(['.', ':']) || loopback;
+            st.server_auth.set_autologon(match policy {
+                WINHTTP_AUTOLOGON_SECURITY_LEVEL_LOW => true,
+                WINHTTP_AUTOLOGON_SECURITY_LEVEL_MEDIUM => intranet,
+                _ => false,
+            });
+            st.proxy_auth.set_autologon(policy != WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH);
             let (user, password) = match (&userinfo, st.proxy_username.is_empty()) {
                 (Some((u, p)), true) => (u.clone(), p.clone()),
                 _ => (st.proxy_username.clone(), st.proxy_password.clone()),

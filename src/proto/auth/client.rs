@@ -40,6 +40,9 @@ pub struct AuthClient {
     last: Vec<Challenge>,
     /// The target refused the credentials: nothing more is sent until new ones are set.
     gave_up: bool,
+    /// `WINHTTP_OPTION_AUTOLOGON_POLICY` lets the default credentials answer this target's
+    /// Negotiate challenges without any being set.
+    autologon: bool,
 }
 
 impl std::fmt::Debug for AuthClient {
@@ -72,6 +75,11 @@ impl AuthClient {
         }
     }
 
+    /// Whether the autologon policy lets the default credentials answer this target.
+    pub fn set_autologon(&mut self, allowed: bool) {
+        self.autologon = allowed;
+    }
+
     fn reset(&mut self) {
         self.auth = None;
         self.basic_sent = false;
@@ -82,7 +90,7 @@ impl AuthClient {
 
     /// Whether credentials exist for this target (so a challenge may be answered).
     pub fn has_credentials(&self) -> bool {
-        self.explicit.is_some() || self.options.is_some()
+        self.explicit.is_some() || self.options.is_some() || self.autologon
     }
 
     /// The value of the `Authorization` (or `Proxy-Authorization`) header of the next leg, if any:
@@ -154,12 +162,17 @@ impl AuthClient {
         }
         let (scheme, creds) = match &self.explicit {
             Some((scheme, creds)) => (*scheme, creds.clone()),
-            None => {
-                let creds = self.options.clone().ok_or(AuthError::Rejected)?;
-                let offered = |s: Scheme| challenges.iter().any(|c| c.is(s.name()));
-                let scheme = PREFERENCE.into_iter().find(|s| offered(*s)).ok_or(AuthError::Rejected)?;
-                (scheme, Some(creds))
-            }
+            None => match self.options.clone() {
+                Some(creds) => {
+                    let offered = |s: Scheme| challenges.iter().any(|c| c.is(s.name()));
+                    let scheme = PREFERENCE.into_iter().find(|s| offered(*s)).ok_or(AuthError::Rejected)?;
+                    (scheme, Some(creds))
+                }
+                // No credentials: the default ones where the autologon policy allows, for
+                // Negotiate (Kerberos; NTLM has no default credentials here).
+                None if self.autologon => (Scheme::Negotiate, None),
+                None => return Err(AuthError::Rejected),
+            },
         };
         let ch = challenges.iter().find(|c| c.is(scheme.name())).ok_or(AuthError::Rejected)?;
         if scheme == Scheme::Basic {
@@ -230,6 +243,37 @@ mod tests {
         // New credentials start over.
         c.set_credentials(Scheme::Basic, Some(creds("pwd2")));
         assert!(c.next_value(&REQ, &make).is_some());
+    }
+
+    #[test]
+    fn autologon_answers_negotiate_with_the_default_credentials() {
+        let kerberos = |scheme: Scheme, creds: Option<&Credentials>| -> Result<Box<dyn Authenticator>, AuthError> {
+            match (scheme, creds) {
+                // A stand-in for GSS-API with a ticket: a token mechanism with no password.
+                (Scheme::Negotiate, None) => Ok(Box::new(TokenAuth::new(
+                    scheme,
+                    Box::new(Ntlm::new(Credentials::default(), "", Box::new(Fixed), 0)),
+                ))),
+                _ => make(scheme, creds),
+            }
+        };
+        let mut c = AuthClient::default();
+        assert!(!c.has_credentials());
+        assert!(!c.challenge(&parse_all(["Negotiate"]), &REQ, &kerberos));
+        let mut c = AuthClient::default();
+        c.set_autologon(true);
+        assert!(c.has_credentials());
+        assert!(c.challenge(&parse_all(["Basic realm=x", "Negotiate"]), &REQ, &kerberos));
+        assert!(c.next_value(&REQ, &kerberos).unwrap().starts_with("Negotiate "));
+        // Only Negotiate: a Basic-only challenge is not answered with default credentials.
+        let mut c = AuthClient::default();
+        c.set_autologon(true);
+        assert!(!c.challenge(&parse_all(["Basic realm=x"]), &REQ, &kerberos));
+        // No GSS-API (the factory fails): given up, no loop.
+        let mut c = AuthClient::default();
+        c.set_autologon(true);
+        assert!(!c.challenge(&parse_all(["Negotiate"]), &REQ, &make));
+        assert!(!c.challenge(&parse_all(["Negotiate"]), &REQ, &make));
     }
 
     #[test]

@@ -10,7 +10,8 @@
  *  - the page's advice: a HEAD first authenticates the connection (WinHTTP answers the CHALLENGE
  *    by itself, HEAD having no body), and the large POST then goes through in one pass, on it;
  *  - the username/password options: Negotiate (NTLM inside SPNEGO) chosen from the challenge;
- *    a wrong password gives the 401 back after one handshake, no loop.
+ *    a wrong password gives the 401 back after one handshake, no loop;
+ *  - NTLM to a proxy (the server answers absolute-URI requests with 407s), legs on one socket.
  * Skips (with the reason) when the server is not running (no python3 or pyspnego).
  */
 #include "auth_steps.h"
@@ -173,6 +174,50 @@ static void test_options(HINTERNET con)
     }
 }
 
+/* The server standing in for a proxy (absolute-URI requests get 407s): NTLM to the proxy, its legs
+ * on one socket, with credentials for the proxy target only. */
+static void test_proxy(INTERNET_PORT port)
+{
+    struct entry log[16];
+    char body[256];
+    WCHAR proxy[64];
+    int n;
+    HINTERNET ses, con, req, logcon;
+    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)port);
+    ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, WINHTTP_NO_PROXY_BYPASS,
+                      is_async ? WINHTTP_FLAG_ASYNC : 0);
+    CHECK(ses != NULL);
+    WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);
+    if (is_async)
+        WinHttpSetStatusCallback(ses, callback, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS, 0);
+    con = WinHttpConnect(ses, L"origin.test", 80, 0);
+    logcon = WinHttpConnect(ses, L"127.0.0.1", port, 0);
+    CHECK(con && logcon);
+    req = open_req(con, L"GET", L"/via-proxy?close=1");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 407);
+    read_all(req, NULL, 0);
+    CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_PROXY, WINHTTP_AUTH_SCHEME_NTLM, L"CORP\\alice",
+                                   L"S3cret-p4ss", NULL));
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, body, sizeof body);
+    CHECK(strstr(body, "user=CORP\\alice") != NULL);
+    close_req(req);
+    WinHttpCloseHandle(con);
+    /* The log, fetched through the proxy session's direct name: 127.0.0.1 bypasses it. */
+    n = server_log(logcon, log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[0], "GET", "/via-proxy", "none", 407));
+        CHECK(entry_is(&log[1], "GET", "/via-proxy", "negotiate", 407));
+        CHECK(entry_is(&log[2], "GET", "/via-proxy", "authenticate", 200));
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+    WinHttpCloseHandle(logcon);
+    WinHttpCloseHandle(ses);
+}
+
 static void run(INTERNET_PORT port, int async)
 {
     HINTERNET ses, con;
@@ -193,6 +238,7 @@ static void run(INTERNET_PORT port, int async)
     test_options(con);
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
+    test_proxy(port);
 }
 
 int main(void)

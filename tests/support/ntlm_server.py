@@ -17,6 +17,10 @@ as NTLM authenticates the connection, not the request. The request body is alway
 The 200's body: "ok conn=<n> user=<principal> len=<request body length>". Query "close=1" adds
 "Connection: close" to the 200.
 
+A request whose target is an absolute URI (http://host/path) is treated as a proxy would treat it:
+the challenge is a 407 with Proxy-Authenticate, the token comes in Proxy-Authorization, and the
+path logged is the URI's.
+
 GET /log (any connection, no authentication) answers the log of the requests so far, one line
 each: "<conn> <method> <path> <none|negotiate|authenticate|other> <status>", and clears it.
 Used by tests/c/test_auth_ntlm.c through tests/support/mod.rs.
@@ -78,6 +82,9 @@ def serve(conn, number):
                 headers.setdefault(name.strip().lower(), value.strip())
             length = int(headers.get("content-length", "0"))
             body = f.read(length) if length else b""
+            proxied = target.lower().startswith("http://")
+            if proxied:
+                target = "/" + target[7:].partition("/")[2]
             path, _, query = target.partition("?")
             params = dict(p.partition("=")[::2] for p in query.split("&") if p)
             if path == "/log":
@@ -86,9 +93,11 @@ def serve(conn, number):
                     LOG.clear()
                 respond(conn, 200, "OK", [("Connection", "close")], text.encode())
                 return
-            auth = headers.get("authorization", "")
+            auth = headers.get("proxy-authorization" if proxied else "authorization", "")
+            code, reason = (407, "Proxy Authentication Required") if proxied else (401, "Unauthorized")
+            challenge = "Proxy-Authenticate" if proxied else "WWW-Authenticate"
             kind = "none"
-            status = 401
+            status = code
             token_out = None
             if user is None and auth:
                 scheme, _, b64 = auth.partition(" ")
@@ -118,12 +127,12 @@ def serve(conn, number):
                 text = "ok conn=%d user=%s len=%d" % (number, user, len(body))
                 answer = (200, "OK", extra, text.encode())
             elif token_out:
-                header = ("WWW-Authenticate", "%s %s" % (ctx[0], base64.b64encode(token_out).decode()))
-                answer = (401, "Unauthorized", [header], b"Unauthorized")
+                header = (challenge, "%s %s" % (ctx[0], base64.b64encode(token_out).decode()))
+                answer = (code, reason, [header], b"Unauthorized")
             else:
                 pad = int(params.get("pad", "0"))
-                headers = [("WWW-Authenticate", "NTLM"), ("WWW-Authenticate", "Negotiate")]
-                answer = (401, "Unauthorized", headers, b"x" * pad if pad else b"Unauthorized")
+                headers = [(challenge, "NTLM"), (challenge, "Negotiate")]
+                answer = (code, reason, headers, b"x" * pad if pad else b"Unauthorized")
             log("%d %s %s %s %d" % (number, method, path, kind, status))
             respond(conn, *answer, head_only=method == "HEAD")
             if status == 200 and params.get("close") == "1":

@@ -264,14 +264,16 @@ fn start() -> Servers {
     if openssl.is_some() {
         tls_ports.push(("openssl", openssl_port));
     }
+    // The servers that pick a free port and bind it later come up before the closed port is
+    // chosen, so none of them can end up listening on it.
+    let ntlm = start_ntlm(&pki.dir);
+    let apache = peers::apache(&pki.dir);
+    let squid = peers::squid(&pki.dir);
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
     };
     let blackhole = blackhole();
-    let ntlm = start_ntlm(&pki.dir);
-    let apache = peers::apache(&pki.dir);
-    let squid = peers::squid(&pki.dir);
     Servers {
         ntlm,
         apache,

@@ -6,10 +6,13 @@
  *    password given back as the 401;
  *  - squid with Basic proxy authentication (WINHTTP_TEST_SQUID_PORT): a plain request through it
  *    (407, then the proxy's credentials), the proxy options, and HTTPS through a CONNECT tunnel
- *    whose 407 is answered the same way (origin: the test TLS server, "localhost").
+ *    whose 407 is answered the same way (origin: the test TLS server, "localhost");
+ *  - tests/support/digest_server.py (WINHTTP_TEST_DIGEST_PORT): SHA-256 and the -sess forms, a
+ *    stale nonce answered again by WinHTTP, a wrong password.
  */
 #include "auth_steps.h"
 #include <stdio.h>
+#include <unistd.h>
 
 static HINTERNET session(const WCHAR *proxy)
 {
@@ -63,6 +66,52 @@ static void test_apache(INTERNET_PORT port)
     req = open_req(con, L"GET", L"/digest/hello.txt");
     set_option_str(req, WINHTTP_OPTION_USERNAME, L"user");
     set_option_str(req, WINHTTP_OPTION_PASSWORD, L"nope");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 401);
+    read_all(req, NULL, 0);
+    close_req(req);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
+/* Digest's corner cases against digest_server.py (hashlib): SHA-256, the -sess forms, and a stale
+ * nonce answered again by WinHTTP itself (the caller sees only the 200). */
+static void test_digest(INTERNET_PORT port)
+{
+    static const WCHAR *algs[] = {L"/digest/MD5", L"/digest/MD5-sess", L"/digest/SHA-256", L"/digest/SHA-256-sess"};
+    char body[256];
+    WCHAR path[96];
+    size_t i;
+    HINTERNET ses = session(NULL), con = WinHttpConnect(ses, L"127.0.0.1", port, 0), req;
+    CHECK(con != NULL);
+    for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        req = open_req(con, L"GET", algs[i]);
+        set_option_str(req, WINHTTP_OPTION_USERNAME, L"user");
+        set_option_str(req, WINHTTP_OPTION_PASSWORD, L"pwd");
+        CHECK(send_req(req, NULL, 0, 0) && receive(req));
+        CHECK_EQ(status_of(req), 200);
+        read_all(req, body, sizeof body);
+        CHECK(strncmp(body, "digest ok ", 10) == 0);
+        close_req(req);
+    }
+    /* Credentials for Digest set before the first send: nothing can go first (Digest needs a
+     * challenge), WinHTTP answers the 401 itself, then the stale nonce too: the caller sees the 200. */
+    swprintf(path, 96, L"/digest/SHA-256?stale=1&run=%d-%d", (int)getpid(), is_async);
+    req = open_req(con, L"GET", path);
+    CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_SERVER, WINHTTP_AUTH_SCHEME_DIGEST, L"user", L"pwd", NULL));
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, body, sizeof body);
+    CHECK(strstr(body, "stale-seen=1") != NULL);
+    /* Sent again on the handle: Digest answers the last challenge at once. */
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, NULL, 0);
+    close_req(req);
+    /* A wrong password: the 401 is the caller's. */
+    req = open_req(con, L"GET", L"/digest/SHA-256");
+    set_option_str(req, WINHTTP_OPTION_USERNAME, L"user");
+    set_option_str(req, WINHTTP_OPTION_PASSWORD, L"bad");
     CHECK(send_req(req, NULL, 0, 0) && receive(req));
     CHECK_EQ(status_of(req), 401);
     read_all(req, NULL, 0);
@@ -134,11 +183,14 @@ int main(void)
 {
     INTERNET_PORT apache = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_APACHE_PORT", 0);
     INTERNET_PORT squid = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_SQUID_PORT", 0);
+    INTERNET_PORT digest = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_DIGEST_PORT", 0);
     int async;
     if (!apache)
         printf("Apache Digest tests skipped: Apache httpd is not running (apt-get install apache2)\n");
     if (!squid)
         printf("squid proxy tests skipped: squid is not running (apt-get install squid)\n");
+    if (!digest)
+        printf("Digest corner-case tests skipped: digest_server.py is not running (python3)\n");
     CHECK(1);
     for (async = 0; async < 2; async++) {
         is_async = async;
@@ -147,6 +199,8 @@ int main(void)
             test_apache(apache);
         if (squid)
             test_squid(squid);
+        if (digest)
+            test_digest(digest);
     }
     return harness_report();
 }

@@ -17,6 +17,7 @@
 //! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
 //! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
+//! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
 //! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -136,6 +137,8 @@ pub struct Servers {
     pub ntlm: Option<(u16, std::process::Child)>,
     /// Apache httpd with mod_auth_digest and squid with Basic proxy auth ([`peers`]), when installed.
     pub apache: Option<(u16, std::process::Child)>,
+    /// `digest_server.py` (Digest corner cases checked with hashlib), when python3 is there.
+    pub digest: Option<(u16, std::process::Child)>,
     pub squid: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
@@ -173,6 +176,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     if let Some((port, _)) = &s.ntlm {
         v.push(("WINHTTP_TEST_NTLM_PORT".to_string(), port.to_string()));
     }
+    if let Some((port, _)) = &s.digest {
+        v.push(("WINHTTP_TEST_DIGEST_PORT".to_string(), port.to_string()));
+    }
     if let Some((port, _)) = &s.apache {
         v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
     }
@@ -187,21 +193,27 @@ pub const NTLM_USERS: &str = "CORP:alice:S3cret-p4ss\n";
 
 /// Starts `ntlm_server.py`; `None` (with the reason on stderr) when python3 or pyspnego is missing.
 fn start_ntlm(dir: &std::path::Path) -> Option<(u16, std::process::Child)> {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
     let users = dir.join("ntlm-users");
     std::fs::write(&users, NTLM_USERS).ok()?;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ntlm_server.py");
+    start_python("ntlm_server.py", &[("NTLM_USER_FILE", &users)])
+}
+
+/// Starts one of the Python servers of this directory, which prints `PORT <n>` when it listens
+/// and exits when its standard input (held by the returned child) closes.
+fn start_python(name: &str, env: &[(&str, &std::path::Path)]) -> Option<(u16, std::process::Child)> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name);
     let mut child = match Command::new("python3")
         .arg(script)
-        .env("NTLM_USER_FILE", &users)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
     {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("NTLM server not started: python3: {e}");
+            eprintln!("{name} not started: python3: {e}");
             return None;
         }
     };
@@ -210,7 +222,7 @@ fn start_ntlm(dir: &std::path::Path) -> Option<(u16, std::process::Child)> {
     match first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) {
         Some(port) => Some((port, child)),
         None => {
-            eprintln!("NTLM server not started: {}", first.trim());
+            eprintln!("{name} not started: {}", first.trim());
             let _ = child.kill();
             let _ = child.wait();
             None
@@ -267,6 +279,7 @@ fn start() -> Servers {
     // The servers that pick a free port and bind it later come up before the closed port is
     // chosen, so none of them can end up listening on it.
     let ntlm = start_ntlm(&pki.dir);
+    let digest = start_python("digest_server.py", &[]);
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
     let closed_port = {
@@ -276,6 +289,7 @@ fn start() -> Servers {
     let blackhole = blackhole();
     Servers {
         ntlm,
+        digest,
         apache,
         squid,
         http_port,

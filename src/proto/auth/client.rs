@@ -34,6 +34,8 @@ pub struct AuthClient {
     basic_sent: bool,
     /// Basic was accepted: later requests send it before any challenge.
     basic_accepted: bool,
+    /// Digest was accepted: its state (nonce, count) answers later requests before any challenge.
+    digest_accepted: bool,
     /// The value for the next leg, decided from a challenge.
     pending: Option<String>,
     /// The target's last challenges (Digest after `WinHttpSetCredentials` answers them).
@@ -84,6 +86,7 @@ impl AuthClient {
         self.auth = None;
         self.basic_sent = false;
         self.basic_accepted = false;
+        self.digest_accepted = false;
         self.pending = None;
         self.gave_up = false;
     }
@@ -101,8 +104,12 @@ impl AuthClient {
         if let Some(v) = self.pending.take() {
             return Some(v);
         }
-        if self.gave_up || self.auth.is_some() {
+        if self.gave_up {
             return None;
+        }
+        if let Some(auth) = self.auth.as_mut() {
+            // Digest's nonce, accepted, serves the next request with the next count.
+            return if self.digest_accepted { auth.respond(None, req).ok() } else { None };
         }
         if self.basic_accepted && self.explicit.is_none() {
             self.basic_sent = true;
@@ -195,7 +202,10 @@ impl AuthClient {
     /// goes out before any challenge from now on.
     pub fn settled(&mut self) {
         self.pending = None;
-        self.auth = None;
+        self.digest_accepted = self.auth.as_ref().is_some_and(|a| a.scheme() == Scheme::Digest);
+        if !self.digest_accepted {
+            self.auth = None;
+        }
         if self.basic_sent {
             self.basic_accepted = true;
             self.basic_sent = false;
@@ -287,6 +297,18 @@ mod tests {
         c.settled();
         assert_eq!(c.next_value(&REQ, &make).as_deref(), Some("Basic dXNlcjpwd2Q="));
         assert!(!c.challenge(&parse_all(["Basic realm=x"]), &REQ, &make));
+        // Digest, accepted: the next request answers the same nonce with the next count.
+        let mut c = AuthClient::default();
+        c.set_options("user", "pwd");
+        assert!(c.challenge(&parse_all(["Digest realm=r, nonce=abc, qop=auth"]), &REQ, &make));
+        assert!(c.next_value(&REQ, &make).unwrap().contains("nc=00000001"));
+        c.settled();
+        assert!(c.next_value(&REQ, &make).unwrap().contains("nc=00000002"));
+        c.settled();
+        assert!(c.next_value(&REQ, &make).unwrap().contains("nc=00000003"));
+        // A stale nonce then is answered again; a plain new challenge is a refusal.
+        assert!(c.challenge(&parse_all(["Digest realm=r, nonce=def, qop=auth, stale=true"]), &REQ, &make));
+        assert!(c.next_value(&REQ, &make).unwrap().contains("nonce=\"def\""));
         // NTLM, accepted: a later challenge (a new connection) starts a new handshake.
         let mut c = AuthClient::default();
         c.set_options("user", "pwd");

@@ -37,8 +37,13 @@ declare -A probe=(
     # test_proxy_desktop.c: GNOME's proxy settings through gsettings and its schema.
     [libglib2.0-bin]="command -v gsettings"
     [gsettings-desktop-schemas]="test -f /usr/share/glib-2.0/schemas/org.gnome.system.proxy.gschema.xml"
+
+    # Real peers of tests/c/test_auth_peers.c: Apache httpd with mod_auth_digest, squid with Basic proxy auth
+    # (each started by the test with its own configuration on a loopback port).
+    [apache2]="test -x /usr/sbin/apache2"
+    [squid]="test -x /usr/sbin/squid"
 )
-order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas)
+order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas apache2 squid)
 missing() {
     local m=() p
     for p in "${order[@]}"; do
@@ -91,13 +96,15 @@ fi
 if lacks krb5-kdc || lacks krb5-admin-server || lacks krb5-user || lacks python3-gssapi; then
     skipped+=("tests/kerberos.rs: Negotiate against a real KDC (apt-get install krb5-kdc krb5-admin-server krb5-user python3-gssapi)")
 fi
-# The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs (it skips, saying so, without it).
+lacks apache2 && skipped+=("tests/c/test_auth_peers.c: Digest against Apache httpd (apt-get install apache2)")
+lacks squid && skipped+=("tests/c/test_auth_peers.c: Basic proxy auth against squid (apt-get install squid)")
+# The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs and tests/support/ntlm_server.py (it skips, saying so, without it).
 if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q pyspnego >/dev/null 2>&1 ||
         python3 -m pip install -q --break-system-packages pyspnego >/dev/null 2>&1 || true
 fi
 python3 -c 'import spnego' >/dev/null 2>&1 ||
-    skipped+=("tests/ntlm_pyspnego.rs: NTLM against pyspnego (python3 -m pip install pyspnego)")
+    skipped+=("tests/ntlm_pyspnego.rs and tests/c/test_auth_ntlm.c: NTLM against pyspnego (python3 -m pip install pyspnego)")
 # Python's brotli and zstandard: tests/support/coding_server.py makes the br and zstd bodies the decoders are
 # checked against (tests/coding_server.rs; zlib is built in).
 if ! python3 -c 'import brotli, zstandard' >/dev/null 2>&1 && [ $auto_install = 1 ]; then

@@ -153,6 +153,19 @@ challenges = [
 ]
 write("auth_challenge", [bytes([cfg]) + c for c in challenges for cfg in (0x00, 0x01, 0x02, 0x04)])
 
+# auth_client: 1 configuration byte (bits 0-2: credentials, Basic/Digest/NTLM/Negotiate set or the
+# options; bit 3: new credentials before the last leg), then one WWW-Authenticate value per leg (LF)
+legs = [
+    b'Basic realm="x"',
+    b'Basic realm="x"\nBasic realm="x"\nBasic realm="x"',
+    b'NTLM, Negotiate\nNTLM TlRMTVNTUAACAAAAAAAAADAAAAA1goniAQIDBAUGBwgAAAAAAAAAAAAAAAAAAAAA\nNTLM',
+    b'Digest realm="r", nonce="a", qop=auth\nDigest realm="r", nonce="b", qop=auth, stale=true\nDigest realm="r", nonce="c"',
+    b'Bearer\nMutual\n',
+    b'Negotiate\nNegotiate oQcwBaADCgEC\nNegotiate',
+    b'Digest realm="a\rb", nonce="n"\nBasic realm=y',
+]
+write("auth_client", [bytes([cfg]) + l for l in legs for cfg in (0, 2, 3, 4, 5, 8 | 5, 8 | 1)])
+
 # ntlm: 1 configuration byte (bit 0: a SPNEGO NegTokenResp, else a raw CHALLENGE message)
 def u16(n): return struct.pack("<H", n)
 def u32(n): return struct.pack("<I", n)

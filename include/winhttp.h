@@ -1680,8 +1680,17 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Supplies the user name and password for a server or proxy authentication scheme on a request.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Supplies the user name and password for a server (`WINHTTP_AUTH_TARGET_SERVER`) or proxy
+ * (`WINHTTP_AUTH_TARGET_PROXY`) authentication scheme on a request. They take precedence over the
+ * `WINHTTP_OPTION_USERNAME`/`PASSWORD` options whatever the order, replace earlier ones for the
+ * target, and are used from the next send on: Basic preemptively, NTLM and Negotiate by starting
+ * their handshake, Digest by answering the last challenge. Basic and Digest need both a user
+ * name and a password; NTLM, Negotiate and Passport accept NULL for both (the default
+ * credentials: Kerberos through GSS-API for Negotiate; NTLM has none here).
+ *
+ * Errors: `ERROR_INVALID_HANDLE`, `ERROR_WINHTTP_INCORRECT_HANDLE_TYPE` (not a request),
+ * `ERROR_INVALID_PARAMETER` (another target, not exactly one known scheme, a NULL user name or
+ * password for Basic or Digest).
  */
 BOOL WinHttpSetCredentials(HINTERNET hRequest,
                            DWORD AuthTargets,
@@ -1708,8 +1717,13 @@ BOOL WinHttpQueryAuthSchemes(HINTERNET hRequest,
                              LPDWORD pdwAuthTarget);
 
 /**
- * Returns scheme-specific authentication parameters (a legacy call Windows declares but does not
- * export). Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Returns scheme-specific authentication parameters for a scheme the received 401/407 offers (a
+ * legacy call the SDK declares; Windows' DLL does not export it). None of the schemes has
+ * parameters a caller supplies, so on success `*pAuthParams` is NULL.
+ *
+ * Errors: `ERROR_INVALID_HANDLE`, `ERROR_WINHTTP_INCORRECT_HANDLE_TYPE`, `ERROR_INVALID_PARAMETER`
+ * (NULL `pAuthParams`, not exactly one known scheme), `ERROR_INVALID_OPERATION` (no 401/407, or
+ * it does not offer that scheme).
  */
 BOOL WinHttpQueryAuthParams(HINTERNET hRequest, DWORD AuthScheme, LPVOID *pAuthParams);
 

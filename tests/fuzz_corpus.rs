@@ -65,6 +65,11 @@ fn auth_challenge() {
 }
 
 #[test]
+fn auth_client() {
+    replay("auth_client", targets::auth_client);
+}
+
+#[test]
 fn ntlm() {
     replay("ntlm", targets::ntlm);
 }

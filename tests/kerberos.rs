@@ -5,6 +5,10 @@
 //! acceptor, holding the service's keytab, must accept for the right user. Skips with a message
 //! where the Kerberos tools, python3-gssapi or the library are missing (`.ci/run` installs them).
 //!
+//! Then the same through the exported functions: a small HTTP server wanting Negotiate, whose
+//! challenge the engine answers with the default credentials (the autologon policy's default lets
+//! it for `localhost`), and leaves to the caller with the policy at HIGH.
+//!
 //! Everything runs in one test function: the Kerberos environment variables are process-wide.
 
 use base64::Engine;
@@ -218,4 +222,115 @@ fn negotiate_against_a_real_kdc() {
     let mut m = GssNegotiate::new("localhost").unwrap();
     m.start().unwrap();
     assert!(m.step(b"\xa1\x03\x30\x01\x00").is_err());
+
+    through_the_engine();
+}
+
+/// A keep-alive HTTP server on 127.0.0.1 that wants Negotiate: 401 `WWW-Authenticate: Negotiate`
+/// without a token; a token goes to a new acceptor; accepted, the answer is 200 `ok <initiator>`
+/// with the acceptor's reply (mutual authentication). Returns its port.
+fn negotiate_server() -> u16 {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    buf.drain(..end + 4);
+                    let token = head.lines().find_map(|l| {
+                        let (n, v) = l.split_once(':')?;
+                        n.eq_ignore_ascii_case("authorization")
+                            .then(|| v.trim().strip_prefix("Negotiate ").map(str::to_string))?
+                    });
+                    let answer = match token
+                        .map(|t| Acceptor::start().and_then(|mut a| a.accept(&B64.decode(t).unwrap_or_default())))
+                    {
+                        Some(Ok((reply, true, who))) => {
+                            let mutual = reply
+                                .map(|r| format!("WWW-Authenticate: Negotiate {}\r\n", B64.encode(r)))
+                                .unwrap_or_default();
+                            let body = format!("ok {who}");
+                            format!("HTTP/1.1 200 OK\r\n{mutual}Content-Length: {}\r\n\r\n{body}", body.len())
+                        }
+                        _ => "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n"
+                            .to_string(),
+                    };
+                    if s.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The engine answers a Negotiate challenge from `localhost` (an intranet name) with the default
+/// credentials (alice's ticket), as `WINHTTP_OPTION_AUTOLOGON_POLICY`'s default allows, through the
+/// exported functions; with the policy at HIGH the 401 is the caller's.
+fn through_the_engine() {
+    use winhttp::abi::*;
+    use winhttp::ffi::{headers::WinHttpQueryHeaders, options::WinHttpSetOption, request::*, session::*};
+    let port = negotiate_server();
+    let w = |s: &str| -> Vec<WCHAR> { s.chars().map(|c| c as WCHAR).chain([0]).collect() };
+    let (agent, host, verb, path) = (w("kerberos-test"), w("localhost"), w("GET"), w("/"));
+    // SAFETY: the exported functions with valid NUL-terminated strings and buffers that outlive each call.
+    unsafe {
+        let ses = WinHttpOpen(agent.as_ptr(), WINHTTP_ACCESS_TYPE_NO_PROXY, core::ptr::null(), core::ptr::null(), 0);
+        assert!(!ses.is_null());
+        let con = WinHttpConnect(ses, host.as_ptr(), port, 0);
+        assert!(!con.is_null());
+        for (policy, want) in [(None, 200), (Some(WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH), 401)] {
+            let req = WinHttpOpenRequest(
+                con,
+                verb.as_ptr(),
+                path.as_ptr(),
+                core::ptr::null(),
+                core::ptr::null(),
+                core::ptr::null_mut(),
+                0,
+            );
+            assert!(!req.is_null());
+            if let Some(mut p) = policy {
+                assert_eq!(WinHttpSetOption(req, WINHTTP_OPTION_AUTOLOGON_POLICY, (&raw mut p).cast(), 4), 1);
+            }
+            assert_eq!(WinHttpSendRequest(req, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0), 1);
+            assert_eq!(WinHttpReceiveResponse(req, core::ptr::null_mut()), 1);
+            let (mut status, mut size) = (0u32, 4u32);
+            let flags = WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER;
+            assert_eq!(
+                WinHttpQueryHeaders(
+                    req,
+                    flags,
+                    core::ptr::null(),
+                    (&raw mut status).cast(),
+                    &mut size,
+                    core::ptr::null_mut()
+                ),
+                1
+            );
+            assert_eq!(status, want, "policy {policy:?}");
+            let mut body = [0u8; 256];
+            let mut got = 0u32;
+            assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
+            if want == 200 {
+                assert_eq!(&body[..got as usize], format!("ok alice@{REALM}").as_bytes());
+            }
+            WinHttpCloseHandle(req);
+        }
+        WinHttpCloseHandle(con);
+        WinHttpCloseHandle(ses);
+    }
 }

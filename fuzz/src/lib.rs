@@ -1793,3 +1793,87 @@ pub fn coding(data: &[u8]) {
         assert_eq!(whole.0[..n], pieces.0[..n]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// auth_client: which credentials and scheme answer a sequence of challenges, leg by leg
+// ---------------------------------------------------------------------------------------------
+
+/// Byte 0: bits 0..2 pick the credentials (0..4: `WinHttpSetCredentials` with Basic, Digest, NTLM
+/// or Negotiate; 5..7: the username/password options); bit 3 sets new credentials before the
+/// last leg. The rest, split at LF, is one `WWW-Authenticate` value per leg. Each leg is a 401
+/// given to `AuthClient::challenge`, then the next leg's value is asked for. Properties: an
+/// answer is promised exactly when a value follows; a value never holds CR/LF and starts with
+/// the name of a scheme the leg offered (or was preemptive); once a challenge is refused nothing
+/// is sent and nothing answered until new credentials; Basic is answered at most once per
+/// credentials. Nothing panics.
+pub fn auth_client(data: &[u8]) {
+    use auth::client::AuthClient;
+    let Some((&cfg, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    let legs: Vec<&str> = text.split('\n').take(16).collect();
+    let seed = rest.len() as u64;
+    let make = move |scheme: Scheme, creds: Option<&Credentials>| -> Result<Box<dyn Authenticator>, auth::AuthError> {
+        let creds = creds.cloned().ok_or(auth::AuthError::Unsupported("default".into()))?;
+        let entropy = || Box::new(FuzzEntropy(Rng::new(seed)));
+        Ok(match scheme {
+            Scheme::Basic => Box::new(auth::basic::Basic::new(creds)),
+            Scheme::Digest => Box::new(auth::digest::Digest::new(creds, entropy())),
+            Scheme::Ntlm => {
+                Box::new(auth::TokenAuth::new(scheme, Box::new(auth::ntlm::Ntlm::new(creds, "", entropy(), 0))))
+            }
+            Scheme::Negotiate => {
+                let ntlm = auth::ntlm::Ntlm::new(creds, "", entropy(), 0);
+                Box::new(auth::TokenAuth::new(scheme, Box::new(auth::spnego::SpnegoNtlm::new(ntlm))))
+            }
+            Scheme::Passport => return Err(auth::AuthError::Unsupported("passport".into())),
+        })
+    };
+    let creds = Credentials { user: "DOM\\user".into(), password: "pw".into() };
+    let set = |c: &mut AuthClient| match cfg & 7 {
+        0 | 1 => c.set_credentials(Scheme::Basic, Some(creds.clone())),
+        2 => c.set_credentials(Scheme::Digest, Some(creds.clone())),
+        3 => c.set_credentials(Scheme::Ntlm, Some(creds.clone())),
+        4 => c.set_credentials(Scheme::Negotiate, Some(creds.clone())),
+        _ => c.set_options(&creds.user, &creds.password),
+    };
+    let req = RequestInfo { method: "POST", uri: "/x?y" };
+    let mut client = AuthClient::default();
+    set(&mut client);
+    let check = |v: &str, offered: &[Challenge]| {
+        assert!(!v.contains(['\r', '\n']), "{v:?}");
+        let name = v.split(' ').next().unwrap_or("");
+        assert!(
+            Scheme::from_name(name).is_some() && (offered.is_empty() || offered.iter().any(|c| c.is(name))),
+            "{v:?} for {offered:?}"
+        );
+    };
+    if let Some(v) = client.next_value(&req, &make) {
+        check(&v, &[]);
+    }
+    let mut refused = false;
+    let mut basic_answers = 0;
+    for (i, leg) in legs.iter().enumerate() {
+        if cfg & 8 != 0 && i + 1 == legs.len() {
+            set(&mut client);
+            refused = false;
+            basic_answers = 0;
+        }
+        let offered = auth::challenge::parse(leg);
+        let promised = client.challenge(&offered, &req, &make);
+        let value = client.next_value(&req, &make);
+        assert_eq!(promised, value.is_some(), "leg {i}: {leg:?}");
+        if refused {
+            assert!(!promised, "answered after a refusal");
+        }
+        match value {
+            Some(v) => {
+                check(&v, &offered);
+                if v.starts_with("Basic ") {
+                    basic_answers += 1;
+                    assert!(basic_answers <= 1, "Basic answered twice");
+                }
+            }
+            None => refused = true,
+        }
+    }
+}

@@ -97,6 +97,10 @@ pub struct Connection {
     pub keep_alive: bool,
     /// True when it came from the pool (a failure before any response byte may be retried).
     pub reused: bool,
+    /// The proxy refused the CONNECT of a tunnel with a 407: its answer is in the read buffer,
+    /// to be received as the response; nothing of the request is written (it was meant for the
+    /// origin, inside TLS), and the connection is never reused.
+    pub refused: bool,
 }
 
 impl Connection {
@@ -109,7 +113,23 @@ impl Connection {
             reading: Reading::Head,
             keep_alive: false,
             reused,
+            refused: false,
         })
+    }
+
+    /// A connection whose tunnel the proxy refused with `answer` (its 407 and what followed).
+    pub fn refused(stream: Stream, answer: &[u8]) -> Box<Connection> {
+        let mut c = Connection::new(stream, false);
+        let mut at = 0;
+        while at < answer.len() {
+            let spare = c.rbuf.spare();
+            let n = spare.len().min(answer.len() - at);
+            spare[..n].copy_from_slice(&answer[at..at + n]);
+            c.rbuf.filled(n);
+            at += n;
+        }
+        c.refused = true;
+        c
     }
 
     /// A new request starts on this connection.
@@ -152,7 +172,8 @@ impl Connection {
 
     /// Both halves complete, keep-alive allowed, nothing left over: the pool may take it.
     pub fn reusable(&self) -> bool {
-        self.keep_alive
+        !self.refused
+            && self.keep_alive
             && self.writing == Writing::Done
             && matches!(self.reading, Reading::Done)
             && self.rbuf.is_empty()

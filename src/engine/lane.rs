@@ -48,6 +48,12 @@ pub trait Owner: Send + Sync {
     fn handle(&self) -> HINTERNET {
         core::ptr::null_mut()
     }
+    /// A 401 (`proxy` false) or 407 the request has credentials for, to a request sent with `uri`
+    /// as its request-target: true when the next leg has an answer, false when the response goes
+    /// to the caller.
+    fn challenged(&self, proxy: bool, response: &Response, uri: &str) -> bool;
+    /// The plan for sending the request again with the answer to a challenge (same target).
+    fn resend(&self, body: &[u8]) -> Result<Plan, DWORD>;
 }
 
 /// The I/O state of a request: its plan, the connection it holds (with that connection's pool

@@ -75,6 +75,10 @@ pub struct TlsParams {
 /// Everything an attempt needs, decided before its first step.
 pub struct Plan {
     pub target: Target,
+    /// The request-target as written on the request line (Digest hashes it).
+    pub request_uri: String,
+    /// The `Proxy-Authorization` value for the CONNECT of a tunnel.
+    pub connect_auth: Option<String>,
     pub route: Route,
     /// The request line and headers, serialized.
     pub head: Vec<u8>,

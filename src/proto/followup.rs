@@ -1,7 +1,8 @@
 //! What follows a final response head: deliver it to the caller, or follow a redirect. A pure
 //! function of the response, where the request is going and the request's policy, so each rule
-//! is unit-tested here; the engine only carries the decision out. (Authentication challenges and
-//! cookies will be decided here too.)
+//! is unit-tested here; the engine only carries the decision out: deliver it, follow a redirect,
+//! or answer an authentication challenge (a 401 from the server, a 407 from the proxy) when the
+//! request has credentials for that target. (Cookies will be decided here too.)
 
 use crate::abi::*;
 use crate::proto::headers::HeaderList;
@@ -67,6 +68,13 @@ pub struct Policy {
     pub redirects_disabled: bool,
     /// The body can be sent again (all of it was given to `WinHttpSendRequest`).
     pub body_replayable: bool,
+    /// `WINHTTP_DISABLE_AUTHENTICATION` was set: challenges go back to the caller.
+    pub auth_disabled: bool,
+    /// The request has credentials for the server (from `WinHttpSetCredentials` or the options),
+    /// and the current target is the origin they were given for.
+    pub server_credentials: bool,
+    /// The request has credentials for the proxy it goes through.
+    pub proxy_credentials: bool,
 }
 
 /// What to do with a final response head.
@@ -79,10 +87,24 @@ pub enum Followup {
     Redirect { next: Target, keep_body: bool },
     /// The redirect's `Location` cannot be followed (`ERROR_WINHTTP_REDIRECT_FAILED`).
     Fail(DWORD),
+    /// A 401 (`proxy` false) or 407 (`proxy` true) the request has credentials for: the scheme's
+    /// state machine decides the answer; then the body is drained and the request sent again by
+    /// itself when its body can be replayed (`replay`), else `WinHttpReceiveResponse` fails with
+    /// `ERROR_WINHTTP_RESEND_REQUEST` and the caller sends it again (a body streamed with
+    /// `WinHttpWriteData` cannot be replayed by WinHTTP).
+    Challenge { proxy: bool, replay: bool },
 }
 
 /// Decides what follows a final response (`status`, `headers`) to a request for `current`.
 pub fn decide(status: u16, headers: &HeaderList, current: &Target, policy: Policy) -> Followup {
+    let replay = policy.body_replayable;
+    match status {
+        401 if !policy.auth_disabled && policy.server_credentials => {
+            return Followup::Challenge { proxy: false, replay };
+        }
+        407 if !policy.auth_disabled && policy.proxy_credentials => return Followup::Challenge { proxy: true, replay },
+        _ => {}
+    }
     if policy.redirects_disabled
         || !matches!(status, 301 | 302 | 303 | 307 | 308)
         || policy.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_NEVER
@@ -166,6 +188,9 @@ mod tests {
             redirect_policy: WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP,
             redirects_disabled: false,
             body_replayable: true,
+            auth_disabled: false,
+            server_credentials: false,
+            proxy_credentials: false,
         }
     }
 
@@ -218,6 +243,34 @@ mod tests {
             decide(302, &location("ftp://b.test/"), &target("GET"), policy()),
             Followup::Fail(ERROR_WINHTTP_REDIRECT_FAILED)
         );
+    }
+
+    #[test]
+    fn challenges_are_answered_only_with_credentials_for_their_target() {
+        let h = HeaderList::default();
+        let t = target("POST");
+        // No credentials: the 401 and the 407 go to the caller.
+        assert_eq!(decide(401, &h, &t, policy()), Followup::Deliver);
+        assert_eq!(decide(407, &h, &t, policy()), Followup::Deliver);
+        let mut p = policy();
+        p.server_credentials = true;
+        assert_eq!(decide(401, &h, &t, p), Followup::Challenge { proxy: false, replay: true });
+        // Server credentials never answer the proxy.
+        assert_eq!(decide(407, &h, &t, p), Followup::Deliver);
+        p.proxy_credentials = true;
+        assert_eq!(decide(407, &h, &t, p), Followup::Challenge { proxy: true, replay: true });
+        // A streamed body: the caller must send again.
+        p.body_replayable = false;
+        assert_eq!(decide(401, &h, &t, p), Followup::Challenge { proxy: false, replay: false });
+        // WINHTTP_DISABLE_AUTHENTICATION: delivered.
+        p.auth_disabled = true;
+        assert_eq!(decide(401, &h, &t, p), Followup::Deliver);
+        assert_eq!(decide(407, &h, &t, p), Followup::Deliver);
+        // Other statuses are not challenges.
+        let mut p = policy();
+        p.server_credentials = true;
+        assert_eq!(decide(403, &h, &t, p), Followup::Deliver);
+        assert_eq!(decide(200, &h, &t, p), Followup::Deliver);
     }
 
     #[test]

@@ -245,6 +245,8 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
             s.push_str("  return \"PROXY huge-ok:8080\";\n}\n");
             pac_response(s)
         }
+        "/auth/basic" | "/auth/proxy-basic" => basic_auth(req, &path, q).await,
+        "/auth/count" => respond(200, AUTH_REQUESTS.swap(0, std::sync::atomic::Ordering::SeqCst).to_string()),
         p => {
             if let Some(n) = p.strip_prefix("/len/").and_then(|n| n.parse::<usize>().ok()) {
                 respond(200, pattern(n.min(256 << 20)))
@@ -318,6 +320,46 @@ fn pac_file(name: &str) -> Resp {
         Ok(text) if ok => pac_response(text),
         _ => respond(404, "no such script"),
     }
+}
+
+/// Requests `/auth/basic` and `/auth/proxy-basic` have seen since `/auth/count` last read it.
+static AUTH_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Basic authentication for user `user`, password `pwd` (`Basic dXNlcjpwd2Q=`), checked in
+/// `Authorization` (`/auth/basic`: 401 otherwise) or, as a proxy would, in `Proxy-Authorization`
+/// (`/auth/proxy-basic`: 407 otherwise). The challenge's body is `Unauthorized`, or `pad` bytes of
+/// pattern; the success is `hello world` (11 bytes). Every answer says what arrived:
+/// `X-Auth-Seen` (the `Authorization` value, `-` for none), `X-Proxy-Auth-Seen` (the same for
+/// `Proxy-Authorization`) and `X-Body-Len` (the request body's length).
+async fn basic_auth(req: Request<Incoming>, path: &str, q: Option<&str>) -> Resp {
+    AUTH_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let seen = |name: &str| req.headers().get(name).map(|v| v.as_bytes().to_vec()).unwrap_or_else(|| b"-".to_vec());
+    let (auth, proxy_auth) = (seen("authorization"), seen("proxy-authorization"));
+    let pad = query_param(q, "pad").and_then(|v| v.parse::<usize>().ok());
+    let body = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let good = b"Basic dXNlcjpwd2Q=".as_slice();
+    let is_proxy = path == "/auth/proxy-basic";
+    let mut r = match (is_proxy, if is_proxy { &proxy_auth } else { &auth }) {
+        (_, v) if v.as_slice() == good => respond(200, "hello world"),
+        (false, _) => {
+            let mut r = respond(401, pad.map_or_else(|| b"Unauthorized".to_vec(), |n| pattern(n.min(64 << 20))));
+            r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Basic realm=\"test\""));
+            r
+        }
+        (true, _) => {
+            let mut r = respond(407, "Proxy Authentication Required");
+            r.headers_mut().insert("proxy-authenticate", HeaderValue::from_static("Basic realm=\"proxy\""));
+            r
+        }
+    };
+    let h = r.headers_mut();
+    for (name, v) in [("x-auth-seen", auth), ("x-proxy-auth-seen", proxy_auth)] {
+        if let Ok(v) = HeaderValue::from_bytes(&v) {
+            h.insert(name, v);
+        }
+    }
+    h.insert("x-body-len", HeaderValue::from(body.len()));
+    r
 }
 
 fn redirect(status: u16, to: &str) -> Resp {

@@ -9,12 +9,17 @@
 //! | `WINHTTP_TEST_PORT` | the HTTP/1.1 server (hyper), routes below |
 //! | `WINHTTP_TEST_RAW_PORT` | the scripted raw-TCP fault server, routes below |
 //! | `WINHTTP_TEST_CLOSED_PORT` | nothing: a port that was bound and released, so connecting is refused |
+//! | `WINHTTP_TEST_AUTH_PROXY_PORT` | a tunnelling proxy (as the raw server's CONNECT) that answers 407 (`Proxy-Authenticate: Basic realm="proxy"`, `Connection: close`) unless the CONNECT carries `Proxy-Authorization: Basic dXNlcjpwd2Q=` (`user`/`pwd`) |
 //! | `WINHTTP_TEST_HANGUP_PORT` | a listener that accepts each connection and closes it at once, reading nothing |
 //! | `WINHTTP_TEST_BLACKHOLE_PORT` | a listener whose accept queue is full, so a connect's SYN goes unanswered (connect timeouts). Only set when that was verified to work here (Linux) |
 //! | `WINHTTP_TEST_TLS_<NAME>_PORT` | the HTTPS servers of [`tls`] (`GOOD`, `UNKNOWN_CA`, `EXPIRED`, `WRONG_NAME`, `WRONG_USAGE`, `EXPIRED_UNKNOWN_CA`, `CLIENT_AUTH`, `TLS12`: the HTTP routes below over rustls; `OPENSSL`: `openssl s_server -WWW`, when available) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | the test CA (the only trusted root) and an empty directory |
 //! | `WINHTTP_TEST_CLIENT_PEM` | a client certificate and key (PEM) the `CLIENT_AUTH` server accepts |
 //! | `WINHTTP_TEST_WS_PORT` | the WebSocket peer of [`ws`] (Python `websockets`, behaviour by path: `/echo`, `/ping`, `/fragments`, `/large?size=N`, `/server-close`, `/abort`, `/invalid?kind=K`, `/bad-handshake/K`; see `ws_server.py`). Unset when Python or the package is missing: a C test then skips |
+//! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
+//! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
+//! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
+//! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
 //!
@@ -40,6 +45,9 @@
 //! | `/close` | `Connection: close`, body: the connection number; the server closes the connection after it |
 //! | `/slow?ms=N` | waits N ms (default 2000) and then answers 200 `slow` |
 //! | `/upgrade` | 101 Switching Protocols, `Upgrade: websocket`, `Connection: Upgrade`; the upgraded socket is then held (and drained) for up to 10 s |
+//! | `/auth/basic?pad=N` | Basic for `user`/`pwd`: 200 `hello world`, else 401 `WWW-Authenticate: Basic realm="test"` (body `Unauthorized`, or N pattern bytes); `X-Auth-Seen`, `X-Proxy-Auth-Seen` (the values received, `-` for none) and `X-Body-Len` on every answer |
+//! | `/auth/proxy-basic` | the same checked in `Proxy-Authorization`, as a proxy: 407 `Proxy-Authenticate: Basic realm="proxy"` |
+//! | `/auth/count` | how many `/auth/basic` and `/auth/proxy-basic` requests arrived since the last `/auth/count` (which resets it) |
 //! | anything else | 404 `not found` |
 //!
 //! # Raw fault server (`WINHTTP_TEST_RAW_PORT`)
@@ -91,6 +99,7 @@
 //! | anything else | 404 with `Connection: close` |
 
 pub mod http;
+pub mod peers;
 pub mod raw;
 pub mod tls;
 pub mod ws;
@@ -114,6 +123,8 @@ pub struct Servers {
     pub closed_port: u16,
     /// A listener that closes every connection as soon as it is accepted.
     pub hangup_port: u16,
+    /// The tunnelling proxy that wants Basic credentials (`raw::serve_auth_proxy`).
+    pub auth_proxy_port: u16,
     /// A port whose connects hang (accept queue full), when that works on this system.
     pub blackhole_port: Option<u16>,
     /// The TLS servers by name (see [`tls`]), `openssl` included when it came up.
@@ -124,6 +135,14 @@ pub struct Servers {
     _runtime: tokio::runtime::Runtime,
     /// `openssl s_server`, killed when this process exits.
     _openssl: Option<std::process::Child>,
+    /// The NTLM server (`ntlm_server.py`, pyspnego) and its port; it exits when its standard
+    /// input (held here) closes with this process. `None` without python3 or pyspnego.
+    pub ntlm: Option<(u16, std::process::Child)>,
+    /// Apache httpd with mod_auth_digest and squid with Basic proxy auth ([`peers`]), when installed.
+    pub apache: Option<(u16, std::process::Child)>,
+    /// `digest_server.py` (Digest corner cases checked with hashlib), when python3 is there.
+    pub digest: Option<(u16, std::process::Child)>,
+    pub squid: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -143,6 +162,7 @@ pub fn env_vars() -> Vec<(String, String)> {
         ("WINHTTP_TEST_RAW_PORT".to_string(), s.raw_port.to_string()),
         ("WINHTTP_TEST_CLOSED_PORT".to_string(), s.closed_port.to_string()),
         ("WINHTTP_TEST_HANGUP_PORT".to_string(), s.hangup_port.to_string()),
+        ("WINHTTP_TEST_AUTH_PROXY_PORT".to_string(), s.auth_proxy_port.to_string()),
     ];
     if let Some(p) = s.blackhole_port {
         v.push(("WINHTTP_TEST_BLACKHOLE_PORT".to_string(), p.to_string()));
@@ -159,7 +179,61 @@ pub fn env_vars() -> Vec<(String, String)> {
     if let Ok(ws) = ws::server() {
         v.push(("WINHTTP_TEST_WS_PORT".to_string(), ws.port.to_string()));
     }
+    if let Some((port, _)) = &s.ntlm {
+        v.push(("WINHTTP_TEST_NTLM_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.digest {
+        v.push(("WINHTTP_TEST_DIGEST_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.apache {
+        v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.squid {
+        v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
+    }
     v
+}
+
+/// The user the NTLM server knows.
+pub const NTLM_USERS: &str = "CORP:alice:S3cret-p4ss\n";
+
+/// Starts `ntlm_server.py`; `None` (with the reason on stderr) when python3 or pyspnego is missing.
+fn start_ntlm(dir: &std::path::Path) -> Option<(u16, std::process::Child)> {
+    let users = dir.join("ntlm-users");
+    std::fs::write(&users, NTLM_USERS).ok()?;
+    start_python("ntlm_server.py", &[("NTLM_USER_FILE", &users)])
+}
+
+/// Starts one of the Python servers of this directory, which prints `PORT <n>` when it listens
+/// and exits when its standard input (held by the returned child) closes.
+fn start_python(name: &str, env: &[(&str, &std::path::Path)]) -> Option<(u16, std::process::Child)> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name);
+    let mut child = match Command::new("python3")
+        .arg(script)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{name} not started: python3: {e}");
+            return None;
+        }
+    };
+    let mut first = String::new();
+    let _ = std::io::BufReader::new(child.stdout.take()?).read_line(&mut first);
+    match first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) {
+        Some(port) => Some((port, child)),
+        None => {
+            eprintln!("{name} not started: {}", first.trim());
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
+    }
 }
 
 fn start() -> Servers {
@@ -180,7 +254,7 @@ fn start() -> Servers {
         ("client_auth", tls::server_config(&pki.good, false, Some(&pki.client_ca))),
         ("tls12", tls::server_config(&pki.good, true, None)),
     ];
-    let (http_port, raw_port, hangup_port, mut tls_ports) = runtime.block_on(async {
+    let (http_port, raw_port, hangup_port, auth_proxy_port, mut tls_ports) = runtime.block_on(async {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind http server");
         let raw = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind raw server");
         let hangup = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind hangup server");
@@ -189,13 +263,16 @@ fn start() -> Servers {
         tokio::spawn(http::serve(http));
         tokio::spawn(raw::serve(raw));
         tokio::spawn(raw::hang_up(hangup));
+        let auth_proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind auth proxy");
+        let auth_proxy_port = auth_proxy.local_addr().unwrap().port();
+        tokio::spawn(raw::serve_auth_proxy(auth_proxy));
         let mut tls_ports = Vec::new();
         for (name, config) in tls_servers {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind tls server");
             tls_ports.push((name, l.local_addr().unwrap().port()));
             tokio::spawn(http::serve_tls(l, tokio_rustls::TlsAcceptor::from(config)));
         }
-        (ports.0, ports.1, ports.2, tls_ports)
+        (ports.0, ports.1, ports.2, auth_proxy_port, tls_ports)
     });
     let openssl_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind openssl port");
@@ -205,16 +282,27 @@ fn start() -> Servers {
     if openssl.is_some() {
         tls_ports.push(("openssl", openssl_port));
     }
+    // The servers that pick a free port and bind it later come up before the closed port is
+    // chosen, so none of them can end up listening on it.
+    let ntlm = start_ntlm(&pki.dir);
+    let digest = start_python("digest_server.py", &[]);
+    let apache = peers::apache(&pki.dir);
+    let squid = peers::squid(&pki.dir);
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
     };
     let blackhole = blackhole();
     Servers {
+        ntlm,
+        digest,
+        apache,
+        squid,
         http_port,
         raw_port,
         closed_port,
         hangup_port,
+        auth_proxy_port,
         blackhole_port: blackhole.as_ref().map(|(l, _)| l.local_addr().unwrap().port()),
         tls_ports,
         pki,

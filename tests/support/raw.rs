@@ -43,6 +43,44 @@ pub async fn serve(listener: TcpListener) {
     }
 }
 
+/// A tunnelling proxy that wants Basic credentials (`user`/`pwd`) on each CONNECT: without them
+/// (or with others) it answers `407` with `Proxy-Authenticate: Basic realm="proxy"`, a body
+/// `proxy auth required\n` and `Connection: close`; with them it opens the tunnel as [`serve`]
+/// does. Any other request gets the same 407.
+pub async fn serve_auth_proxy(listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((mut stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let _ = timeout(Duration::from_secs(120), async move {
+                        let Some((head, rest)) = read_head(&mut stream).await else { return Ok(()) };
+                        let text = String::from_utf8_lossy(&head).into_owned();
+                        let authorized = text.lines().any(|l| {
+                            l.split_once(':').is_some_and(|(n, v)| {
+                                n.trim().eq_ignore_ascii_case("proxy-authorization") && v.trim() == "Basic dXNlcjpwd2Q="
+                            })
+                        });
+                        if text.starts_with("CONNECT ") && authorized {
+                            let target = text.split(' ').nth(1).unwrap_or("").to_string();
+                            return tunnel(stream, &target, rest).await;
+                        }
+                        let body = "proxy auth required\n";
+                        let out = format!(
+                            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"proxy\"\r\n\
+                             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        stream.write_all(out.as_bytes()).await
+                    })
+                    .await;
+                });
+            }
+            Err(_) => sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
 /// The hang-up server: accepts each connection and closes it at once, without reading.
 pub async fn hang_up(listener: TcpListener) {
     loop {

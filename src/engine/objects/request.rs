@@ -10,6 +10,8 @@ use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::plan::{Endpoint, Plan, Route, TlsParams, Via};
 use crate::engine::settings::Settings;
 use crate::engine::transport::tcp::Stream;
+use crate::proto::auth::client::AuthClient;
+use crate::proto::auth::{self, Authenticator, Credentials, RequestInfo, Scheme};
 use crate::proto::followup::Policy;
 use crate::proto::headers::HeaderList;
 use crate::proto::{h1, proxy, url};
@@ -49,6 +51,13 @@ pub struct RequestState {
     pub upgrade_to_websocket: bool,
     /// Where the request goes now.
     pub target: Target,
+    /// Where the request was opened for: server credentials are sent to this origin only (never
+    /// to another host after a redirect).
+    pub origin: Target,
+    /// Authentication towards the server (`WinHttpSetCredentials` with
+    /// `WINHTTP_AUTH_TARGET_SERVER`, or the username/password options) and towards the proxy.
+    pub server_auth: AuthClient,
+    pub proxy_auth: AuthClient,
     /// The URL before the first redirect (`WINHTTP_QUERY_ORIG_URI`).
     pub original_url: Option<String>,
     /// Local and remote address of the connection the last exchange used.
@@ -146,7 +155,10 @@ impl Request {
                 proxy_username: String::new(),
                 proxy_password: String::new(),
                 upgrade_to_websocket: false,
+                origin: target.clone(),
                 target,
+                server_auth: AuthClient::default(),
+                proxy_auth: AuthClient::default(),
                 original_url: None,
                 connection: None,
                 proxy_override: None,
@@ -320,32 +332,45 @@ impl Request {
 
     /// How a connection to `target` goes: through the proxy that the configuration in force
     /// names for it (a CONNECT tunnel for HTTPS), or directly. Decided once per attempt.
-    fn via(&self, target: &Target, own: Option<ProxyConfig>) -> Via {
+    fn via(&self, target: &Target, own: Option<ProxyConfig>) -> (Via, Option<(String, String)>) {
+        use std::borrow::Cow;
         let named = |p: &ProxyConfig| {
             proxy::ProxyConfig::named(p.proxy.as_deref().unwrap_or(""), p.bypass.as_deref().unwrap_or(""))
         };
         let session = &self.connect.session;
         let p = own.or_else(|| session.state().proxy_override.clone()).unwrap_or_else(|| session.proxy.clone());
+        let endpoint_of = |found: &str| {
+            let (host, port) = proxy::split_port(found.trim()).unwrap_or((found, None));
+            Endpoint { host: host.to_string(), port: port.unwrap_or(80) }
+        };
         // The desktop's settings (manual, PAC or WPAD) for AUTOMATIC_PROXY; see crate::pac::desktop.
-        let desktop = (p.access_type == WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY)
-            .then(|| crate::pac::desktop::automatic_proxy(&target.host, target.port))
-            .flatten();
-        let found = match p.access_type {
-            _ if desktop.is_some() => desktop.flatten(),
-            WINHTTP_ACCESS_TYPE_NAMED_PROXY => named(&p).proxy_for(target.secure, &target.host, target.port),
+        if p.access_type == WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY
+            && let Some(choice) = crate::pac::desktop::automatic_proxy(&target.host, target.port)
+        {
+            return match choice {
+                Some(found) if target.secure => (Via::Tunnel(endpoint_of(&found)), None),
+                Some(found) => (Via::Proxy(endpoint_of(&found)), None),
+                None => (Via::Direct, None),
+            };
+        }
+        let config = match p.access_type {
+            WINHTTP_ACCESS_TYPE_NAMED_PROXY => Some(Cow::Owned(named(&p))),
             WINHTTP_ACCESS_TYPE_DEFAULT_PROXY | WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY => match default_proxy() {
-                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
-                    named(&d).proxy_for(target.secure, &target.host, target.port)
-                }
+                Some(d) if d.access_type == WINHTTP_ACCESS_TYPE_NAMED_PROXY => Some(Cow::Owned(named(&d))),
                 Some(_) => None,
-                None => session.env_proxy().proxy_for(target.secure, &target.host, target.port),
+                None => Some(Cow::Borrowed(session.env_proxy())),
             },
             _ => None,
         };
-        let Some(found) = found else { return Via::Direct };
+        let Some(config) = config else { return (Via::Direct, None) };
+        let Some(found) = config.proxy_for(target.secure, &target.host, target.port) else {
+            return (Via::Direct, None);
+        };
+        // Credentials written in the proxy's URL (`http://user:pass@proxy:port`).
+        let userinfo = if target.secure { config.https_auth.clone() } else { config.http_auth.clone() };
         let (host, port) = proxy::split_port(found.trim()).unwrap_or((found.as_str(), None));
         let endpoint = Endpoint { host: host.to_string(), port: port.unwrap_or(80) };
-        if target.secure { Via::Tunnel(endpoint) } else { Via::Proxy(endpoint) }
+        (if target.secure { Via::Tunnel(endpoint) } else { Via::Proxy(endpoint) }, userinfo)
     }
 
     /// Decides an attempt: adds the headers WinHTTP sends on its own (`Host`, `User-Agent`,
@@ -353,18 +378,55 @@ impl Request {
     /// serializes the head for the route, and gathers the timeouts, limits and TLS parameters.
     /// `total` is the announced body length (`None`: unknown), `with_head` the bytes sent with it.
     pub fn plan(&self, total: Option<u64>, with_head: &[u8]) -> Result<Plan, DWORD> {
-        let (target, settings, own_proxy, tls, disable) = {
-            let st = self.state();
+        let (target, settings, own_proxy, tls, disable, at_origin) = {
+            let mut st = self.state();
             let tls = TlsParams { ignore: st.security_flags, protocols: 0, client: st.client_cert.clone() };
-            (st.target.clone(), st.settings.clone(), st.proxy_override.clone(), tls, st.disable_feature)
+            let (user, password) = (st.username.clone(), st.password.clone());
+            st.server_auth.set_options(&user, &password);
+            let at_origin = st.target.same_origin(&st.origin);
+            (st.target.clone(), st.settings.clone(), st.proxy_override.clone(), tls, st.disable_feature, at_origin)
         };
+        let auth_disabled = disable & WINHTTP_DISABLE_AUTHENTICATION != 0;
         let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
         let session = &self.connect.session;
         let (agent, max_conns, protocols, passport) = {
             let s = session.state();
             (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport)
         };
-        let via = self.via(&target, own_proxy);
+        let (via, userinfo) = self.via(&target, own_proxy);
+        {
+            // The proxy options; without them, credentials written in the proxy's URL.
+            let mut st = self.state();
+            // WINHTTP_OPTION_AUTOLOGON_POLICY: the default credentials (Kerberos) for every server
+            // (LOW), intranet ones only (MEDIUM, the default: a name without a dot, or loopback),
+            // none (HIGH), or proxies only (PROXY_ONLY); proxies count as intranet.
+            let policy = st.autologon_policy;
+            let host = target.host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+            let intranet = !host.contains(['.', ':']) || loopback;
+            st.server_auth.set_autologon(match policy {
+                WINHTTP_AUTOLOGON_SECURITY_LEVEL_LOW => true,
+                WINHTTP_AUTOLOGON_SECURITY_LEVEL_MEDIUM => intranet,
+                _ => false,
+            });
+            st.proxy_auth.set_autologon(policy != WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH);
+            let (user, password) = match (&userinfo, st.proxy_username.is_empty()) {
+                (Some((u, p)), true) => (u.clone(), p.clone()),
+                _ => (st.proxy_username.clone(), st.proxy_password.clone()),
+            };
+            st.proxy_auth.set_options(&user, &password);
+        }
+        let escaped = url::escape_request_path(&target.path, self.flags);
+        let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
+        let request_uri = match via {
+            // Through a proxy, the request line carries the absolute URI.
+            Via::Proxy(_) => Target { path: escaped, ..target.clone() }.url(),
+            _ => escaped,
+        };
+        let (server_value, proxy_value) =
+            if auth_disabled { (None, None) } else { self.auth_values(&target, &via, &request_uri, at_origin) };
+        let connect_auth = if matches!(via, Via::Tunnel(_)) { proxy_value.clone() } else { None };
         let mut head = Vec::with_capacity(512);
         let encoder = {
             let mut h = self.headers();
@@ -378,25 +440,34 @@ impl Request {
             }
             let encoder = h1::frame_request(&mut h, &target.verb, total, with_head);
             h.set("Host", target.host_header());
-            let escaped = url::escape_request_path(&target.path, self.flags);
-            let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
-            let request_target = match via {
-                // Through a proxy, the request line carries the absolute URI.
-                Via::Proxy(_) => Target { path: escaped, ..target.clone() }.url(),
-                _ => escaped,
-            };
+            // Credentials are not kept in the request headers: each leg decides its own, and a
+            // header the caller added wins. The head is written from borrowed headers.
+            let mut extra: Vec<(&str, String)> = Vec::new();
+            if let Some(v) = server_value.filter(|_| !h.contains("Authorization")) {
+                extra.push(("Authorization", v));
+            }
+            if let Some(v) = proxy_value.filter(|_| matches!(via, Via::Proxy(_)) && !h.contains("Proxy-Authorization"))
+            {
+                extra.push(("Proxy-Authorization", v));
+            }
+            let pairs = h.pairs().chain(extra.iter().map(|(n, v)| (*n, v.as_str())));
             let (major, minor) = settings.http_version;
             let version = h1::Version::parse(&self.version).unwrap_or(if (major, minor) == (1, 0) {
                 h1::Version::Http10
             } else {
                 h1::Version::Http11
             });
-            h1::write_request_head_from(&mut head, &target.verb, &request_target, version, h.pairs())
-                .map_err(|e| e.code())?;
+            h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, pairs).map_err(|e| e.code())?;
             encoder
         };
         let secure = target.secure;
+        let (server_credentials, proxy_credentials) = {
+            let st = self.state();
+            (at_origin && st.server_auth.has_credentials(), via != Via::Direct && st.proxy_auth.has_credentials())
+        };
         Ok(Plan {
+            request_uri,
+            connect_auth,
             route: Route { secure: target.secure, host: target.host.clone(), port: target.port, via },
             target,
             head,
@@ -414,9 +485,63 @@ impl Request {
                 redirect_policy: settings.redirect_policy,
                 redirects_disabled: disable & WINHTTP_DISABLE_REDIRECTS != 0,
                 body_replayable: false,
+                auth_disabled,
+                server_credentials,
+                proxy_credentials,
             },
             passport,
         })
+    }
+}
+
+/// The state machine for `scheme` towards `host` (`None` credentials: the default ones, which
+/// only Negotiate can use here, through Kerberos).
+fn authenticator(
+    scheme: Scheme,
+    creds: Option<&Credentials>,
+    host: &str,
+) -> Result<Box<dyn Authenticator>, auth::AuthError> {
+    use crate::engine::transport::gssapi;
+    use auth::{SystemEntropy, TokenAuth, digest::Digest, ntlm::Ntlm};
+    let explicit = || creds.cloned().ok_or(auth::AuthError::Unsupported("no default credentials".into()));
+    Ok(match scheme {
+        Scheme::Basic => Box::new(auth::basic::Basic::new(explicit()?)),
+        Scheme::Digest => Box::new(Digest::new(explicit()?, Box::new(SystemEntropy))),
+        Scheme::Ntlm => {
+            let ntlm = Ntlm::new(explicit()?, "", Box::new(SystemEntropy), Ntlm::filetime_now());
+            Box::new(TokenAuth::new(scheme, Box::new(ntlm)))
+        }
+        Scheme::Negotiate => Box::new(TokenAuth::new(scheme, gssapi::negotiate(host, creds.cloned())?)),
+        Scheme::Passport => return Err(auth::AuthError::Unsupported("Passport".into())),
+    })
+}
+
+impl Request {
+    /// The `Authorization` and `Proxy-Authorization` values of the next leg: the server's only
+    /// to the origin its credentials were given for, the proxy's only to the proxy (for a tunnel,
+    /// on its CONNECT, never inside it).
+    fn auth_values(&self, target: &Target, via: &Via, uri: &str, at_origin: bool) -> (Option<String>, Option<String>) {
+        let mut st = self.state();
+        let info = RequestInfo { method: &target.verb, uri };
+        let server =
+            if at_origin { st.server_auth.next_value(&info, &|s, c| authenticator(s, c, &target.host)) } else { None };
+        let authority = target.authority();
+        let proxy = match via {
+            Via::Direct => None,
+            Via::Proxy(p) => st.proxy_auth.next_value(&info, &|s, c| authenticator(s, c, &p.host)),
+            Via::Tunnel(p) => {
+                let info = RequestInfo { method: "CONNECT", uri: &authority };
+                st.proxy_auth.next_value(&info, &|s, c| authenticator(s, c, &p.host))
+            }
+        };
+        (server, proxy)
+    }
+
+    /// `WinHttpSetCredentials`: `proxy` picks the target; `creds` `None` for the default ones.
+    pub fn set_credentials(&self, proxy: bool, scheme: Scheme, creds: Option<Credentials>) {
+        let mut st = self.state();
+        let client = if proxy { &mut st.proxy_auth } else { &mut st.server_auth };
+        client.set_credentials(scheme, creds);
     }
 }
 
@@ -464,10 +589,35 @@ impl Owner for Request {
     }
 
     fn set_response(&self, response: Response) {
+        {
+            // An answer that is not a challenge from a target settles that target's exchange.
+            let mut st = self.state();
+            if response.status != 401 {
+                st.server_auth.settled();
+            }
+            if response.status != 407 {
+                st.proxy_auth.settled();
+            }
+        }
         *lock(&self.response) = Some(Arc::new(response));
     }
 
     fn handle(&self) -> HINTERNET {
         self.core.handle()
+    }
+
+    fn challenged(&self, proxy: bool, response: &Response, uri: &str) -> bool {
+        let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
+        let challenges = auth::challenge::parse_all(response.headers.get_all(name));
+        let mut st = self.state();
+        let verb = st.target.verb.clone();
+        let info = RequestInfo { method: &verb, uri };
+        let host = st.target.host.clone();
+        let client = if proxy { &mut st.proxy_auth } else { &mut st.server_auth };
+        client.challenge(&challenges, &info, &|s, c| authenticator(s, c, &host))
+    }
+
+    fn resend(&self, body: &[u8]) -> Result<Plan, DWORD> {
+        self.plan(Some(body.len() as u64), body)
     }
 }

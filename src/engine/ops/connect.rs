@@ -140,7 +140,11 @@ impl ConnectOp {
                             Via::Tunnel(_) => {
                                 let mut out = Vec::with_capacity(128);
                                 let authority = plan.target.authority();
-                                let headers = [("Host".to_string(), authority.clone())];
+                                let mut headers = vec![("Host".to_string(), authority.clone())];
+                                // Proxy credentials go on the CONNECT, never inside the tunnel.
+                                if let Some(v) = &plan.connect_auth {
+                                    headers.push(("Proxy-Authorization".to_string(), v.clone()));
+                                }
                                 h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
                                     .map_err(Error::protocol)?;
                                 if log::on(log::WIRE) {
@@ -157,7 +161,8 @@ impl ConnectOp {
                     }
                 },
                 ConnectOp::Tunneling { stream, out, written, parser, buf, .. } => {
-                    let step = tunnel_step(plan, stream, out, written, parser, buf);
+                    let mut refused = false;
+                    let step = tunnel_step(plan, stream, out, written, parser, buf, &mut refused);
                     if log::on(log::WIRE) && !matches!(step, Ok(Some(_))) {
                         // The proxy's answer (its head: a refusal may be cut short).
                         log::head(owner.handle(), '<', buf);
@@ -165,9 +170,14 @@ impl ConnectOp {
                     if let Some(w) = step? {
                         return Ok(Step::Wait(w));
                     }
-                    let ConnectOp::Tunneling { stream, permit, .. } = std::mem::replace(self, ConnectOp::Start) else {
+                    let ConnectOp::Tunneling { stream, permit, buf, .. } = std::mem::replace(self, ConnectOp::Start)
+                    else {
                         unreachable!("matched Tunneling above")
                     };
+                    if refused {
+                        // The proxy wants credentials: its 407 is received as the response.
+                        return Ok(Step::Done((Connection::refused(stream, &buf), permit)));
+                    }
                     let params = plan.tls.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
                     *self = start_tls(plan, params, stream, permit)?;
                 }
@@ -234,7 +244,9 @@ fn connecting(owner: &dyn Owner, plan: &Plan, addrs: Vec<SocketAddr>, permit: Pe
 }
 
 /// The CONNECT leg: sends the request, reads the proxy's answer. `Ok(None)` once the tunnel is
-/// open (a 2xx); a refusal is `ERROR_WINHTTP_CANNOT_CONNECT` (the origin is never reached).
+/// open (a 2xx), or refused with a 407 (`refused` set, the answer left in `buf`: it is
+/// authenticated like any 407); another refusal is `ERROR_WINHTTP_CANNOT_CONNECT` (the origin is
+/// never reached).
 fn tunnel_step(
     plan: &Plan,
     stream: &mut Stream,
@@ -242,6 +254,7 @@ fn tunnel_step(
     written: &mut usize,
     parser: &mut HeadParser,
     buf: &mut Vec<u8>,
+    refused: &mut bool,
 ) -> Result<Option<Wait>, Error> {
     let (fd, token) = (stream.fd(), stream.token);
     while *written < out.len() {
@@ -278,6 +291,10 @@ fn tunnel_step(
                     buf.drain(..consumed);
                     *parser = HeadParser::new(plan.max_head);
                     continue;
+                }
+                if head.status == 407 {
+                    *refused = true;
+                    return Ok(None);
                 }
                 if !(200..300).contains(&head.status) || consumed != buf.len() {
                     let what = format!("the proxy answered CONNECT with {} {}", head.status, head.reason);

@@ -140,7 +140,8 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
             Err(e) => break Err(e),
         }
     };
-    if r.is_err() {
+    // A challenge the caller must answer by sending again keeps its connection for that leg.
+    if r.as_ref().is_err_and(|e| e.code != ERROR_WINHTTP_RESEND_REQUEST) {
         lane.discard();
     }
     r
@@ -202,7 +203,9 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
                 return Outcome::Later;
             }
             Err(e) => {
-                lane.discard();
+                if e.code != ERROR_WINHTTP_RESEND_REQUEST {
+                    lane.discard();
+                }
                 Err(e)
             }
         }
@@ -361,6 +364,12 @@ pub(crate) mod testing {
         fn set_response(&self, r: Response) {
             *self.response.lock().unwrap() = Some(r);
         }
+        fn challenged(&self, _: bool, _: &Response, _: &str) -> bool {
+            false
+        }
+        fn resend(&self, _: &[u8]) -> Result<Plan, DWORD> {
+            Err(ERROR_WINHTTP_INTERNAL_ERROR)
+        }
     }
 
     impl Recorder {
@@ -375,6 +384,8 @@ pub(crate) mod testing {
         head.extend_from_slice(extra_head);
         head.extend_from_slice(b"\r\n");
         Plan {
+            request_uri: path.into(),
+            connect_auth: None,
             route: Route { secure: false, host: "pair.test".into(), port: 80, via: Via::Direct },
             target,
             head,
@@ -388,7 +399,14 @@ pub(crate) mod testing {
             max_interim: 10,
             max_redirects: 10,
             max_drain: 1 << 20,
-            policy: Policy { redirect_policy: 0, redirects_disabled: true, body_replayable: false },
+            policy: Policy {
+                redirect_policy: 0,
+                redirects_disabled: true,
+                body_replayable: false,
+                auth_disabled: false,
+                server_credentials: false,
+                proxy_credentials: false,
+            },
             passport: 0,
         }
     }

@@ -22,9 +22,14 @@ use crate::proto::passport;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Challenges answered by one `WinHttpReceiveResponse` at most (NTLM and Negotiate take two legs;
+/// a server that keeps challenging after that gets its 401 delivered, never an endless loop).
+const MAX_AUTH_LEGS: u32 = 8;
+
 pub struct ReceiveOp {
     stage: Receive,
     redirects: DWORD,
+    auth_legs: u32,
     /// A stale pooled connection was already replaced once.
     retried: bool,
 }
@@ -36,7 +41,12 @@ enum Receive {
     Head { parser: Option<HeadParser>, interim: DWORD, started: bool, deadline: Option<Instant> },
     /// Reading the rest of a redirect's body before following it.
     Drain { next: Target, keep_body: bool, drained: u64 },
-    /// Sending the request again (to the redirect target, or after a stale connection).
+    /// Reading the rest of a challenge's body, keeping the connection for the next leg (NTLM
+    /// authenticates the connection); then the request is sent again with the answer (`replay`),
+    /// or the caller must send it again (`ERROR_WINHTTP_RESEND_REQUEST`).
+    AuthDrain { replay: bool, drained: u64 },
+    /// Sending the request again (to the redirect target, after a challenge, or after a stale
+    /// connection).
     Resend(SendOp),
 }
 
@@ -48,7 +58,7 @@ impl Default for ReceiveOp {
 
 impl ReceiveOp {
     pub fn new() -> Self {
-        ReceiveOp { stage: Self::head(), redirects: 0, retried: false }
+        ReceiveOp { stage: Self::head(), redirects: 0, auth_legs: 0, retried: false }
     }
 
     fn head() -> Receive {
@@ -131,7 +141,20 @@ impl Operation for ReceiveOp {
                     }
                     let mut policy = plan.policy;
                     policy.body_replayable = lane.replay.is_some();
-                    match followup::decide(response.status, &response.headers, &plan.target, policy) {
+                    let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
+                    if let Followup::Challenge { proxy, replay } = decision {
+                        decision = if self.auth_legs < MAX_AUTH_LEGS
+                            && owner.challenged(proxy, &response, &plan.request_uri)
+                        {
+                            self.auth_legs += 1;
+                            self.stage = Receive::AuthDrain { replay, drained: 0 };
+                            continue;
+                        } else {
+                            Followup::Deliver
+                        };
+                    }
+                    match decision {
+                        Followup::Challenge { .. } => unreachable!("answered or delivered above"),
                         Followup::Deliver => {
                             owner.set_response(response);
                             if lane.conn.as_ref().is_some_and(|c| c.body_done()) {
@@ -149,8 +172,35 @@ impl Operation for ReceiveOp {
                         }
                     }
                 }
+                Receive::AuthDrain { replay, drained } => {
+                    match drain(owner, lane, drained, true) {
+                        Ok(Step::Wait(w)) => return Ok(Step::Wait(w)),
+                        Ok(Step::Done(())) => {}
+                        // A huge challenge body: the connection is given up, the next leg goes
+                        // on a new one.
+                        Err(e) if e.code == ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW => lane.discard(),
+                        Err(e) => return Err(e),
+                    }
+                    // The connection is kept for the next leg only when it can carry one.
+                    if lane.conn.as_ref().is_some_and(|c| !c.reusable()) {
+                        lane.discard();
+                    }
+                    if let Some(conn) = lane.conn.as_mut() {
+                        conn.reused = true;
+                    }
+                    if !*replay {
+                        return Err(Error::other(
+                            ERROR_WINHTTP_RESEND_REQUEST,
+                            "a challenge for a body streamed with WinHttpWriteData: the caller sends again",
+                        ));
+                    }
+                    let body = lane.replay.clone().unwrap_or_default();
+                    let held = lane.conn.is_some();
+                    lane.plan = Some(owner.resend(&body)?);
+                    self.stage = Receive::Resend(if held { SendOp::on_held(body) } else { SendOp::new(body) });
+                }
                 Receive::Drain { next, keep_body, drained } => {
-                    if let Step::Wait(w) = drain(owner, lane, drained)? {
+                    if let Step::Wait(w) = drain(owner, lane, drained, false)? {
                         return Ok(Step::Wait(w));
                     }
                     owner.notify(WINHTTP_CALLBACK_STATUS_REDIRECT, Payload::Str(&next.url()));
@@ -214,8 +264,9 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
 }
 
 /// Reads (and drops) the rest of a body the caller will never see, up to
-/// `WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`.
-fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()> {
+/// `WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`. `keep`: the connection stays on the lane for the
+/// next leg (else it goes back to the pool).
+fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64, keep: bool) -> StepResult<()> {
     let plan = lane.plan()?;
     let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
     let mut scratch = [0u8; 4096];
@@ -223,7 +274,11 @@ fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64) -> StepResult<()
         let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(())) };
         let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(())) };
         if decoder.is_done() {
-            end_body(owner, lane);
+            if keep {
+                conn.finish_response();
+            } else {
+                end_body(owner, lane);
+            }
             return Ok(Step::Done(()));
         }
         if !conn.rbuf.is_empty() {

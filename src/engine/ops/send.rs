@@ -20,11 +20,20 @@ pub struct SendOp {
     written: usize,
     attempt: u8,
     connect: Option<ConnectOp>,
+    /// The request starts on the lane's connection (held from the previous leg of an
+    /// authentication handshake).
+    begin: bool,
 }
 
 impl SendOp {
     pub fn new(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start) }
+        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start), begin: false }
+    }
+
+    /// Sending on the connection the lane holds (the next leg of an authentication handshake:
+    /// NTLM authenticates the connection, so every leg goes on the same one).
+    pub fn on_held(body: Arc<Vec<u8>>) -> Self {
+        SendOp { body, written: 0, attempt: 0, connect: None, begin: true }
     }
 
     fn retry(&mut self, lane: &mut Lane) {
@@ -62,7 +71,16 @@ impl Operation for SendOp {
                 };
                 install(owner, lane, got);
                 self.connect = None;
-                lane.conn()?.begin_request();
+                self.begin = true;
+            }
+            if self.begin {
+                self.begin = false;
+                let conn = lane.conn()?;
+                conn.begin_request();
+                if conn.refused {
+                    // The tunnel was refused: nothing meant for the origin goes to the proxy.
+                    self.written = lane.plan()?.head.len() + self.body.len();
+                }
                 owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
                 if log::on(log::WIRE) {
                     log::head(owner.handle(), '>', &lane.plan()?.head);
@@ -121,18 +139,31 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
             .map_err(|e| Error::from(e.code()))?;
     }
     // A previous exchange on this handle ends here: a connection still in the middle of it is
-    // closed (only a complete one went back to the pool).
+    // closed (only a complete one went back to the pool). One kept after a challenge that the
+    // caller must answer by sending again (`ERROR_WINHTTP_RESEND_REQUEST`) carries the next leg.
+    let held = match lane.conn.take_if(|c| c.reusable()) {
+        Some(conn) => lane.permit.take().map(|permit| (conn, permit)),
+        None => None,
+    };
     lane.discard();
     *request.response.lock().unwrap_or_else(|p| p.into_inner()) = None;
     // `WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH` is 0: with a caller-chunked body the framing comes
     // from its `Transfer-Encoding` header (see `proto::h1::frame_request`).
     let total = u64::from(total).max(optional.len() as u64);
     let plan = request.plan(Some(total), optional)?;
+    let held = held.filter(|_| lane.plan.as_ref().is_some_and(|p| p.route == plan.route));
     // The optional data is copied: the async mode may send it after the call has returned.
     let body = Arc::new(optional.to_vec());
     lane.replay = plan.encoder.is_done().then(|| body.clone());
     lane.plan = Some(plan);
-    execute(request, lane, SendOp::new(body))
+    match held {
+        Some((conn, permit)) => {
+            lane.conn = Some(conn);
+            lane.permit = Some(permit);
+            execute(request, lane, SendOp::on_held(body))
+        }
+        None => execute(request, lane, SendOp::new(body)),
+    }
 }
 
 /// `WinHttpWriteData`: streaming caller bytes straight to the socket (no copy is kept).
@@ -155,6 +186,12 @@ impl Operation for WriteOp {
         let data = unsafe { core::slice::from_raw_parts(self.data, self.len) };
         let timeout = lane.plan()?.timeouts.send;
         let conn = lane.conn()?;
+        if conn.refused {
+            // The tunnel was refused (its 407 waits to be received): the bytes meant for the
+            // origin are counted, never sent to the proxy.
+            conn.wrote_body(data);
+            return Ok(Step::Done(self.len as DWORD));
+        }
         while self.written < data.len() {
             match conn.stream.try_write(&data[self.written..]) {
                 Ok(n) if n > 0 => {
@@ -220,7 +257,7 @@ mod tests {
         let (mut lane, mut peer) = lane(p);
         lane.conn.as_mut().unwrap().begin_request();
         // A pooled-connection stand-in: the connect stage is skipped.
-        let mut op = SendOp { body: Arc::new(b"abc".to_vec()), written: 0, attempt: 0, connect: None };
+        let mut op = SendOp { body: Arc::new(b"abc".to_vec()), written: 0, attempt: 0, connect: None, begin: false };
         assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(()))));
         assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Body(Encoder::Length(7)));
         let mut got = vec![0u8; 256];

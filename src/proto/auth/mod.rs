@@ -15,6 +15,7 @@
 
 pub mod basic;
 pub mod challenge;
+pub mod client;
 pub mod digest;
 pub mod ntlm;
 pub mod spnego;

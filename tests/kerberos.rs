@@ -261,7 +261,18 @@ fn negotiate_server() -> u16 {
                             let mutual = reply
                                 .map(|r| format!("WWW-Authenticate: Negotiate {}\r\n", B64.encode(r)))
                                 .unwrap_or_default();
-                            let body = format!("ok {who}");
+                            // A PAC script for `*.pac` paths (fAutoLogonIfChallenged), else who it was.
+                            let pac = head
+                                .lines()
+                                .next()
+                                .and_then(|l| l.split(' ').nth(1))
+                                .is_some_and(|p| p.split('?').next().is_some_and(|p| p.ends_with(".pac")));
+                            let body = if pac {
+                                "function FindProxyForURL(url, host) { return \"PROXY kerberos-pac.test:8080\"; }"
+                                    .to_string()
+                            } else {
+                                format!("ok {who}")
+                            };
                             format!("HTTP/1.1 200 OK\r\n{mutual}Content-Length: {}\r\n\r\n{body}", body.len())
                         }
                         _ => "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n"
@@ -331,6 +342,40 @@ fn through_the_engine() {
             WinHttpCloseHandle(req);
         }
         WinHttpCloseHandle(con);
+        // WinHttpGetProxyForUrl with a PAC URL behind Negotiate: fAutoLogonIfChallenged FALSE sends
+        // no credentials (the download fails), TRUE answers with the default credentials (the
+        // ticket). Different URLs: a script, once downloaded, is cached per URL.
+        use winhttp::ffi::memory::GlobalFree;
+        use winhttp::ffi::resolver::WinHttpGetProxyForUrl;
+        let target = w("http://www.example.test/");
+        for (auto_logon, query, want) in [(0, "a", None), (1, "b", Some("kerberos-pac.test:8080"))] {
+            let pac_url = w(&format!("http://localhost:{port}/proxy.pac?{query}"));
+            let mut opts: WINHTTP_AUTOPROXY_OPTIONS = core::mem::zeroed();
+            opts.dwFlags = WINHTTP_AUTOPROXY_CONFIG_URL;
+            opts.lpszAutoConfigUrl = pac_url.as_ptr();
+            opts.fAutoLogonIfChallenged = auto_logon;
+            let mut info: WINHTTP_PROXY_INFO = core::mem::zeroed();
+            let ok = WinHttpGetProxyForUrl(ses, target.as_ptr(), &mut opts, &mut info);
+            match want {
+                None => {
+                    assert_eq!(ok, 0, "downloaded without credentials");
+                    assert_eq!(winhttp::ffi::error::get(), ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT);
+                }
+                Some(proxy) => {
+                    assert_eq!(ok, 1, "error {}", winhttp::ffi::error::get());
+                    let got: String = (0..)
+                        .map(|i| *info.lpszProxy.add(i))
+                        .take_while(|&c| c != 0)
+                        .map(|c| char::from_u32(c as u32).unwrap_or('?'))
+                        .collect();
+                    assert_eq!(got, proxy);
+                    GlobalFree(info.lpszProxy.cast());
+                    if !info.lpszProxyBypass.is_null() {
+                        GlobalFree(info.lpszProxyBypass.cast());
+                    }
+                }
+            }
+        }
         WinHttpCloseHandle(ses);
     }
 }

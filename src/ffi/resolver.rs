@@ -48,6 +48,7 @@ unsafe fn read_request(url: LPCWSTR, opts: *const WINHTTP_AUTOPROXY_OPTIONS) -> 
     let mut options = pac::Options {
         lowercase_host: o.dwFlags & WINHTTP_AUTOPROXY_HOST_LOWERCASE != 0,
         no_cache: o.dwFlags & WINHTTP_AUTOPROXY_NO_CACHE_CLIENT != 0,
+        auto_logon: o.fAutoLogonIfChallenged != 0,
         ..Default::default()
     };
     if o.dwFlags & WINHTTP_AUTOPROXY_AUTO_DETECT != 0 {

@@ -33,15 +33,17 @@ fn ok(b: BOOL) -> Result<(), DWORD> {
 /// The body of a `200` answer to `GET url`, as text (UTF-8, Latin-1 bytes kept as characters).
 /// A scheme other than http/https is `ERROR_WINHTTP_UNRECOGNIZED_SCHEME`; any other failure is
 /// `ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT`.
-pub fn download(url: &str) -> Result<String, DWORD> {
+/// `auto_logon` (`fAutoLogonIfChallenged`) lets a challenge be answered with the default
+/// credentials (any server); without it the download sends none (autologon policy HIGH).
+pub fn download(url: &str, auto_logon: bool) -> Result<String, DWORD> {
     let saved = error::get();
-    let r = download_inner(url);
+    let r = download_inner(url, auto_logon);
     // The caller's last error is not ours to change on the way.
     error::set(saved);
     r
 }
 
-fn download_inner(url: &str) -> Result<String, DWORD> {
+fn download_inner(url: &str, auto_logon: bool) -> Result<String, DWORD> {
     // A PAC URL whose scheme is not http: or https: (file:, ftp:, ...) is UNRECOGNIZED_SCHEME, as
     // Windows documents; one that does not parse cannot be downloaded.
     let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
@@ -83,6 +85,14 @@ fn download_inner(url: &str) -> Result<String, DWORD> {
         if r.0.is_null() {
             return Err(ERROR_WINHTTP_UNABLE_TO_DOWNLOAD_SCRIPT);
         }
+        let mut policy =
+            if auto_logon { WINHTTP_AUTOLOGON_SECURITY_LEVEL_LOW } else { WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH };
+        ok(crate::ffi::options::WinHttpSetOption(
+            r.0,
+            WINHTTP_OPTION_AUTOLOGON_POLICY,
+            (&raw mut policy).cast(),
+            core::mem::size_of::<DWORD>() as DWORD,
+        ))?;
         ok(request::WinHttpSendRequest(r.0, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0))?;
         ok(request::WinHttpReceiveResponse(r.0, core::ptr::null_mut()))?;
         let mut status: DWORD = 0;

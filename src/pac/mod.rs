@@ -26,6 +26,9 @@ pub struct Options {
     pub lowercase_host: bool,
     /// `WINHTTP_AUTOPROXY_NO_CACHE_CLIENT`: download the script again.
     pub no_cache: bool,
+    /// `fAutoLogonIfChallenged`: a download challenged for authentication is answered with the
+    /// default credentials (a Kerberos ticket through Negotiate); otherwise no credentials are sent.
+    pub auto_logon: bool,
 }
 
 /// A cached script: its text and, once loaded, its sandbox.
@@ -79,7 +82,12 @@ pub fn detect(flags: DWORD) -> Result<String, DWORD> {
 }
 
 /// The loaded script at `url`: from the cache, or downloaded and loaded (then cached).
-fn compiled_for(url: &str, no_cache: bool, cancel: &Arc<AtomicBool>) -> Result<Arc<script::Compiled>, DWORD> {
+fn compiled_for(
+    url: &str,
+    no_cache: bool,
+    auto_logon: bool,
+    cancel: &Arc<AtomicBool>,
+) -> Result<Arc<script::Compiled>, DWORD> {
     let cached = {
         let c = crate::engine::api::lock(cache());
         c.iter().find(|(u, _)| u == url).map(|(_, e)| (e.text.clone(), e.compiled.clone()))
@@ -87,7 +95,7 @@ fn compiled_for(url: &str, no_cache: bool, cancel: &Arc<AtomicBool>) -> Result<A
     let text = match cached {
         Some((_, Some(compiled))) if !no_cache => return Ok(compiled),
         Some((text, None)) if !no_cache => text,
-        _ => fetch::download(url)?.into(),
+        _ => fetch::download(url, auto_logon)?.into(),
     };
     let compiled = script::Compiled::new(text.clone(), cancel).map(Arc::new);
     let mut c = crate::engine::api::lock(cache());
@@ -131,7 +139,7 @@ pub fn resolve(url: &str, opts: &Options, cancel: &Arc<AtomicBool>) -> Result<Ve
                 }
             },
         };
-        match compiled_for(&pac_url, opts.no_cache, cancel) {
+        match compiled_for(&pac_url, opts.no_cache, opts.auto_logon, cancel) {
             Ok(compiled) => {
                 let answer = compiled.call(&script_url, &host, cancel).inspect_err(|_| unload(&pac_url))?;
                 return pac_helpers::parse_pac_result(&answer).ok_or(ERROR_WINHTTP_BAD_AUTO_PROXY_SCRIPT);

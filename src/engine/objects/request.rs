@@ -302,24 +302,9 @@ impl Request {
         self.state().target.url()
     }
 
-    /// The verb the next exchange uses (a 303 turns it into GET).
-    pub fn current_verb(&self) -> String {
-        self.state().target.verb.clone()
-    }
-
     /// The last final response, once `WinHttpReceiveResponse` has one.
     pub fn response(&self) -> Option<Arc<Response>> {
         lock(&self.response).clone()
-    }
-
-    pub fn keep_alive_disabled(&self) -> bool {
-        self.state().disable_feature & WINHTTP_DISABLE_KEEP_ALIVE != 0
-    }
-
-    /// Sends a notification with no payload.
-    pub fn core_notify_null(&self, status: DWORD) {
-        // SAFETY: a NULL payload.
-        unsafe { self.core.notify(status, core::ptr::null_mut(), 0) }
     }
 
     /// The proxy configuration in force: the request's `WINHTTP_OPTION_PROXY`, else the session's,

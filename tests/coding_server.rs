@@ -68,7 +68,7 @@ fn get(port: u16, path: &str) -> (u16, HeaderList, Vec<u8>) {
     }
     let mut headers = HeaderList::new();
     for (n, v) in &head.headers {
-        headers.push(n.as_str(), v.as_str());
+        headers.push(n, v);
     }
     (head.status, headers, body)
 }
@@ -191,7 +191,7 @@ fn get_with(port: u16, path: &str, extra: &HeaderList) -> (u16, HeaderList, Stri
     };
     let mut headers = HeaderList::new();
     for (n, v) in &head.headers {
-        headers.push(n.as_str(), v.as_str());
+        headers.push(n, v);
     }
     (head.status, headers, String::from_utf8_lossy(&wire[consumed..]).into_owned())
 }

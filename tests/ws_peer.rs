@@ -74,7 +74,7 @@ fn open(port: u16, path: &str) -> Result<Client, HandshakeError> {
     };
     input.drain(..used);
     let offer = Offer::new(key, []);
-    handshake::check_response(&offer, head.status, head.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+    handshake::check_response(&offer, head.status, head.headers.pairs())?;
     Ok(Client { stream, ws: WebSocket::new(random::<4>), input })
 }
 

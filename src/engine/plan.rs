@@ -33,7 +33,7 @@ pub enum Via {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Route {
     pub secure: bool,
-    pub host: String,
+    pub host: std::sync::Arc<str>,
     pub port: u16,
     pub via: Via,
 }
@@ -42,7 +42,7 @@ impl Route {
     /// Where the TCP connection goes: the proxy, or the origin.
     pub fn first_hop(&self) -> Endpoint {
         match &self.via {
-            Via::Direct => Endpoint { host: self.host.clone(), port: self.port },
+            Via::Direct => Endpoint { host: self.host.to_string(), port: self.port },
             Via::Proxy(p) | Via::Tunnel(p) => p.clone(),
         }
     }

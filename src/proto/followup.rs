@@ -13,11 +13,11 @@ use crate::proto::url;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub secure: bool,
-    pub host: String,
+    pub host: std::sync::Arc<str>,
     pub port: u16,
     /// The object name: path and query, as given (escaped when the head is written).
-    pub path: String,
-    pub verb: String,
+    pub path: std::sync::Arc<str>,
+    pub verb: std::sync::Arc<str>,
 }
 
 impl Target {
@@ -25,27 +25,28 @@ impl Target {
     pub fn url(&self) -> String {
         let (scheme, default) = if self.secure { ("https", 443) } else { ("http", 80) };
         let host = self.bracketed_host();
-        let path = if self.path.starts_with('/') { self.path.clone() } else { format!("/{}", self.path) };
+        let slash = if self.path.starts_with('/') { "" } else { "/" };
+        let path = &self.path;
         if self.port == default {
-            format!("{scheme}://{host}{path}")
+            format!("{scheme}://{host}{slash}{path}")
         } else {
-            format!("{scheme}://{host}:{}{path}", self.port)
+            format!("{scheme}://{host}:{}{slash}{path}", self.port)
         }
     }
 
-    fn bracketed_host(&self) -> String {
+    fn bracketed_host(&self) -> std::borrow::Cow<'_, str> {
         if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
+            format!("[{}]", self.host).into()
         } else {
-            self.host.clone()
+            (*self.host).into()
         }
     }
 
     /// The `Host` header value: the port only when it is not the scheme's default.
-    pub fn host_header(&self) -> String {
+    pub fn host_header(&self) -> std::borrow::Cow<'_, str> {
         let default = if self.secure { 443 } else { 80 };
         let host = self.bracketed_host();
-        if self.port == default { host } else { format!("{host}:{}", self.port) }
+        if self.port == default { host } else { format!("{host}:{}", self.port).into() }
     }
 
     /// `host:port` as a CONNECT request names it.
@@ -125,15 +126,15 @@ pub fn decide(status: u16, headers: &HeaderList, current: &Target, policy: Polic
         return Followup::Deliver;
     }
     let verb = match status {
-        303 if current.verb != "HEAD" => "GET".to_string(),
-        301 | 302 if current.verb == "POST" => "GET".to_string(),
+        303 if &*current.verb != "HEAD" => "GET".into(),
+        301 | 302 if &*current.verb == "POST" => "GET".into(),
         _ => current.verb.clone(),
     };
     let next = Target {
         secure: cracked.is_secure(),
-        host: cracked.host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        host: cracked.host.trim_start_matches('[').trim_end_matches(']').into(),
         port: cracked.port,
-        path: cracked.object_name(),
+        path: cracked.object_name().into(),
         verb,
     };
     Followup::Redirect { next, keep_body }
@@ -162,7 +163,7 @@ pub fn resolve_location(current: &Target, location: &str) -> String {
     if let Some(rest) = location.strip_prefix("//") {
         return format!("{scheme}://{rest}");
     }
-    let base = Target { path: String::new(), ..current.clone() }.url();
+    let base = Target { path: "".into(), ..current.clone() }.url();
     let base = base.trim_end_matches('/');
     if location.starts_with('/') {
         return format!("{base}{location}");
@@ -210,7 +211,7 @@ mod tests {
     #[test]
     fn verbs_change_as_windows_changes_them() {
         let verb = |status, v: &str| match decide(status, &location("/x"), &target(v), policy()) {
-            Followup::Redirect { next, .. } => next.verb,
+            Followup::Redirect { next, .. } => next.verb.to_string(),
             other => panic!("{other:?}"),
         };
         assert_eq!(verb(301, "POST"), "GET");

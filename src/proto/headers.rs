@@ -43,18 +43,33 @@ impl HeaderError {
     }
 }
 
-/// One header field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
-    pub name: String,
-    pub value: String,
+/// Where one header's name and value sit in a [`HeaderList`]'s text.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    name: (u32, u32),
+    value: (u32, u32),
 }
 
 /// Headers in order, looked up by name without regard to case.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Every name and value lives in one `String` (`text`), the list holds their ranges: a parsed
+/// response head of N headers is two allocations, not 2N + 1. Edits append the new text and
+/// leave the old bytes unreferenced; the text is compacted when those outgrow what is in use.
+#[derive(Clone, Debug, Default)]
 pub struct HeaderList {
-    items: Vec<Header>,
+    text: String,
+    items: Vec<Entry>,
+    /// Bytes of `text` no entry refers to any more.
+    garbage: usize,
 }
+
+impl PartialEq for HeaderList {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.pairs().eq(other.pairs())
+    }
+}
+
+impl Eq for HeaderList {}
 
 impl HeaderList {
     pub fn new() -> Self {
@@ -63,7 +78,12 @@ impl HeaderList {
 
     /// An empty list with room for `n` headers.
     pub fn with_capacity(n: usize) -> Self {
-        HeaderList { items: Vec::with_capacity(n) }
+        HeaderList { text: String::new(), items: Vec::with_capacity(n), garbage: 0 }
+    }
+
+    /// An empty list with room for `n` headers holding `bytes` bytes of names and values.
+    pub fn with_capacity_bytes(n: usize, bytes: usize) -> Self {
+        HeaderList { text: String::with_capacity(bytes), items: Vec::with_capacity(n), garbage: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -74,23 +94,57 @@ impl HeaderList {
         self.items.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Header> {
-        self.items.iter()
+    fn slice(&self, (start, end): (u32, u32)) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
+    fn name_at(&self, i: usize) -> &str {
+        self.slice(self.items[i].name)
+    }
+
+    fn value_at(&self, i: usize) -> &str {
+        self.slice(self.items[i].value)
+    }
+
+    /// Appends `parts` to the text; the range they took.
+    fn append(&mut self, parts: &[&str]) -> (u32, u32) {
+        let start = self.text.len();
+        for p in parts {
+            self.text.push_str(p);
+        }
+        // Header text is bounded far below 4 GiB by the head size caps and the callers' DWORD lengths.
+        (start as u32, self.text.len() as u32)
+    }
+
+    /// The (name, value) pairs, in order.
+    pub fn iter(&self) -> Pairs<'_> {
+        self.pairs()
     }
 
     /// Appends a header as it is, without checks (the engine's own headers, parsed responses).
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.items.push(Header { name: name.into(), value: value.into() });
+    pub fn push(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let name = self.append(&[name.as_ref()]);
+        let value = self.append(&[value.as_ref()]);
+        self.items.push(Entry { name, value });
+    }
+
+    /// Appends a header whose value is written by `write` (into the list's own text, no
+    /// intermediate string).
+    pub fn push_with(&mut self, name: &str, write: impl FnOnce(&mut String)) {
+        let name = self.append(&[name]);
+        let start = self.text.len();
+        write(&mut self.text);
+        self.items.push(Entry { name, value: (start as u32, self.text.len() as u32) });
     }
 
     /// Position in the list of the `nth` (0-based) header called `name`.
     fn position(&self, name: &str, nth: usize) -> Option<usize> {
-        self.items.iter().enumerate().filter(|(_, h)| h.name.eq_ignore_ascii_case(name)).nth(nth).map(|(i, _)| i)
+        (0..self.items.len()).filter(|&i| self.name_at(i).eq_ignore_ascii_case(name)).nth(nth)
     }
 
     /// The value of the `nth` (0-based) header called `name`.
     pub fn nth(&self, name: &str, nth: usize) -> Option<&str> {
-        self.position(name, nth).map(|i| self.items[i].value.as_str())
+        self.position(name, nth).map(|i| self.value_at(i))
     }
 
     /// The value of the first header called `name`.
@@ -99,30 +153,68 @@ impl HeaderList {
     }
 
     /// Every value of the headers called `name`, in order.
-    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.items.iter().filter(move |h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        self.pairs().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
     pub fn contains(&self, name: &str) -> bool {
         self.position(name, 0).is_some()
     }
 
+    /// Drops the entries for which `keep` says false.
+    fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let HeaderList { text, items, garbage } = self;
+        items.retain(|e| {
+            let name = &text[e.name.0 as usize..e.name.1 as usize];
+            let kept = keep(name);
+            if !kept {
+                *garbage += (e.name.1 - e.name.0 + e.value.1 - e.value.0) as usize;
+            }
+            kept
+        });
+        self.compact();
+    }
+
     /// Removes every header called `name`; returns how many there were.
     pub fn remove(&mut self, name: &str) -> usize {
         let before = self.items.len();
-        self.items.retain(|h| !h.name.eq_ignore_ascii_case(name));
+        self.retain(|n| !n.eq_ignore_ascii_case(name));
         before - self.items.len()
+    }
+
+    /// Gives entry `i` the value `parts` (concatenated).
+    fn replace_value(&mut self, i: usize, parts: &[&str]) {
+        let old = self.items[i].value;
+        self.items[i].value = self.append(parts);
+        self.garbage += (old.1 - old.0) as usize;
+    }
+
+    /// Rewrites the text without the bytes nothing refers to, once they are most of it.
+    fn compact(&mut self) {
+        if self.garbage < 256 || self.garbage < self.text.len() / 2 {
+            return;
+        }
+        let mut text = String::with_capacity(self.text.len() - self.garbage);
+        for e in &mut self.items {
+            for r in [&mut e.name, &mut e.value] {
+                let start = text.len() as u32;
+                text.push_str(&self.text[r.0 as usize..r.1 as usize]);
+                *r = (start, text.len() as u32);
+            }
+        }
+        self.text = text;
+        self.garbage = 0;
     }
 
     /// Sets `name` to exactly one value: the first occurrence is updated in place and the others
     /// dropped, or the header is appended.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub fn set(&mut self, name: &str, value: impl AsRef<str>) {
         match self.position(name, 0) {
             Some(i) => {
-                self.items[i].value = value.into();
+                self.replace_value(i, &[value.as_ref()]);
                 let mut seen = 0;
-                self.items.retain(|h| {
-                    if !h.name.eq_ignore_ascii_case(name) {
+                self.retain(|n| {
+                    if !n.eq_ignore_ascii_case(name) {
                         return true;
                     }
                     seen += 1;
@@ -156,7 +248,9 @@ impl HeaderList {
         if modifiers & WINHTTP_ADDREQ_FLAG_REPLACE != 0 {
             match first {
                 Some(i) => {
-                    self.items.remove(i);
+                    let e = self.items.remove(i);
+                    self.garbage += (e.name.1 - e.name.0 + e.value.1 - e.value.0) as usize;
+                    self.compact();
                     if value.is_empty() {
                         return Ok(());
                     }
@@ -178,9 +272,9 @@ impl HeaderList {
         };
         match (coalesce, first) {
             (Some(sep), Some(i)) => {
-                let v = &mut self.items[i].value;
-                v.push_str(sep);
-                v.push_str(value);
+                let old = self.value_at(i).to_owned();
+                self.replace_value(i, &[&old, sep, value]);
+                self.compact();
             }
             _ => self.push(name, value),
         }
@@ -197,31 +291,65 @@ impl HeaderList {
         Ok(())
     }
 
-    /// The headers as (name, value) pairs, in order.
     /// The headers as borrowed (name, value) pairs, in order.
-    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
-        self.items.iter().map(|h| (h.name.as_str(), h.value.as_str()))
+    pub fn pairs(&self) -> Pairs<'_> {
+        Pairs { text: &self.text, items: self.items.iter() }
     }
 
     pub fn to_pairs(&self) -> Vec<(String, String)> {
-        self.items.iter().map(|h| (h.name.clone(), h.value.clone())).collect()
+        self.pairs().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
     }
 
     /// Appends each header as "Name: Value\r\n".
     pub fn write_lines(&self, out: &mut String) {
-        for h in &self.items {
-            out.push_str(&h.name);
+        for (name, value) in self.pairs() {
+            out.push_str(name);
             out.push_str(": ");
-            out.push_str(&h.value);
+            out.push_str(value);
             out.push_str("\r\n");
         }
     }
 }
 
-impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for HeaderList {
+/// The (name, value) pairs of a [`HeaderList`], in order.
+#[derive(Clone)]
+pub struct Pairs<'a> {
+    text: &'a str,
+    items: std::slice::Iter<'a, Entry>,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a str, &'a str);
+    fn next(&mut self) -> Option<Self::Item> {
+        let e = self.items.next()?;
+        // SAFETY: every range was recorded by `HeaderList::append` around whole `&str`s pushed
+        // onto this text (or rebuilt the same way by `compact`): in bounds, on char boundaries.
+        let at = |(start, end): (u32, u32)| unsafe { self.text.get_unchecked(start as usize..end as usize) };
+        Some((at(e.name), at(e.value)))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.items.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
+impl<'a> IntoIterator for &'a HeaderList {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Pairs<'a>;
+    fn into_iter(self) -> Pairs<'a> {
+        self.pairs()
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for HeaderList {
     /// A list of headers as they are, without checks (for example a parsed response head).
     fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        HeaderList { items: iter.into_iter().map(|(n, v)| Header { name: n.into(), value: v.into() }).collect() }
+        let mut list = HeaderList::new();
+        for (n, v) in iter {
+            list.push(n, v);
+        }
+        list
     }
 }
 
@@ -502,9 +630,9 @@ impl HeaderBlock<'_> {
         let lookup = |name: &str| {
             self.headers
                 .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case(name))
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                 .nth(index as usize)
-                .map(|h| vec![(h.name.clone(), h.value.clone())])
+                .map(|(n, v)| vec![(n.to_owned(), v.to_owned())])
                 .ok_or(ERROR_WINHTTP_HEADER_NOT_FOUND)
         };
         match attr {
@@ -636,7 +764,7 @@ mod tests {
         l.push("B", "2");
         l.push("a", "3");
         l.set("a", "9");
-        assert_eq!(l.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect::<Vec<_>>(), [("A", "9"), ("B", "2")]);
+        assert_eq!(l.iter().collect::<Vec<_>>(), [("A", "9"), ("B", "2")]);
         l.set("C", "4");
         assert_eq!(l.get("c"), Some("4"));
     }

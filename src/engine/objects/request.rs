@@ -98,14 +98,17 @@ pub struct Request {
     pub core: Arc<HandleCore>,
     _live: crate::engine::diag::Live,
     pub connect: Arc<Connect>,
-    pub verb: String,
+    pub verb: Arc<str>,
     /// The object name as given (default "/"); escaped at send time per the `WINHTTP_FLAG_ESCAPE_*` flags.
-    pub path: String,
+    pub path: Arc<str>,
     /// "HTTP/1.1" unless the caller gave a version.
     pub version: String,
     pub flags: DWORD,
     pub headers: Mutex<HeaderList>,
-    pub state: Mutex<RequestState>,
+    /// Boxed: the request object and its state each stay under 1 KiB, the size malloc serves
+    /// from its per-thread cache (one larger block per request made malloc consolidate its free
+    /// lists on every request).
+    pub state: Mutex<Box<RequestState>>,
     /// The request's lane: its plan, connection and what is in flight; held by the one
     /// operation running.
     pub io: Mutex<Lane>,
@@ -132,7 +135,9 @@ impl Request {
             0 => INTERNET_DEFAULT_HTTP_PORT,
             p => p,
         };
-        let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
+        let (verb, path): (Arc<str>, Arc<str>) = (verb.into(), path.into());
+        let target =
+            Target { secure, host: connect.host.as_str().into(), port, path: path.clone(), verb: verb.clone() };
         Ok(Request {
             core: Arc::new(HandleCore::inherit(&connect.core)?),
             _live: crate::engine::diag::Live::new(&crate::engine::diag::REQUESTS),
@@ -141,8 +146,9 @@ impl Request {
             path,
             version,
             flags,
-            headers: Mutex::new(HeaderList::default()),
-            state: Mutex::new(RequestState {
+            // Room for what a request usually carries (Accept, Connection, User-Agent, Host...).
+            headers: Mutex::new(HeaderList::with_capacity_bytes(8, 256)),
+            state: Mutex::new(Box::new(RequestState {
                 phase: Phase::Created,
                 settings,
                 security_flags: 0,
@@ -164,7 +170,7 @@ impl Request {
                 proxy_override: None,
                 tls: None,
                 client_cert: crate::engine::transport::tls::ClientCert::Unset,
-            }),
+            })),
             io: Mutex::new(Lane::default()),
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
@@ -186,7 +192,7 @@ impl Request {
         }
     }
 
-    pub fn state(&self) -> MutexGuard<'_, RequestState> {
+    pub fn state(&self) -> MutexGuard<'_, Box<RequestState>> {
         lock(&self.state)
     }
 
@@ -406,7 +412,7 @@ impl Request {
         let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
         let request_uri = match via {
             // Through a proxy, the request line carries the absolute URI.
-            Via::Proxy(_) => Target { path: escaped, ..target.clone() }.url(),
+            Via::Proxy(_) => Target { path: escaped.into(), ..target.clone() }.url(),
             _ => escaped,
         };
         let (server_value, proxy_value) =

@@ -17,7 +17,6 @@ use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
-use crate::proto::headers::HeaderList;
 use crate::proto::passport;
 use std::sync::Arc;
 use std::time::Instant;
@@ -250,15 +249,11 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     let framing = h1::framing(&plan.target.verb, &head).map_err(Error::protocol)?;
     conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
     conn.reading = Reading::Body(Decoder::new(framing));
-    let mut headers = HeaderList::with_capacity(head.headers.len());
-    for (name, value) in head.headers {
-        headers.push(name, value);
-    }
     Ok(Response {
         version: head.version.as_str().to_string(),
         status: head.status,
         reason: head.reason,
-        headers,
+        headers: head.headers,
         chunked: framing == Framing::Chunked,
     })
 }

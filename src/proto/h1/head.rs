@@ -70,7 +70,7 @@ pub struct Head {
     pub reason: String,
     /// The headers in wire order. Names as sent; values with surrounding whitespace removed and
     /// obs-folds (a line break followed by a space or tab) turned into spaces.
-    pub headers: Vec<(String, String)>,
+    pub headers: crate::proto::headers::HeaderList,
     /// Bytes the head took on the wire, leading blank lines and the final blank line included.
     pub raw_len: usize,
 }
@@ -84,7 +84,7 @@ impl Head {
 
     /// The first value of the header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        super::values(&self.headers, name).next()
+        self.headers.get(name)
     }
 }
 
@@ -140,7 +140,7 @@ impl HeadParser {
     pub fn parse(&mut self, buf: &[u8]) -> Result<Parse, Error> {
         debug_assert!(self.scanned <= buf.len(), "the buffer must only grow");
         let limit = buf.len().min(self.max_head_size);
-        while let Some(i) = buf[self.scanned..limit].iter().position(|&b| b == b'\n') {
+        while let Some(i) = memchr::memchr(b'\n', &buf[self.scanned..limit]) {
             let lf = self.scanned + i;
             let line = &buf[self.line_start..lf];
             let blank = line.is_empty() || line == b"\r";
@@ -211,7 +211,12 @@ impl HeadParser {
         if status < 100 {
             return Err(Error::InvalidStatusLine);
         }
-        let headers = res.headers.iter().map(|h| (h.name.to_owned(), unfold(decode_text(h.value)))).collect();
+        // One buffer for every name and value (see HeaderList): two allocations for the head.
+        let bytes = res.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
+        let mut headers = crate::proto::headers::HeaderList::with_capacity_bytes(res.headers.len(), bytes);
+        for h in res.headers.iter() {
+            headers.push_with(h.name, |text| decode_unfolded(h.value, text));
+        }
         Ok(Parse::Complete {
             head: Head { version, status, reason: reason_phrase(buf), headers, raw_len: consumed },
             consumed,
@@ -267,9 +272,19 @@ fn reason_phrase(head: &[u8]) -> String {
     decode_text(rest)
 }
 
-/// Turns obs-fold line breaks inside a value into spaces (RFC 9112 §5.2).
-fn unfold(value: String) -> String {
-    if value.bytes().any(|b| b == b'\r' || b == b'\n') { value.replace(['\r', '\n'], " ") } else { value }
+/// Appends a header value to `out`, decoded as described in the module docs, with obs-fold line
+/// breaks turned into spaces (RFC 9112 §5.2).
+fn decode_unfolded(value: &[u8], out: &mut String) {
+    let start = out.len();
+    match core::str::from_utf8(value) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.extend(value.iter().map(|&b| char::from(b))),
+    }
+    if out[start..].bytes().any(|b| b == b'\r' || b == b'\n') {
+        let unfolded = out[start..].replace(['\r', '\n'], " ");
+        out.truncate(start);
+        out.push_str(&unfolded);
+    }
 }
 
 #[cfg(test)]
@@ -365,7 +380,7 @@ mod tests {
         assert_eq!(head.version, Version::Http11);
         assert_eq!(head.status, 200);
         assert_eq!(head.reason, "OK");
-        assert_eq!(head.headers, h(&[("Content-Length", "5"), ("X-A", "spaced"), ("X-A", "two")]));
+        assert_eq!(head.headers.to_pairs(), h(&[("Content-Length", "5"), ("X-A", "spaced"), ("X-A", "two")]));
         assert_eq!(head.header("x-a"), Some("spaced"));
         assert_eq!(head.header("nope"), None);
         assert!(!head.is_interim());
@@ -389,7 +404,7 @@ mod tests {
         let (head, consumed) = complete(raw);
         assert_eq!(consumed, raw.len() - 4);
         assert_eq!(head.status, 204);
-        assert_eq!(head.headers, h(&[("A", "1"), ("B", "2")]));
+        assert_eq!(head.headers.to_pairs(), h(&[("A", "1"), ("B", "2")]));
         let mut p = HeadParser::default();
         let (res, at) = drip(&mut p, raw);
         assert!(matches!(res, Ok(Parse::Complete { consumed: c, .. }) if c == consumed));
@@ -412,7 +427,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nName : v\r\nFolded: a\r\n  b\r\n\tc\r\nEmpty:\r\nL1: \xe9t\xe9\r\nU8: \xc3\xa9\r\n\r\n",
         );
         assert_eq!(
-            head.headers,
+            head.headers.to_pairs(),
             h(&[("Name", "v"), ("Folded", "a    b  \tc"), ("Empty", ""), ("L1", "été"), ("U8", "é")])
         );
     }
@@ -509,7 +524,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(head.headers.len(), 5000);
-        assert_eq!(head.headers[4999], ("H4999".to_owned(), "4999".to_owned()));
+        assert_eq!(head.headers.pairs().nth(4999), Some(("H4999", "4999")));
         // Minimal lines ("a:\n") can't outnumber the slots.
         let mut raw = b"HTTP/1.1 200 OK\n".to_vec();
         raw.extend(b"a:\n".repeat(20000));

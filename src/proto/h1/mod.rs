@@ -33,6 +33,7 @@ use crate::abi::{
     ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, ERROR_WINHTTP_INVALID_HEADER,
     ERROR_WINHTTP_INVALID_SERVER_RESPONSE,
 };
+use crate::proto::headers::HeaderList;
 
 /// The HTTP version of a request or response. Only HTTP/1.0 and HTTP/1.1 exist on this wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,12 +155,12 @@ fn decode_text(bytes: &[u8]) -> String {
 }
 
 /// The values of every header named `name` (case-insensitive), in order.
-fn values<'a>(headers: &'a [(String, String)], name: &str) -> impl Iterator<Item = &'a str> {
-    headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+fn values<'a>(headers: &'a HeaderList, name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers.get_all(name)
 }
 
 /// The comma-separated elements of every header named `name`, trimmed, empty ones skipped.
-fn list<'a>(headers: &'a [(String, String)], name: &str) -> impl Iterator<Item = &'a str> {
+fn list<'a>(headers: &'a HeaderList, name: &'a str) -> impl Iterator<Item = &'a str> {
     values(headers, name).flat_map(|v| v.split(',')).map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty())
 }
 
@@ -280,11 +281,8 @@ mod tests {
 
     #[test]
     fn header_lists() {
-        let h = vec![
-            ("Connection".to_owned(), "Upgrade, ,close".to_owned()),
-            ("X".to_owned(), "y".to_owned()),
-            ("connection".to_owned(), "\tkeep-alive ".to_owned()),
-        ];
+        let h: HeaderList =
+            [("Connection", "Upgrade, ,close"), ("X", "y"), ("connection", "\tkeep-alive ")].into_iter().collect();
         let got: Vec<_> = list(&h, "CONNECTION").collect();
         assert_eq!(got, ["Upgrade", "close", "keep-alive"]);
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// A final response head, as `WinHttpQueryHeaders` reads it.
 #[derive(Clone, Debug)]
 pub struct Response {
-    pub version: String,
+    pub version: &'static str,
     pub status: u16,
     pub reason: String,
     pub headers: HeaderList,

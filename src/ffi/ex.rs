@@ -141,7 +141,7 @@ pub unsafe extern "C" fn WinHttpQueryHeadersEx(
         } else {
             let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
             let start =
-                StartLine::Status { version: &response.version, code: response.status, reason: &response.reason };
+                StartLine::Status { version: response.version, code: response.status, reason: &response.reason };
             let trailers = HeaderList::new();
             let list = if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 { &trailers } else { &response.headers };
             HeaderBlock { start, headers: list }.query_ex(attr, name.as_deref(), index)?

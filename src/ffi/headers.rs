@@ -119,11 +119,7 @@ pub unsafe extern "C" fn WinHttpQueryHeaders(
             // Response headers exist once WinHttpReceiveResponse has produced a response.
             let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
             let block = HeaderBlock {
-                start: StartLine::Status {
-                    version: &response.version,
-                    code: response.status,
-                    reason: &response.reason,
-                },
+                start: StartLine::Status { version: response.version, code: response.status, reason: &response.reason },
                 headers: &response.headers,
             };
             block.query(&facts, attr, name.as_deref(), index)?

@@ -52,7 +52,7 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
             connect.clone(),
             nonempty(verb).unwrap_or_else(|| "GET".into()),
             nonempty(object).unwrap_or_else(|| "/".into()),
-            nonempty(version).unwrap_or_else(|| "HTTP/1.1".into()),
+            nonempty(version).map_or("HTTP/1.1".into(), Into::into),
             dwFlags,
         )?;
         request.add_initial_headers(&accept, nonempty(referrer).as_deref());

@@ -102,7 +102,7 @@ pub struct Request {
     /// The object name as given (default "/"); escaped at send time per the `WINHTTP_FLAG_ESCAPE_*` flags.
     pub path: Arc<str>,
     /// "HTTP/1.1" unless the caller gave a version.
-    pub version: String,
+    pub version: std::borrow::Cow<'static, str>,
     pub flags: DWORD,
     pub headers: Mutex<HeaderList>,
     /// Boxed: the request object and its state each stay under 1 KiB, the size malloc serves
@@ -125,7 +125,7 @@ impl Request {
         connect: Arc<Connect>,
         verb: String,
         path: String,
-        version: String,
+        version: std::borrow::Cow<'static, str>,
         flags: DWORD,
     ) -> Result<Self, DWORD> {
         let settings = connect.session.settings();
@@ -136,8 +136,7 @@ impl Request {
             p => p,
         };
         let (verb, path): (Arc<str>, Arc<str>) = (verb.into(), path.into());
-        let target =
-            Target { secure, host: connect.host.as_str().into(), port, path: path.clone(), verb: verb.clone() };
+        let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
         Ok(Request {
             core: Arc::new(HandleCore::inherit(&connect.core)?),
             _live: crate::engine::diag::Live::new(&crate::engine::diag::REQUESTS),
@@ -516,11 +515,11 @@ impl Request {
         let info = RequestInfo { method: &target.verb, uri };
         let server =
             if at_origin { st.server_auth.next_value(&info, &|s, c| authenticator(s, c, &target.host)) } else { None };
-        let authority = target.authority();
         let proxy = match via {
             Via::Direct => None,
             Via::Proxy(p) => st.proxy_auth.next_value(&info, &|s, c| authenticator(s, c, &p.host)),
             Via::Tunnel(p) => {
+                let authority = target.authority();
                 let info = RequestInfo { method: "CONNECT", uri: &authority };
                 st.proxy_auth.next_value(&info, &|s, c| authenticator(s, c, &p.host))
             }

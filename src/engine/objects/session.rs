@@ -105,7 +105,8 @@ pub struct Connect {
     pub core: Arc<HandleCore>,
     _live: crate::engine::diag::Live,
     pub session: Arc<Session>,
-    pub host: String,
+    /// Shared with every request's target (no copy per request).
+    pub host: Arc<str>,
     /// As given; `INTERNET_DEFAULT_PORT` (0) means 80 or 443 by the request's scheme.
     pub port: INTERNET_PORT,
 }
@@ -113,6 +114,7 @@ pub struct Connect {
 impl Connect {
     pub fn new(session: Arc<Session>, host: String, port: INTERNET_PORT) -> Result<Self, DWORD> {
         let core = Arc::new(HandleCore::inherit(&session.core)?);
+        let host = host.into();
         Ok(Connect { core, _live: crate::engine::diag::Live::new(&crate::engine::diag::CONNECTS), session, host, port })
     }
 }

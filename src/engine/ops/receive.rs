@@ -250,7 +250,7 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
     conn.reading = Reading::Body(Decoder::new(framing));
     Ok(Response {
-        version: head.version.as_str().to_string(),
+        version: head.version.as_str(),
         status: head.status,
         reason: head.reason,
         headers: head.headers,

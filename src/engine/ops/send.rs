@@ -153,7 +153,7 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     let plan = request.plan(Some(total), optional)?;
     let held = held.filter(|_| lane.plan.as_ref().is_some_and(|p| p.route == plan.route));
     // The optional data is copied: the async mode may send it after the call has returned.
-    let body = Arc::new(optional.to_vec());
+    let body = if optional.is_empty() { empty_body() } else { Arc::new(optional.to_vec()) };
     lane.replay = plan.encoder.is_done().then(|| body.clone());
     lane.plan = Some(plan);
     match held {
@@ -240,6 +240,12 @@ pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Resu
     }
     lane.replay = None;
     execute(request, lane, WriteOp { data, len, written: 0 })
+}
+
+/// The body of a request with no optional data: one shared empty buffer, not an allocation each.
+fn empty_body() -> Arc<Vec<u8>> {
+    static EMPTY: std::sync::OnceLock<Arc<Vec<u8>>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Arc::new(Vec::new())).clone()
 }
 
 #[cfg(test)]

@@ -276,11 +276,16 @@ fn reason_phrase(head: &[u8]) -> String {
 /// breaks turned into spaces (RFC 9112 §5.2).
 fn decode_unfolded(value: &[u8], out: &mut String) {
     let start = out.len();
-    match core::str::from_utf8(value) {
-        Ok(s) => out.push_str(s),
-        Err(_) => out.extend(value.iter().map(|&b| char::from(b))),
+    if value.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        out.push_str(unsafe { core::str::from_utf8_unchecked(value) });
+    } else {
+        match core::str::from_utf8(value) {
+            Ok(s) => out.push_str(s),
+            Err(_) => out.extend(value.iter().map(|&b| char::from(b))),
+        }
     }
-    if out[start..].bytes().any(|b| b == b'\r' || b == b'\n') {
+    if memchr::memchr2(b'\r', b'\n', value).is_some() {
         let unfolded = out[start..].replace(['\r', '\n'], " ");
         out.truncate(start);
         out.push_str(&unfolded);

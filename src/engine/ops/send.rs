@@ -2,7 +2,7 @@
 //! body bytes streamed after it (`WinHttpWriteData`). What is written is counted on the
 //! connection's request half, so the pool knows whether the request is complete.
 
-use super::connect::{ConnectOp, install};
+use super::connect::{ConnectOp, install, tunnel};
 use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute, socket_wait};
 use crate::abi::*;
 use crate::engine::conn::Writing;
@@ -23,17 +23,19 @@ pub struct SendOp {
     /// The request starts on the lane's connection (held from the previous leg of an
     /// authentication handshake).
     begin: bool,
+    /// `connect` is a CONNECT on a connection kept from the proxy's 407.
+    retunnel: bool,
 }
 
 impl SendOp {
     pub fn new(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start), begin: false }
+        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start), begin: false, retunnel: false }
     }
 
     /// Sending on the connection the lane holds (the next leg of an authentication handshake:
     /// NTLM authenticates the connection, so every leg goes on the same one).
     pub fn on_held(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: None, begin: true }
+        SendOp { body, written: 0, attempt: 0, connect: None, begin: true, retunnel: false }
     }
 
     fn retry(&mut self, lane: &mut Lane) {
@@ -63,12 +65,30 @@ impl Operation for SendOp {
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
         loop {
+            if self.begin && lane.conn.as_ref().is_some_and(|c| c.can_retunnel()) {
+                // The proxy refused the previous CONNECT with a 407 and kept the connection open:
+                // the next leg's CONNECT goes on it.
+                let conn = lane.conn.take().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                let permit = lane.permit.take().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                self.connect = Some(tunnel(owner, lane.plan()?, conn.into_stream(), permit)?);
+                self.begin = false;
+                self.retunnel = true;
+            }
             if let Some(connect) = self.connect.as_mut() {
                 let plan = lane.plan()?;
-                let got = match connect.step(owner, plan)? {
-                    Step::Wait(w) => return Ok(Step::Wait(w)),
-                    Step::Done(got) => got,
+                let got = match connect.step(owner, plan) {
+                    Ok(Step::Wait(w)) => return Ok(Step::Wait(w)),
+                    Ok(Step::Done(got)) => got,
+                    // The proxy closed the connection it had kept since its 407 before answering
+                    // the next CONNECT: once more on a new connection.
+                    Err(e) if self.retunnel && e.code == ERROR_WINHTTP_CANNOT_CONNECT && self.attempt < 2 => {
+                        self.retunnel = false;
+                        self.retry(lane);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 };
+                self.retunnel = false;
                 install(owner, lane, got);
                 self.connect = None;
                 self.begin = true;
@@ -140,8 +160,9 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     }
     // A previous exchange on this handle ends here: a connection still in the middle of it is
     // closed (only a complete one went back to the pool). One kept after a challenge that the
-    // caller must answer by sending again (`ERROR_WINHTTP_RESEND_REQUEST`) carries the next leg.
-    let held = match lane.conn.take_if(|c| c.reusable()) {
+    // caller must answer by sending again (`ERROR_WINHTTP_RESEND_REQUEST`, or a proxy's 407 to
+    // CONNECT the caller read) carries the next leg.
+    let held = match lane.conn.take_if(|c| c.reusable() || c.can_retunnel()) {
         Some(conn) => lane.permit.take().map(|permit| (conn, permit)),
         None => None,
     };
@@ -257,7 +278,14 @@ mod tests {
         let (mut lane, mut peer) = lane(p);
         lane.conn.as_mut().unwrap().begin_request();
         // A pooled-connection stand-in: the connect stage is skipped.
-        let mut op = SendOp { body: Arc::new(b"abc".to_vec()), written: 0, attempt: 0, connect: None, begin: false };
+        let mut op = SendOp {
+            body: Arc::new(b"abc".to_vec()),
+            written: 0,
+            attempt: 0,
+            connect: None,
+            begin: false,
+            retunnel: false,
+        };
         assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(()))));
         assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Body(Encoder::Length(7)));
         let mut got = vec![0u8; 256];

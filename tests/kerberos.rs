@@ -7,7 +7,9 @@
 //!
 //! Then the same through the exported functions: a small HTTP server wanting Negotiate, whose
 //! challenge the engine answers with the default credentials (the autologon policy's default lets
-//! it for `localhost`), and leaves to the caller with the policy at HIGH.
+//! it for `localhost`), and leaves to the caller with the policy at HIGH; and with an explicit
+//! principal name and password given to `WinHttpSetCredentials` (`gss_acquire_cred_with_password`
+//! for a user with no ticket in the cache).
 //!
 //! Everything runs in one test function: the Kerberos environment variables are process-wide.
 
@@ -102,6 +104,7 @@ fn realm(tools: &[PathBuf; 4]) -> Kdc {
     run(Command::new(kdb5_util).args(["create", "-s", "-r", REALM, "-P", "master-pw-123"]), "kdb5_util create");
     for q in [
         format!("addprinc -pw alice-pw-123 alice@{REALM}"),
+        format!("addprinc -pw bob-pw-456 bob@{REALM}"),
         format!("addprinc -randkey HTTP/localhost@{REALM}"),
         format!("ktadd -k {d}/http.keytab HTTP/localhost@{REALM}"),
     ] {
@@ -216,6 +219,27 @@ fn negotiate_against_a_real_kdc() {
             assert!(t.contains("not found") || t.contains("unknown") || t.contains("Server"), "{t}")
         }
         other => panic!("a token for an unknown service: {other:?}"),
+    }
+
+    // An explicit user name and password (WinHttpSetCredentials): bob has no ticket in the cache;
+    // gss_acquire_cred_with_password gets his from the KDC, and the acceptor sees bob.
+    let lib = Gssapi::get().unwrap();
+    let mut m = GssNegotiate::with_password(lib, "localhost", &format!("bob@{REALM}"), "bob-pw-456")
+        .expect("credentials from bob's password");
+    let token = m.start().unwrap();
+    // One context per acceptor.
+    let mut acceptor = Acceptor::start().unwrap();
+    let (reply, complete, who) = acceptor.accept(&token).expect("the acceptor refused bob's Kerberos token");
+    assert!(complete);
+    assert_eq!(who, format!("bob@{REALM}"));
+    assert_eq!(m.step(&reply.expect("mutual authentication")).unwrap(), None);
+    // A wrong password: the KDC refuses, a clear error (the engine then falls back to NTLM).
+    match GssNegotiate::with_password(lib, "localhost", &format!("bob@{REALM}"), "wrong") {
+        Err(AuthError::Failed(t) | AuthError::Unsupported(t)) => {
+            assert!(t.starts_with("gss_acquire_cred_with_password: "), "{t}")
+        }
+        Ok(_) => panic!("credentials from a wrong password"),
+        Err(e) => panic!("{e:?}"),
     }
 
     // A token the acceptor did not make: refused, not a crash.
@@ -338,6 +362,48 @@ fn through_the_engine() {
             assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
             if want == 200 {
                 assert_eq!(&body[..got as usize], format!("ok alice@{REALM}").as_bytes());
+            }
+            WinHttpCloseHandle(req);
+        }
+        // WinHttpSetCredentials(NEGOTIATE) with a principal name and its password, the autologon
+        // policy at HIGH (the default credentials, alice's ticket, are not used): Kerberos as bob;
+        // with a wrong password, Negotiate falls back to NTLM, which this server cannot take: its
+        // 401 comes back, after one more leg, no loop.
+        use winhttp::ffi::auth::WinHttpSetCredentials;
+        let bob = w(&format!("bob@{REALM}"));
+        for (password, want) in [("bob-pw-456", 200), ("wrong", 401)] {
+            let req = WinHttpOpenRequest(
+                con,
+                verb.as_ptr(),
+                path.as_ptr(),
+                core::ptr::null(),
+                core::ptr::null(),
+                core::ptr::null_mut(),
+                0,
+            );
+            assert!(!req.is_null());
+            let mut p = WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH;
+            assert_eq!(WinHttpSetOption(req, WINHTTP_OPTION_AUTOLOGON_POLICY, (&raw mut p).cast(), 4), 1);
+            let pw = w(password);
+            let scheme = WINHTTP_AUTH_SCHEME_NEGOTIATE;
+            let target = WINHTTP_AUTH_TARGET_SERVER;
+            let set = WinHttpSetCredentials(req, target, scheme, bob.as_ptr(), pw.as_ptr(), core::ptr::null_mut());
+            assert_eq!(set, 1);
+            assert_eq!(WinHttpSendRequest(req, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0), 1);
+            assert_eq!(WinHttpReceiveResponse(req, core::ptr::null_mut()), 1);
+            let (mut status, mut size) = (0u32, 4u32);
+            let flags = WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER;
+            let null = core::ptr::null();
+            assert_eq!(
+                WinHttpQueryHeaders(req, flags, null, (&raw mut status).cast(), &mut size, core::ptr::null_mut()),
+                1
+            );
+            assert_eq!(status, want, "password {password}");
+            let mut body = [0u8; 256];
+            let mut got = 0u32;
+            assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
+            if want == 200 {
+                assert_eq!(&body[..got as usize], format!("ok bob@{REALM}").as_bytes());
             }
             WinHttpCloseHandle(req);
         }

@@ -140,6 +140,12 @@ impl Connection {
         self.refused && self.keep_alive && matches!(self.reading, Reading::Done) && self.rbuf.is_empty()
     }
 
+    /// The request went out whole and the response, which allowed keep-alive, was left unread
+    /// (partly): the next request on this handle may drain the rest and use the connection.
+    pub fn drainable(&self) -> bool {
+        self.keep_alive && self.writing == Writing::Done && matches!(self.reading, Reading::Body(_))
+    }
+
     /// The stream, for a new CONNECT on it.
     pub fn into_stream(self: Box<Self>) -> Stream {
         self.stream

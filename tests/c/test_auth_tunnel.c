@@ -9,7 +9,8 @@
  *    connection, then TLS to the origin inside the tunnel;
  *  - no credentials: the proxy's 407 to the CONNECT is the caller's (QueryAuthSchemes says PROXY,
  *    its body is readable); SetCredentials(PROXY, NEGOTIATE) and the send again: the proxy kept the
- *    connection open after its 407, and every leg, the first one included, went on it;
+ *    connection open after its 407, and every leg, the first one included, went on it (also when
+ *    the caller did not read the 407's body: WinHTTP drains it);
  *  - the proxy username/password options: WinHTTP answers by itself, Negotiate (NTLM inside SPNEGO)
  *    chosen from the challenges, the POST body reaching the origin once;
  *  - a 407 with no body (every leg on one connection) and one larger than
@@ -150,6 +151,31 @@ static void test_caller_negotiate(HINTERNET con)
         CHECK(entry_is(&log[0], "localhost", "none", 407, "-"));
         CHECK(entry_is(&log[1], "localhost", "negotiate", 407, "negotiate"));
         CHECK(entry_is(&log[2], "localhost", "authenticate", 200, "negotiate"));
+        CHECK_EQ(log[0].conn, log[1].conn);
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+}
+
+/* The caller sends again without reading the 407's body: WinHTTP drains it and the proxy's
+ * connection still carries every leg. */
+static void test_caller_unread(HINTERNET con)
+{
+    struct entry log[16];
+    int n;
+    HINTERNET req;
+    fresh();
+    req = tunnel_req(con, L"GET", L"/hello", 0);
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 407);
+    set_proxy_credentials(req, WINHTTP_AUTH_SCHEME_NTLM);
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    expect_hello(req);
+    close_req(req);
+    n = proxy_log(log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[0], "localhost", "none", 407, "-"));
+        CHECK(entry_is(&log[2], "localhost", "authenticate", 200, "ntlm"));
         CHECK_EQ(log[0].conn, log[1].conn);
         CHECK_EQ(log[1].conn, log[2].conn);
     }
@@ -319,6 +345,7 @@ static void run(int async)
     CHECK(con != NULL);
     test_preset_ntlm(con);
     test_caller_negotiate(con);
+    test_caller_unread(con);
     test_options_post(con);
     test_challenge_bodies(ses);
     test_proxy_goes_away(ses, con);

@@ -13,6 +13,8 @@
  *    the caller did not read the 407's body: WinHTTP drains it);
  *  - the proxy username/password options: WinHTTP answers by itself, Negotiate (NTLM inside SPNEGO)
  *    chosen from the challenges, the POST body reaching the origin once;
+ *  - a body streamed with WinHttpWriteData: ERROR_WINHTTP_RESEND_REQUEST for each 407 WinHTTP
+ *    answers, the caller sends it again, the origin gets it once;
  *  - a 407 with no body (every leg on one connection) and one larger than
  *    WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE (that connection given up, the next legs on a new one);
  *    read by the caller when it has no credentials, whatever its size;
@@ -207,6 +209,47 @@ static void test_options_post(HINTERNET con)
     }
 }
 
+/* A body streamed with WinHttpWriteData through a tunnel the proxy authenticates with NTLM: WinHTTP
+ * cannot replay it, so a 407 it answers ends the receive with ERROR_WINHTTP_RESEND_REQUEST and the
+ * caller sends (and writes) again, as it would for a 401 (here once per 407; whether Windows runs the
+ * CONNECT's handshake inside WinHttpSendRequest instead is not pinned down); nothing of the body
+ * reaches the proxy, all of it reaches the origin once, and the legs share the proxy connection. */
+static void test_streamed_body(HINTERNET con)
+{
+    static char chunk[65536];
+    struct entry log[16];
+    char body[64];
+    int pass, i, n;
+    BOOL ok = FALSE;
+    HINTERNET req;
+    memset(chunk, 's', sizeof chunk);
+    fresh();
+    req = tunnel_req(con, L"POST", L"/upload", 0);
+    set_option_str(req, WINHTTP_OPTION_PROXY_USERNAME, L"CORP\\alice");
+    set_option_str(req, WINHTTP_OPTION_PROXY_PASSWORD, L"S3cret-p4ss");
+    for (pass = 0; pass < 4 && !ok; pass++) {
+        CHECK(send_req(req, NULL, 0, 3 * sizeof chunk));
+        for (i = 0; i < 3; i++)
+            CHECK(write_req(req, chunk, sizeof chunk));
+        SetLastError(0xdeadbeef);
+        ok = receive(req);
+        if (!ok)
+            CHECK_EQ(GetLastError(), ERROR_WINHTTP_RESEND_REQUEST);
+    }
+    CHECK(ok);
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, body, sizeof body);
+    CHECK(strncmp(body, "196608 ", 7) == 0);
+    close_req(req);
+    n = proxy_log(log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[2], "localhost", "authenticate", 200, "negotiate"));
+        CHECK_EQ(log[0].conn, log[1].conn);
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+}
+
 /* A 407 with no body: every leg on one connection. One larger than the drain limit: that
  * connection is given up, the handshake goes on a new one. Without credentials the caller reads
  * it whole, and its send with credentials goes on the connection the proxy kept. */
@@ -347,6 +390,7 @@ static void run(int async)
     test_caller_negotiate(con);
     test_caller_unread(con);
     test_options_post(con);
+    test_streamed_body(con);
     test_challenge_bodies(ses);
     test_proxy_goes_away(ses, con);
     WinHttpCloseHandle(con);

@@ -273,9 +273,17 @@ fn negotiate_server() -> u16 {
                     };
                     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end + 4);
+                    // An absolute-URI request: the server stands in for a proxy (407, Proxy-*).
+                    let proxied =
+                        head.lines().next().and_then(|l| l.split(' ').nth(1)).is_some_and(|t| t.starts_with("http://"));
+                    let (asked, offered, refused) = if proxied {
+                        ("proxy-authorization", "Proxy-Authenticate", "407 Proxy Authentication Required")
+                    } else {
+                        ("authorization", "WWW-Authenticate", "401 Unauthorized")
+                    };
                     let token = head.lines().find_map(|l| {
                         let (n, v) = l.split_once(':')?;
-                        n.eq_ignore_ascii_case("authorization")
+                        n.eq_ignore_ascii_case(asked)
                             .then(|| v.trim().strip_prefix("Negotiate ").map(str::to_string))?
                     });
                     let answer = match token
@@ -283,7 +291,7 @@ fn negotiate_server() -> u16 {
                     {
                         Some(Ok((reply, true, who))) => {
                             let mutual = reply
-                                .map(|r| format!("WWW-Authenticate: Negotiate {}\r\n", B64.encode(r)))
+                                .map(|r| format!("{offered}: Negotiate {}\r\n", B64.encode(r)))
                                 .unwrap_or_default();
                             // A PAC script for `*.pac` paths (fAutoLogonIfChallenged), else who it was.
                             let pac = head
@@ -299,8 +307,7 @@ fn negotiate_server() -> u16 {
                             };
                             format!("HTTP/1.1 200 OK\r\n{mutual}Content-Length: {}\r\n\r\n{body}", body.len())
                         }
-                        _ => "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n"
-                            .to_string(),
+                        _ => format!("HTTP/1.1 {refused}\r\n{offered}: Negotiate\r\nContent-Length: 0\r\n\r\n"),
                     };
                     if s.write_all(answer.as_bytes()).is_err() {
                         return;
@@ -408,6 +415,40 @@ fn through_the_engine() {
             WinHttpCloseHandle(req);
         }
         WinHttpCloseHandle(con);
+        // The same server as a proxy (named `localhost`): its 407 is answered with the default
+        // credentials for the proxy's service, HTTP/localhost (not the origin's name).
+        let proxy = w(&format!("localhost:{port}"));
+        let pses = WinHttpOpen(agent.as_ptr(), WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy.as_ptr(), core::ptr::null(), 0);
+        assert!(!pses.is_null());
+        let origin = w("origin.winhttp.test");
+        let pcon = WinHttpConnect(pses, origin.as_ptr(), 80, 0);
+        let req = WinHttpOpenRequest(
+            pcon,
+            verb.as_ptr(),
+            path.as_ptr(),
+            core::ptr::null(),
+            core::ptr::null(),
+            core::ptr::null_mut(),
+            0,
+        );
+        assert!(!req.is_null());
+        assert_eq!(WinHttpSendRequest(req, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0), 1);
+        assert_eq!(WinHttpReceiveResponse(req, core::ptr::null_mut()), 1);
+        let (mut status, mut size) = (0u32, 4u32);
+        let flags = WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER;
+        let null = core::ptr::null();
+        assert_eq!(
+            WinHttpQueryHeaders(req, flags, null, (&raw mut status).cast(), &mut size, core::ptr::null_mut()),
+            1
+        );
+        assert_eq!(status, 200, "Kerberos to the proxy");
+        let mut body = [0u8; 256];
+        let mut got = 0u32;
+        assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
+        assert_eq!(&body[..got as usize], format!("ok alice@{REALM}").as_bytes());
+        WinHttpCloseHandle(req);
+        WinHttpCloseHandle(pcon);
+        WinHttpCloseHandle(pses);
         // WinHttpGetProxyForUrl with a PAC URL behind Negotiate: fAutoLogonIfChallenged FALSE sends
         // no credentials (the download fails), TRUE answers with the default credentials (the
         // ticket). Different URLs: a script, once downloaded, is cached per URL.

@@ -9,7 +9,8 @@
 //! challenge the engine answers with the default credentials (the autologon policy's default lets
 //! it for `localhost`), and leaves to the caller with the policy at HIGH; and with an explicit
 //! principal name and password given to `WinHttpSetCredentials` (`gss_acquire_cred_with_password`
-//! for a user with no ticket in the cache).
+//! for a user with no ticket in the cache); and the server standing in for a proxy, whose 407 the
+//! default credentials answer for the proxy's own service name.
 //!
 //! Everything runs in one test function: the Kerberos environment variables are process-wide.
 

@@ -18,6 +18,7 @@
  *  - a 407 with no body (every leg on one connection) and one larger than
  *    WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE (that connection given up, the next legs on a new one);
  *    read by the caller when it has no credentials, whatever its size;
+ *  - the proxy closing the connection it kept after a 407: the next CONNECT once more on a new one;
  *  - the proxy closing the tunnel during the TLS handshake, and after the response started: the
  *    error, nothing pooled, and the next request through the proxy works.
  * The knobs are in the origin's host name (see ntlm_server.py): the certificate's name then does
@@ -316,6 +317,32 @@ static void test_challenge_bodies(HINTERNET ses)
     }
 }
 
+/* The proxy closes the connection it had kept after its 407 (without saying so): the next CONNECT,
+ * sent on it, finds it closed and goes once more on a new connection, where the handshake ends. */
+static void test_kept_connection_closed(HINTERNET ses)
+{
+    struct entry log[16];
+    int n;
+    HINTERNET con = WinHttpConnect(ses, L"close-after-407.localhost", tls_port, 0), req;
+    fresh();
+    req = tunnel_req(con, L"GET", L"/hello", 1);
+    set_option_str(req, WINHTTP_OPTION_PROXY_USERNAME, L"CORP\\alice");
+    set_option_str(req, WINHTTP_OPTION_PROXY_PASSWORD, L"S3cret-p4ss");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    expect_hello(req);
+    close_req(req);
+    WinHttpCloseHandle(con);
+    n = proxy_log(log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[0], "close-after-407", "none", 407, "-"));
+        CHECK(entry_is(&log[1], "close-after-407", "negotiate", 407, "negotiate"));
+        CHECK(entry_is(&log[2], "close-after-407", "authenticate", 200, "negotiate"));
+        CHECK(log[0].conn != log[1].conn);
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+}
+
 /* After a tunnel failure nothing is pooled, and the next request through the proxy works. */
 static void check_recovers(HINTERNET con)
 {
@@ -392,6 +419,7 @@ static void run(int async)
     test_options_post(con);
     test_streamed_body(con);
     test_challenge_bodies(ses);
+    test_kept_connection_closed(ses);
     test_proxy_goes_away(ses, con);
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);

@@ -27,6 +27,7 @@ connection is authenticated it answers "200 Connection established" and relays b
 to 127.0.0.1 at the CONNECT's port, whatever its host name. The host name's first label changes
 that (the path logged is that label):
   pad-N           the bare 407's body is N bytes (0: no body);
+  close-after-407 the connection is closed right after a bare 407 (which does not say so);
   drop-handshake  no authentication: 200, then the connection is closed once the client's first
                   bytes (its TLS ClientHello) arrive;
   drop-after-N    no authentication: 200, the tunnel relays, and both connections are closed once
@@ -221,6 +222,9 @@ def serve(conn, number):
                 return
             respond(conn, *answer, head_only=method == "HEAD")
             if status == 200 and params.get("close") == "1":
+                return
+            if method == "CONNECT" and path == "close-after-407" and not token_out and user is None:
+                hang_up(conn)
                 return
     except (ConnectionError, ValueError, OSError):
         return

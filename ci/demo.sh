@@ -73,6 +73,9 @@ echo "$cc ${cflags[*]} examples/winhttp_fetch.c $target/release/libwinhttp.a ${n
 "$cc" "${cflags[@]}" examples/winhttp_fetch.c "$lib_dir/libwinhttp.a" "${native_libs[@]}" -o "$tmp/winhttp-fetch"
 echo "$cc ${cflags[*]} examples/pac_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o pac_get"
 "$cc" "${cflags[@]}" examples/pac_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/pac_get"
+# Compiled only: it needs a server or proxy that authenticates (tests/c/test_auth_tunnel.c has one).
+echo "$cc ${cflags[*]} examples/auth_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o auth_get"
+"$cc" "${cflags[@]}" examples/auth_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/auth_get"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &

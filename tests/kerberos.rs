@@ -7,7 +7,10 @@
 //!
 //! Then the same through the exported functions: a small HTTP server wanting Negotiate, whose
 //! challenge the engine answers with the default credentials (the autologon policy's default lets
-//! it for `localhost`), and leaves to the caller with the policy at HIGH.
+//! it for `localhost`), and leaves to the caller with the policy at HIGH; and with an explicit
+//! principal name and password given to `WinHttpSetCredentials` (`gss_acquire_cred_with_password`
+//! for a user with no ticket in the cache); and the server standing in for a proxy, whose 407 the
+//! default credentials answer for the proxy's own service name.
 //!
 //! Everything runs in one test function: the Kerberos environment variables are process-wide.
 
@@ -102,6 +105,7 @@ fn realm(tools: &[PathBuf; 4]) -> Kdc {
     run(Command::new(kdb5_util).args(["create", "-s", "-r", REALM, "-P", "master-pw-123"]), "kdb5_util create");
     for q in [
         format!("addprinc -pw alice-pw-123 alice@{REALM}"),
+        format!("addprinc -pw bob-pw-456 bob@{REALM}"),
         format!("addprinc -randkey HTTP/localhost@{REALM}"),
         format!("ktadd -k {d}/http.keytab HTTP/localhost@{REALM}"),
     ] {
@@ -218,6 +222,27 @@ fn negotiate_against_a_real_kdc() {
         other => panic!("a token for an unknown service: {other:?}"),
     }
 
+    // An explicit user name and password (WinHttpSetCredentials): bob has no ticket in the cache;
+    // gss_acquire_cred_with_password gets his from the KDC, and the acceptor sees bob.
+    let lib = Gssapi::get().unwrap();
+    let mut m = GssNegotiate::with_password(lib, "localhost", &format!("bob@{REALM}"), "bob-pw-456")
+        .expect("credentials from bob's password");
+    let token = m.start().unwrap();
+    // One context per acceptor.
+    let mut acceptor = Acceptor::start().unwrap();
+    let (reply, complete, who) = acceptor.accept(&token).expect("the acceptor refused bob's Kerberos token");
+    assert!(complete);
+    assert_eq!(who, format!("bob@{REALM}"));
+    assert_eq!(m.step(&reply.expect("mutual authentication")).unwrap(), None);
+    // A wrong password: the KDC refuses, a clear error (the engine then falls back to NTLM).
+    match GssNegotiate::with_password(lib, "localhost", &format!("bob@{REALM}"), "wrong") {
+        Err(AuthError::Failed(t) | AuthError::Unsupported(t)) => {
+            assert!(t.starts_with("gss_acquire_cred_with_password: "), "{t}")
+        }
+        Ok(_) => panic!("credentials from a wrong password"),
+        Err(e) => panic!("{e:?}"),
+    }
+
     // A token the acceptor did not make: refused, not a crash.
     let mut m = GssNegotiate::new("localhost").unwrap();
     m.start().unwrap();
@@ -249,9 +274,17 @@ fn negotiate_server() -> u16 {
                     };
                     let head = String::from_utf8_lossy(&buf[..end]).into_owned();
                     buf.drain(..end + 4);
+                    // An absolute-URI request: the server stands in for a proxy (407, Proxy-*).
+                    let proxied =
+                        head.lines().next().and_then(|l| l.split(' ').nth(1)).is_some_and(|t| t.starts_with("http://"));
+                    let (asked, offered, refused) = if proxied {
+                        ("proxy-authorization", "Proxy-Authenticate", "407 Proxy Authentication Required")
+                    } else {
+                        ("authorization", "WWW-Authenticate", "401 Unauthorized")
+                    };
                     let token = head.lines().find_map(|l| {
                         let (n, v) = l.split_once(':')?;
-                        n.eq_ignore_ascii_case("authorization")
+                        n.eq_ignore_ascii_case(asked)
                             .then(|| v.trim().strip_prefix("Negotiate ").map(str::to_string))?
                     });
                     let answer = match token
@@ -259,7 +292,7 @@ fn negotiate_server() -> u16 {
                     {
                         Some(Ok((reply, true, who))) => {
                             let mutual = reply
-                                .map(|r| format!("WWW-Authenticate: Negotiate {}\r\n", B64.encode(r)))
+                                .map(|r| format!("{offered}: Negotiate {}\r\n", B64.encode(r)))
                                 .unwrap_or_default();
                             // A PAC script for `*.pac` paths (fAutoLogonIfChallenged), else who it was.
                             let pac = head
@@ -275,8 +308,7 @@ fn negotiate_server() -> u16 {
                             };
                             format!("HTTP/1.1 200 OK\r\n{mutual}Content-Length: {}\r\n\r\n{body}", body.len())
                         }
-                        _ => "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n"
-                            .to_string(),
+                        _ => format!("HTTP/1.1 {refused}\r\n{offered}: Negotiate\r\nContent-Length: 0\r\n\r\n"),
                     };
                     if s.write_all(answer.as_bytes()).is_err() {
                         return;
@@ -341,7 +373,83 @@ fn through_the_engine() {
             }
             WinHttpCloseHandle(req);
         }
+        // WinHttpSetCredentials(NEGOTIATE) with a principal name and its password, the autologon
+        // policy at HIGH (the default credentials, alice's ticket, are not used): Kerberos as bob;
+        // with a wrong password, Negotiate falls back to NTLM, which this server cannot take: its
+        // 401 comes back, after one more leg, no loop.
+        use winhttp::ffi::auth::WinHttpSetCredentials;
+        let bob = w(&format!("bob@{REALM}"));
+        for (password, want) in [("bob-pw-456", 200), ("wrong", 401)] {
+            let req = WinHttpOpenRequest(
+                con,
+                verb.as_ptr(),
+                path.as_ptr(),
+                core::ptr::null(),
+                core::ptr::null(),
+                core::ptr::null_mut(),
+                0,
+            );
+            assert!(!req.is_null());
+            let mut p = WINHTTP_AUTOLOGON_SECURITY_LEVEL_HIGH;
+            assert_eq!(WinHttpSetOption(req, WINHTTP_OPTION_AUTOLOGON_POLICY, (&raw mut p).cast(), 4), 1);
+            let pw = w(password);
+            let scheme = WINHTTP_AUTH_SCHEME_NEGOTIATE;
+            let target = WINHTTP_AUTH_TARGET_SERVER;
+            let set = WinHttpSetCredentials(req, target, scheme, bob.as_ptr(), pw.as_ptr(), core::ptr::null_mut());
+            assert_eq!(set, 1);
+            assert_eq!(WinHttpSendRequest(req, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0), 1);
+            assert_eq!(WinHttpReceiveResponse(req, core::ptr::null_mut()), 1);
+            let (mut status, mut size) = (0u32, 4u32);
+            let flags = WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER;
+            let null = core::ptr::null();
+            assert_eq!(
+                WinHttpQueryHeaders(req, flags, null, (&raw mut status).cast(), &mut size, core::ptr::null_mut()),
+                1
+            );
+            assert_eq!(status, want, "password {password}");
+            let mut body = [0u8; 256];
+            let mut got = 0u32;
+            assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
+            if want == 200 {
+                assert_eq!(&body[..got as usize], format!("ok bob@{REALM}").as_bytes());
+            }
+            WinHttpCloseHandle(req);
+        }
         WinHttpCloseHandle(con);
+        // The same server as a proxy (named `localhost`): its 407 is answered with the default
+        // credentials for the proxy's service, HTTP/localhost (not the origin's name).
+        let proxy = w(&format!("localhost:{port}"));
+        let pses = WinHttpOpen(agent.as_ptr(), WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy.as_ptr(), core::ptr::null(), 0);
+        assert!(!pses.is_null());
+        let origin = w("origin.winhttp.test");
+        let pcon = WinHttpConnect(pses, origin.as_ptr(), 80, 0);
+        let req = WinHttpOpenRequest(
+            pcon,
+            verb.as_ptr(),
+            path.as_ptr(),
+            core::ptr::null(),
+            core::ptr::null(),
+            core::ptr::null_mut(),
+            0,
+        );
+        assert!(!req.is_null());
+        assert_eq!(WinHttpSendRequest(req, core::ptr::null(), 0, core::ptr::null_mut(), 0, 0, 0), 1);
+        assert_eq!(WinHttpReceiveResponse(req, core::ptr::null_mut()), 1);
+        let (mut status, mut size) = (0u32, 4u32);
+        let flags = WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER;
+        let null = core::ptr::null();
+        assert_eq!(
+            WinHttpQueryHeaders(req, flags, null, (&raw mut status).cast(), &mut size, core::ptr::null_mut()),
+            1
+        );
+        assert_eq!(status, 200, "Kerberos to the proxy");
+        let mut body = [0u8; 256];
+        let mut got = 0u32;
+        assert_eq!(WinHttpReadData(req, body.as_mut_ptr().cast(), 256, &mut got), 1);
+        assert_eq!(&body[..got as usize], format!("ok alice@{REALM}").as_bytes());
+        WinHttpCloseHandle(req);
+        WinHttpCloseHandle(pcon);
+        WinHttpCloseHandle(pses);
         // WinHttpGetProxyForUrl with a PAC URL behind Negotiate: fAutoLogonIfChallenged FALSE sends
         // no credentials (the download fails), TRUE answers with the default credentials (the
         // ticket). Different URLs: a script, once downloaded, is cached per URL.

@@ -99,7 +99,9 @@ pub struct Connection {
     pub reused: bool,
     /// The proxy refused the CONNECT of a tunnel with a 407: its answer is in the read buffer,
     /// to be received as the response; nothing of the request is written (it was meant for the
-    /// origin, inside TLS), and the connection is never reused.
+    /// origin, inside TLS), and the connection never goes to the pool. Once that answer is read to
+    /// its end on a connection the proxy keeps open, the request's next CONNECT (the next leg of
+    /// the proxy's handshake) goes on it ([`Connection::can_retunnel`]).
     pub refused: bool,
 }
 
@@ -130,6 +132,23 @@ impl Connection {
         }
         c.refused = true;
         c
+    }
+
+    /// A refused tunnel whose 407 was read to its end, the proxy keeping the connection open: the
+    /// request's next CONNECT may go on it (never another request's: it is never pooled).
+    pub fn can_retunnel(&self) -> bool {
+        self.refused && self.keep_alive && matches!(self.reading, Reading::Done) && self.rbuf.is_empty()
+    }
+
+    /// The request went out whole and the response, which allowed keep-alive, was left unread
+    /// (partly): the next request on this handle may drain the rest and use the connection.
+    pub fn drainable(&self) -> bool {
+        self.keep_alive && self.writing == Writing::Done && matches!(self.reading, Reading::Body(_))
+    }
+
+    /// The stream, for a new CONNECT on it.
+    pub fn into_stream(self: Box<Self>) -> Stream {
+        self.stream
     }
 
     /// A new request starts on this connection.

@@ -88,12 +88,19 @@ impl Lane {
     }
 
     /// The exchange is over: the connection goes back to the pool when both halves are complete
-    /// and it may be reused, else it is closed (`true`: it was closed).
+    /// and it may be reused, stays on the lane when it is a refused tunnel that can carry the
+    /// next CONNECT, else it is closed (`true`: it was closed).
     pub fn release(&mut self) -> bool {
         let (Some(conn), Some(plan)) = (self.conn.take(), self.plan.as_ref()) else {
             self.permit = None;
             return false;
         };
+        if conn.can_retunnel() && self.permit.is_some() {
+            // The proxy's 407 to CONNECT, read by the caller on a connection the proxy keeps: the
+            // request's next send (with credentials) puts its CONNECT on it. Never pooled.
+            self.conn = Some(conn);
+            return false;
+        }
         match self.permit.take() {
             Some(permit) if conn.reusable() => {
                 pool::checkin(plan.route.clone(), conn, permit);

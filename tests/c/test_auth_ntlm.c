@@ -11,6 +11,8 @@
  *    by itself, HEAD having no body), and the large POST then goes through in one pass, on it;
  *  - the username/password options: Negotiate (NTLM inside SPNEGO) chosen from the challenge;
  *    a wrong password gives the 401 back after one handshake, no loop;
+ *  - a 401 with no body (the handshake on its connection) and one beyond MAX_RESPONSE_DRAIN_SIZE
+ *    (the handshake on a new connection; readable whole without credentials);
  *  - NTLM to a proxy (the server answers absolute-URI requests with 407s), legs on one socket.
  * Skips (with the reason) when the server is not running (no python3 or pyspnego).
  */
@@ -98,6 +100,8 @@ static void test_reference_page(HINTERNET con)
         CHECK(entry_is(&log[0], "POST", "/upload-a", "none", 401));
         CHECK(entry_is(&log[1], "POST", "/upload-a", "negotiate", 401));
         CHECK(entry_is(&log[2], "POST", "/upload-a", "authenticate", 200));
+        /* The first 401's body was left unread: the second send drained it and kept the socket. */
+        CHECK_EQ(log[0].conn, log[1].conn);
         CHECK_EQ(log[1].conn, log[2].conn);
         CHECK(atoi(strstr(body, "conn=") + 5) == log[2].conn);
     }
@@ -174,6 +178,56 @@ static void test_options(HINTERNET con)
     }
 }
 
+/* A 401 with no body keeps its connection for the handshake; one larger than
+ * WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE costs it (the handshake goes on a new one), and is still
+ * readable whole by a caller without credentials. */
+static void test_challenge_bodies(HINTERNET con)
+{
+    struct entry log[16];
+    DWORD drain = 65536;
+    int n;
+    HINTERNET req = open_req(con, L"GET", L"/empty?pad=0&close=1");
+    set_option_str(req, WINHTTP_OPTION_USERNAME, L"CORP\\alice");
+    set_option_str(req, WINHTTP_OPTION_PASSWORD, L"S3cret-p4ss");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, NULL, 0);
+    close_req(req);
+    n = server_log(con, log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[0], "GET", "/empty", "none", 401));
+        CHECK(entry_is(&log[2], "GET", "/empty", "authenticate", 200));
+        CHECK_EQ(log[0].conn, log[1].conn);
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+
+    req = open_req(con, L"GET", L"/big?pad=100000&close=1");
+    CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE, &drain, sizeof drain));
+    set_option_str(req, WINHTTP_OPTION_USERNAME, L"CORP\\alice");
+    set_option_str(req, WINHTTP_OPTION_PASSWORD, L"S3cret-p4ss");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 200);
+    read_all(req, NULL, 0);
+    close_req(req);
+    n = server_log(con, log, 16);
+    CHECK_EQ(n, 3);
+    if (n == 3) {
+        CHECK(entry_is(&log[0], "GET", "/big", "none", 401));
+        CHECK(entry_is(&log[1], "GET", "/big", "negotiate", 401));
+        CHECK(entry_is(&log[2], "GET", "/big", "authenticate", 200));
+        CHECK(log[0].conn != log[1].conn);
+        CHECK_EQ(log[1].conn, log[2].conn);
+    }
+
+    req = open_req(con, L"GET", L"/big?pad=100000");
+    CHECK(send_req(req, NULL, 0, 0) && receive(req));
+    CHECK_EQ(status_of(req), 401);
+    CHECK_EQ(read_all(req, NULL, 0), 100000);
+    close_req(req);
+    server_log(con, log, 16);
+}
+
 /* The server standing in for a proxy (absolute-URI requests get 407s): NTLM to the proxy, its legs
  * on one socket, with credentials for the proxy target only. */
 static void test_proxy(INTERNET_PORT port)
@@ -236,6 +290,7 @@ static void run(INTERNET_PORT port, int async)
     test_reference_page(con);
     test_head_warm_up(con);
     test_options(con);
+    test_challenge_bodies(con);
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
     test_proxy(port);

@@ -19,7 +19,7 @@
 //! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
 //! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
-//! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
+//! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`), as a server, a plain proxy (absolute-URI requests) and a CONNECT proxy tunnelling to `127.0.0.1` (knobs in the CONNECT's host name: `pad-N`, `close-after-407`, `drop-handshake`, `drop-after-N`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
 //!

@@ -58,6 +58,8 @@ pub struct RequestState {
     /// `WINHTTP_AUTH_TARGET_SERVER`, or the username/password options) and towards the proxy.
     pub server_auth: AuthClient,
     pub proxy_auth: AuthClient,
+    /// The proxy of the last attempt (its name is Kerberos' service name for a 407).
+    pub proxy_host: String,
     /// The URL before the first redirect (`WINHTTP_QUERY_ORIG_URI`).
     pub original_url: Option<String>,
     /// Local and remote address of the connection the last exchange used.
@@ -164,6 +166,7 @@ impl Request {
                 target,
                 server_auth: AuthClient::default(),
                 proxy_auth: AuthClient::default(),
+                proxy_host: String::new(),
                 original_url: None,
                 connection: None,
                 proxy_override: None,
@@ -406,6 +409,9 @@ impl Request {
                 _ => (st.proxy_username.clone(), st.proxy_password.clone()),
             };
             st.proxy_auth.set_options(&user, &password);
+            if let Via::Proxy(p) | Via::Tunnel(p) = &via {
+                st.proxy_host.clone_from(&p.host);
+            }
         }
         let escaped = url::escape_request_path(&target.path, self.flags);
         let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
@@ -600,9 +606,10 @@ impl Owner for Request {
         let name = if proxy { "Proxy-Authenticate" } else { "WWW-Authenticate" };
         let challenges = auth::challenge::parse_all(response.headers.get_all(name));
         let mut st = self.state();
-        let verb = st.target.verb.clone();
+        // A 407 to a tunnel's CONNECT (its request-target the authority) was for that CONNECT.
+        let verb = if proxy && uri == st.target.authority() { "CONNECT".to_string() } else { st.target.verb.clone() };
         let info = RequestInfo { method: &verb, uri };
-        let host = st.target.host.clone();
+        let host = if proxy { st.proxy_host.clone() } else { st.target.host.clone() };
         let client = if proxy { &mut st.proxy_auth } else { &mut st.server_auth };
         client.challenge(&challenges, &info, &|s, c| authenticator(s, c, &host))
     }

@@ -137,22 +137,7 @@ impl ConnectOp {
                             Payload::Str(&stream.peer.ip().to_string()),
                         );
                         *self = match &plan.route.via {
-                            Via::Tunnel(_) => {
-                                let mut out = Vec::with_capacity(128);
-                                let authority = plan.target.authority();
-                                let mut headers = vec![("Host".to_string(), authority.clone())];
-                                // Proxy credentials go on the CONNECT, never inside the tunnel.
-                                if let Some(v) = &plan.connect_auth {
-                                    headers.push(("Proxy-Authorization".to_string(), v.clone()));
-                                }
-                                h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers)
-                                    .map_err(Error::protocol)?;
-                                if log::on(log::WIRE) {
-                                    log::head(owner.handle(), '>', &out);
-                                }
-                                let parser = HeadParser::new(plan.max_head);
-                                ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() }
-                            }
+                            Via::Tunnel(_) => tunnel(owner, plan, stream, permit)?,
                             _ => match &plan.tls {
                                 Some(params) => start_tls(plan, params, stream, permit)?,
                                 None => return Ok(Step::Done((Connection::new(stream, false), permit))),
@@ -232,6 +217,25 @@ impl ConnectOp {
             }
         }
     }
+}
+
+/// The CONNECT leg of a tunnel on `stream`: a new connection to the proxy, or one whose CONNECT
+/// the proxy refused with a 407 and kept open, for the next leg of a handshake (NTLM and
+/// Negotiate authenticate the connection, so every leg goes on the same socket).
+pub fn tunnel(owner: &dyn Owner, plan: &Plan, stream: Stream, permit: Permit) -> Result<ConnectOp, Error> {
+    let mut out = Vec::with_capacity(128);
+    let authority = plan.target.authority();
+    let mut headers = vec![("Host".to_string(), authority.clone())];
+    // Proxy credentials go on the CONNECT, never inside the tunnel.
+    if let Some(v) = &plan.connect_auth {
+        headers.push(("Proxy-Authorization".to_string(), v.clone()));
+    }
+    h1::write_request_head(&mut out, "CONNECT", &authority, h1::Version::Http11, &headers).map_err(Error::protocol)?;
+    if log::on(log::WIRE) {
+        log::head(owner.handle(), '>', &out);
+    }
+    let parser = HeadParser::new(plan.max_head);
+    Ok(ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() })
 }
 
 /// Addresses known: `NAME_RESOLVED` and `CONNECTING_TO_SERVER`, and the first connect begins.

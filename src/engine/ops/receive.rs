@@ -142,9 +142,10 @@ impl Operation for ReceiveOp {
                     policy.body_replayable = lane.replay.is_some();
                     let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
                     if let Followup::Challenge { proxy, replay } = decision {
-                        decision = if self.auth_legs < MAX_AUTH_LEGS
-                            && owner.challenged(proxy, &response, &plan.request_uri)
-                        {
+                        // A refused CONNECT was for the authority (Digest's `uri`), not the path.
+                        let tunnel = lane.conn.as_ref().is_some_and(|c| c.refused);
+                        let uri = if tunnel { plan.target.authority() } else { plan.request_uri.clone() };
+                        decision = if self.auth_legs < MAX_AUTH_LEGS && owner.challenged(proxy, &response, &uri) {
                             self.auth_legs += 1;
                             self.stage = Receive::AuthDrain { replay, drained: 0 };
                             continue;
@@ -180,8 +181,9 @@ impl Operation for ReceiveOp {
                         Err(e) if e.code == ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW => lane.discard(),
                         Err(e) => return Err(e),
                     }
-                    // The connection is kept for the next leg only when it can carry one.
-                    if lane.conn.as_ref().is_some_and(|c| !c.reusable()) {
+                    // The connection is kept for the next leg only when it can carry one (a refused
+                    // tunnel's carries the next CONNECT).
+                    if lane.conn.as_ref().is_some_and(|c| !c.reusable() && !c.can_retunnel()) {
                         lane.discard();
                     }
                     if let Some(conn) = lane.conn.as_mut() {
@@ -247,7 +249,9 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     let framing = h1::framing(&plan.target.verb, &head).map_err(Error::protocol)?;
-    conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
+    // A proxy's answer to CONNECT keeps its connection open by its own head alone (the CONNECT
+    // carries no `Connection: close`, whatever the request inside the tunnel would say).
+    conn.keep_alive = h1::keep_alive(&head, framing) && (plan.keep_alive || conn.refused);
     conn.reading = Reading::Body(Decoder::new(framing));
     Ok(Response {
         version: head.version.as_str(),

@@ -2,10 +2,10 @@
 //! body bytes streamed after it (`WinHttpWriteData`). What is written is counted on the
 //! connection's request half, so the pool knows whether the request is complete.
 
-use super::connect::{ConnectOp, install};
+use super::connect::{ConnectOp, install, tunnel};
 use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute, socket_wait};
 use crate::abi::*;
-use crate::engine::conn::Writing;
+use crate::engine::conn::{Reading, Writing};
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::log;
@@ -23,17 +23,29 @@ pub struct SendOp {
     /// The request starts on the lane's connection (held from the previous leg of an
     /// authentication handshake).
     begin: bool,
+    /// `connect` is a CONNECT on a connection kept from the proxy's 407.
+    retunnel: bool,
+    /// Bytes of the previous response drained before the held connection is used.
+    drained: u64,
 }
 
 impl SendOp {
     pub fn new(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: Some(ConnectOp::Start), begin: false }
+        SendOp {
+            body,
+            written: 0,
+            attempt: 0,
+            connect: Some(ConnectOp::Start),
+            begin: false,
+            retunnel: false,
+            drained: 0,
+        }
     }
 
     /// Sending on the connection the lane holds (the next leg of an authentication handshake:
     /// NTLM authenticates the connection, so every leg goes on the same one).
     pub fn on_held(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: None, begin: true }
+        SendOp { body, written: 0, attempt: 0, connect: None, begin: true, retunnel: false, drained: 0 }
     }
 
     fn retry(&mut self, lane: &mut Lane) {
@@ -63,12 +75,47 @@ impl Operation for SendOp {
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
         loop {
+            if self.begin && lane.conn.as_ref().is_some_and(|c| matches!(c.reading, Reading::Body(_))) {
+                // The caller sends again without having read the last response to its end (a
+                // 401 or 407 it answers with credentials): the rest is drained, within
+                // `MAX_RESPONSE_DRAIN_SIZE`, so the connection carries the next leg.
+                if let Step::Wait(w) = drain_held(lane, &mut self.drained)? {
+                    return Ok(Step::Wait(w));
+                }
+                match lane.conn.as_mut() {
+                    // Kept: a send that fails on it is tried once more on a new connection.
+                    Some(c) if c.reusable() || c.can_retunnel() => c.reused = true,
+                    _ => {
+                        lane.discard();
+                        self.connect = Some(ConnectOp::Start);
+                        self.begin = false;
+                    }
+                }
+            }
+            if self.begin && lane.conn.as_ref().is_some_and(|c| c.can_retunnel()) {
+                // The proxy refused the previous CONNECT with a 407 and kept the connection open:
+                // the next leg's CONNECT goes on it.
+                let conn = lane.conn.take().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                let permit = lane.permit.take().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                self.connect = Some(tunnel(owner, lane.plan()?, conn.into_stream(), permit)?);
+                self.begin = false;
+                self.retunnel = true;
+            }
             if let Some(connect) = self.connect.as_mut() {
                 let plan = lane.plan()?;
-                let got = match connect.step(owner, plan)? {
-                    Step::Wait(w) => return Ok(Step::Wait(w)),
-                    Step::Done(got) => got,
+                let got = match connect.step(owner, plan) {
+                    Ok(Step::Wait(w)) => return Ok(Step::Wait(w)),
+                    Ok(Step::Done(got)) => got,
+                    // The proxy closed the connection it had kept since its 407 before answering
+                    // the next CONNECT: once more on a new connection.
+                    Err(e) if self.retunnel && e.code == ERROR_WINHTTP_CANNOT_CONNECT && self.attempt < 2 => {
+                        self.retunnel = false;
+                        self.retry(lane);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 };
+                self.retunnel = false;
                 install(owner, lane, got);
                 self.connect = None;
                 self.begin = true;
@@ -124,6 +171,47 @@ impl Operation for SendOp {
     }
 }
 
+/// Reads (and drops) the rest of the response left unread on the held connection, up to the
+/// plan's drain limit. `Done` when the body ended (the connection's response half is then
+/// complete) or when the connection cannot be kept (over the limit, closed, broken: the caller
+/// then discards it).
+fn drain_held(lane: &mut Lane, drained: &mut u64) -> StepResult<()> {
+    let plan = lane.plan()?;
+    let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
+    let mut scratch = [0u8; 4096];
+    loop {
+        let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(())) };
+        let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(())) };
+        if decoder.is_done() {
+            conn.finish_response();
+            return Ok(Step::Done(()));
+        }
+        if !conn.rbuf.is_empty() {
+            let Ok((used, made)) = decoder.decode(conn.rbuf.bytes(), &mut scratch) else {
+                conn.keep_alive = false;
+                return Ok(Step::Done(()));
+            };
+            conn.rbuf.consume(used);
+            *drained += made as u64;
+            if *drained > limit {
+                conn.keep_alive = false;
+                return Ok(Step::Done(()));
+            }
+            if used > 0 || made > 0 {
+                continue;
+            }
+        }
+        match conn.try_fill() {
+            Ok(Some(0)) | Err(_) => {
+                conn.keep_alive = false;
+                return Ok(Step::Done(()));
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(Step::Wait(socket_wait(lane, Want::Read, receive)?)),
+        }
+    }
+}
+
 /// `WinHttpSendRequest`: adds the caller's headers, plans the attempt, connects (or reuses a
 /// pooled connection) and sends the head and the optional data. `total` is the announced body
 /// length (0: no more than the optional data).
@@ -140,8 +228,10 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     }
     // A previous exchange on this handle ends here: a connection still in the middle of it is
     // closed (only a complete one went back to the pool). One kept after a challenge that the
-    // caller must answer by sending again (`ERROR_WINHTTP_RESEND_REQUEST`) carries the next leg.
-    let held = match lane.conn.take_if(|c| c.reusable()) {
+    // caller must answer by sending again (`ERROR_WINHTTP_RESEND_REQUEST`, or a proxy's 407 to
+    // CONNECT the caller read; or one whose response the caller left unread, drained first)
+    // carries the next leg.
+    let held = match lane.conn.take_if(|c| c.reusable() || c.can_retunnel() || c.drainable()) {
         Some(conn) => lane.permit.take().map(|permit| (conn, permit)),
         None => None,
     };
@@ -263,7 +353,15 @@ mod tests {
         let (mut lane, mut peer) = lane(p);
         lane.conn.as_mut().unwrap().begin_request();
         // A pooled-connection stand-in: the connect stage is skipped.
-        let mut op = SendOp { body: Arc::new(b"abc".to_vec()), written: 0, attempt: 0, connect: None, begin: false };
+        let mut op = SendOp {
+            body: Arc::new(b"abc".to_vec()),
+            written: 0,
+            attempt: 0,
+            connect: None,
+            begin: false,
+            retunnel: false,
+            drained: 0,
+        };
         assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(()))));
         assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Body(Encoder::Length(7)));
         let mut got = vec![0u8; 256];

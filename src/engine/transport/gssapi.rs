@@ -5,9 +5,10 @@
 //! inside SPNEGO (`proto::auth::spnego`) or reports itself unsupported.
 //!
 //! [`GssNegotiate`] drives `gss_init_sec_context` with the SPNEGO mechanism for the service name
-//! `HTTP@host` and the caller's default credentials (the Kerberos ticket cache), as the same
-//! [`Mechanism`] trait the in-process NTLM implements. A leaf module: it only uses `libc` and
-//! `proto::auth`.
+//! `HTTP@host` and the caller's default credentials (the Kerberos ticket cache), or credentials
+//! acquired with a user name and password (`gss_acquire_cred_with_password`, MIT and Heimdal), as
+//! the same [`Mechanism`] trait the in-process NTLM implements. A leaf module: it only uses `libc`
+//! and `proto::auth`.
 
 use crate::proto::auth::ntlm::Ntlm;
 use crate::proto::auth::spnego::{OID_SPNEGO, SpnegoNtlm};
@@ -31,6 +32,14 @@ struct Buffer {
 struct Oid {
     length: OmUint32,
     elements: *mut c_void,
+}
+
+/// `gss_OID_set_desc`.
+#[cfg_attr(all(target_os = "macos", target_arch = "x86_64"), repr(C, packed(2)))]
+#[cfg_attr(not(all(target_os = "macos", target_arch = "x86_64")), repr(C))]
+struct OidSet {
+    count: usize,
+    elements: *mut Oid,
 }
 
 type Name = *mut c_void;
@@ -68,6 +77,24 @@ type ReleaseName = unsafe extern "C" fn(*mut OmUint32, *mut Name) -> OmUint32;
 type DeleteSecContext = unsafe extern "C" fn(*mut OmUint32, *mut Ctx, *mut Buffer) -> OmUint32;
 type DisplayStatus =
     unsafe extern "C" fn(*mut OmUint32, OmUint32, i32, *const Oid, *mut OmUint32, *mut Buffer) -> OmUint32;
+type AcquireCredWithPassword = unsafe extern "C" fn(
+    *mut OmUint32,
+    Name,
+    *const Buffer,
+    OmUint32,
+    *mut c_void,
+    i32,
+    *mut Cred,
+    *mut *mut c_void,
+    *mut OmUint32,
+) -> OmUint32;
+type ReleaseCred = unsafe extern "C" fn(*mut OmUint32, *mut Cred) -> OmUint32;
+type Cred = *mut c_void;
+
+/// 1.2.840.113554.1.2.1.1, `GSS_C_NT_USER_NAME`.
+const OID_USER_NAME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x01, 0x01];
+/// `GSS_C_INITIATE`.
+const CRED_INITIATE: i32 = 1;
 
 /// The GSS-API functions we use, from a library that stays loaded for the life of the process.
 pub struct Gssapi {
@@ -77,6 +104,8 @@ pub struct Gssapi {
     release_name: ReleaseName,
     delete_sec_context: DeleteSecContext,
     display_status: DisplayStatus,
+    /// Credentials from a password (absent from macOS' GSS framework: Kerberos then needs a ticket).
+    password: Option<(AcquireCredWithPassword, ReleaseCred)>,
     /// Which file was loaded.
     pub path: String,
 }
@@ -127,6 +156,12 @@ impl Gssapi {
                             c"gss_delete_sec_context",
                         )?),
                         display_status: std::mem::transmute::<*mut c_void, DisplayStatus>(sym(c"gss_display_status")?),
+                        password: sym(c"gss_acquire_cred_with_password").zip(sym(c"gss_release_cred")).map(|(a, r)| {
+                            (
+                                std::mem::transmute::<*mut c_void, AcquireCredWithPassword>(a),
+                                std::mem::transmute::<*mut c_void, ReleaseCred>(r),
+                            )
+                        }),
                         path: name.to_string(),
                     })
                 }
@@ -181,6 +216,8 @@ pub struct GssNegotiate {
     lib: &'static Gssapi,
     name: Name,
     ctx: Ctx,
+    /// Credentials acquired with a password (null: the default ones).
+    cred: Cred,
     done: bool,
 }
 
@@ -204,7 +241,57 @@ impl GssNegotiate {
         if major != GSS_S_COMPLETE {
             return Err(lib.error("gss_import_name", major, minor));
         }
-        Ok(GssNegotiate { lib, name, ctx: std::ptr::null_mut(), done: false })
+        Ok(GssNegotiate { lib, name, ctx: std::ptr::null_mut(), cred: std::ptr::null_mut(), done: false })
+    }
+
+    /// A context for `HTTP@host` with the Kerberos credentials of `user` (a principal name,
+    /// `alice@REALM`) got from the KDC with `password` (`gss_acquire_cred_with_password`: an AS
+    /// exchange, made here, synchronously). `Unsupported` when the library cannot do it.
+    pub fn with_password(
+        lib: &'static Gssapi,
+        host: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<GssNegotiate, AuthError> {
+        let (acquire, _) =
+            lib.password.ok_or_else(|| AuthError::Unsupported("no gss_acquire_cred_with_password".into()))?;
+        let mut m = Self::with_library(lib, host)?;
+        let buf = Buffer { length: user.len(), value: user.as_ptr() as *mut c_void };
+        let oid = Oid { length: OID_USER_NAME.len() as OmUint32, elements: OID_USER_NAME.as_ptr() as *mut c_void };
+        let (mut minor, mut name) = (0, std::ptr::null_mut());
+        // SAFETY: the input buffer and OID outlive the call; `name` is an out-pointer.
+        let major = unsafe { (lib.import_name)(&mut minor, &buf, &oid, &mut name) };
+        if major != GSS_S_COMPLETE {
+            return Err(lib.error("gss_import_name", major, minor));
+        }
+        let pw = Buffer { length: password.len(), value: password.as_ptr() as *mut c_void };
+        let mut time_rec = 0;
+        // For SPNEGO, the mechanism `gss_init_sec_context` is asked for (credentials for the
+        // default mechanisms would leave SPNEGO with the default ones: the ticket cache's).
+        let mut spnego = Oid { length: OID_SPNEGO.len() as OmUint32, elements: OID_SPNEGO.as_ptr() as *mut c_void };
+        let mut mechs = OidSet { count: 1, elements: &mut spnego };
+        // SAFETY: `name` is ours, the password buffer and mechanism set outlive the call,
+        // `m.cred` is an out-pointer (released in Drop); no mechanism set is returned.
+        let major = unsafe {
+            acquire(
+                &mut minor,
+                name,
+                &pw,
+                0,
+                (&raw mut mechs).cast(),
+                CRED_INITIATE,
+                &mut m.cred,
+                std::ptr::null_mut(),
+                &mut time_rec,
+            )
+        };
+        let mut m2 = 0;
+        // SAFETY: releasing the name imported above, once.
+        unsafe { (lib.release_name)(&mut m2, &mut name) };
+        if major != GSS_S_COMPLETE {
+            return Err(lib.error("gss_acquire_cred_with_password", major, minor));
+        }
+        Ok(m)
     }
 
     fn init(&mut self, input: Option<&[u8]>) -> Result<Option<Vec<u8>>, AuthError> {
@@ -218,7 +305,7 @@ impl GssNegotiate {
         let major = unsafe {
             (self.lib.init_sec_context)(
                 &mut minor,
-                std::ptr::null_mut(),
+                self.cred,
                 &mut self.ctx,
                 self.name,
                 &mech,
@@ -282,24 +369,67 @@ impl Drop for GssNegotiate {
             if !self.name.is_null() {
                 (self.lib.release_name)(&mut minor, &mut self.name);
             }
+            if let Some((_, release)) = self.lib.password.filter(|_| !self.cred.is_null()) {
+                release(&mut minor, &mut self.cred);
+            }
         }
     }
 }
 
-/// The mechanism for `Negotiate` to `host`: with explicit credentials, NTLM inside SPNEGO (the
-/// in-process implementation, whatever the system has); with the caller's default credentials
-/// (`WinHttpSetCredentials` with NULL user and password, or the autologon policy), Kerberos
-/// through GSS-API, or `Unsupported` when there is no GSS-API library.
-///
-/// Kerberos with an explicit password (`gss_acquire_cred_with_password`) is not done: explicit
-/// credentials against a Kerberos-only server fail at the server.
+/// The mechanism for `Negotiate` to `host`. With the caller's default credentials
+/// (`WinHttpSetCredentials` with NULL user and password, or the autologon policy): Kerberos through
+/// GSS-API, or `Unsupported` when there is no GSS-API library. With a user name and password:
+/// Kerberos when the name is a principal (`alice@REALM`) and the library gets a ticket with the
+/// password and one for the service, else NTLM inside SPNEGO (the in-process implementation), as
+/// Windows' Negotiate falls back. A `DOMAIN\user` or bare name goes to NTLM at once: trying
+/// Kerberos for it would mean guessing a realm (and DNS lookups for its KDC) on every request.
 pub fn negotiate(host: &str, creds: Option<Credentials>) -> Result<Box<dyn Mechanism>, AuthError> {
     match creds {
-        Some(c) => {
-            let ntlm = Ntlm::new(c, "", Box::new(SystemEntropy), Ntlm::filetime_now());
-            Ok(Box::new(SpnegoNtlm::new(ntlm)))
-        }
+        Some(c) => Ok(Box::new(PasswordNegotiate { kerberos: None, ntlm: None, host: host.to_string(), creds: c })),
         None => Ok(Box::new(GssNegotiate::new(host)?)),
+    }
+}
+
+/// Negotiate with a user name and password: Kerberos first when it can be had, else NTLM inside
+/// SPNEGO. The choice is made on the first token (a server's Negotiate takes either).
+struct PasswordNegotiate {
+    kerberos: Option<GssNegotiate>,
+    ntlm: Option<SpnegoNtlm>,
+    host: String,
+    creds: Credentials,
+}
+
+impl PasswordNegotiate {
+    fn kerberos_first_token(&mut self) -> Result<Vec<u8>, AuthError> {
+        if !self.creds.user.contains('@') || self.creds.user.contains('\\') {
+            return Err(AuthError::Unsupported("not a Kerberos principal name".into()));
+        }
+        let mut k = GssNegotiate::with_password(Gssapi::get()?, &self.host, &self.creds.user, &self.creds.password)?;
+        let token = k.start()?;
+        self.kerberos = Some(k);
+        Ok(token)
+    }
+}
+
+impl Mechanism for PasswordNegotiate {
+    fn start(&mut self) -> Result<Vec<u8>, AuthError> {
+        if let Ok(token) = self.kerberos_first_token() {
+            return Ok(token);
+        }
+        let ntlm = Ntlm::new(self.creds.clone(), "", Box::new(SystemEntropy), Ntlm::filetime_now());
+        self.ntlm.insert(SpnegoNtlm::new(ntlm)).start()
+    }
+
+    fn step(&mut self, token: &[u8]) -> Result<Option<Vec<u8>>, AuthError> {
+        match (&mut self.kerberos, &mut self.ntlm) {
+            (Some(k), _) => k.step(token),
+            (None, Some(n)) => n.step(token),
+            (None, None) => Err(AuthError::Failed("Negotiate: a token before the first".into())),
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.kerberos.as_ref().map_or_else(|| self.ntlm.as_ref().is_some_and(|n| n.done()), |k| k.done())
     }
 }
 

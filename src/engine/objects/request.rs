@@ -607,7 +607,8 @@ impl Owner for Request {
         let challenges = auth::challenge::parse_all(response.headers.get_all(name));
         let mut st = self.state();
         // A 407 to a tunnel's CONNECT (its request-target the authority) was for that CONNECT.
-        let verb = if proxy && uri == st.target.authority() { "CONNECT".to_string() } else { st.target.verb.to_string() };
+        let verb =
+            if proxy && uri == st.target.authority() { "CONNECT".to_string() } else { st.target.verb.to_string() };
         let info = RequestInfo { method: &verb, uri };
         let host = if proxy { st.proxy_host.clone() } else { st.target.host.to_string() };
         let client = if proxy { &mut st.proxy_auth } else { &mut st.server_auth };

@@ -120,6 +120,8 @@ pub struct HeadParser {
     status_seen: bool,
     /// Lines after the status line (an upper bound on the header count).
     header_lines: usize,
+    /// Whether one of those lines starts with a space or tab (an obs-fold continuation).
+    folded: bool,
 }
 
 impl Default for HeadParser {
@@ -132,7 +134,7 @@ impl HeadParser {
     /// A parser refusing heads longer than `max_head_size` bytes with
     /// [`Error::HeaderSizeOverflow`].
     pub fn new(max_head_size: usize) -> Self {
-        HeadParser { max_head_size, scanned: 0, line_start: 0, status_seen: false, header_lines: 0 }
+        HeadParser { max_head_size, scanned: 0, line_start: 0, status_seen: false, header_lines: 0, folded: false }
     }
 
     /// Looks for a complete head at the start of `buf`. Detects a reply that cannot be HTTP/1.x
@@ -153,7 +155,10 @@ impl HeadParser {
                     self.status_seen = true;
                 }
                 (true, true) => return self.finish(&buf[..=lf]),
-                (true, false) => self.header_lines += 1,
+                (true, false) => {
+                    self.header_lines += 1;
+                    self.folded |= matches!(line[0], b' ' | b'\t');
+                }
             }
         }
         self.scanned = limit;
@@ -195,6 +200,7 @@ impl HeadParser {
             large.resize(self.header_lines, httparse::EMPTY_HEADER);
             &mut large
         };
+        let folded = self.folded;
         *self = HeadParser::new(self.max_head_size);
         let mut res = httparse::Response::new(slots);
         let consumed = match config().parse_response(&mut res, buf) {
@@ -215,7 +221,7 @@ impl HeadParser {
         let bytes = res.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
         let mut headers = crate::proto::headers::HeaderList::with_capacity_bytes(res.headers.len(), bytes);
         for h in res.headers.iter() {
-            headers.push_with(h.name, |text| decode_unfolded(h.value, text));
+            headers.push_with(h.name, |text| decode_unfolded(h.value, folded, text));
         }
         Ok(Parse::Complete {
             head: Head { version, status, reason: reason_phrase(buf), headers, raw_len: consumed },
@@ -273,8 +279,8 @@ fn reason_phrase(head: &[u8]) -> String {
 }
 
 /// Appends a header value to `out`, decoded as described in the module docs, with obs-fold line
-/// breaks turned into spaces (RFC 9112 §5.2).
-fn decode_unfolded(value: &[u8], out: &mut String) {
+/// breaks turned into spaces (RFC 9112 §5.2) when the head has any (`folded`).
+fn decode_unfolded(value: &[u8], folded: bool, out: &mut String) {
     let start = out.len();
     if value.is_ascii() {
         // SAFETY: ASCII is UTF-8.
@@ -285,7 +291,7 @@ fn decode_unfolded(value: &[u8], out: &mut String) {
             Err(_) => out.extend(value.iter().map(|&b| char::from(b))),
         }
     }
-    if memchr::memchr2(b'\r', b'\n', value).is_some() {
+    if folded && memchr::memchr2(b'\r', b'\n', value).is_some() {
         let unfolded = out[start..].replace(['\r', '\n'], " ");
         out.truncate(start);
         out.push_str(&unfolded);

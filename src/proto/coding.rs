@@ -67,6 +67,21 @@ impl Coding {
     }
 }
 
+/// The codings `WINHTTP_OPTION_DECOMPRESSION` flags ask for, in `Accept-Encoding` order (gzip,
+/// deflate, then our extensions br and zstd).
+pub fn codings(flags: DWORD) -> Vec<Coding> {
+    [
+        (WINHTTP_DECOMPRESSION_FLAG_GZIP, Coding::Gzip),
+        (WINHTTP_DECOMPRESSION_FLAG_DEFLATE, Coding::Deflate),
+        (WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI, Coding::Brotli),
+        (WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD, Coding::Zstd),
+    ]
+    .into_iter()
+    .filter(|(f, _)| flags & f != 0)
+    .map(|(_, c)| c)
+    .collect()
+}
+
 /// The `Accept-Encoding` value for a set of codings, in the order given ("gzip, deflate").
 pub fn accept_encoding(codings: &[Coding]) -> String {
     codings.iter().map(|c| c.token()).collect::<Vec<_>>().join(", ")

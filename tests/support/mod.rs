@@ -19,6 +19,7 @@
 //! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
 //! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
+//! | `WINHTTP_TEST_CODING_PORT` | `coding_server.py`: bodies in gzip, deflate, br, zstd (corrupt, truncated, a bomb) and cookie routes (set, echo, redirect, 401); see that file. Only set when python3 is there (br and zstd answer 501 without their Python modules) |
 //! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -142,6 +143,8 @@ pub struct Servers {
     pub apache: Option<(u16, std::process::Child)>,
     /// `digest_server.py` (Digest corner cases checked with hashlib), when python3 is there.
     pub digest: Option<(u16, std::process::Child)>,
+    /// `coding_server.py` (content codings and cookies), when python3 is there.
+    pub coding: Option<(u16, std::process::Child)>,
     pub squid: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
@@ -184,6 +187,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.digest {
         v.push(("WINHTTP_TEST_DIGEST_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.coding {
+        v.push(("WINHTTP_TEST_CODING_PORT".to_string(), port.to_string()));
     }
     if let Some((port, _)) = &s.apache {
         v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
@@ -286,6 +292,7 @@ fn start() -> Servers {
     // chosen, so none of them can end up listening on it.
     let ntlm = start_ntlm(&pki.dir);
     let digest = start_python("digest_server.py", &[]);
+    let coding = start_python("coding_server.py", &[("CODING_SERVER_STDIN_EXIT", std::path::Path::new("1"))]);
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
     let closed_port = {
@@ -296,6 +303,7 @@ fn start() -> Servers {
     Servers {
         ntlm,
         digest,
+        coding,
         apache,
         squid,
         http_port,

@@ -408,6 +408,9 @@ pub(crate) mod testing {
                 proxy_credentials: false,
             },
             passport: 0,
+            cookies: false,
+            decompression: 0,
+            decompression_ratio: 1000,
         }
     }
 

@@ -421,8 +421,8 @@ impl Request {
         } else {
             None
         };
-        let accept_encoding = (settings.decompression != 0)
-            .then(|| coding::accept_encoding(&coding::codings(settings.decompression)));
+        let accept_encoding =
+            (settings.decompression != 0).then(|| coding::accept_encoding(&coding::codings(settings.decompression)));
         let mut head = Vec::with_capacity(512);
         let encoder = {
             let mut h = self.headers();
@@ -458,7 +458,8 @@ impl Request {
                     None => extra.push(("Cookie", jar)),
                 }
             }
-            let first_cookie = merged.as_ref().and_then(|_| h.pairs().position(|(n, _)| n.eq_ignore_ascii_case("Cookie")));
+            let first_cookie =
+                merged.as_ref().and_then(|_| h.pairs().position(|(n, _)| n.eq_ignore_ascii_case("Cookie")));
             let merged = merged.as_deref();
             let pairs = h
                 .pairs()

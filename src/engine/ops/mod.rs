@@ -422,6 +422,7 @@ pub(crate) mod testing {
             conn: Some(crate::engine::conn::Connection::new(stream, false)),
             permit: None,
             replay: None,
+            decoding: None,
         };
         (lane, peer)
     }

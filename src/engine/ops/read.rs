@@ -388,6 +388,95 @@ mod tests {
         assert!(matches!(AvailableOp.step(&owner, &mut lane), Ok(Step::Done(0))));
     }
 
+    /// Steps `op` until it completes (the peer is written by another thread).
+    fn finish<T>(mut step: impl FnMut() -> StepResult<T>) -> Result<T, Error> {
+        loop {
+            match step() {
+                Ok(Step::Done(v)) => return Ok(v),
+                Ok(Step::Wait(_)) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_body_is_decoded_behind_the_framing_and_the_connection_released_once_consumed() {
+        let plain: Vec<u8> =
+            (0..40_000u32).flat_map(|i| format!("line {i} {}\n", i * 7919 % 1000).into_bytes()).collect();
+        let z = gzip(&plain);
+        for qda in [false, true] {
+            let owner = Recorder::default();
+            let (mut lane, mut peer) = body_lane(Framing::Chunked);
+            lane.decoding = Some(crate::engine::lane::Decoding::new(coding::Coding::Gzip, coding::Limits::default()));
+            let wire = z.clone();
+            let writer = std::thread::spawn(move || {
+                for piece in wire.chunks(1000) {
+                    write!(peer, "{:x}\r\n", piece.len()).unwrap();
+                    peer.write_all(piece).unwrap();
+                    peer.write_all(b"\r\n").unwrap();
+                }
+                peer.write_all(b"0\r\n\r\n").unwrap();
+                peer
+            });
+            let mut got = Vec::new();
+            loop {
+                let want = if qda {
+                    let n = finish(|| AvailableOp.step(&owner, &mut lane)).unwrap() as usize;
+                    if n == 0 {
+                        break;
+                    }
+                    n
+                } else {
+                    3000
+                };
+                let mut buf = vec![0u8; want];
+                let k = finish(|| ReadOp { out: buf.as_mut_ptr(), len: want }.step(&owner, &mut lane)).unwrap();
+                if qda {
+                    assert_eq!(k, want, "a read of what QueryDataAvailable reported");
+                }
+                if k == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..k]);
+            }
+            assert_eq!(got.len(), plain.len());
+            assert!(got == plain);
+            // Every encoded byte was consumed: the connection went back (released), nothing left.
+            assert!(lane.conn.is_none());
+            drop(writer.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_corrupt_stream_fails_the_read_and_gives_the_connection_up() {
+        let z = gzip(&[b'x'; 100_000]);
+        let mut corrupt = z.clone();
+        let mid = corrupt.len() / 2;
+        corrupt[mid..mid + 8].iter_mut().for_each(|b| *b ^= 0x5a);
+        for body in [z[..z.len() / 2].to_vec(), corrupt, b"not gzip at all".to_vec()] {
+            let owner = Recorder::default();
+            let (mut lane, mut peer) = body_lane(Framing::Length(body.len() as u64));
+            lane.decoding = Some(crate::engine::lane::Decoding::new(coding::Coding::Gzip, coding::Limits::default()));
+            peer.write_all(&body).unwrap();
+            let mut buf = vec![0u8; 1 << 20];
+            let r = loop {
+                match finish(|| ReadOp { out: buf.as_mut_ptr(), len: buf.len() }.step(&owner, &mut lane)) {
+                    Ok(0) => break Ok(0),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e.code),
+                }
+            };
+            assert_eq!(r, Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE));
+            assert!(lane.conn.is_none());
+        }
+    }
+
     #[test]
     fn chunked_framing_is_never_reported_as_data() {
         let owner = Recorder::default();

@@ -13,7 +13,9 @@
  *  - corrupt, truncated and bomb bodies fail the read with ERROR_WINHTTP_INVALID_SERVER_RESPONSE;
  *    WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO raised lets the bomb through;
  *  - the option set on the session reaches its requests; invalid flags refused;
- *  - the connection is reused after a decoded body (its encoded bytes all consumed).
+ *  - the connection is reused after a decoded body (its encoded bytes all consumed);
+ *  - nginx with gzip on (WINHTTP_TEST_NGINX_GZIP_PORT, tests/support/peers.rs): its on-the-fly
+ *    chunked gzip decoded to the file it serves plain, on one keep-alive connection.
  */
 #include "auth_steps.h"
 #include <stdio.h>
@@ -287,9 +289,53 @@ static void test_session_option_and_reuse(void)
     WinHttpCloseHandle(ses);
 }
 
+/* nginx with gzip on: the same file decoded (chunked gzip made by nginx) and as sent plain. */
+static void test_nginx(void)
+{
+    int nport = harness_env_int("WINHTTP_TEST_NGINX_GZIP_PORT", 0);
+    HINTERNET ses, con;
+    struct got plain, zipped, qda, small;
+    if (!nport) {
+        printf("nginx gzip tests skipped: nginx is not running (not installed?)\n");
+        return;
+    }
+    ses = session();
+    con = WinHttpConnect(ses, L"127.0.0.1", (INTERNET_PORT)nport, 0);
+    plain = fetch(con, L"/big.txt", (DWORD)-1, 65536, NULL, (DWORD)-1);
+    CHECK(plain.status == 200 && plain.error == 0 && plain.len > 1000000);
+    /* nginx did compress (the caller's own Accept-Encoding, no decoding): a gzip stream. */
+    zipped = fetch(con, L"/big.txt", (DWORD)-1, 65536, L"Accept-Encoding: gzip\r\n", (DWORD)-1);
+    CHECK(zipped.error == 0 && zipped.len > 0 && zipped.len < plain.len / 4 && (unsigned char)zipped.body[0] == 0x1f);
+    free(zipped.body);
+    zipped = fetch(con, L"/big.txt", WINHTTP_DECOMPRESSION_FLAG_ALL, 65536, NULL, (DWORD)-1);
+    CHECK(zipped.error == 0 && zipped.len == plain.len && memcmp(zipped.body, plain.body, plain.len) == 0);
+    qda = fetch(con, L"/big.txt", WINHTTP_DECOMPRESSION_FLAG_GZIP, 0, NULL, (DWORD)-1);
+    CHECK(qda.error == 0 && qda.len == plain.len && memcmp(qda.body, plain.body, plain.len) == 0);
+    CHECK_EQ(qda.qda_mismatch, 0);
+    small = fetch(con, L"/small.txt", WINHTTP_DECOMPRESSION_FLAG_GZIP, 3, NULL, (DWORD)-1);
+    CHECK(small.error == 0 && small.len == 18 && memcmp(small.body, "a small text file\n", 18) == 0);
+    /* All on one keep-alive connection. */
+    if (!(plain.local[0] && wcscmp(plain.local, small.local) == 0 && wcscmp(qda.local, small.local) == 0))
+        printf("  local ports %ls %ls %ls\n", plain.local, qda.local, small.local);
+    CHECK(plain.local[0] && wcscmp(plain.local, small.local) == 0 && wcscmp(qda.local, small.local) == 0);
+    /* The headers (these requests are closed before their bodies are read). */
+    CHECK(has_header(con, L"/big.txt", (DWORD)-1, L"Content-Length"));
+    CHECK(!has_header(con, L"/big.txt", (DWORD)-1, L"Content-Encoding"));
+    CHECK(!has_header(con, L"/big.txt", WINHTTP_DECOMPRESSION_FLAG_GZIP, L"Content-Encoding"));
+    CHECK(!has_header(con, L"/big.txt", WINHTTP_DECOMPRESSION_FLAG_GZIP, L"Content-Length"));
+    free(plain.body);
+    free(zipped.body);
+    free(qda.body);
+    free(small.body);
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 int main(void)
 {
     port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_CODING_PORT", 0);
+    for (is_async = 0; is_async < 2; is_async++)
+        test_nginx();
     if (!port) {
         printf("decompression tests skipped: coding_server.py is not running (python3)\n");
         return harness_report();

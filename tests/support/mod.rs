@@ -20,6 +20,7 @@
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
 //! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
 //! | `WINHTTP_TEST_CODING_PORT` | `coding_server.py`: bodies in gzip, deflate, br, zstd (corrupt, truncated, a bomb) and cookie routes (set, echo, redirect, 401); see that file. Only set when python3 is there (br and zstd answer 501 without their Python modules) |
+//! | `WINHTTP_TEST_NGINX_GZIP_PORT` | nginx (when installed) with `gzip on` for text: `/big.txt` (about 1 MiB of numbered lines) and `/small.txt`, compressed on the fly (chunked) when the request accepts gzip (see [`peers`]) |
 //! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -146,6 +147,8 @@ pub struct Servers {
     /// `coding_server.py` (content codings and cookies), when python3 is there.
     pub coding: Option<(u16, std::process::Child)>,
     pub squid: Option<(u16, std::process::Child)>,
+    /// nginx with `gzip on` ([`peers::nginx_gzip`]), when installed.
+    pub nginx_gzip: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -193,6 +196,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.apache {
         v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.nginx_gzip {
+        v.push(("WINHTTP_TEST_NGINX_GZIP_PORT".to_string(), port.to_string()));
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
@@ -295,6 +301,7 @@ fn start() -> Servers {
     let coding = start_python("coding_server.py", &[("CODING_SERVER_STDIN_EXIT", std::path::Path::new("1"))]);
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
+    let nginx_gzip = peers::nginx_gzip(&pki.dir);
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -306,6 +313,7 @@ fn start() -> Servers {
         coding,
         apache,
         squid,
+        nginx_gzip,
         http_port,
         raw_port,
         closed_port,

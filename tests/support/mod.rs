@@ -43,6 +43,7 @@
 //! | `/redirect/N?to=URL&pad=M` | status N (301, 302, 303, 307, 308) with `Location: URL` (percent-decoded; default `/hello`); body `redirect\n`, or M bytes of pattern when `pad` is given |
 //! | `/redirect-loop` | 302 to itself |
 //! | `/redirect-chain/N` | 302 to `/redirect-chain/N-1`; `/redirect-chain/0` is 200 `chain end` |
+//! | `/set-cookie?V` | 200 `set`, with `Set-Cookie: V` (the query, percent-decoded) |
 //! | `/conn-id` | body: the connection number (decimal) |
 //! | `/close` | `Connection: close`, body: the connection number; the server closes the connection after it |
 //! | `/slow?ms=N` | waits N ms (default 2000) and then answers 200 `slow` |

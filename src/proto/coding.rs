@@ -706,4 +706,16 @@ mod tests {
         assert_eq!(Coding::from_token(" x-gzip "), Some(Coding::Gzip));
         assert_eq!(Coding::from_token("compress"), None);
     }
+
+    #[test]
+    fn decompression_flags_name_the_codings_in_accept_encoding_order() {
+        assert!(codings(0).is_empty());
+        assert_eq!(codings(WINHTTP_DECOMPRESSION_FLAG_ALL), [Coding::Gzip, Coding::Deflate]);
+        assert_eq!(accept_encoding(&codings(WINHTTP_DECOMPRESSION_FLAG_DEFLATE)), "deflate");
+        let all = WINHTTP_DECOMPRESSION_FLAG_ALL
+            | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI
+            | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD;
+        assert_eq!(accept_encoding(&codings(all)), "gzip, deflate, br, zstd");
+        assert_eq!(codings(WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD), [Coding::Zstd]);
+    }
 }

@@ -415,7 +415,7 @@ impl Request {
         // The session's cookies for this URL (no lock while the jar is empty), and the codings
         // WINHTTP_OPTION_DECOMPRESSION asks for.
         let cookies = disable & WINHTTP_DISABLE_COOKIES == 0;
-        let jar_value = if cookies {
+        let jar_value = if cookies && session.has_cookies() {
             let path = origin_form(&request_uri);
             session.cookie_header(cookie::Url { secure: target.secure, host: &target.host, path })
         } else {
@@ -458,21 +458,29 @@ impl Request {
                     None => extra.push(("Cookie", jar)),
                 }
             }
-            let first_cookie =
-                merged.as_ref().and_then(|_| h.pairs().position(|(n, _)| n.eq_ignore_ascii_case("Cookie")));
-            let merged = merged.as_deref();
-            let pairs = h
-                .pairs()
-                .enumerate()
-                .map(move |(i, (n, v))| if Some(i) == first_cookie { (n, merged.unwrap_or(v)) } else { (n, v) })
-                .chain(extra.iter().map(|(n, v)| (*n, v.as_str())));
             let (major, minor) = settings.http_version;
             let version = h1::Version::parse(&self.version).unwrap_or(if (major, minor) == (1, 0) {
                 h1::Version::Http10
             } else {
                 h1::Version::Http11
             });
-            h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, pairs).map_err(|e| e.code())?;
+            let extra = extra.iter().map(|(n, v)| (*n, v.as_str()));
+            match merged.as_deref() {
+                None => {
+                    h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, h.pairs().chain(extra))
+                }
+                Some(merged) => {
+                    // The caller's first Cookie header carries the merged value.
+                    let first = h.pairs().position(|(n, _)| n.eq_ignore_ascii_case("Cookie"));
+                    let pairs = h
+                        .pairs()
+                        .enumerate()
+                        .map(move |(i, (n, v))| if Some(i) == first { (n, merged) } else { (n, v) })
+                        .chain(extra);
+                    h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, pairs)
+                }
+            }
+            .map_err(|e| e.code())?;
             encoder
         };
         let secure = target.secure;

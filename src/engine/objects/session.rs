@@ -89,11 +89,14 @@ impl Session {
         }
     }
 
+    /// The jar holds cookies (one atomic load: a session without cookies takes no lock).
+    #[inline]
+    pub fn has_cookies(&self) -> bool {
+        self.has_cookies.load(Ordering::Acquire)
+    }
+
     /// The `Cookie` value the jar has for a request to `url`, if any.
     pub fn cookie_header(&self, url: cookie::Url<'_>) -> Option<String> {
-        if !self.has_cookies.load(Ordering::Acquire) {
-            return None;
-        }
         lock(&self.cookies).header_value(url, unix_now(), true)
     }
 

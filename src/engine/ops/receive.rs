@@ -87,7 +87,9 @@ impl Operation for ReceiveOp {
                     let (max_head, max_interim, timeouts) = (plan.max_head, plan.max_interim, plan.timeouts);
                     if !*started {
                         *started = true;
-                        lane.decoding = None;
+                        if lane.decoding.is_some() {
+                            lane.decoding = None;
+                        }
                         *deadline = cancel::deadline(cancel::timeout(timeouts.receive_response));
                         owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
                     }
@@ -134,12 +136,11 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max_head);
                         continue;
                     }
-                    let mut response = start_body(owner, lane, head)?;
-                    let refused = lane.conn.as_ref().is_some_and(|c| c.refused);
+                    let (mut response, set_cookie) = start_body(owner, lane, head)?;
                     let plan = lane.plan()?;
                     // Every response's cookies, before anything follows it (a redirect's and a
                     // challenge's too); a proxy's refusal of a tunnel sets none for the origin.
-                    if plan.cookies && !refused && response.headers.contains("Set-Cookie") {
+                    if set_cookie && plan.cookies && !lane.conn.as_ref().is_some_and(|c| c.refused) {
                         owner.set_cookies(&response.headers, &plan.target, &plan.request_uri);
                     }
                     let challenges = response.headers.get_all("WWW-Authenticate");
@@ -253,8 +254,9 @@ fn head_wait_ms(receive: DWORD, deadline: Option<Instant>) -> Result<DWORD, DWOR
     })
 }
 
-/// A final head arrived: sets up the body decoder and builds the response.
-fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Response, DWORD> {
+/// A final head arrived: sets up the body decoder and builds the response (and tells whether it
+/// has a `Set-Cookie`, found on the way).
+fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<(Response, bool), DWORD> {
     owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(head.raw_len as DWORD));
     let Lane { plan, conn, .. } = lane;
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
@@ -263,16 +265,19 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     conn.keep_alive = h1::keep_alive(&head, framing) && plan.keep_alive;
     conn.reading = Reading::Body(Decoder::new(framing));
     let mut headers = HeaderList::with_capacity(head.headers.len());
+    let mut set_cookie = false;
     for (name, value) in head.headers {
+        set_cookie |= name.len() == 10 && name.eq_ignore_ascii_case("Set-Cookie");
         headers.push(name, value);
     }
-    Ok(Response {
+    let response = Response {
         version: head.version.as_str().to_string(),
         status: head.status,
         reason: head.reason,
         headers,
         chunked: framing == Framing::Chunked,
-    })
+    };
+    Ok((response, set_cookie))
 }
 
 /// `WINHTTP_OPTION_DECOMPRESSION`: a body in one coding asked for is decoded behind the body

@@ -150,6 +150,10 @@ static void test_redirect_and_401(void)
     CHECK_EQ(get(con, L"/cookie/redirect?to=/cookie/echo&set=r%3D1", body, sizeof body), 200);
     CHECK_BODY(body, "r=1\n");
 
+    /* The caller's own Cookie header merged on each attempt, never twice after a redirect. */
+    CHECK_EQ(get_ex(con, L"/cookie/redirect?to=/cookie/echo", 0, L"Cookie: own=1\r\n", 0, body, sizeof body), 200);
+    CHECK_BODY(body, "own=1; r=1\n");
+
     /* A 401 delivered to the caller: its cookie is stored. */
     CHECK_EQ(get(con, L"/cookie/401?set=u%3D1", body, sizeof body), 401);
     CHECK_EQ(get(con, L"/cookie/echo", body, sizeof body), 200);

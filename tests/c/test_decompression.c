@@ -177,6 +177,25 @@ static void test_codings(HINTERNET con)
         CHECK(!has_header(con, paths[i], WINHTTP_DECOMPRESSION_FLAG_ALL, L"Content-Encoding"));
         CHECK(!has_header(con, paths[i], WINHTTP_DECOMPRESSION_FLAG_ALL, L"Content-Length"));
     }
+    /* Through a redirect: the next attempt asks for the codings too, and its body is decoded. */
+    {
+        struct got g = fetch(con, L"/cookie/redirect?to=/gzip", WINHTTP_DECOMPRESSION_FLAG_ALL, 0, NULL, (DWORD)-1);
+        CHECK(is_plain(&g));
+        free(g.body);
+    }
+    /* HEAD: no body to decode, nothing fails. */
+    {
+        HINTERNET req = open_req(con, L"HEAD", L"/gzip");
+        DWORD v = WINHTTP_DECOMPRESSION_FLAG_ALL, n = 1;
+        char b[16];
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_DECOMPRESSION, &v, sizeof v));
+        CHECK(send_req(req, NULL, 0, 0) && receive(req));
+        CHECK_EQ(status_of(req), 200);
+        arm();
+        CHECK(await_call(WinHttpReadData(req, b, sizeof b, is_async ? NULL : &n), &n));
+        CHECK_EQ(n, 0);
+        close_req(req);
+    }
     /* Reads of a few bytes. */
     {
         struct got g = fetch(con, L"/gzip-chunked", WINHTTP_DECOMPRESSION_FLAG_GZIP, 7, NULL, (DWORD)-1);

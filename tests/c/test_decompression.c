@@ -259,6 +259,17 @@ static void test_errors(HINTERNET con)
         CHECK_EQ(g.error, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
         free(g.body);
     }
+    /* Our extensions fail the same way (skipped when the server lacks the module: 501). */
+    {
+        static const WCHAR *ext[] = {L"/corrupt/br", L"/truncated/br", L"/corrupt/zstd", L"/truncated/zstd"};
+        DWORD flags = WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD;
+        for (i = 0; i < sizeof ext / sizeof *ext; i++) {
+            struct got g = fetch(con, ext[i], flags, 0, NULL, (DWORD)-1);
+            if (g.status != 501)
+                CHECK_EQ(g.error, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+            free(g.body);
+        }
+    }
     /* The bomb's cap lifted (0: no cap): all 64 MiB of zeros. */
     if (!is_async) {
         struct got g = fetch(con, L"/bomb/gzip", WINHTTP_DECOMPRESSION_FLAG_GZIP, 1 << 20, NULL, 0);

@@ -42,8 +42,10 @@ declare -A probe=(
     # (each started by the test with its own configuration on a loopback port).
     [apache2]="test -x /usr/sbin/apache2"
     [squid]="test -x /usr/sbin/squid"
+    # tests/c/test_decompression.c: nginx with gzip on (started by the test on a loopback port).
+    [nginx]="test -x /usr/sbin/nginx"
 )
-order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas apache2 squid)
+order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas apache2 squid nginx)
 missing() {
     local m=() p
     for p in "${order[@]}"; do
@@ -98,6 +100,7 @@ if lacks krb5-kdc || lacks krb5-admin-server || lacks krb5-user || lacks python3
 fi
 lacks apache2 && skipped+=("tests/c/test_auth_peers.c: Digest against Apache httpd (apt-get install apache2)")
 lacks squid && skipped+=("tests/c/test_auth_peers.c: Basic proxy auth against squid (apt-get install squid)")
+lacks nginx && skipped+=("tests/c/test_decompression.c: gzip from nginx (apt-get install nginx)")
 # The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs and tests/support/ntlm_server.py (it skips, saying so, without it).
 if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q pyspnego >/dev/null 2>&1 ||

@@ -922,6 +922,15 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS 0x50570002
 
 /**
+ * Our extension, not in Windows' winhttp.h: the decompression-bomb cap of
+ * `WINHTTP_OPTION_DECOMPRESSION`, a `DWORD` ratio: once a decoded body passes 1 MiB, reading
+ * fails with `ERROR_WINHTTP_INVALID_SERVER_RESPONSE` when it is more than this many times the
+ * compressed bytes consumed. Default 1000 (deflate's own ceiling is about 1032:1); 0 removes the
+ * cap. Session and request handles (a request copies its session's), set and query.
+ */
+#define WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO 0x50570020
+
+/**
  * Credential options, numbered apart from the others; string lengths are in WCHARs on set.
  */
 #define WINHTTP_OPTION_USERNAME 0x1000
@@ -948,6 +957,18 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_DECOMPRESSION_FLAG_GZIP 0x00000001
 #define WINHTTP_DECOMPRESSION_FLAG_DEFLATE 0x00000002
 #define WINHTTP_DECOMPRESSION_FLAG_ALL (WINHTTP_DECOMPRESSION_FLAG_GZIP | WINHTTP_DECOMPRESSION_FLAG_DEFLATE)
+
+/**
+ * Our extension, not in Windows' winhttp.h: `WINHTTP_OPTION_DECOMPRESSION` also asks for brotli
+ * (`Content-Encoding: br`). Off unless set.
+ */
+#define WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI 0x00010000
+
+/**
+ * Our extension, not in Windows' winhttp.h: `WINHTTP_OPTION_DECOMPRESSION` also asks for zstd
+ * (`Content-Encoding: zstd`, RFC 8878, windows up to 8 MiB). Off unless set.
+ */
+#define WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD 0x00020000
 
 /**
  * HTTP versions beyond 1.1 for `WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL` and

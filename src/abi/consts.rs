@@ -253,6 +253,12 @@ pub const WINHTTP_OPTION_PORTABLE_DIAGNOSTICS: DWORD = 0x50570001;
 /// Our extension, not in Windows' winhttp.h: `WinHttpSetOption(NULL, ..., NULL, 0)` closes every
 /// idle keep-alive connection of the process-wide pool now. Set only, NULL handle only.
 pub const WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS: DWORD = 0x50570002;
+/// Our extension, not in Windows' winhttp.h: the decompression-bomb cap of
+/// `WINHTTP_OPTION_DECOMPRESSION`, a `DWORD` ratio: once a decoded body passes 1 MiB, reading
+/// fails with `ERROR_WINHTTP_INVALID_SERVER_RESPONSE` when it is more than this many times the
+/// compressed bytes consumed. Default 1000 (deflate's own ceiling is about 1032:1); 0 removes the
+/// cap. Session and request handles (a request copies its session's), set and query.
+pub const WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO: DWORD = 0x50570020;
 /// Credential options, numbered apart from the others; string lengths are in WCHARs on set.
 pub const WINHTTP_OPTION_USERNAME: DWORD = 0x1000;
 pub const WINHTTP_OPTION_PASSWORD: DWORD = 0x1001;
@@ -274,6 +280,12 @@ pub const WINHTTP_CONNECTION_RETRY_CONDITION_MASK: DWORD = WINHTTP_CONNECTION_RE
 pub const WINHTTP_DECOMPRESSION_FLAG_GZIP: DWORD = 0x00000001;
 pub const WINHTTP_DECOMPRESSION_FLAG_DEFLATE: DWORD = 0x00000002;
 pub const WINHTTP_DECOMPRESSION_FLAG_ALL: DWORD = WINHTTP_DECOMPRESSION_FLAG_GZIP | WINHTTP_DECOMPRESSION_FLAG_DEFLATE;
+/// Our extension, not in Windows' winhttp.h: `WINHTTP_OPTION_DECOMPRESSION` also asks for brotli
+/// (`Content-Encoding: br`). Off unless set.
+pub const WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI: DWORD = 0x00010000;
+/// Our extension, not in Windows' winhttp.h: `WINHTTP_OPTION_DECOMPRESSION` also asks for zstd
+/// (`Content-Encoding: zstd`, RFC 8878, windows up to 8 MiB). Off unless set.
+pub const WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD: DWORD = 0x00020000;
 
 /// HTTP versions beyond 1.1 for `WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL` and
 /// `WINHTTP_OPTION_HTTP_PROTOCOL_USED` (0 means HTTP/1.x).

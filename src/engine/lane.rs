@@ -10,6 +10,7 @@ use crate::engine::log::{self, trace};
 use crate::engine::plan::Plan;
 use crate::engine::pool::{self, Permit};
 use crate::engine::transport::tcp::Stream;
+use crate::proto::coding;
 use crate::proto::followup::Target;
 use crate::proto::headers::HeaderList;
 use std::sync::Arc;
@@ -54,6 +55,30 @@ pub trait Owner: Send + Sync {
     fn challenged(&self, proxy: bool, response: &Response, uri: &str) -> bool;
     /// The plan for sending the request again with the answer to a challenge (same target).
     fn resend(&self, body: &[u8]) -> Result<Plan, DWORD>;
+    /// A response to the request sent to `target` with `uri` as its request-target carries
+    /// `Set-Cookie` headers (any status: a redirect's and a challenge's too, before the next
+    /// attempt is planned).
+    fn set_cookies(&self, _headers: &HeaderList, _target: &Target, _uri: &str) {}
+}
+
+/// A response body's content decoding (`WINHTTP_OPTION_DECOMPRESSION`): the decoder that sits
+/// behind the body (framing) decoder, and the decoded bytes `WinHttpQueryDataAvailable` made
+/// and reported that the caller has not read yet. It lives on the lane, not the connection: the
+/// connection goes back to the pool as soon as its encoded bytes are consumed, while decoded
+/// bytes may still wait here.
+pub struct Decoding {
+    pub coder: coding::Decoder,
+    /// Decoded bytes `buf[at..end]` wait for the caller (allocated on the first
+    /// `WinHttpQueryDataAvailable`: a loop of reads alone decodes straight into the caller's buffer).
+    pub buf: Vec<u8>,
+    pub at: usize,
+    pub end: usize,
+}
+
+impl Decoding {
+    pub fn new(coding: coding::Coding, limits: coding::Limits) -> Box<Decoding> {
+        Box::new(Decoding { coder: coding::Decoder::with_limits(coding, limits), buf: Vec::new(), at: 0, end: 0 })
+    }
 }
 
 /// The I/O state of a request: its plan, the connection it holds (with that connection's pool
@@ -66,6 +91,8 @@ pub struct Lane {
     /// The whole request body when all of it was given to `WinHttpSendRequest` (a redirect or a
     /// retry can send it again); `None` once `WinHttpWriteData` streamed part of one.
     pub replay: Option<Arc<Vec<u8>>>,
+    /// The content decoding of the response body being read, when one applies.
+    pub decoding: Option<Box<Decoding>>,
 }
 
 impl Lane {

@@ -115,6 +115,7 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT
         | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
         | WINHTTP_OPTION_DECOMPRESSION
+        | WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO
         | WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE
         | WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE
         | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
@@ -208,11 +209,15 @@ fn set_shared(s: &mut super::settings::Settings, option: DWORD, v: DWORD) -> Res
         WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE => s.max_response_header_size = v,
         WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE => s.max_response_drain_size = v,
         WINHTTP_OPTION_DECOMPRESSION => {
-            if v & !WINHTTP_DECOMPRESSION_FLAG_ALL != 0 {
+            let known = WINHTTP_DECOMPRESSION_FLAG_ALL
+                | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI
+                | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD;
+            if v & !known != 0 {
                 return Err(ERROR_INVALID_PARAMETER);
             }
             s.decompression = v
         }
+        WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO => s.decompression_ratio = v,
         WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL => {
             if v & !WINHTTP_PROTOCOL_MASK != 0 {
                 return Err(ERROR_INVALID_PARAMETER);
@@ -250,6 +255,7 @@ fn query_shared(s: &super::settings::Settings, option: DWORD) -> Option<Value> {
         WINHTTP_OPTION_MAX_HTTP_STATUS_CONTINUE => s.max_status_continue,
         WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE => s.max_response_header_size,
         WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE => s.max_response_drain_size,
+        WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO => s.decompression_ratio,
         WINHTTP_OPTION_REJECT_USERPWD_IN_URL => s.reject_userpwd_in_url as DWORD,
         WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE => s.websocket_receive_buffer,
         WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE => s.websocket_send_buffer,

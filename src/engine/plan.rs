@@ -98,4 +98,10 @@ pub struct Plan {
     pub policy: Policy,
     /// The session's `WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH`.
     pub passport: DWORD,
+    /// The responses' `Set-Cookie` go to the session's jar (`WINHTTP_DISABLE_COOKIES` not set).
+    pub cookies: bool,
+    /// `WINHTTP_OPTION_DECOMPRESSION` flags: the content codings to decode (0: none).
+    pub decompression: DWORD,
+    /// `WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO` (0: no cap).
+    pub decompression_ratio: DWORD,
 }

@@ -35,6 +35,8 @@ pub struct Settings {
     /// `HTTP_VERSION_INFO` (major, minor) used on the request line.
     pub http_version: (DWORD, DWORD),
     pub decompression: DWORD,
+    /// `WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO` (0: no cap).
+    pub decompression_ratio: DWORD,
     pub enable_http_protocol: DWORD,
     pub reject_userpwd_in_url: BOOL,
     pub websocket_receive_buffer: DWORD,
@@ -55,6 +57,7 @@ impl Default for Settings {
             max_response_drain_size: 1024 * 1024,
             http_version: (1, 1),
             decompression: 0,
+            decompression_ratio: 1000,
             enable_http_protocol: 0,
             reject_userpwd_in_url: 0,
             websocket_receive_buffer: 32 * 1024,

@@ -67,6 +67,21 @@ impl Coding {
     }
 }
 
+/// The codings `WINHTTP_OPTION_DECOMPRESSION` flags ask for, in `Accept-Encoding` order (gzip,
+/// deflate, then our extensions br and zstd).
+pub fn codings(flags: DWORD) -> Vec<Coding> {
+    [
+        (WINHTTP_DECOMPRESSION_FLAG_GZIP, Coding::Gzip),
+        (WINHTTP_DECOMPRESSION_FLAG_DEFLATE, Coding::Deflate),
+        (WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI, Coding::Brotli),
+        (WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD, Coding::Zstd),
+    ]
+    .into_iter()
+    .filter(|(f, _)| flags & f != 0)
+    .map(|(_, c)| c)
+    .collect()
+}
+
 /// The `Accept-Encoding` value for a set of codings, in the order given ("gzip, deflate").
 pub fn accept_encoding(codings: &[Coding]) -> String {
     codings.iter().map(|c| c.token()).collect::<Vec<_>>().join(", ")
@@ -690,5 +705,17 @@ mod tests {
         );
         assert_eq!(Coding::from_token(" x-gzip "), Some(Coding::Gzip));
         assert_eq!(Coding::from_token("compress"), None);
+    }
+
+    #[test]
+    fn decompression_flags_name_the_codings_in_accept_encoding_order() {
+        assert!(codings(0).is_empty());
+        assert_eq!(codings(WINHTTP_DECOMPRESSION_FLAG_ALL), [Coding::Gzip, Coding::Deflate]);
+        assert_eq!(accept_encoding(&codings(WINHTTP_DECOMPRESSION_FLAG_DEFLATE)), "deflate");
+        let all = WINHTTP_DECOMPRESSION_FLAG_ALL
+            | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_BROTLI
+            | WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD;
+        assert_eq!(accept_encoding(&codings(all)), "gzip, deflate, br, zstd");
+        assert_eq!(codings(WINHTTP_DECOMPRESSION_FLAG_PORTABLE_ZSTD), [Coding::Zstd]);
     }
 }

@@ -405,12 +405,21 @@ pub fn merge_cookie_header(headers: &mut HeaderList, jar_value: &str) {
         return;
     }
     match headers.get("Cookie") {
-        Some(v) if !v.trim().is_empty() => {
-            let merged = format!("{}; {jar_value}", v.trim_end_matches([' ', ';']));
+        Some(v) => {
+            let merged = merged_value(v, jar_value);
             replace_first(headers, "Cookie", merged);
         }
-        Some(_) => replace_first(headers, "Cookie", jar_value.to_owned()),
         None => headers.push("Cookie", jar_value),
+    }
+}
+
+/// The value of the caller's first `Cookie` header with the jar's appended, as
+/// [`merge_cookie_header`] writes it (for a head written from borrowed headers).
+pub fn merged_value(caller: &str, jar_value: &str) -> String {
+    if caller.trim().is_empty() {
+        jar_value.to_owned()
+    } else {
+        format!("{}; {jar_value}", caller.trim_end_matches([' ', ';']))
     }
 }
 

@@ -23,6 +23,15 @@ Cookies:
   /cookie/set-many                      "name = value " and "NAME = value " (Wine's test)
   /cookie/echo                          the request's Cookie headers as the body, one a line
   /cookie/redirect?to=<path>&set=<v>    302 to <path>, with Set-Cookie <v> on the redirect
+  /cookie/<anything>/echo               as /cookie/echo (for Path attributes)
+  /cookie/401?set=<v>                   401 (WWW-Authenticate: Basic) with Set-Cookie <v>, unless
+                                        the request has Authorization: then as /cookie/echo
+Other:
+  /headers               the request's headers as received, "Name: value" a line
+  /conn                  the client's address and port (one connection: the same answer)
+
+With the environment variable CODING_SERVER_STDIN_EXIT=1 the server exits when its standard
+input closes (the C suite holds it open for as long as it runs).
 """
 import functools
 import gzip
@@ -140,7 +149,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send_body(200, b"set\n", [("Set-Cookie", urllib.parse.unquote(query))])
             if path == "/cookie/set-many":
                 return self.send_body(200, b"set\n", [("Set-Cookie", "name = value "), ("Set-Cookie", "NAME = value ")])
-            if path == "/cookie/echo":
+            if path == "/headers":
+                body = "".join("%s: %s\n" % (k, v) for k, v in self.headers.items())
+                return self.send_body(200, body.encode("latin-1"), [("Content-Type", "text/plain")])
+            if path == "/conn":
+                return self.send_body(200, ("%s:%d\n" % self.client_address).encode(), [("Content-Type", "text/plain")])
+            if path == "/cookie/401":
+                if self.headers.get("Authorization") is None:
+                    q = urllib.parse.parse_qs(query)
+                    headers = [("WWW-Authenticate", 'Basic realm="cookies"')]
+                    if "set" in q:
+                        headers.append(("Set-Cookie", q["set"][0]))
+                    return self.send_body(401, b"unauthorized\n", headers)
+                path = "/cookie/echo"
+            if path == "/cookie/echo" or (path.startswith("/cookie/") and path.endswith("/echo")):
                 body = "".join(v + "\n" for v in self.headers.get_all("Cookie", []))
                 return self.send_body(200, body.encode("latin-1"), [("Content-Type", "text/plain")])
             if path == "/cookie/redirect":
@@ -158,8 +180,28 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # A client that gives up on a body (a corrupt one, a bomb) resets the connection.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def exit_when_stdin_closes():
+    import os
+    import threading
+
+    def watch():
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
 
 def main():
+    import os
+    if os.environ.get("CODING_SERVER_STDIN_EXIT") == "1":
+        exit_when_stdin_closes()
     port = 0
     if len(sys.argv) == 3 and sys.argv[1] == "--port":
         port = int(sys.argv[2])

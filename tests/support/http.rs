@@ -187,6 +187,15 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
             r.headers_mut().insert("content-type", HeaderValue::from_static("text/plain"));
             r
         }
+        "/set-cookie" => {
+            // One Set-Cookie: the query, percent-decoded (the cookie tests' HTTPS half).
+            let mut r = respond(200, "set\n");
+            let value = percent_decode(q.unwrap_or(""));
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                r.headers_mut().insert("set-cookie", v);
+            }
+            r
+        }
         "/upload" => {
             let mut body = req.into_body();
             let (mut len, mut hash) = (0u64, FNV_OFFSET);

@@ -19,6 +19,8 @@
 //! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
 //! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
+//! | `WINHTTP_TEST_CODING_PORT` | `coding_server.py`: bodies in gzip, deflate, br, zstd (corrupt, truncated, a bomb) and cookie routes (set, echo, redirect, 401); see that file. Only set when python3 is there (br and zstd answer 501 without their Python modules) |
+//! | `WINHTTP_TEST_NGINX_GZIP_PORT` | nginx (when installed) with `gzip on` for text: `/big.txt` (about 1 MiB of numbered lines) and `/small.txt`, compressed on the fly (chunked) when the request accepts gzip (see [`peers`]) |
 //! | `WINHTTP_TEST_NTLM_PORT` | `ntlm_server.py`: connections authenticated with NTLM or Negotiate by pyspnego (user `CORP\\alice`, password `S3cret-p4ss`), as a server, a plain proxy (absolute-URI requests) and a CONNECT proxy tunnelling to `127.0.0.1` (knobs in the CONNECT's host name: `pad-N`, `close-after-407`, `drop-handshake`, `drop-after-N`); see that file. Only set when python3 and pyspnego are there |
 //!
 //! # HTTP server (`WINHTTP_TEST_PORT`)
@@ -41,6 +43,7 @@
 //! | `/redirect/N?to=URL&pad=M` | status N (301, 302, 303, 307, 308) with `Location: URL` (percent-decoded; default `/hello`); body `redirect\n`, or M bytes of pattern when `pad` is given |
 //! | `/redirect-loop` | 302 to itself |
 //! | `/redirect-chain/N` | 302 to `/redirect-chain/N-1`; `/redirect-chain/0` is 200 `chain end` |
+//! | `/set-cookie?V` | 200 `set`, with `Set-Cookie: V` (the query, percent-decoded) |
 //! | `/conn-id` | body: the connection number (decimal) |
 //! | `/close` | `Connection: close`, body: the connection number; the server closes the connection after it |
 //! | `/slow?ms=N` | waits N ms (default 2000) and then answers 200 `slow` |
@@ -142,7 +145,11 @@ pub struct Servers {
     pub apache: Option<(u16, std::process::Child)>,
     /// `digest_server.py` (Digest corner cases checked with hashlib), when python3 is there.
     pub digest: Option<(u16, std::process::Child)>,
+    /// `coding_server.py` (content codings and cookies), when python3 is there.
+    pub coding: Option<(u16, std::process::Child)>,
     pub squid: Option<(u16, std::process::Child)>,
+    /// nginx with `gzip on` ([`peers::nginx_gzip`]), when installed.
+    pub nginx_gzip: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -185,8 +192,14 @@ pub fn env_vars() -> Vec<(String, String)> {
     if let Some((port, _)) = &s.digest {
         v.push(("WINHTTP_TEST_DIGEST_PORT".to_string(), port.to_string()));
     }
+    if let Some((port, _)) = &s.coding {
+        v.push(("WINHTTP_TEST_CODING_PORT".to_string(), port.to_string()));
+    }
     if let Some((port, _)) = &s.apache {
         v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.nginx_gzip {
+        v.push(("WINHTTP_TEST_NGINX_GZIP_PORT".to_string(), port.to_string()));
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
@@ -286,8 +299,10 @@ fn start() -> Servers {
     // chosen, so none of them can end up listening on it.
     let ntlm = start_ntlm(&pki.dir);
     let digest = start_python("digest_server.py", &[]);
+    let coding = start_python("coding_server.py", &[("CODING_SERVER_STDIN_EXIT", std::path::Path::new("1"))]);
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
+    let nginx_gzip = peers::nginx_gzip(&pki.dir);
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -296,8 +311,10 @@ fn start() -> Servers {
     Servers {
         ntlm,
         digest,
+        coding,
         apache,
         squid,
+        nginx_gzip,
         http_port,
         raw_port,
         closed_port,

@@ -121,3 +121,39 @@ pub fn squid(base: &Path) -> Option<(u16, Child)> {
     let child = watched("squid", &format!("{bin} -N -f {d}/squid.conf"), port)?;
     Some((port, child))
 }
+
+/// nginx with `gzip on` for `text/plain`: `/big.txt` (numbered lines, about 1 MiB) and
+/// `/small.txt` (one line), compressed on the fly (chunked) when the request accepts gzip.
+pub fn nginx_gzip(base: &Path) -> Option<(u16, Child)> {
+    let bin = "/usr/sbin/nginx";
+    if !Path::new(bin).exists() {
+        eprintln!("nginx not installed (apt-get install nginx): gzip tests against nginx skip");
+        return None;
+    }
+    let dir = shared_dir(base, "nginx")?;
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).ok()?;
+    let big: String = (0..40_000u32).map(|i| format!("nginx line {i} of the body, {}\n", i * 7919 % 1000)).collect();
+    std::fs::write(www.join("big.txt"), big).ok()?;
+    std::fs::write(www.join("small.txt"), "a small text file\n").ok()?;
+    let port = free_port()?;
+    let d = dir.display();
+    // SAFETY: geteuid has no preconditions.
+    let user = if unsafe { geteuid() } == 0 { "user root;\n" } else { "" };
+    let conf = format!(
+        "{user}worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n  access_log off;\n  default_type text/plain;\n  types {{ text/plain txt; }}\n\
+           client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+           uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+           gzip on;\n  gzip_types text/plain;\n  gzip_min_length 1;\n  gzip_http_version 1.0;\n\
+           server {{\n    listen 127.0.0.1:{port};\n    root {d}/www;\n  }}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+    let child = watched("nginx", &format!("{bin} -p {d}/ -e {d}/error.log -c {d}/nginx.conf"), port)?;
+    Some((port, child))
+}
+
+unsafe extern "C" {
+    fn geteuid() -> u32;
+}

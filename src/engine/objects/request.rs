@@ -14,7 +14,7 @@ use crate::proto::auth::client::AuthClient;
 use crate::proto::auth::{self, Authenticator, Credentials, RequestInfo, Scheme};
 use crate::proto::followup::Policy;
 use crate::proto::headers::HeaderList;
-use crate::proto::{h1, proxy, url};
+use crate::proto::{coding, cookie, h1, proxy, url};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -423,6 +423,17 @@ impl Request {
         let (server_value, proxy_value) =
             if auth_disabled { (None, None) } else { self.auth_values(&target, &via, &request_uri, at_origin) };
         let connect_auth = if matches!(via, Via::Tunnel(_)) { proxy_value.clone() } else { None };
+        // The session's cookies for this URL (no lock while the jar is empty), and the codings
+        // WINHTTP_OPTION_DECOMPRESSION asks for.
+        let cookies = disable & WINHTTP_DISABLE_COOKIES == 0;
+        let jar_value = if cookies && session.has_cookies() {
+            let path = origin_form(&request_uri);
+            session.cookie_header(cookie::Url { secure: target.secure, host: &target.host, path })
+        } else {
+            None
+        };
+        let accept_encoding =
+            (settings.decompression != 0).then(|| coding::accept_encoding(&coding::codings(settings.decompression)));
         let mut head = Vec::with_capacity(512);
         let encoder = {
             let mut h = self.headers();
@@ -446,14 +457,41 @@ impl Request {
             {
                 extra.push(("Proxy-Authorization", v));
             }
-            let pairs = h.pairs().chain(extra.iter().map(|(n, v)| (*n, v.as_str())));
+            if let Some(v) = accept_encoding.filter(|_| !h.contains("Accept-Encoding")) {
+                extra.push(("Accept-Encoding", v));
+            }
+            // The jar's cookies: appended to the caller's first Cookie header, or a header of
+            // their own (as Windows merges them; see proto::cookie::merge_cookie_header).
+            let mut merged = None;
+            if let Some(jar) = jar_value {
+                match h.get("Cookie") {
+                    Some(own) => merged = Some(cookie::merged_value(own, &jar)),
+                    None => extra.push(("Cookie", jar)),
+                }
+            }
             let (major, minor) = settings.http_version;
             let version = h1::Version::parse(&self.version).unwrap_or(if (major, minor) == (1, 0) {
                 h1::Version::Http10
             } else {
                 h1::Version::Http11
             });
-            h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, pairs).map_err(|e| e.code())?;
+            let extra = extra.iter().map(|(n, v)| (*n, v.as_str()));
+            match merged.as_deref() {
+                None => {
+                    h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, h.pairs().chain(extra))
+                }
+                Some(merged) => {
+                    // The caller's first Cookie header carries the merged value.
+                    let first = h.pairs().position(|(n, _)| n.eq_ignore_ascii_case("Cookie"));
+                    let pairs = h
+                        .pairs()
+                        .enumerate()
+                        .map(move |(i, (n, v))| if Some(i) == first { (n, merged) } else { (n, v) })
+                        .chain(extra);
+                    h1::write_request_head_from(&mut head, &target.verb, &request_uri, version, pairs)
+                }
+            }
+            .map_err(|e| e.code())?;
             encoder
         };
         let secure = target.secure;
@@ -486,8 +524,21 @@ impl Request {
                 proxy_credentials,
             },
             passport,
+            cookies,
+            decompression: settings.decompression,
+            decompression_ratio: settings.decompression_ratio,
         })
     }
+}
+
+/// The path and query of a request-target (`http://host:port/path?q`, as written through a
+/// proxy, gives `/path?q`).
+fn origin_form(uri: &str) -> &str {
+    if uri.starts_with('/') {
+        return uri;
+    }
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 /// The state machine for `scheme` towards `host` (`None` credentials: the default ones, which
@@ -617,5 +668,10 @@ impl Owner for Request {
 
     fn resend(&self, body: &[u8]) -> Result<Plan, DWORD> {
         self.plan(Some(body.len() as u64), body)
+    }
+
+    fn set_cookies(&self, headers: &HeaderList, target: &Target, uri: &str) {
+        let url = cookie::Url { secure: target.secure, host: &target.host, path: origin_form(uri) };
+        self.connect.session.store_cookies(headers.get_all("Set-Cookie"), url);
     }
 }

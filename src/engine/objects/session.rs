@@ -7,7 +7,9 @@ use super::handle::{HandleCore, lock};
 use crate::abi::*;
 use crate::engine::callback::Registration;
 use crate::engine::settings::Settings;
+use crate::proto::cookie::{self, Jar};
 use crate::proto::proxy;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Proxy configuration given to `WinHttpOpen`.
@@ -56,6 +58,11 @@ pub struct Session {
     pub state: Mutex<SessionState>,
     /// The proxy environment variables, read once per session when first needed.
     env_proxy: OnceLock<proxy::ProxyConfig>,
+    /// The session's cookies (every request of the session reads and records them; sessions
+    /// never share them).
+    cookies: Mutex<Jar>,
+    /// The jar holds something: requests of a session that never got a cookie take no lock.
+    has_cookies: AtomicBool,
 }
 
 impl Session {
@@ -77,7 +84,29 @@ impl Session {
                 proxy_override: None,
             }),
             env_proxy: OnceLock::new(),
+            cookies: Mutex::new(Jar::new()),
+            has_cookies: AtomicBool::new(false),
         }
+    }
+
+    /// The jar holds cookies (one atomic load: a session without cookies takes no lock).
+    #[inline]
+    pub fn has_cookies(&self) -> bool {
+        self.has_cookies.load(Ordering::Acquire)
+    }
+
+    /// The `Cookie` value the jar has for a request to `url`, if any.
+    pub fn cookie_header(&self, url: cookie::Url<'_>) -> Option<String> {
+        lock(&self.cookies).header_value(url, unix_now(), true)
+    }
+
+    /// Records the `Set-Cookie` values of a response that came from `url`.
+    pub fn store_cookies<'a>(&self, values: impl IntoIterator<Item = &'a str>, url: cookie::Url<'_>) {
+        let mut jar = lock(&self.cookies);
+        let now = unix_now();
+        jar.record(values, url, now);
+        jar.purge(now);
+        self.has_cookies.store(!jar.is_empty(), Ordering::Release);
     }
 
     /// `http_proxy`/`https_proxy`/`no_proxy` as this session first saw them.
@@ -98,6 +127,11 @@ impl Session {
     pub fn settings(&self) -> Settings {
         self.state().settings.clone()
     }
+}
+
+/// Seconds since the Unix epoch (the jar's clock).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A connect handle: a server under a session.

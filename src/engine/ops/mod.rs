@@ -408,6 +408,9 @@ pub(crate) mod testing {
                 proxy_credentials: false,
             },
             passport: 0,
+            cookies: false,
+            decompression: 0,
+            decompression_ratio: 1000,
         }
     }
 
@@ -419,6 +422,7 @@ pub(crate) mod testing {
             conn: Some(crate::engine::conn::Connection::new(stream, false)),
             permit: None,
             replay: None,
+            decoding: None,
         };
         (lane, peer)
     }

@@ -9,11 +9,12 @@
 
 use super::{Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, socket_wait};
 use crate::abi::*;
-use crate::engine::conn::Reading;
+use crate::engine::conn::{Connection, Reading};
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
+use crate::proto::coding;
 use std::sync::Arc;
 
 fn receive_wait<T>(lane: &Lane) -> StepResult<T> {
@@ -38,6 +39,9 @@ impl Operation for AvailableOp {
     }
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
+        if lane.decoding.is_some() {
+            return decoded_available(owner, lane);
+        }
         loop {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
             let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(0)) };
@@ -106,6 +110,9 @@ impl Operation for ReadOp {
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<usize> {
         // SAFETY: see `impl Send for ReadOp`.
         let out = unsafe { core::slice::from_raw_parts_mut(self.out, self.len) };
+        if lane.decoding.is_some() {
+            return decoded_read(owner, lane, out);
+        }
         loop {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
             let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(0)) };
@@ -158,6 +165,151 @@ impl Operation for ReadOp {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return receive_wait(lane),
                 Err(_) => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
+            }
+        }
+    }
+}
+
+/// Decoded bytes staged by `WinHttpQueryDataAvailable` for the reads after it.
+const STAGE: usize = 32 * 1024;
+
+/// What one turn of the content decoder gave.
+enum Fed {
+    /// Decoded bytes written.
+    Made(usize),
+    /// The decoded body is complete.
+    End,
+    /// The encoded body is all consumed: the connection can go (its decoder may still hold output).
+    WireDone,
+    /// More encoded bytes must come from the connection first.
+    Fill,
+}
+
+fn coding_error(e: coding::Error) -> Error {
+    let what = match e {
+        coding::Error::Corrupt => "the body is not valid in its Content-Encoding",
+        coding::Error::Truncated => "the body ended inside its Content-Encoding's stream",
+        coding::Error::Bomb => "the decoded body passed WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO",
+    };
+    Error::other(e.code(), what)
+}
+
+/// Runs the content decoder over the body bytes the connection has buffered (the body decoder
+/// strips the framing in place, nothing is copied), or, once the connection is gone, over what
+/// the content decoder still holds.
+fn feed(conn: Option<&mut Connection>, coder: &mut coding::Decoder, out: &mut [u8]) -> Result<Fed, Error> {
+    let Some(conn) = conn else {
+        let (_, made) = coder.decode(&[], out).map_err(coding_error)?;
+        if made > 0 {
+            return Ok(Fed::Made(made));
+        }
+        return match coder.finish() {
+            Ok(()) => Ok(Fed::End),
+            // An empty body is no stream at all, not a truncated one.
+            Err(coding::Error::Truncated) if coder.totals().0 == 0 => Ok(Fed::End),
+            Err(e) => Err(coding_error(e)),
+        };
+    };
+    let Reading::Body(framing) = &mut conn.reading else { return Ok(Fed::WireDone) };
+    loop {
+        let skipped = framing.skip_framing(conn.rbuf.bytes()).map_err(Error::protocol)?;
+        conn.rbuf.consume(skipped);
+        if framing.is_done() {
+            return Ok(Fed::WireDone);
+        }
+        let n = framing.available(conn.rbuf.len());
+        if n == 0 {
+            return Ok(Fed::Fill);
+        }
+        let (used, made) = coder.decode(&conn.rbuf.bytes()[..n], out).map_err(coding_error)?;
+        framing.advance(used);
+        conn.rbuf.consume(used);
+        if made > 0 {
+            return Ok(Fed::Made(made));
+        }
+        if used == 0 {
+            return Ok(Fed::Fill);
+        }
+    }
+}
+
+/// One turn of a decoded body: `Some` result, or `None` to go round again (the connection was
+/// released or filled).
+fn turn<T>(owner: &dyn Owner, lane: &mut Lane, fed: Result<Fed, Error>) -> Option<StepResult<T>> {
+    match fed {
+        Ok(Fed::Made(_) | Fed::End) => unreachable!("handled by the caller"),
+        Ok(Fed::WireDone) => {
+            end_body(owner, lane);
+            None
+        }
+        Ok(Fed::Fill) => {
+            let conn = lane.conn.as_mut()?;
+            match conn.try_fill() {
+                Ok(Some(0)) => end_of_stream(owner, lane).err().map(Err),
+                Ok(Some(_)) => None,
+                Ok(None) => Some(receive_wait(lane)),
+                Err(e) => {
+                    lane.discard();
+                    Some(Err(Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e)))
+                }
+            }
+        }
+        Err(e) => {
+            // The connection is given up with the body: its bytes no longer make sense.
+            lane.discard();
+            Some(Err(e))
+        }
+    }
+}
+
+/// `WinHttpReadData` of a decoded body: staged bytes first, then decoding into `out`.
+fn decoded_read(owner: &dyn Owner, lane: &mut Lane, out: &mut [u8]) -> StepResult<usize> {
+    loop {
+        let Lane { conn, decoding, .. } = lane;
+        let Some(d) = decoding.as_deref_mut() else { return Ok(Step::Done(0)) };
+        if d.end > d.at {
+            let n = (d.end - d.at).min(out.len());
+            out[..n].copy_from_slice(&d.buf[d.at..d.at + n]);
+            d.at += n;
+            return Ok(Step::Done(n));
+        }
+        let fed = feed(conn.as_deref_mut(), &mut d.coder, out);
+        match fed {
+            Ok(Fed::Made(n)) => return Ok(Step::Done(n)),
+            Ok(Fed::End) => return Ok(Step::Done(0)),
+            fed => {
+                if let Some(r) = turn(owner, lane, fed) {
+                    return r;
+                }
+            }
+        }
+    }
+}
+
+/// `WinHttpQueryDataAvailable` of a decoded body: decodes some into the stage and reports it
+/// (so the reads of what it reported never block).
+fn decoded_available(owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
+    loop {
+        let Lane { conn, decoding, .. } = lane;
+        let Some(d) = decoding.as_deref_mut() else { return Ok(Step::Done(0)) };
+        if d.end > d.at {
+            return Ok(Step::Done((d.end - d.at) as DWORD));
+        }
+        if d.buf.is_empty() {
+            d.buf = vec![0; STAGE];
+        }
+        (d.at, d.end) = (0, 0);
+        let fed = feed(conn.as_deref_mut(), &mut d.coder, &mut d.buf);
+        match fed {
+            Ok(Fed::Made(n)) => {
+                d.end = n;
+                return Ok(Step::Done(n as DWORD));
+            }
+            Ok(Fed::End) => return Ok(Step::Done(0)),
+            fed => {
+                if let Some(r) = turn(owner, lane, fed) {
+                    return r;
+                }
             }
         }
     }
@@ -234,6 +386,95 @@ mod tests {
         }
         assert!(lane.conn.is_none());
         assert!(matches!(AvailableOp.step(&owner, &mut lane), Ok(Step::Done(0))));
+    }
+
+    /// Steps `op` until it completes (the peer is written by another thread).
+    fn finish<T>(mut step: impl FnMut() -> StepResult<T>) -> Result<T, Error> {
+        loop {
+            match step() {
+                Ok(Step::Done(v)) => return Ok(v),
+                Ok(Step::Wait(_)) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_body_is_decoded_behind_the_framing_and_the_connection_released_once_consumed() {
+        let plain: Vec<u8> =
+            (0..40_000u32).flat_map(|i| format!("line {i} {}\n", i * 7919 % 1000).into_bytes()).collect();
+        let z = gzip(&plain);
+        for qda in [false, true] {
+            let owner = Recorder::default();
+            let (mut lane, mut peer) = body_lane(Framing::Chunked);
+            lane.decoding = Some(crate::engine::lane::Decoding::new(coding::Coding::Gzip, coding::Limits::default()));
+            let wire = z.clone();
+            let writer = std::thread::spawn(move || {
+                for piece in wire.chunks(1000) {
+                    write!(peer, "{:x}\r\n", piece.len()).unwrap();
+                    peer.write_all(piece).unwrap();
+                    peer.write_all(b"\r\n").unwrap();
+                }
+                peer.write_all(b"0\r\n\r\n").unwrap();
+                peer
+            });
+            let mut got = Vec::new();
+            loop {
+                let want = if qda {
+                    let n = finish(|| AvailableOp.step(&owner, &mut lane)).unwrap() as usize;
+                    if n == 0 {
+                        break;
+                    }
+                    n
+                } else {
+                    3000
+                };
+                let mut buf = vec![0u8; want];
+                let k = finish(|| ReadOp { out: buf.as_mut_ptr(), len: want }.step(&owner, &mut lane)).unwrap();
+                if qda {
+                    assert_eq!(k, want, "a read of what QueryDataAvailable reported");
+                }
+                if k == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..k]);
+            }
+            assert_eq!(got.len(), plain.len());
+            assert!(got == plain);
+            // Every encoded byte was consumed: the connection went back (released), nothing left.
+            assert!(lane.conn.is_none());
+            drop(writer.join().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_corrupt_stream_fails_the_read_and_gives_the_connection_up() {
+        let z = gzip(&[b'x'; 100_000]);
+        let mut corrupt = z.clone();
+        let mid = corrupt.len() / 2;
+        corrupt[mid..mid + 8].iter_mut().for_each(|b| *b ^= 0x5a);
+        for body in [z[..z.len() / 2].to_vec(), corrupt, b"not gzip at all".to_vec()] {
+            let owner = Recorder::default();
+            let (mut lane, mut peer) = body_lane(Framing::Length(body.len() as u64));
+            lane.decoding = Some(crate::engine::lane::Decoding::new(coding::Coding::Gzip, coding::Limits::default()));
+            peer.write_all(&body).unwrap();
+            let mut buf = vec![0u8; 1 << 20];
+            let r = loop {
+                match finish(|| ReadOp { out: buf.as_mut_ptr(), len: buf.len() }.step(&owner, &mut lane)) {
+                    Ok(0) => break Ok(0),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e.code),
+                }
+            };
+            assert_eq!(r, Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE));
+            assert!(lane.conn.is_none());
+        }
     }
 
     #[test]

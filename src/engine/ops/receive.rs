@@ -11,10 +11,11 @@ use crate::abi::*;
 use crate::engine::cancel;
 use crate::engine::conn::Reading;
 use crate::engine::error::Error;
-use crate::engine::lane::{Lane, Owner, Payload, Response};
+use crate::engine::lane::{Decoding, Lane, Owner, Payload, Response};
 use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
+use crate::proto::coding;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::passport;
@@ -85,6 +86,9 @@ impl Operation for ReceiveOp {
                     let (max_head, max_interim, timeouts) = (plan.max_head, plan.max_interim, plan.timeouts);
                     if !*started {
                         *started = true;
+                        if lane.decoding.is_some() {
+                            lane.decoding = None;
+                        }
                         *deadline = cancel::deadline(cancel::timeout(timeouts.receive_response));
                         owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
                     }
@@ -131,8 +135,13 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max_head);
                         continue;
                     }
-                    let mut response = start_body(owner, lane, head)?;
+                    let (mut response, set_cookie) = start_body(owner, lane, head)?;
                     let plan = lane.plan()?;
+                    // Every response's cookies, before anything follows it (a redirect's and a
+                    // challenge's too); a proxy's refusal of a tunnel sets none for the origin.
+                    if set_cookie && plan.cookies && !lane.conn.as_ref().is_some_and(|c| c.refused) {
+                        owner.set_cookies(&response.headers, &plan.target, &plan.request_uri);
+                    }
                     let challenges = response.headers.get_all("WWW-Authenticate");
                     if passport::reported_as_denied(plan.passport, response.status, challenges) {
                         // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
@@ -156,6 +165,10 @@ impl Operation for ReceiveOp {
                     match decision {
                         Followup::Challenge { .. } => unreachable!("answered or delivered above"),
                         Followup::Deliver => {
+                            let (flags, ratio) = (plan.decompression, plan.decompression_ratio);
+                            if flags != 0 && lane.conn.as_ref().is_some_and(|c| !c.body_done()) {
+                                decode_body(lane, &mut response, flags, ratio);
+                            }
                             owner.set_response(response);
                             if lane.conn.as_ref().is_some_and(|c| c.body_done()) {
                                 end_body(owner, lane);
@@ -242,8 +255,9 @@ fn head_wait_ms(receive: DWORD, deadline: Option<Instant>) -> Result<DWORD, DWOR
     })
 }
 
-/// A final head arrived: sets up the body decoder and builds the response.
-fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Response, DWORD> {
+/// A final head arrived: sets up the body decoder and builds the response (and tells whether it
+/// has a `Set-Cookie`, found on the way).
+fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<(Response, bool), DWORD> {
     owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(head.raw_len as DWORD));
     let Lane { plan, conn, .. } = lane;
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
@@ -253,13 +267,26 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     // carries no `Connection: close`, whatever the request inside the tunnel would say).
     conn.keep_alive = h1::keep_alive(&head, framing) && (plan.keep_alive || conn.refused);
     conn.reading = Reading::Body(Decoder::new(framing));
-    Ok(Response {
+    let set_cookie = head.headers.pairs().any(|(name, _)| name.len() == 10 && name.eq_ignore_ascii_case("Set-Cookie"));
+    let response = Response {
         version: head.version.as_str(),
         status: head.status,
         reason: head.reason,
         headers: head.headers,
         chunked: framing == Framing::Chunked,
-    })
+    };
+    Ok((response, set_cookie))
+}
+
+/// `WINHTTP_OPTION_DECOMPRESSION`: a body in one coding asked for is decoded behind the body
+/// decoder (`ops::read`), and the headers show it as Windows does (`Content-Encoding` and
+/// `Content-Length` gone).
+fn decode_body(lane: &mut Lane, response: &mut Response, flags: DWORD, ratio: DWORD) {
+    let Some(c) = coding::response_coding(&response.headers, &coding::codings(flags)) else { return };
+    let ratio = if ratio == 0 { u64::MAX } else { u64::from(ratio) };
+    let limits = coding::Limits { ratio, ..coding::Limits::default() };
+    lane.decoding = Some(Decoding::new(c, limits));
+    coding::decoded_headers(&mut response.headers);
 }
 
 /// Reads (and drops) the rest of a body the caller will never see, up to

@@ -115,6 +115,11 @@ typedef int WINHTTP_WEB_SOCKET_CLOSE_STATUS;
  */
 typedef int WINHTTP_PROTOCOL_OPERATION;
 
+/**
+ * TCP connection states (`TCPSTATE`, mstcpip.h), in `TCP_INFO_v0.State` (a C enum).
+ */
+typedef int TCPSTATE;
+
 #if !defined(WINHTTP_NO_WIN32_TYPES)
 typedef int BOOL;
 typedef uint8_t BOOLEAN;
@@ -654,6 +659,79 @@ typedef struct {
 } WINHTTP_FAST_FORWARDING_STATUS;
 
 typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
+
+/**
+ * TCP statistics of a request's connection (`WINHTTP_OPTION_CONNECTION_STATS_V0`; mstcpip.h).
+ */
+typedef struct {
+  TCPSTATE State;
+  ULONG Mss;
+  ULONGLONG ConnectionTimeMs;
+  BOOLEAN TimestampsEnabled;
+  ULONG RttUs;
+  ULONG MinRttUs;
+  ULONG BytesInFlight;
+  ULONG Cwnd;
+  ULONG SndWnd;
+  ULONG RcvWnd;
+  ULONG RcvBuf;
+  ULONGLONG BytesOut;
+  ULONGLONG BytesIn;
+  ULONG BytesReordered;
+  ULONG BytesRetrans;
+  ULONG FastRetrans;
+  ULONG DupAcksIn;
+  ULONG TimeoutEpisodes;
+  BYTE SynRetrans;
+} TCP_INFO_v0;
+
+typedef TCP_INFO_v0 *PTCP_INFO_v0;
+
+/**
+ * `TCP_INFO_v0` and the send-limit counters (`WINHTTP_OPTION_CONNECTION_STATS_V1`; mstcpip.h).
+ */
+typedef struct {
+  TCPSTATE State;
+  ULONG Mss;
+  ULONGLONG ConnectionTimeMs;
+  BOOLEAN TimestampsEnabled;
+  ULONG RttUs;
+  ULONG MinRttUs;
+  ULONG BytesInFlight;
+  ULONG Cwnd;
+  ULONG SndWnd;
+  ULONG RcvWnd;
+  ULONG RcvBuf;
+  ULONGLONG BytesOut;
+  ULONGLONG BytesIn;
+  ULONG BytesReordered;
+  ULONG BytesRetrans;
+  ULONG FastRetrans;
+  ULONG DupAcksIn;
+  ULONG TimeoutEpisodes;
+  BYTE SynRetrans;
+  ULONG SndLimTransRwin;
+  ULONG SndLimTimeRwin;
+  ULONGLONG SndLimBytesRwin;
+  ULONG SndLimTransCwnd;
+  ULONG SndLimTimeCwnd;
+  ULONGLONG SndLimBytesCwnd;
+  ULONG SndLimTransSnd;
+  ULONG SndLimTimeSnd;
+  ULONGLONG SndLimBytesSnd;
+} TCP_INFO_v1;
+
+typedef TCP_INFO_v1 *PTCP_INFO_v1;
+
+/**
+ * TCP keep-alive settings (`struct tcp_keepalive`, mstcpip.h) for `WINHTTP_OPTION_TCP_KEEPALIVE`:
+ * on/off, then the idle time and the probe interval in milliseconds.
+ */
+typedef struct {
+  ULONG onoff;
+  ULONG keepalivetime;
+  ULONG keepaliveinterval;
+} tcp_keepalive;
 
 /**
  * Handle kinds reported by `WINHTTP_OPTION_HANDLE_TYPE`: a session (`WinHttpOpen`).
@@ -1592,6 +1670,18 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE 15000
 #define WINHTTP_PROTOCOL_SEND_OPERATION 0
 #define WINHTTP_PROTOCOL_RECEIVE_OPERATION 1
+#define TCPSTATE_CLOSED 0
+#define TCPSTATE_LISTEN 1
+#define TCPSTATE_SYN_SENT 2
+#define TCPSTATE_SYN_RCVD 3
+#define TCPSTATE_ESTABLISHED 4
+#define TCPSTATE_FIN_WAIT_1 5
+#define TCPSTATE_FIN_WAIT_2 6
+#define TCPSTATE_CLOSE_WAIT 7
+#define TCPSTATE_CLOSING 8
+#define TCPSTATE_LAST_ACK 9
+#define TCPSTATE_TIME_WAIT 10
+#define TCPSTATE_MAX 11
 #define WINHTTP_ERROR_BASE 12000
 #define WINHTTP_ERROR_LAST 12193
 #define ERROR_WINHTTP_OUT_OF_HANDLES 12001

@@ -15,4 +15,5 @@ pub use super::ops::receive::receive;
 pub use super::ops::send::{send, write};
 pub use super::options::{self, Kind, Value};
 pub use super::settings::Timeouts;
+pub use super::transport::tcp::TcpStats;
 pub use super::transport::tls::CertificateInfo;

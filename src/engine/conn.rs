@@ -101,6 +101,14 @@ pub struct Connection {
     /// to be received as the response; nothing of the request is written (it was meant for the
     /// origin, inside TLS), and the connection is never reused.
     pub refused: bool,
+    /// `WINHTTP_OPTION_CONNECTION_GUID`: this connection's identity.
+    pub guid: [u8; 16],
+    /// Requests begun on this connection (the next one's `WINHTTP_REQUEST_STATS.ulIndex`).
+    pub requests: u32,
+    /// When the connection was made (`TCP_INFO_v0.ConnectionTimeMs`).
+    pub opened: std::time::Instant,
+    /// `WINHTTP_OPTION_EXPIRE_CONNECTION`: never reused.
+    pub expired: bool,
 }
 
 impl Connection {
@@ -114,6 +122,10 @@ impl Connection {
             keep_alive: false,
             reused,
             refused: false,
+            guid: crate::engine::metrics::new_guid(),
+            requests: 0,
+            opened: std::time::Instant::now(),
+            expired: false,
         })
     }
 
@@ -173,6 +185,7 @@ impl Connection {
     /// Both halves complete, keep-alive allowed, nothing left over: the pool may take it.
     pub fn reusable(&self) -> bool {
         !self.refused
+            && !self.expired
             && self.keep_alive
             && self.writing == Writing::Done
             && matches!(self.reading, Reading::Done)

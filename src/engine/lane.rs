@@ -54,6 +54,12 @@ pub trait Owner: Send + Sync {
     fn challenged(&self, proxy: bool, response: &Response, uri: &str) -> bool;
     /// The plan for sending the request again with the answer to a challenge (same target).
     fn resend(&self, body: &[u8]) -> Result<Plan, DWORD>;
+    /// The request passed a phase of `WINHTTP_OPTION_REQUEST_TIMES` now.
+    fn mark(&self, _entry: WINHTTP_REQUEST_TIME_ENTRY) {}
+    /// Adds to a counter of `WINHTTP_OPTION_REQUEST_STATS`.
+    fn count(&self, _entry: WINHTTP_REQUEST_STAT_ENTRY, _n: u64) {}
+    /// The connection the request uses (its GUID, requests it carried before, TLS resumption).
+    fn uses(&self, _guid: [u8; 16], _index: u32, _resumed: bool) {}
 }
 
 /// The I/O state of a request: its plan, the connection it holds (with that connection's pool

@@ -98,4 +98,6 @@ pub struct Plan {
     pub policy: Policy,
     /// The session's `WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH`.
     pub passport: DWORD,
+    /// The session's `WINHTTP_OPTION_TCP_KEEPALIVE` (idle and interval in ms), applied to new sockets.
+    pub tcp_keepalive: Option<(u32, u32)>,
 }

@@ -41,6 +41,8 @@ pub struct Settings {
     pub websocket_send_buffer: DWORD,
     pub websocket_close_timeout: DWORD,
     pub enable_feature: DWORD,
+    /// `WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL` in ms (at least 15000).
+    pub websocket_keepalive: DWORD,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             websocket_send_buffer: 32 * 1024,
             websocket_close_timeout: 10_000,
             enable_feature: 0,
+            websocket_keepalive: 30_000,
         }
     }
 }

@@ -113,6 +113,8 @@ pub struct Request {
     pub response: Mutex<Option<Arc<Response>>>,
     /// Set by `WinHttpCloseHandle`; wakes a blocked operation.
     pub cancel: Arc<Cancel>,
+    /// `WINHTTP_OPTION_REQUEST_TIMES`/`REQUEST_STATS`: what the operations measured.
+    pub metrics: crate::engine::metrics::Metrics,
     pub activity: Mutex<Activity>,
 }
 
@@ -168,6 +170,7 @@ impl Request {
             io: Mutex::new(Lane::default()),
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
+            metrics: Default::default(),
             activity: Mutex::new(Activity::default()),
         })
     }
@@ -374,9 +377,9 @@ impl Request {
         let auth_disabled = disable & WINHTTP_DISABLE_AUTHENTICATION != 0;
         let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
         let session = &self.connect.session;
-        let (agent, max_conns, protocols, passport) = {
+        let (agent, max_conns, protocols, passport, tcp_keepalive) = {
             let s = session.state();
-            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport)
+            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport, s.tcp_keepalive)
         };
         let (via, userinfo) = self.via(&target, own_proxy);
         {
@@ -475,6 +478,7 @@ impl Request {
                 proxy_credentials,
             },
             passport,
+            tcp_keepalive,
         })
     }
 }
@@ -604,5 +608,17 @@ impl Owner for Request {
 
     fn resend(&self, body: &[u8]) -> Result<Plan, DWORD> {
         self.plan(Some(body.len() as u64), body)
+    }
+
+    fn mark(&self, entry: WINHTTP_REQUEST_TIME_ENTRY) {
+        self.metrics.mark(entry);
+    }
+
+    fn count(&self, entry: WINHTTP_REQUEST_STAT_ENTRY, n: u64) {
+        self.metrics.count(entry, n);
+    }
+
+    fn uses(&self, guid: [u8; 16], index: u32, resumed: bool) {
+        self.metrics.connection(guid, index, resumed);
     }
 }

@@ -31,6 +31,8 @@ pub struct SessionState {
     pub assured_non_blocking_callbacks: BOOL,
     /// `WINHTTP_OPTION_PROXY` set on the session (replaces the `WinHttpOpen` configuration).
     pub proxy_override: Option<ProxyConfig>,
+    /// `WINHTTP_OPTION_TCP_KEEPALIVE`: idle time and probe interval (ms) for new sockets.
+    pub tcp_keepalive: Option<(u32, u32)>,
 }
 
 /// `WinHttpSetDefaultProxyConfiguration` for this process (Windows stores it machine-wide).
@@ -75,6 +77,7 @@ impl Session {
                 passport: 0,
                 assured_non_blocking_callbacks: 0,
                 proxy_override: None,
+                tcp_keepalive: None,
             }),
             env_proxy: OnceLock::new(),
         }

@@ -301,7 +301,8 @@ pub(crate) fn notify_request_error(request: &Request, api: DWORD, error: DWORD) 
 /// complete and it may be reused, or is closed. Closing it sends no notification: Windows reports
 /// only the read's completion for a `Connection: close` response (no `CLOSING_CONNECTION` or
 /// `CONNECTION_CLOSED`, then or at close).
-pub(crate) fn end_body(_owner: &dyn Owner, lane: &mut Lane) {
+pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
+    owner.mark(WinHttpReceiveResponseEnd);
     if let Some(conn) = lane.conn.as_mut() {
         conn.finish_response();
     }
@@ -408,6 +409,7 @@ pub(crate) mod testing {
                 proxy_credentials: false,
             },
             passport: 0,
+            tcp_keepalive: None,
         }
     }
 

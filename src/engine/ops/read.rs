@@ -117,6 +117,7 @@ impl Operation for ReadOp {
                     end_body(owner, lane);
                 }
                 if made > 0 {
+                    owner.count(WinHttpResponseBodySize, made as u64);
                     return Ok(Step::Done(made));
                 }
                 if used > 0 || done {
@@ -154,6 +155,7 @@ impl Operation for ReadOp {
                     if decoder.is_done() {
                         end_body(owner, lane);
                     }
+                    owner.count(WinHttpResponseBodySize, k as u64);
                     return Ok(Step::Done(k));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return receive_wait(lane),

@@ -724,16 +724,6 @@ typedef struct {
 typedef TCP_INFO_v1 *PTCP_INFO_v1;
 
 /**
- * TCP keep-alive settings (`struct tcp_keepalive`, mstcpip.h) for `WINHTTP_OPTION_TCP_KEEPALIVE`:
- * on/off, then the idle time and the probe interval in milliseconds.
- */
-typedef struct {
-  ULONG onoff;
-  ULONG keepalivetime;
-  ULONG keepaliveinterval;
-} tcp_keepalive;
-
-/**
  * Handle kinds reported by `WINHTTP_OPTION_HANDLE_TYPE`: a session (`WinHttpOpen`).
  */
 #define WINHTTP_HANDLE_TYPE_SESSION 1
@@ -2422,5 +2412,15 @@ WINHTTP_EXTENSION_ struct _WINHTTP_EXTENDED_HEADER {
   };
 };
 #undef WINHTTP_EXTENSION_
+
+/**
+ * TCP keep-alive settings for WINHTTP_OPTION_TCP_KEEPALIVE (mstcpip.h's struct, by its tag as
+ * Windows code names it): on/off, then the idle time and the probe interval in milliseconds.
+ */
+struct tcp_keepalive {
+  ULONG onoff;
+  ULONG keepalivetime;
+  ULONG keepaliveinterval;
+};
 
 #endif /* PORTABLE_WINHTTP_H */

@@ -522,7 +522,8 @@ pub struct TCP_INFO_v1 {
 pub type PTCP_INFO_v1 = *mut TCP_INFO_v1;
 
 /// TCP keep-alive settings (`struct tcp_keepalive`, mstcpip.h) for `WINHTTP_OPTION_TCP_KEEPALIVE`:
-/// on/off, then the idle time and the probe interval in milliseconds.
+/// on/off, then the idle time and the probe interval in milliseconds. cbindgen does not emit this
+/// type: C code names it by its tag (`struct tcp_keepalive`), written by cbindgen.toml.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct tcp_keepalive {

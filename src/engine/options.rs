@@ -94,6 +94,7 @@ pub fn is_write_only(option: DWORD) -> bool {
             | WINHTTP_OPTION_TCP_KEEPALIVE
             | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
             | WINHTTP_OPTION_EXPIRE_CONNECTION
+            | WINHTTP_OPTION_DECOMPRESSION
     ) || is_hint(option)
 }
 
@@ -176,7 +177,8 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_HTTP_PROTOCOL_USED
         | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
         | WINHTTP_OPTION_SECURITY_KEY_BITNESS => Dword,
-        WINHTTP_OPTION_REQUEST_TIMES | WINHTTP_OPTION_REQUEST_STATS => RequestTimes,
+        WINHTTP_OPTION_REQUEST_TIMES => RequestTimes,
+        WINHTTP_OPTION_REQUEST_STATS => RequestStats,
         WINHTTP_OPTION_CONNECTION_GUID => Guid,
         WINHTTP_OPTION_CONNECTION_STATS_V0 | WINHTTP_OPTION_CONNECTION_STATS_V1 => TcpInfo,
         WINHTTP_OPTION_TCP_KEEPALIVE => TcpKeepalive,
@@ -191,7 +193,6 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_PROXY_PASSWORD => Str,
         WINHTTP_OPTION_HTTP_VERSION => Version,
         WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Empty,
-        // `RequestStats` is written like `RequestTimes`; the value says which.
         WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Diagnostics,
         WINHTTP_OPTION_CLIENT_CERT_CONTEXT | WINHTTP_OPTION_SERVER_CERT_CONTEXT => Raw,
         WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT => CertificateInfo,
@@ -233,6 +234,10 @@ pub fn set_global(option: DWORD, value: &Value) -> Result<(), DWORD> {
             dword(value)?;
         }
         WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => super::pool::close_idle(),
+        WINHTTP_OPTION_HTTP_VERSION => match value {
+            Value::Version(major, minor) => super::settings::set_default_http_version(*major, *minor),
+            _ => return Err(ERROR_INVALID_PARAMETER),
+        },
         _ => return Err(ERROR_INVALID_HANDLE),
     }
     Ok(())
@@ -245,6 +250,14 @@ pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
         WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
         WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(snapshot())),
         WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Err(ERROR_INVALID_PARAMETER),
+        // The default proxy (as WinHttpGetDefaultProxyConfiguration), the thread's Winsock error
+        // (none is kept: 0) and the process-wide HTTP version.
+        WINHTTP_OPTION_PROXY => Ok(Value::Proxy(super::objects::session::default_config())),
+        WINHTTP_OPTION_EXTENDED_ERROR => Ok(Value::Dword(0)),
+        WINHTTP_OPTION_HTTP_VERSION => {
+            let (major, minor) = super::settings::default_http_version();
+            Ok(Value::Version(major, minor))
+        }
         _ => Err(ERROR_INVALID_HANDLE),
     }
 }

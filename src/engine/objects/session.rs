@@ -49,6 +49,15 @@ pub fn default_proxy() -> Option<ProxyConfig> {
     lock(&DEFAULT_PROXY).clone()
 }
 
+/// The default proxy configuration: what `WinHttpSetDefaultProxyConfiguration` set in this
+/// process, else the environment's proxy variables, else no proxy.
+pub fn default_config() -> ProxyConfig {
+    default_proxy().unwrap_or_else(|| match proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok()) {
+        Some((list, bypass)) => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: Some(list), bypass },
+        None => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NO_PROXY, proxy: None, bypass: None },
+    })
+}
+
 /// A session: the root of a tree of handles.
 pub struct Session {
     pub core: Arc<HandleCore>,

@@ -952,3 +952,49 @@ impl Stream {
         None
     }
 }
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    fn connected() -> (Stream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = Stream::connect(&[listener.local_addr().unwrap()], None, &Cancel::default()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (stream, server)
+    }
+
+    #[test]
+    fn keepalive_reaches_the_socket() {
+        let (stream, _server) = connected();
+        let sock = socket2::SockRef::from(&stream.stream);
+        assert!(!sock.keepalive().unwrap());
+        stream.keepalive(2500, 1000);
+        assert!(sock.keepalive().unwrap());
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(sock.keepalive_time().unwrap(), Duration::from_secs(3));
+            assert_eq!(sock.keepalive_interval().unwrap(), Duration::from_secs(1));
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn tcp_stats_of_a_live_connection() {
+        let (mut stream, mut server) = connected();
+        std::io::Write::write_all(&mut server, b"hello").unwrap();
+        let mut buf = [0u8; 5];
+        let mut got = 0;
+        while got < 5 {
+            match stream.try_read(&mut buf[got..]) {
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(1)),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let s = stream.tcp_stats().expect("TCP_INFO");
+        assert_eq!(s.state, TCPSTATE_ESTABLISHED);
+        assert!(s.mss > 0);
+        assert!(s.bytes_in >= 5, "{s:?}");
+    }
+}

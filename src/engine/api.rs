@@ -10,7 +10,7 @@ pub use super::objects::request::Request;
 pub use super::objects::resolver::Resolver;
 pub use super::objects::session::{self, Connect, ProxyConfig, Session, registration};
 pub use super::ops::Outcome;
-pub use super::ops::read::{available, read};
+pub use super::ops::read::{available, read, read_fill};
 pub use super::ops::receive::receive;
 pub use super::ops::send::{send, write};
 pub use super::options::{self, Kind, Value};

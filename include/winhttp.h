@@ -1890,9 +1890,9 @@ DWORD WinHttpAddRequestHeadersEx(HINTERNET hRequest,
  * `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER` it returns only once the buffer is full or the body has
  * ended (reads repeat until then). `cbProperty` and `pvProperty` are reserved: 0 and NULL.
  *
- * Async mode: without the flag, `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as
- * `WinHttpReadData`. With the flag, on an async handle it fails with
- * `ERROR_CALL_NOT_IMPLEMENTED`: filling needs the engine to chain reads before one completion.
+ * Async mode: `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as `WinHttpReadData`; with
+ * the flag the engine chains reads and sends one `READ_COMPLETE` with the total once the buffer is
+ * full or the body has ended.
  */
 DWORD WinHttpReadDataEx(HINTERNET hRequest,
                         LPVOID lpBuffer,
@@ -1901,6 +1901,21 @@ DWORD WinHttpReadDataEx(HINTERNET hRequest,
                         ULONGLONG ullFlags,
                         DWORD cbProperty,
                         PVOID pvProperty);
+
+/**
+ * Lists the connections to the host of `hInternet` (a request handle, or a connect handle whose
+ * host is taken as HTTPS unless `WINHTTP_QUERY_CONNECTION_GROUP_FLAG_INSECURE`). Returns the error
+ * code; on success `*ppResult` is freed with `WinHttpFreeQueryConnectionGroupResult`.
+ */
+DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
+                                  const GUID *pGuidConnection,
+                                  ULONGLONG ullFlags,
+                                  PWINHTTP_QUERY_CONNECTION_GROUP_RESULT *ppResult);
+
+/**
+ * Frees a result of `WinHttpQueryConnectionGroup` (NULL is fine).
+ */
+void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
 
 /**
  * Adds, replaces or merges request headers. `lpszHeaders` holds one or more "Name: value"
@@ -2258,21 +2273,6 @@ BOOL WinHttpTimeFromSystemTime(const SYSTEMTIME *pst, LPWSTR pwszTime);
  * `*pst` unchanged.
  */
 BOOL WinHttpTimeToSystemTime(LPCWSTR pwszTime, SYSTEMTIME *pst);
-
-/**
- * Lists the pooled connection groups, per host.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
-                                  const GUID *pGuidConnection,
-                                  ULONGLONG ullFlags,
-                                  PWINHTTP_QUERY_CONNECTION_GROUP_RESULT *ppResult);
-
-/**
- * Releases a result of `WinHttpQueryConnectionGroup`.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
 
 /**
  * Turns a request upgraded to another protocol into a raw protocol handle.

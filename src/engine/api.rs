@@ -13,7 +13,7 @@ pub use super::ops::Outcome;
 pub use super::ops::read::{available, read, read_fill};
 pub use super::ops::receive::receive;
 pub use super::ops::send::{send, write};
-pub use super::options::{self, Kind, Value};
+pub use super::options::{self, ConnectionGroup, Kind, Value};
 pub use super::settings::Timeouts;
 pub use super::transport::tcp::TcpStats;
 pub use super::transport::tls::CertificateInfo;

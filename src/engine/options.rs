@@ -635,3 +635,36 @@ pub fn snapshot() -> Snapshot {
         pending: n(&diag::PENDING),
     }
 }
+
+/// What `WinHttpQueryConnectionGroup` reports for one origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionGroup {
+    /// The host as the handle names it.
+    pub host: String,
+    /// Open connections to the origin (in use or idle, over any route).
+    pub open: usize,
+    /// Their GUIDs (`WINHTTP_OPTION_CONNECTION_GUID`).
+    pub guids: Vec<[u8; 16]>,
+}
+
+/// The connections to the origin of a request handle (its current target) or of a connect handle
+/// (HTTPS unless `insecure`: `WINHTTP_QUERY_CONNECTION_GROUP_FLAG_INSECURE`).
+pub fn connection_group(object: &Object, insecure: bool) -> Result<ConnectionGroup, DWORD> {
+    let (secure, host, port) = match object {
+        Object::Request(r) => {
+            let st = r.state();
+            (st.target.secure, st.target.host.clone(), st.target.port)
+        }
+        Object::Connect(c) => {
+            let port = match c.port {
+                0 if insecure => INTERNET_DEFAULT_HTTP_PORT,
+                0 => INTERNET_DEFAULT_HTTPS_PORT,
+                p => p,
+            };
+            (!insecure, c.host.clone(), port)
+        }
+        _ => return incorrect_type(),
+    };
+    let (open, guids) = super::pool::connections(secure, &host, port);
+    Ok(ConnectionGroup { host, open, guids })
+}

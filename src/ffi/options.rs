@@ -375,7 +375,7 @@ unsafe fn write_bytes(buf: LPVOID, len: LPDWORD, b: &[u8]) -> ApiResult<()> {
 }
 
 /// A GUID from its 16 bytes in memory order (the fields little-endian, as on Windows).
-fn guid(g: [u8; 16]) -> GUID {
+pub(crate) fn guid(g: [u8; 16]) -> GUID {
     GUID {
         Data1: u32::from_le_bytes([g[0], g[1], g[2], g[3]]),
         Data2: u16::from_le_bytes([g[4], g[5]]),

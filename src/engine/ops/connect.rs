@@ -379,7 +379,8 @@ fn begin_connect(plan: &Plan, addrs: &[SocketAddr], from: usize) -> Result<(Stre
 }
 
 /// Makes `conn` the lane's connection (registered with the reactor for async sessions).
-pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Box<Connection>, Permit)) {
+pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, mut permit): (Box<Connection>, Permit)) {
+    permit.attach(conn.guid);
     if lane.plan.as_ref().is_some_and(|p| p.is_async) {
         // A pooled connection first used by a sync session; failing here only costs a wait.
         let _ = conn.stream.register();

@@ -56,6 +56,8 @@ pub trait Owner: Send + Sync {
     fn resend(&self, body: &[u8]) -> Result<Plan, DWORD>;
     /// The request passed a phase of `WINHTTP_OPTION_REQUEST_TIMES` now.
     fn mark(&self, _entry: WINHTTP_REQUEST_TIME_ENTRY) {}
+    /// A driver is about to step an operation (marks of one step share one clock read).
+    fn step_begins(&self) {}
     /// Adds to a counter of `WINHTTP_OPTION_REQUEST_STATS`.
     fn count(&self, _entry: WINHTTP_REQUEST_STAT_ENTRY, _n: u64) {}
     /// The connection the request uses (its GUID, requests it carried before, TLS resumption).

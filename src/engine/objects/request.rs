@@ -614,6 +614,10 @@ impl Owner for Request {
         self.metrics.mark(entry);
     }
 
+    fn step_begins(&self) {
+        self.metrics.step_begins();
+    }
+
     fn count(&self, entry: WINHTTP_REQUEST_STAT_ENTRY, n: u64) {
         self.metrics.count(entry, n);
     }

@@ -120,6 +120,7 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
         if cancel.is_cancelled() {
             break Err(ERROR_WINHTTP_OPERATION_CANCELLED.into());
         }
+        owner.step_begins();
         let step = op.step(owner, lane);
         // A close shuts the socket down: whatever the step saw then (EOF, an error) is the cancel.
         if cancel.is_cancelled() {
@@ -189,6 +190,7 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
         let step = if request.cancel.is_cancelled() {
             Err(ERROR_WINHTTP_OPERATION_CANCELLED.into())
         } else {
+            request.metrics.step_begins();
             op.step(&*request, &mut lane)
         };
         match step {

@@ -4,7 +4,8 @@
  * process-wide options) with its buffer protocol, from one table. Then the measured options after
  * real requests to the test server of tests/support (WINHTTP_TEST_PORT: /len/N sends N bytes):
  * REQUEST_TIMES in phase order, REQUEST_STATS with the sizes and the connection's index,
- * CONNECTION_GUID across a reused and an expired connection, CONNECTION_STATS_V0/V1.
+ * CONNECTION_GUID across a reused and an expired connection, CONNECTION_STATS_V0/V1; and over
+ * HTTPS (WINHTTP_TEST_TLS_UNKNOWN_CA_PORT, its CA waived) the handshake's phase.
  */
 #include <winhttp.h>
 #ifdef _WIN32
@@ -484,6 +485,52 @@ static void test_keepalive(HINTERNET ses, HINTERNET con)
     CHECK_OK(WinHttpSetOption(ses, WINHTTP_OPTION_TCP_KEEPALIVE, &ka, sizeof ka));
 }
 
+/* HTTPS: the handshake is a phase of its own, between the connect and the send; a request on the
+ * same TLS connection has none. */
+static void test_tls_times(INTERNET_PORT port)
+{
+    HINTERNET ses = WinHttpOpen(L"inventory", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
+                                WINHTTP_NO_PROXY_BYPASS, 0);
+    HINTERNET con = WinHttpConnect(ses, L"127.0.0.1", port, 0);
+    WINHTTP_REQUEST_TIMES t;
+    WINHTTP_REQUEST_STATS st;
+    DWORD size, flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA;
+    for (int round = 0; round < 2; round++) {
+        HINTERNET req = WinHttpOpenRequest(con, L"GET", L"/hello", NULL, WINHTTP_NO_REFERER,
+                                           WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE);
+        CHECK(req != NULL);
+        if (!req)
+            break;
+        CHECK(WinHttpSetOption(req, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags));
+        if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, NULL, 0, 0, 0) ||
+            !WinHttpReceiveResponse(req, NULL)) {
+            printf("  HTTPS GET failed with %lu\n", (unsigned long)GetLastError());
+            CHECK(0);
+            WinHttpCloseHandle(req);
+            break;
+        }
+        CHECK_EQ(read_all(req), 13);
+        size = sizeof t;
+        CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_REQUEST_TIMES, &t, &size));
+        size = sizeof st;
+        CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_REQUEST_STATS, &st, &size));
+        if (round == 0) {
+            CHECK(t.rgullTimes[WinHttpTlsHandshakeClientLeg1Start] != 0);
+            CHECK(t.rgullTimes[WinHttpTlsHandshakeClientLeg1Start] >= t.rgullTimes[WinHttpConnectionEstablishmentEnd]);
+            CHECK(t.rgullTimes[WinHttpTlsHandshakeClientLeg1End] >= t.rgullTimes[WinHttpTlsHandshakeClientLeg1Start]);
+            CHECK(t.rgullTimes[WinHttpSendRequestStart] >= t.rgullTimes[WinHttpTlsHandshakeClientLeg1End]);
+            CHECK(st.ullFlags & WINHTTP_REQUEST_STAT_FLAG_FIRST_REQUEST);
+        } else {
+            CHECK_EQ(t.rgullTimes[WinHttpTlsHandshakeClientLeg1Start], 0);
+            CHECK_EQ(st.ulIndex, 1);
+        }
+        CHECK_EQ(st.rgullStats[WinHttpResponseBodySize], 13);
+        WinHttpCloseHandle(req);
+    }
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 int main(void)
 {
     HINTERNET ses, con, req, live_ses, live_con;
@@ -519,6 +566,10 @@ int main(void)
 #endif
     test_measured(live_con);
     test_keepalive(live_ses, live_con);
+    if (harness_env_int("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT", 0))
+        test_tls_times((INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT", 0));
+    else
+        printf("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT not set: the HTTPS part is skipped\n");
     WinHttpCloseHandle(live_con);
     WinHttpCloseHandle(live_ses);
     return harness_report();

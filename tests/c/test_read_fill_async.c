@@ -157,6 +157,19 @@ static void test_large_body(HINTERNET con)
     CHECK_EQ(total, 200000);
     CHECK(ok);
     CHECK_EQ(seen.errors, 0);
+    /* What the async operations measured: every byte delivered, the phases in order. */
+    {
+        WINHTTP_REQUEST_STATS st;
+        WINHTTP_REQUEST_TIMES t;
+        DWORD size = sizeof st;
+        CHECK(WinHttpQueryOption(req, WINHTTP_OPTION_REQUEST_STATS, &st, &size));
+        CHECK_EQ(st.rgullStats[WinHttpResponseBodySize], 200000);
+        size = sizeof t;
+        CHECK(WinHttpQueryOption(req, WINHTTP_OPTION_REQUEST_TIMES, &t, &size));
+        CHECK(t.rgullTimes[WinHttpSendRequestStart] != 0);
+        CHECK(t.rgullTimes[WinHttpReceiveResponseHeadersEnd] >= t.rgullTimes[WinHttpSendRequestEnd]);
+        CHECK(t.rgullTimes[WinHttpReceiveResponseEnd] >= t.rgullTimes[WinHttpReceiveResponseHeadersEnd]);
+    }
     WinHttpCloseHandle(req);
 }
 

@@ -42,7 +42,7 @@ impl Permit {
         if let Some(key) = &self.key {
             let mut inner = self.pool.lock();
             if let Some(entry) = inner.map.get_mut(key) {
-                entry.guids.push(guid);
+                entry.guids.insert(guid);
                 self.guid = Some(guid);
             }
         }
@@ -82,7 +82,7 @@ struct Entry {
     /// Signal tokens of requests waiting for a slot.
     waiters: Vec<Token>,
     /// GUIDs of the open connections whose permits are attached (see [`Permit::attach`]).
-    guids: Vec<[u8; 16]>,
+    guids: std::collections::HashSet<[u8; 16]>,
 }
 
 /// FNV-1a: routes are short keys hashed twice per request; SipHash's flood resistance buys nothing
@@ -122,19 +122,17 @@ fn global() -> &'static Pool {
 }
 
 /// Frees an idle connection's slot without taking the lock (the caller holds it).
-fn disarm(idle: &mut Idle, entry_open: &mut usize, guids: &mut Vec<[u8; 16]>) {
+fn disarm(idle: &mut Idle, entry_open: &mut usize, guids: &mut std::collections::HashSet<[u8; 16]>) {
     if idle.permit.key.take().is_some() {
         *entry_open = entry_open.saturating_sub(1);
         forget(guids, idle.permit.guid);
     }
 }
 
-/// Removes a connection's GUID from its route's list.
-fn forget(guids: &mut Vec<[u8; 16]>, guid: Option<[u8; 16]>) {
-    if let Some(g) = guid
-        && let Some(i) = guids.iter().position(|x| *x == g)
-    {
-        guids.swap_remove(i);
+/// Removes a connection's GUID from its route's set.
+fn forget(guids: &mut std::collections::HashSet<[u8; 16]>, guid: Option<[u8; 16]>) {
+    if let Some(g) = guid {
+        guids.remove(&g);
     }
 }
 
@@ -322,7 +320,7 @@ impl Pool {
         for (route, entry) in &inner.map {
             if route.secure == secure && route.port == port && route.host.eq_ignore_ascii_case(host) {
                 open += entry.open;
-                guids.extend_from_slice(&entry.guids);
+                guids.extend(entry.guids.iter().copied());
             }
         }
         (open, guids)

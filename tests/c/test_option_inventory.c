@@ -485,6 +485,35 @@ static void test_keepalive(HINTERNET ses, HINTERNET con)
     CHECK_OK(WinHttpSetOption(ses, WINHTTP_OPTION_TCP_KEEPALIVE, &ka, sizeof ka));
 }
 
+/* REJECT_USERPWD_IN_URL: a redirect to a URL with user info fails the receive with
+ * ERROR_WINHTTP_INVALID_URL; without the option it is followed. */
+static void test_reject_userpwd(HINTERNET con, INTERNET_PORT port)
+{
+    WCHAR path[160];
+    DWORD on = TRUE, status = 0, size;
+    swprintf(path, 160, L"/redirect/302?to=http%%3A%%2F%%2Fu%%3Ap%%40127.0.0.1%%3A%u%%2Fhello", (unsigned)port);
+    for (int reject = 1; reject >= 0; reject--) {
+        HINTERNET req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
+        CHECK(req != NULL);
+        if (!req)
+            return;
+        if (reject)
+            CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_REJECT_USERPWD_IN_URL, &on, sizeof on));
+        CHECK(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, NULL, 0, 0, 0));
+        if (reject) {
+            CHECK_FAILS(WinHttpReceiveResponse(req, NULL), ERROR_WINHTTP_INVALID_URL);
+        } else {
+            CHECK(WinHttpReceiveResponse(req, NULL));
+            size = sizeof status;
+            CHECK(WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                                      WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX));
+            CHECK_EQ(status, 200);
+            CHECK_EQ(read_all(req), 13);
+        }
+        WinHttpCloseHandle(req);
+    }
+}
+
 /* HTTPS: the handshake is a phase of its own, between the connect and the send; a request on the
  * same TLS connection has none. */
 static void test_tls_times(INTERNET_PORT port)
@@ -566,6 +595,7 @@ int main(void)
 #endif
     test_measured(live_con);
     test_keepalive(live_ses, live_con);
+    test_reject_userpwd(live_con, http_port);
     if (harness_env_int("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT", 0))
         test_tls_times((INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_UNKNOWN_CA_PORT", 0));
     else

@@ -476,6 +476,7 @@ impl Request {
                 auth_disabled,
                 server_credentials,
                 proxy_credentials,
+                reject_userpwd: settings.reject_userpwd_in_url != 0,
             },
             passport,
             tcp_keepalive,

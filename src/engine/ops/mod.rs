@@ -409,6 +409,7 @@ pub(crate) mod testing {
                 auth_disabled: false,
                 server_credentials: false,
                 proxy_credentials: false,
+                reject_userpwd: false,
             },
             passport: 0,
             tcp_keepalive: None,

@@ -599,12 +599,22 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
         },
         WINHTTP_OPTION_CONNECTION_STATS_V0 | WINHTTP_OPTION_CONNECTION_STATS_V1 => {
             drop(st);
-            // The connection the request holds (until its response is read to the end); an
-            // operation in flight holds the lane and is not waited for.
+            // The connection the request holds (until its response is read to the end), or, once
+            // it went back to the pool, while it is idle there; an operation in flight holds the
+            // lane and is not waited for.
+            let of = |conn: &super::conn::Connection| {
+                let age = u64::try_from(conn.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+                conn.stream.tcp_stats().map(|s| (s, age)).ok_or(ERROR_NOT_SUPPORTED)
+            };
             let lane = r.io.try_lock().map_err(|_| ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-            let conn = lane.conn.as_ref().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
-            let stats = conn.stream.tcp_stats().ok_or(ERROR_NOT_SUPPORTED)?;
-            let age = u64::try_from(conn.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let got = match lane.conn.as_ref() {
+                Some(conn) => of(conn),
+                None => match r.metrics.guid() {
+                    g if g == [0; 16] => Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+                    g => super::pool::with_idle(g, of).unwrap_or(Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)),
+                },
+            };
+            let (stats, age) = got?;
             return Ok(Some(Value::Tcp(stats, age, option == WINHTTP_OPTION_CONNECTION_STATS_V1)));
         }
         _ => return Ok(query_shared(&st.settings, option)),

@@ -326,6 +326,12 @@ impl Pool {
         (open, guids)
     }
 
+    /// What `f` says of the idle connection `guid`, if it is idle here.
+    fn with_idle<T>(&self, guid: [u8; 16], f: impl FnOnce(&Connection) -> T) -> Option<T> {
+        let inner = self.lock();
+        inner.map.values().flat_map(|e| e.idle.iter()).find(|i| i.conn.guid == guid).map(|i| f(&i.conn))
+    }
+
     #[cfg(test)]
     fn open_count(&self, key: &Route) -> usize {
         self.lock().map.get(key).map_or(0, |e| e.open)
@@ -358,6 +364,12 @@ pub fn idle_total() -> usize {
 /// Closes every idle connection now (`WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`).
 pub fn close_idle() {
     global().close_idle()
+}
+
+/// What `f` says of the idle connection whose GUID is `guid` (`None` when it is not idle in the
+/// pool: in use by a request, or closed). Called under the pool's lock: `f` must be short.
+pub fn with_idle<T>(guid: [u8; 16], f: impl FnOnce(&Connection) -> T) -> Option<T> {
+    global().with_idle(guid, f)
 }
 
 /// Open connections to the origin (`secure`, `host`, `port`) over any route (direct, proxy or

@@ -459,10 +459,22 @@ static void test_measured(HINTERNET con)
     CHECK_OK(WinHttpQueryOption(req3, WINHTTP_OPTION_REQUEST_STATS, &st, &size));
     CHECK_EQ(st.ulIndex, 0);
     CHECK_EQ(read_all(req3), 10);
-    /* The connection went back to the pool: its TCP statistics are no longer the request's. */
+    /* The connection went back to the pool: its statistics still answer while it is idle there,
+     * not once it is closed. */
+    size = sizeof v0;
+    memset(&v0, 0, sizeof v0);
+    if (WinHttpQueryOption(req3, WINHTTP_OPTION_CONNECTION_STATS_V0, &v0, &size)) {
+        CHECK_EQ(v0.State, TCPSTATE_ESTABLISHED);
+        CHECK(v0.BytesIn > 0);
+    } else {
+        CHECK_EQ(GetLastError(), ERROR_NOT_SUPPORTED);
+    }
+#ifdef WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS
+    WinHttpSetOption(NULL, WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS, NULL, 0);
     size = sizeof v0;
     CHECK_FAILS(WinHttpQueryOption(req3, WINHTTP_OPTION_CONNECTION_STATS_V0, &v0, &size),
                 ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+#endif
     WinHttpCloseHandle(req3);
 }
 

@@ -115,6 +115,11 @@ typedef int WINHTTP_WEB_SOCKET_CLOSE_STATUS;
  */
 typedef int WINHTTP_PROTOCOL_OPERATION;
 
+/**
+ * TCP connection states (`TCPSTATE`, mstcpip.h), in `TCP_INFO_v0.State` (a C enum).
+ */
+typedef int TCPSTATE;
+
 #if !defined(WINHTTP_NO_WIN32_TYPES)
 typedef int BOOL;
 typedef uint8_t BOOLEAN;
@@ -654,6 +659,69 @@ typedef struct {
 } WINHTTP_FAST_FORWARDING_STATUS;
 
 typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
+
+/**
+ * TCP statistics of a request's connection (`WINHTTP_OPTION_CONNECTION_STATS_V0`; mstcpip.h).
+ */
+typedef struct {
+  TCPSTATE State;
+  ULONG Mss;
+  ULONGLONG ConnectionTimeMs;
+  BOOLEAN TimestampsEnabled;
+  ULONG RttUs;
+  ULONG MinRttUs;
+  ULONG BytesInFlight;
+  ULONG Cwnd;
+  ULONG SndWnd;
+  ULONG RcvWnd;
+  ULONG RcvBuf;
+  ULONGLONG BytesOut;
+  ULONGLONG BytesIn;
+  ULONG BytesReordered;
+  ULONG BytesRetrans;
+  ULONG FastRetrans;
+  ULONG DupAcksIn;
+  ULONG TimeoutEpisodes;
+  BYTE SynRetrans;
+} TCP_INFO_v0;
+
+typedef TCP_INFO_v0 *PTCP_INFO_v0;
+
+/**
+ * `TCP_INFO_v0` and the send-limit counters (`WINHTTP_OPTION_CONNECTION_STATS_V1`; mstcpip.h).
+ */
+typedef struct {
+  TCPSTATE State;
+  ULONG Mss;
+  ULONGLONG ConnectionTimeMs;
+  BOOLEAN TimestampsEnabled;
+  ULONG RttUs;
+  ULONG MinRttUs;
+  ULONG BytesInFlight;
+  ULONG Cwnd;
+  ULONG SndWnd;
+  ULONG RcvWnd;
+  ULONG RcvBuf;
+  ULONGLONG BytesOut;
+  ULONGLONG BytesIn;
+  ULONG BytesReordered;
+  ULONG BytesRetrans;
+  ULONG FastRetrans;
+  ULONG DupAcksIn;
+  ULONG TimeoutEpisodes;
+  BYTE SynRetrans;
+  ULONG SndLimTransRwin;
+  ULONG SndLimTimeRwin;
+  ULONGLONG SndLimBytesRwin;
+  ULONG SndLimTransCwnd;
+  ULONG SndLimTimeCwnd;
+  ULONGLONG SndLimBytesCwnd;
+  ULONG SndLimTransSnd;
+  ULONG SndLimTimeSnd;
+  ULONGLONG SndLimBytesSnd;
+} TCP_INFO_v1;
+
+typedef TCP_INFO_v1 *PTCP_INFO_v1;
 
 /**
  * Handle kinds reported by `WINHTTP_OPTION_HANDLE_TYPE`: a session (`WinHttpOpen`).
@@ -1613,6 +1681,18 @@ typedef WINHTTP_FAST_FORWARDING_STATUS *PWINHTTP_FAST_FORWARDING_STATUS;
 #define WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE 15000
 #define WINHTTP_PROTOCOL_SEND_OPERATION 0
 #define WINHTTP_PROTOCOL_RECEIVE_OPERATION 1
+#define TCPSTATE_CLOSED 0
+#define TCPSTATE_LISTEN 1
+#define TCPSTATE_SYN_SENT 2
+#define TCPSTATE_SYN_RCVD 3
+#define TCPSTATE_ESTABLISHED 4
+#define TCPSTATE_FIN_WAIT_1 5
+#define TCPSTATE_FIN_WAIT_2 6
+#define TCPSTATE_CLOSE_WAIT 7
+#define TCPSTATE_CLOSING 8
+#define TCPSTATE_LAST_ACK 9
+#define TCPSTATE_TIME_WAIT 10
+#define TCPSTATE_MAX 11
 #define WINHTTP_ERROR_BASE 12000
 #define WINHTTP_ERROR_LAST 12193
 #define ERROR_WINHTTP_OUT_OF_HANDLES 12001
@@ -1831,9 +1911,9 @@ DWORD WinHttpAddRequestHeadersEx(HINTERNET hRequest,
  * `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER` it returns only once the buffer is full or the body has
  * ended (reads repeat until then). `cbProperty` and `pvProperty` are reserved: 0 and NULL.
  *
- * Async mode: without the flag, `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as
- * `WinHttpReadData`. With the flag, on an async handle it fails with
- * `ERROR_CALL_NOT_IMPLEMENTED`: filling needs the engine to chain reads before one completion.
+ * Async mode: `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as `WinHttpReadData`; with
+ * the flag the engine chains reads and sends one `READ_COMPLETE` with the total once the buffer is
+ * full or the body has ended.
  */
 DWORD WinHttpReadDataEx(HINTERNET hRequest,
                         LPVOID lpBuffer,
@@ -1842,6 +1922,21 @@ DWORD WinHttpReadDataEx(HINTERNET hRequest,
                         ULONGLONG ullFlags,
                         DWORD cbProperty,
                         PVOID pvProperty);
+
+/**
+ * Lists the connections to the host of `hInternet` (a request handle, or a connect handle whose
+ * host is taken as HTTPS unless `WINHTTP_QUERY_CONNECTION_GROUP_FLAG_INSECURE`). Returns the error
+ * code; on success `*ppResult` is freed with `WinHttpFreeQueryConnectionGroupResult`.
+ */
+DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
+                                  const GUID *pGuidConnection,
+                                  ULONGLONG ullFlags,
+                                  PWINHTTP_QUERY_CONNECTION_GROUP_RESULT *ppResult);
+
+/**
+ * Frees a result of `WinHttpQueryConnectionGroup` (NULL is fine).
+ */
+void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
 
 /**
  * Adds, replaces or merges request headers. `lpszHeaders` holds one or more "Name: value"
@@ -2201,21 +2296,6 @@ BOOL WinHttpTimeFromSystemTime(const SYSTEMTIME *pst, LPWSTR pwszTime);
 BOOL WinHttpTimeToSystemTime(LPCWSTR pwszTime, SYSTEMTIME *pst);
 
 /**
- * Lists the pooled connection groups, per host.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-DWORD WinHttpQueryConnectionGroup(HINTERNET hInternet,
-                                  const GUID *pGuidConnection,
-                                  ULONGLONG ullFlags,
-                                  PWINHTTP_QUERY_CONNECTION_GROUP_RESULT *ppResult);
-
-/**
- * Releases a result of `WinHttpQueryConnectionGroup`.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
- */
-void WinHttpFreeQueryConnectionGroupResult(WINHTTP_QUERY_CONNECTION_GROUP_RESULT *pResult);
-
-/**
  * Turns a request upgraded to another protocol into a raw protocol handle.
  * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
@@ -2353,5 +2433,15 @@ WINHTTP_EXTENSION_ struct _WINHTTP_EXTENDED_HEADER {
   };
 };
 #undef WINHTTP_EXTENSION_
+
+/**
+ * TCP keep-alive settings for WINHTTP_OPTION_TCP_KEEPALIVE (mstcpip.h's struct, by its tag as
+ * Windows code names it): on/off, then the idle time and the probe interval in milliseconds.
+ */
+struct tcp_keepalive {
+  ULONG onoff;
+  ULONG keepalivetime;
+  ULONG keepaliveinterval;
+};
 
 #endif /* PORTABLE_WINHTTP_H */

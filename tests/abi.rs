@@ -141,6 +141,25 @@ fn field_offsets_match_windows_x64() {
     assert_eq!(offset_of!(WINHTTP_PROXY_SETTINGS_EX, rgpcwszProxyBypasses), 48);
     assert_eq!(offset_of!(WINHTTP_PROXY_SETTINGS_EX, pcwszConnectionName), 64);
     assert_eq!(offset_of!(WINHTTP_FAST_FORWARDING_STATUS, ullBytesTransferred), 16);
+    // mstcpip.h structs of the connection options (x64 Windows layout).
+    assert_eq!((size_of::<TCP_INFO_v0>(), align_of::<TCP_INFO_v0>()), (88, 8));
+    assert_eq!((size_of::<TCP_INFO_v1>(), align_of::<TCP_INFO_v1>()), (136, 8));
+    assert_eq!((size_of::<tcp_keepalive>(), align_of::<tcp_keepalive>()), (12, 4));
+    assert_eq!(offset_of!(TCP_INFO_v0, ConnectionTimeMs), 8);
+    assert_eq!(offset_of!(TCP_INFO_v0, TimestampsEnabled), 16);
+    assert_eq!(offset_of!(TCP_INFO_v0, RttUs), 20);
+    assert_eq!(offset_of!(TCP_INFO_v0, RcvBuf), 44);
+    assert_eq!(offset_of!(TCP_INFO_v0, BytesOut), 48);
+    assert_eq!(offset_of!(TCP_INFO_v0, BytesIn), 56);
+    assert_eq!(offset_of!(TCP_INFO_v0, TimeoutEpisodes), 80);
+    assert_eq!(offset_of!(TCP_INFO_v0, SynRetrans), 84);
+    assert_eq!(offset_of!(TCP_INFO_v1, SndLimTransRwin), 88);
+    assert_eq!(offset_of!(TCP_INFO_v1, SndLimBytesRwin), 96);
+    assert_eq!(offset_of!(TCP_INFO_v1, SndLimBytesCwnd), 112);
+    assert_eq!(offset_of!(TCP_INFO_v1, SndLimBytesSnd), 128);
+    assert_eq!(offset_of!(tcp_keepalive, keepaliveinterval), 8);
+    assert_eq!(offset_of!(WINHTTP_QUERY_CONNECTION_GROUP_RESULT, pHostConnectionGroups), 8);
+    assert_eq!(offset_of!(WINHTTP_HOST_CONNECTION_GROUP, cConnectionGroups), 8);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 fn rank(path: &[String]) -> Option<(u32, u32)> {
     let top = path.first()?.as_str();
     let group = match top {
-        "log" | "diag" | "error" | "reactor" | "completion" | "settings" | "callback" => 0,
+        "log" | "diag" | "error" | "reactor" | "completion" | "settings" | "callback" | "metrics" => 0,
         "cancel" => 1,
         "transport" => 2,
         "conn" => 3,

@@ -459,3 +459,75 @@ pub struct WINHTTP_FAST_FORWARDING_STATUS {
     pub ullBytesTransferred: ULONGLONG,
 }
 pub type PWINHTTP_FAST_FORWARDING_STATUS = *mut WINHTTP_FAST_FORWARDING_STATUS;
+
+/// TCP statistics of a request's connection (`WINHTTP_OPTION_CONNECTION_STATS_V0`; mstcpip.h).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TCP_INFO_v0 {
+    pub State: TCPSTATE,
+    pub Mss: ULONG,
+    pub ConnectionTimeMs: ULONGLONG,
+    pub TimestampsEnabled: BOOLEAN,
+    pub RttUs: ULONG,
+    pub MinRttUs: ULONG,
+    pub BytesInFlight: ULONG,
+    pub Cwnd: ULONG,
+    pub SndWnd: ULONG,
+    pub RcvWnd: ULONG,
+    pub RcvBuf: ULONG,
+    pub BytesOut: ULONGLONG,
+    pub BytesIn: ULONGLONG,
+    pub BytesReordered: ULONG,
+    pub BytesRetrans: ULONG,
+    pub FastRetrans: ULONG,
+    pub DupAcksIn: ULONG,
+    pub TimeoutEpisodes: ULONG,
+    pub SynRetrans: BYTE,
+}
+pub type PTCP_INFO_v0 = *mut TCP_INFO_v0;
+
+/// `TCP_INFO_v0` and the send-limit counters (`WINHTTP_OPTION_CONNECTION_STATS_V1`; mstcpip.h).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TCP_INFO_v1 {
+    pub State: TCPSTATE,
+    pub Mss: ULONG,
+    pub ConnectionTimeMs: ULONGLONG,
+    pub TimestampsEnabled: BOOLEAN,
+    pub RttUs: ULONG,
+    pub MinRttUs: ULONG,
+    pub BytesInFlight: ULONG,
+    pub Cwnd: ULONG,
+    pub SndWnd: ULONG,
+    pub RcvWnd: ULONG,
+    pub RcvBuf: ULONG,
+    pub BytesOut: ULONGLONG,
+    pub BytesIn: ULONGLONG,
+    pub BytesReordered: ULONG,
+    pub BytesRetrans: ULONG,
+    pub FastRetrans: ULONG,
+    pub DupAcksIn: ULONG,
+    pub TimeoutEpisodes: ULONG,
+    pub SynRetrans: BYTE,
+    pub SndLimTransRwin: ULONG,
+    pub SndLimTimeRwin: ULONG,
+    pub SndLimBytesRwin: ULONGLONG,
+    pub SndLimTransCwnd: ULONG,
+    pub SndLimTimeCwnd: ULONG,
+    pub SndLimBytesCwnd: ULONGLONG,
+    pub SndLimTransSnd: ULONG,
+    pub SndLimTimeSnd: ULONG,
+    pub SndLimBytesSnd: ULONGLONG,
+}
+pub type PTCP_INFO_v1 = *mut TCP_INFO_v1;
+
+/// TCP keep-alive settings (`struct tcp_keepalive`, mstcpip.h) for `WINHTTP_OPTION_TCP_KEEPALIVE`:
+/// on/off, then the idle time and the probe interval in milliseconds. cbindgen does not emit this
+/// type: C code names it by its tag (`struct tcp_keepalive`), written by cbindgen.toml.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct tcp_keepalive {
+    pub onoff: ULONG,
+    pub keepalivetime: ULONG,
+    pub keepaliveinterval: ULONG,
+}

@@ -103,6 +103,14 @@ pub struct Connection {
     /// its end on a connection the proxy keeps open, the request's next CONNECT (the next leg of
     /// the proxy's handshake) goes on it ([`Connection::can_retunnel`]).
     pub refused: bool,
+    /// `WINHTTP_OPTION_CONNECTION_GUID`: this connection's identity.
+    pub guid: [u8; 16],
+    /// Requests begun on this connection (the next one's `WINHTTP_REQUEST_STATS.ulIndex`).
+    pub requests: u32,
+    /// When the connection was made (`TCP_INFO_v0.ConnectionTimeMs`).
+    pub opened: std::time::Instant,
+    /// `WINHTTP_OPTION_EXPIRE_CONNECTION`: never reused.
+    pub expired: bool,
 }
 
 impl Connection {
@@ -116,6 +124,10 @@ impl Connection {
             keep_alive: false,
             reused,
             refused: false,
+            guid: crate::engine::metrics::new_guid(),
+            requests: 0,
+            opened: std::time::Instant::now(),
+            expired: false,
         })
     }
 
@@ -192,6 +204,7 @@ impl Connection {
     /// Both halves complete, keep-alive allowed, nothing left over: the pool may take it.
     pub fn reusable(&self) -> bool {
         !self.refused
+            && !self.expired
             && self.keep_alive
             && self.writing == Writing::Done
             && matches!(self.reading, Reading::Done)

@@ -59,6 +59,14 @@ pub trait Owner: Send + Sync {
     /// `Set-Cookie` headers (any status: a redirect's and a challenge's too, before the next
     /// attempt is planned).
     fn set_cookies(&self, _headers: &HeaderList, _target: &Target, _uri: &str) {}
+    /// The request passed a phase of `WINHTTP_OPTION_REQUEST_TIMES` now.
+    fn mark(&self, _entry: WINHTTP_REQUEST_TIME_ENTRY) {}
+    /// A driver is about to step an operation (marks of one step share one clock read).
+    fn step_begins(&self) {}
+    /// Adds to a counter of `WINHTTP_OPTION_REQUEST_STATS`.
+    fn count(&self, _entry: WINHTTP_REQUEST_STAT_ENTRY, _n: u64) {}
+    /// The connection the request uses (its GUID, requests it carried before, TLS resumption).
+    fn uses(&self, _guid: [u8; 16], _index: u32, _resumed: bool) {}
 }
 
 /// A response body's content decoding (`WINHTTP_OPTION_DECOMPRESSION`): the decoder that sits

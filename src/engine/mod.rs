@@ -4,7 +4,7 @@
 //!
 //! Modules in rank order: each imports only modules ranked below it (checked by `tests/layers.rs`).
 //! 0 leaves: `log` (first among them: any module may log, it imports none), then `diag`,
-//! `error`, `reactor`, `completion`, `settings`, `callback`; 1 `cancel`; 2 `transport` (`resolve`, `tls`,
+//! `error`, `reactor`, `completion`, `settings`, `callback`, `metrics`; 1 `cancel`; 2 `transport` (`resolve`, `tls`,
 //! `gssapi`, `tcp`); 3 `conn`; 4 `plan`; 5 `pool`; 6 `lane`; 7 `objects` (`handle`, `session`,
 //! `request`); 8 `ops` (driver, `connect`, `send`, `receive`, `read`); 9 `handles`; 10 `options`;
 //! 11 `api`.
@@ -19,6 +19,7 @@ pub mod error;
 pub mod handles;
 pub mod lane;
 pub mod log;
+pub mod metrics;
 pub mod objects;
 pub mod ops;
 pub mod options;

@@ -34,6 +34,16 @@ pub enum Kind {
     Bytes,
     /// `WINHTTP_PORTABLE_DIAGNOSTICS` (query only; our extension).
     Diagnostics,
+    /// `WINHTTP_REQUEST_TIMES` (query only).
+    RequestTimes,
+    /// `WINHTTP_REQUEST_STATS` (query only).
+    RequestStats,
+    /// A `GUID` (query only).
+    Guid,
+    /// `TCP_INFO_v0` / `TCP_INFO_v1` (query only).
+    TcpInfo,
+    /// `struct tcp_keepalive` (set only).
+    TcpKeepalive,
 }
 
 /// A typed option value.
@@ -54,9 +64,17 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// `WINHTTP_PORTABLE_DIAGNOSTICS`.
     Diagnostics(Snapshot),
+    /// `WINHTTP_REQUEST_TIMES` or `WINHTTP_REQUEST_STATS` (as the option asked).
+    Metrics(Box<super::metrics::Record>),
+    /// A GUID's 16 bytes in memory order.
+    Guid([u8; 16]),
+    /// TCP statistics, the connection's age in ms, and whether `TCP_INFO_v1` is asked for.
+    Tcp(super::transport::tcp::TcpStats, u64, bool),
+    /// `struct tcp_keepalive`: on/off, idle time and interval in ms.
+    Keepalive(DWORD, DWORD, DWORD),
 }
 
-/// Options that can be set but never queried.
+/// Options that can be set but never queried (querying them fails with `ERROR_INVALID_PARAMETER`).
 pub fn is_write_only(option: DWORD) -> bool {
     matches!(
         option,
@@ -64,6 +82,44 @@ pub fn is_write_only(option: DWORD) -> bool {
             | WINHTTP_OPTION_ENABLE_FEATURE
             | WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL
             | WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS
+            | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
+            | WINHTTP_OPTION_AUTOLOGON_POLICY
+            | WINHTTP_OPTION_ASSURED_NON_BLOCKING_CALLBACKS
+            | WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET
+            | WINHTTP_OPTION_CLIENT_CERT_CONTEXT
+            | WINHTTP_OPTION_PORTABLE_CLIENT_CERT_PEM
+            | WINHTTP_OPTION_CODEPAGE
+            | WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH
+            | WINHTTP_OPTION_SPN
+            | WINHTTP_OPTION_TCP_KEEPALIVE
+            | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
+            | WINHTTP_OPTION_EXPIRE_CONNECTION
+            | WINHTTP_OPTION_DECOMPRESSION
+    ) || is_hint(option)
+}
+
+/// Options that can be queried but never set (setting them on a handle fails with
+/// `ERROR_WINHTTP_OPTION_NOT_SETTABLE`).
+pub fn is_read_only(option: DWORD) -> bool {
+    matches!(
+        option,
+        WINHTTP_OPTION_CALLBACK
+            | WINHTTP_OPTION_HANDLE_TYPE
+            | WINHTTP_OPTION_PARENT_HANDLE
+            | WINHTTP_OPTION_EXTENDED_ERROR
+            | WINHTTP_OPTION_SECURITY_CERTIFICATE_STRUCT
+            | WINHTTP_OPTION_URL
+            | WINHTTP_OPTION_SECURITY_KEY_BITNESS
+            | WINHTTP_OPTION_SERVER_CERT_CONTEXT
+            | WINHTTP_OPTION_CONNECTION_INFO
+            | WINHTTP_OPTION_HTTP_PROTOCOL_USED
+            | WINHTTP_OPTION_REQUEST_TIMES
+            | WINHTTP_OPTION_REQUEST_STATS
+            | WINHTTP_OPTION_CONNECTION_STATS_V0
+            | WINHTTP_OPTION_CONNECTION_STATS_V1
+            | WINHTTP_OPTION_CONNECTION_GUID
+            | WINHTTP_OPTION_PORTABLE_DIAGNOSTICS
+            | WINHTTP_OPTION_PORTABLE_SERVER_CERT_DER
     )
 }
 
@@ -120,7 +176,14 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE
         | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
         | WINHTTP_OPTION_HTTP_PROTOCOL_USED
+        | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
         | WINHTTP_OPTION_SECURITY_KEY_BITNESS => Dword,
+        WINHTTP_OPTION_REQUEST_TIMES => RequestTimes,
+        WINHTTP_OPTION_REQUEST_STATS => RequestStats,
+        WINHTTP_OPTION_CONNECTION_GUID => Guid,
+        WINHTTP_OPTION_CONNECTION_STATS_V0 | WINHTTP_OPTION_CONNECTION_STATS_V1 => TcpInfo,
+        WINHTTP_OPTION_TCP_KEEPALIVE => TcpKeepalive,
+        WINHTTP_OPTION_EXPIRE_CONNECTION => Empty,
         o if is_hint(o) => Dword,
         WINHTTP_OPTION_CALLBACK | WINHTTP_OPTION_CONTEXT_VALUE | WINHTTP_OPTION_PARENT_HANDLE => Ptr,
         WINHTTP_OPTION_USER_AGENT
@@ -172,6 +235,10 @@ pub fn set_global(option: DWORD, value: &Value) -> Result<(), DWORD> {
             dword(value)?;
         }
         WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => super::pool::close_idle(),
+        WINHTTP_OPTION_HTTP_VERSION => match value {
+            Value::Version(major, minor) => super::settings::set_default_http_version(*major, *minor),
+            _ => return Err(ERROR_INVALID_PARAMETER),
+        },
         _ => return Err(ERROR_INVALID_HANDLE),
     }
     Ok(())
@@ -184,6 +251,14 @@ pub fn query_global(option: DWORD) -> Result<Value, DWORD> {
         WINHTTP_OPTION_WORKER_THREAD_COUNT => Ok(Value::Dword(0)),
         WINHTTP_OPTION_PORTABLE_DIAGNOSTICS => Ok(Value::Diagnostics(snapshot())),
         WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS => Err(ERROR_INVALID_PARAMETER),
+        // The default proxy (as WinHttpGetDefaultProxyConfiguration), the thread's Winsock error
+        // (none is kept: 0) and the process-wide HTTP version.
+        WINHTTP_OPTION_PROXY => Ok(Value::Proxy(super::objects::session::default_config())),
+        WINHTTP_OPTION_EXTENDED_ERROR => Ok(Value::Dword(0)),
+        WINHTTP_OPTION_HTTP_VERSION => {
+            let (major, minor) = super::settings::default_http_version();
+            Ok(Value::Version(major, minor))
+        }
         _ => Err(ERROR_INVALID_HANDLE),
     }
 }
@@ -235,7 +310,13 @@ fn set_shared(s: &mut super::settings::Settings, option: DWORD, v: DWORD) -> Res
             }
             s.enable_feature |= v
         }
-        o if is_hint(o) => {}
+        WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL => {
+            if v < WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            s.websocket_keepalive = v
+        }
+        WINHTTP_OPTION_DISABLE_STREAM_QUEUE | WINHTTP_OPTION_NETWORK_INTERFACE_AFFINITY => {}
         _ => return Ok(false),
     }
     Ok(true)
@@ -336,6 +417,14 @@ fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
         (WINHTTP_OPTION_ASSURED_NON_BLOCKING_CALLBACKS, Value::Dword(v)) => {
             st.assured_non_blocking_callbacks = *v as BOOL
         }
+        // Accepted without effect (see the README's option table).
+        (
+            WINHTTP_OPTION_IPV6_FAST_FALLBACK | WINHTTP_OPTION_TCP_FAST_OPEN | WINHTTP_OPTION_TLS_FALSE_START,
+            Value::Dword(_),
+        ) => {}
+        (WINHTTP_OPTION_TCP_KEEPALIVE, Value::Keepalive(on, idle, interval)) => {
+            st.tcp_keepalive = (*on != 0).then_some((*idle, *interval))
+        }
         (_, Value::Dword(v)) if set_shared(&mut st.settings, option, *v)? => {}
         _ => {
             return match kind(option) {
@@ -368,6 +457,19 @@ fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
             st.autologon_policy = v
         }
         (WINHTTP_OPTION_REQUEST_PRIORITY, Value::Dword(v)) => st.priority = v,
+        // Accepted without effect: a proxy's answer to a CONNECT that asks for credentials (407)
+        // is always received as the response; other refusals fail the send (README).
+        (WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE | WINHTTP_OPTION_TCP_PRIORITY_HINT, Value::Dword(_)) => {}
+        (WINHTTP_OPTION_EXPIRE_CONNECTION, Value::Empty) => {
+            drop(st);
+            // The connection the request holds is closed instead of pooled at the end of its exchange.
+            if let Ok(mut lane) = r.io.try_lock()
+                && let Some(conn) = lane.conn.as_mut()
+            {
+                conn.expired = true;
+            }
+            return Ok(());
+        }
         (WINHTTP_OPTION_PROXY, Value::Proxy(p)) => {
             valid_proxy(&p)?;
             st.proxy_override = Some(p)
@@ -496,6 +598,31 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
         },
         // Only HTTP/1.x is spoken for now.
         WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(0),
+        WINHTTP_OPTION_REQUEST_TIMES | WINHTTP_OPTION_REQUEST_STATS => Value::Metrics(Box::new(r.metrics.record())),
+        WINHTTP_OPTION_CONNECTION_GUID => match r.metrics.guid() {
+            g if g == [0; 16] => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+            g => Value::Guid(g),
+        },
+        WINHTTP_OPTION_CONNECTION_STATS_V0 | WINHTTP_OPTION_CONNECTION_STATS_V1 => {
+            drop(st);
+            // The connection the request holds (until its response is read to the end), or, once
+            // it went back to the pool, while it is idle there; an operation in flight holds the
+            // lane and is not waited for.
+            let of = |conn: &super::conn::Connection| {
+                let age = u64::try_from(conn.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+                conn.stream.tcp_stats().map(|s| (s, age)).ok_or(ERROR_NOT_SUPPORTED)
+            };
+            let lane = r.io.try_lock().map_err(|_| ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+            let got = match lane.conn.as_ref() {
+                Some(conn) => of(conn),
+                None => match r.metrics.guid() {
+                    g if g == [0; 16] => Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
+                    g => super::pool::with_idle(g, of).unwrap_or(Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)),
+                },
+            };
+            let (stats, age) = got?;
+            return Ok(Some(Value::Tcp(stats, age, option == WINHTTP_OPTION_CONNECTION_STATS_V1)));
+        }
         _ => return Ok(query_shared(&st.settings, option)),
     }))
 }
@@ -523,4 +650,37 @@ pub fn snapshot() -> Snapshot {
         pooled: u32::try_from(super::pool::idle_total()).unwrap_or(u32::MAX),
         pending: n(&diag::PENDING),
     }
+}
+
+/// What `WinHttpQueryConnectionGroup` reports for one origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionGroup {
+    /// The host as the handle names it.
+    pub host: String,
+    /// Open connections to the origin (in use or idle, over any route).
+    pub open: usize,
+    /// Their GUIDs (`WINHTTP_OPTION_CONNECTION_GUID`).
+    pub guids: Vec<[u8; 16]>,
+}
+
+/// The connections to the origin of a request handle (its current target) or of a connect handle
+/// (HTTPS unless `insecure`: `WINHTTP_QUERY_CONNECTION_GROUP_FLAG_INSECURE`).
+pub fn connection_group(object: &Object, insecure: bool) -> Result<ConnectionGroup, DWORD> {
+    let (secure, host, port) = match object {
+        Object::Request(r) => {
+            let st = r.state();
+            (st.target.secure, st.target.host.clone(), st.target.port)
+        }
+        Object::Connect(c) => {
+            let port = match c.port {
+                0 if insecure => INTERNET_DEFAULT_HTTP_PORT,
+                0 => INTERNET_DEFAULT_HTTPS_PORT,
+                p => p,
+            };
+            (!insecure, c.host.clone(), port)
+        }
+        _ => return incorrect_type(),
+    };
+    let (open, guids) = super::pool::connections(secure, &host, port);
+    Ok(ConnectionGroup { host: host.to_string(), open, guids })
 }

@@ -104,4 +104,6 @@ pub struct Plan {
     pub decompression: DWORD,
     /// `WINHTTP_OPTION_PORTABLE_DECOMPRESSION_RATIO` (0: no cap).
     pub decompression_ratio: DWORD,
+    /// The session's `WINHTTP_OPTION_TCP_KEEPALIVE` (idle and interval in ms), applied to new sockets.
+    pub tcp_keepalive: Option<(u32, u32)>,
 }

@@ -29,12 +29,30 @@ pub struct Permit {
     pool: &'static Pool,
     /// `None` once disarmed (its slot already given back).
     key: Option<Route>,
+    /// The GUID of the connection the slot holds, once attached (`WinHttpQueryConnectionGroup`).
+    guid: Option<[u8; 16]>,
+}
+
+impl Permit {
+    /// The connection this slot holds is `guid` (a new connection, once made).
+    pub fn attach(&mut self, guid: [u8; 16]) {
+        if self.guid.is_some() {
+            return;
+        }
+        if let Some(key) = &self.key {
+            let mut inner = self.pool.lock();
+            if let Some(entry) = inner.map.get_mut(key) {
+                entry.guids.insert(guid);
+                self.guid = Some(guid);
+            }
+        }
+    }
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.pool.release(&key);
+            self.pool.release(&key, self.guid);
         }
     }
 }
@@ -63,6 +81,8 @@ struct Entry {
     open: usize,
     /// Signal tokens of requests waiting for a slot.
     waiters: Vec<Token>,
+    /// GUIDs of the open connections whose permits are attached (see [`Permit::attach`]).
+    guids: std::collections::HashSet<[u8; 16]>,
 }
 
 /// FNV-1a: routes are short keys hashed twice per request; SipHash's flood resistance buys nothing
@@ -102,9 +122,17 @@ fn global() -> &'static Pool {
 }
 
 /// Frees an idle connection's slot without taking the lock (the caller holds it).
-fn disarm(idle: &mut Idle, entry_open: &mut usize) {
+fn disarm(idle: &mut Idle, entry_open: &mut usize, guids: &mut std::collections::HashSet<[u8; 16]>) {
     if idle.permit.key.take().is_some() {
         *entry_open = entry_open.saturating_sub(1);
+        forget(guids, idle.permit.guid);
+    }
+}
+
+/// Removes a connection's GUID from its route's set.
+fn forget(guids: &mut std::collections::HashSet<[u8; 16]>, guid: Option<[u8; 16]>) {
+    if let Some(g) = guid {
+        guids.remove(&g);
     }
 }
 
@@ -124,10 +152,11 @@ impl Pool {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn release(&self, key: &Route) {
+    fn release(&self, key: &Route, guid: Option<[u8; 16]>) {
         let mut inner = self.lock();
         if let Some(entry) = inner.map.get_mut(key) {
             entry.open = entry.open.saturating_sub(1);
+            forget(&mut entry.guids, guid);
             wake_all(&mut entry.waiters);
             if entry.open == 0 && entry.idle.is_empty() {
                 inner.map.remove(key);
@@ -143,7 +172,7 @@ impl Pool {
             let n = entry.idle.iter().take_while(|i| now.saturating_duration_since(i.since) >= timeout).count();
             for mut idle in entry.idle.drain(..n) {
                 trace!(log::POOL, "closed {} (idle for {timeout:?})", idle.conn.stream.local);
-                disarm(&mut idle, &mut entry.open);
+                disarm(&mut idle, &mut entry.open, &mut entry.guids);
                 doomed.push(idle);
             }
             if n > 0 {
@@ -200,7 +229,7 @@ impl Pool {
             };
             trace!(log::POOL, "closed {} to {key} ({why})", idle.conn.stream.local);
             // Dead, or verified with waivers this request does not give: closed, slot freed.
-            disarm(&mut idle, &mut entry.open);
+            disarm(&mut idle, &mut entry.open, &mut entry.guids);
             doomed.push(idle);
         }
         let lease = match lease {
@@ -208,7 +237,7 @@ impl Pool {
             None if entry.open < max && in_use < max => {
                 entry.open += 1;
                 trace!(log::POOL, "opening a connection to {key} ({} open, no idle one)", entry.open);
-                Lease::Fresh(Permit { pool: self, key: Some(key.clone()) })
+                Lease::Fresh(Permit { pool: self, key: Some(key.clone()), guid: None })
             }
             None => {
                 trace!(log::POOL, "waiting: {key} is at its limit ({max} connections in use)");
@@ -237,8 +266,11 @@ impl Pool {
                 && let Some(entry) = inner.map.get_mut(&old)
             {
                 entry.open = entry.open.saturating_sub(1);
+                forget(&mut entry.guids, permit.guid);
             }
-            inner.map.entry(key.clone()).or_default().open += 1;
+            let entry = inner.map.entry(key.clone()).or_default();
+            entry.open += 1;
+            entry.guids.extend(permit.guid);
             permit.key = Some(key.clone());
         }
         let now = Instant::now();
@@ -269,7 +301,7 @@ impl Pool {
         for entry in inner.map.values_mut() {
             for mut idle in entry.idle.drain(..) {
                 trace!(log::POOL, "closed {} (idle connections closed on request)", idle.conn.stream.local);
-                disarm(&mut idle, &mut entry.open);
+                disarm(&mut idle, &mut entry.open, &mut entry.guids);
                 doomed.push(idle);
             }
             wake_all(&mut entry.waiters);
@@ -277,6 +309,27 @@ impl Pool {
         inner.map.retain(|_, e| e.open > 0 || !e.idle.is_empty());
         drop(inner);
         drop(doomed);
+    }
+
+    /// Open connections (in use or idle) to an origin over every route, and the GUIDs of those
+    /// whose permits are attached.
+    fn connections(&self, secure: bool, host: &str, port: u16) -> (usize, Vec<[u8; 16]>) {
+        let inner = self.lock();
+        let mut open = 0;
+        let mut guids = Vec::new();
+        for (route, entry) in &inner.map {
+            if route.secure == secure && route.port == port && route.host.eq_ignore_ascii_case(host) {
+                open += entry.open;
+                guids.extend(entry.guids.iter().copied());
+            }
+        }
+        (open, guids)
+    }
+
+    /// What `f` says of the idle connection `guid`, if it is idle here.
+    fn with_idle<T>(&self, guid: [u8; 16], f: impl FnOnce(&Connection) -> T) -> Option<T> {
+        let inner = self.lock();
+        inner.map.values().flat_map(|e| e.idle.iter()).find(|i| i.conn.guid == guid).map(|i| f(&i.conn))
     }
 
     #[cfg(test)]
@@ -311,6 +364,18 @@ pub fn idle_total() -> usize {
 /// Closes every idle connection now (`WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`).
 pub fn close_idle() {
     global().close_idle()
+}
+
+/// What `f` says of the idle connection whose GUID is `guid` (`None` when it is not idle in the
+/// pool: in use by a request, or closed). Called under the pool's lock: `f` must be short.
+pub fn with_idle<T>(guid: [u8; 16], f: impl FnOnce(&Connection) -> T) -> Option<T> {
+    global().with_idle(guid, f)
+}
+
+/// Open connections to the origin (`secure`, `host`, `port`) over any route (direct, proxy or
+/// tunnel), in use or idle, and the GUIDs of those made so far (`WinHttpQueryConnectionGroup`).
+pub fn connections(secure: bool, host: &str, port: u16) -> (usize, Vec<[u8; 16]>) {
+    global().connections(secure, host, port)
 }
 
 #[cfg(test)]
@@ -350,6 +415,38 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let k = key(l.local_addr().unwrap().port());
         (l, k)
+    }
+
+    #[test]
+    fn connections_count_open_ones_and_know_their_guids() {
+        let pool = test_pool(IDLE_TIMEOUT);
+        let (l, k) = listener();
+        let (a, mut pa, _) = lease(pool, &k, 0xFFFF_FFFF);
+        let (b, mut pb, _) = lease(pool, &k, 0xFFFF_FFFF);
+        let _sa = l.accept().unwrap();
+        let _sb = l.accept().unwrap();
+        pa.attach(a.guid);
+        pb.attach(b.guid);
+        pb.attach(b.guid); // once only
+        let (open, guids) = pool.connections(false, "127.0.0.1", k.port);
+        assert_eq!(open, 2);
+        assert_eq!(guids.len(), 2);
+        assert!(guids.contains(&a.guid) && guids.contains(&b.guid));
+        // Another origin counts nothing; the host is compared without case.
+        assert_eq!(pool.connections(true, "127.0.0.1", k.port).0, 0);
+        assert_eq!(pool.connections(false, "127.0.0.1", k.port.wrapping_add(1)).0, 0);
+        // Idle connections still count; a closed one does not.
+        let mut a = a;
+        a.writing = crate::engine::conn::Writing::Done;
+        a.reading = crate::engine::conn::Reading::Done;
+        a.keep_alive = true;
+        pool.checkin(k.clone(), a, pa);
+        drop((b, pb));
+        let (open, guids) = pool.connections(false, "127.0.0.1", k.port);
+        assert_eq!(open, 1);
+        assert_eq!(guids.len(), 1);
+        pool.close_idle();
+        assert_eq!(pool.connections(false, "127.0.0.1", k.port), (0, vec![]));
     }
 
     #[test]

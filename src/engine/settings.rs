@@ -22,6 +22,22 @@ impl Default for Timeouts {
     }
 }
 
+/// `WINHTTP_OPTION_HTTP_VERSION` set on a NULL handle (Windows documents it as process-wide):
+/// major in the high half, minor in the low half; sessions opened afterwards start with it.
+static DEFAULT_HTTP_VERSION: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0x0001_0001);
+
+/// The process-wide HTTP version new sessions start with.
+pub fn default_http_version() -> (DWORD, DWORD) {
+    let v = DEFAULT_HTTP_VERSION.load(std::sync::atomic::Ordering::Relaxed);
+    (v >> 16, v & 0xffff)
+}
+
+/// Sets the process-wide HTTP version (`WinHttpSetOption(NULL, WINHTTP_OPTION_HTTP_VERSION, ...)`).
+pub fn set_default_http_version(major: DWORD, minor: DWORD) {
+    let v = (major.min(0xffff) << 16) | minor.min(0xffff);
+    DEFAULT_HTTP_VERSION.store(v, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Settings shared by sessions and requests.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -43,6 +59,8 @@ pub struct Settings {
     pub websocket_send_buffer: DWORD,
     pub websocket_close_timeout: DWORD,
     pub enable_feature: DWORD,
+    /// `WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL` in ms (at least 15000).
+    pub websocket_keepalive: DWORD,
 }
 
 impl Default for Settings {
@@ -55,7 +73,7 @@ impl Default for Settings {
             max_status_continue: 10,
             max_response_header_size: 64 * 1024,
             max_response_drain_size: 1024 * 1024,
-            http_version: (1, 1),
+            http_version: default_http_version(),
             decompression: 0,
             decompression_ratio: 1000,
             enable_http_protocol: 0,
@@ -64,6 +82,7 @@ impl Default for Settings {
             websocket_send_buffer: 32 * 1024,
             websocket_close_timeout: 10_000,
             enable_feature: 0,
+            websocket_keepalive: 30_000,
         }
     }
 }

@@ -264,9 +264,9 @@ pub unsafe extern "C" fn WinHttpAddRequestHeadersEx(
 /// `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER` it returns only once the buffer is full or the body has
 /// ended (reads repeat until then). `cbProperty` and `pvProperty` are reserved: 0 and NULL.
 ///
-/// Async mode: without the flag, `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as
-/// `WinHttpReadData`. With the flag, on an async handle it fails with
-/// `ERROR_CALL_NOT_IMPLEMENTED`: filling needs the engine to chain reads before one completion.
+/// Async mode: `ERROR_IO_PENDING` when the `READ_COMPLETE` comes later, as `WinHttpReadData`; with
+/// the flag the engine chains reads and sends one `READ_COMPLETE` with the total once the buffer is
+/// full or the body has ended.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpReadDataEx(
     hRequest: HINTERNET,
@@ -285,31 +285,15 @@ pub unsafe extern "C" fn WinHttpReadDataEx(
         check(cbProperty != 0 || !pvProperty.is_null() || ullFlags & !WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER != 0)?;
         let request = handles::request(hRequest)?;
         let fill = ullFlags & WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER != 0;
-        let is_async = request.connect.session.is_async();
-        if fill && is_async {
-            return Err(ERROR_CALL_NOT_IMPLEMENTED);
+        let (out, len) = (lpBuffer.cast::<u8>(), dwNumberOfBytesToRead as usize);
+        // SAFETY: `len` writable bytes at `out` until the read completes (the API's contract).
+        let outcome = unsafe { if fill { api::read_fill(&request, out, len) } else { api::read(&request, out, len) } }?;
+        match outcome {
+            // SAFETY: as above; only while the call has not returned.
+            Outcome::Done(n) => unsafe { put(lpdwNumberOfBytesRead, n as DWORD) },
+            Outcome::Later => pending = true,
+            Outcome::Failed => {}
         }
-        let len = dwNumberOfBytesToRead as usize;
-        let mut total = 0;
-        loop {
-            // SAFETY: `len - total` writable bytes at `lpBuffer + total` until the read completes.
-            let outcome = unsafe { api::read(&request, lpBuffer.cast::<u8>().add(total), len - total) }?;
-            match outcome {
-                Outcome::Done(n) => {
-                    total += n;
-                    if !fill || n == 0 || total == len {
-                        break;
-                    }
-                }
-                Outcome::Later => {
-                    pending = true;
-                    return Ok(());
-                }
-                Outcome::Failed => return Ok(()),
-            }
-        }
-        // SAFETY: as above; only while the call has not returned.
-        unsafe { put(lpdwNumberOfBytesRead, total as DWORD) };
         Ok(())
     });
     if r == ERROR_SUCCESS && pending { ERROR_IO_PENDING } else { r }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod callback;
 pub mod error;
 pub mod ex;
+pub mod group;
 pub mod headers;
 pub mod memory;
 pub mod options;

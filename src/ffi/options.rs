@@ -67,8 +67,23 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             Value::Empty
         }
         Kind::Raw => Value::Raw(buf as usize),
-        Kind::ConnectionInfo | Kind::CertificateInfo | Kind::Diagnostics => {
+        Kind::ConnectionInfo
+        | Kind::CertificateInfo
+        | Kind::Diagnostics
+        | Kind::RequestTimes
+        | Kind::RequestStats
+        | Kind::Guid
+        | Kind::TcpInfo => {
             return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE);
+        }
+        Kind::TcpKeepalive => {
+            check(buf.is_null())?;
+            if len != size_of::<tcp_keepalive>() {
+                return Err(ERROR_INSUFFICIENT_BUFFER);
+            }
+            // SAFETY: a readable `struct tcp_keepalive`.
+            let k = unsafe { buf.cast::<tcp_keepalive>().read_unaligned() };
+            Value::Keepalive(k.onoff, k.keepalivetime, k.keepaliveinterval)
         }
         Kind::Bytes => {
             if buf.is_null() {
@@ -116,6 +131,9 @@ pub unsafe extern "C" fn WinHttpSetOption(
     bool_api_args(args, || {
         let object = if hInternet.is_null() { None } else { Some(handles::get(hInternet)?) };
         let kind = options::kind(dwOption).ok_or(ERROR_WINHTTP_INVALID_OPTION)?;
+        if object.is_some() && options::is_read_only(dwOption) {
+            return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE);
+        }
         // SAFETY: the caller's buffer of `dwBufferLength` bytes.
         let value = unsafe { read_value(dwOption, kind, lpBuffer, dwBufferLength) }?;
         match object {
@@ -219,7 +237,34 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                         dwPendingOperations: d.pending,
                     },
                 ),
-                Value::Empty => Err(ERROR_INVALID_PARAMETER),
+                Value::Metrics(m) if dwOption == WINHTTP_OPTION_REQUEST_STATS => {
+                    let mut stats = WINHTTP_REQUEST_STATS {
+                        ullFlags: m.flags,
+                        ulIndex: m.index,
+                        cStats: m.stats.len() as ULONG,
+                        rgullStats: [0; WinHttpRequestStatMax as usize],
+                    };
+                    stats.rgullStats[..m.stats.len()].copy_from_slice(&m.stats);
+                    write_fixed(lpBuffer, lpdwBufferLength, stats)
+                }
+                Value::Metrics(m) => {
+                    let mut times = WINHTTP_REQUEST_TIMES {
+                        cTimes: m.times.len() as ULONG,
+                        rgullTimes: [0; WinHttpRequestTimeMax as usize],
+                    };
+                    times.rgullTimes[..m.times.len()].copy_from_slice(&m.times);
+                    write_fixed(lpBuffer, lpdwBufferLength, times)
+                }
+                Value::Guid(g) => write_fixed(lpBuffer, lpdwBufferLength, guid(g)),
+                Value::Tcp(t, age, v1) => {
+                    let v0 = tcp_info_v0(&t, age);
+                    if v1 {
+                        write_fixed(lpBuffer, lpdwBufferLength, tcp_info_v1(v0, &t))
+                    } else {
+                        write_fixed(lpBuffer, lpdwBufferLength, v0)
+                    }
+                }
+                Value::Empty | Value::Keepalive(..) => Err(ERROR_INVALID_PARAMETER),
             }
         }
     })
@@ -327,4 +372,73 @@ unsafe fn write_bytes(buf: LPVOID, len: LPDWORD, b: &[u8]) -> ApiResult<()> {
         *len = need;
     }
     Ok(())
+}
+
+/// A GUID from its 16 bytes in memory order (the fields little-endian, as on Windows).
+pub(crate) fn guid(g: [u8; 16]) -> GUID {
+    GUID {
+        Data1: u32::from_le_bytes([g[0], g[1], g[2], g[3]]),
+        Data2: u16::from_le_bytes([g[4], g[5]]),
+        Data3: u16::from_le_bytes([g[6], g[7]]),
+        Data4: [g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]],
+    }
+}
+
+/// `TCP_INFO_v0` from the engine's TCP statistics and the connection's age in ms.
+fn tcp_info_v0(t: &crate::engine::api::TcpStats, age: u64) -> TCP_INFO_v0 {
+    TCP_INFO_v0 {
+        State: t.state,
+        Mss: t.mss,
+        ConnectionTimeMs: age,
+        TimestampsEnabled: BOOLEAN::from(t.timestamps),
+        RttUs: t.rtt_us,
+        MinRttUs: t.min_rtt_us,
+        BytesInFlight: t.bytes_in_flight,
+        Cwnd: t.cwnd,
+        SndWnd: t.snd_wnd,
+        RcvWnd: t.rcv_wnd,
+        RcvBuf: t.rcv_buf,
+        BytesOut: t.bytes_out,
+        BytesIn: t.bytes_in,
+        BytesReordered: t.bytes_reordered,
+        BytesRetrans: t.bytes_retrans,
+        FastRetrans: t.fast_retrans,
+        DupAcksIn: t.dup_acks_in,
+        TimeoutEpisodes: t.timeout_episodes,
+        SynRetrans: 0,
+    }
+}
+
+/// `TCP_INFO_v1`: `v0` and the send-limit times (transition counts and bytes are not measured).
+fn tcp_info_v1(v0: TCP_INFO_v0, t: &crate::engine::api::TcpStats) -> TCP_INFO_v1 {
+    TCP_INFO_v1 {
+        State: v0.State,
+        Mss: v0.Mss,
+        ConnectionTimeMs: v0.ConnectionTimeMs,
+        TimestampsEnabled: v0.TimestampsEnabled,
+        RttUs: v0.RttUs,
+        MinRttUs: v0.MinRttUs,
+        BytesInFlight: v0.BytesInFlight,
+        Cwnd: v0.Cwnd,
+        SndWnd: v0.SndWnd,
+        RcvWnd: v0.RcvWnd,
+        RcvBuf: v0.RcvBuf,
+        BytesOut: v0.BytesOut,
+        BytesIn: v0.BytesIn,
+        BytesReordered: v0.BytesReordered,
+        BytesRetrans: v0.BytesRetrans,
+        FastRetrans: v0.FastRetrans,
+        DupAcksIn: v0.DupAcksIn,
+        TimeoutEpisodes: v0.TimeoutEpisodes,
+        SynRetrans: v0.SynRetrans,
+        SndLimTransRwin: 0,
+        SndLimTimeRwin: t.rwnd_limited_ms,
+        SndLimBytesRwin: 0,
+        SndLimTransCwnd: 0,
+        SndLimTimeCwnd: 0,
+        SndLimBytesCwnd: 0,
+        SndLimTransSnd: 0,
+        SndLimTimeSnd: t.sndbuf_limited_ms,
+        SndLimBytesSnd: 0,
+    }
 }

@@ -25,14 +25,7 @@ pub(crate) fn proxy_info(p: &ProxyConfig) -> Result<WINHTTP_PROXY_INFO, DWORD> {
 /// The default configuration: the one set in this process with WinHttpSetDefaultProxyConfiguration,
 /// else the environment's `http_proxy`/`https_proxy`/`no_proxy`, else no proxy.
 fn default_config() -> ProxyConfig {
-    session::default_proxy().unwrap_or_else(|| {
-        match proto::proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok()) {
-            Some((list, bypass)) => {
-                ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: Some(list), bypass }
-            }
-            None => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NO_PROXY, proxy: None, bypass: None },
-        }
-    })
+    session::default_config()
 }
 
 /// Reads the current user's proxy settings: the desktop's (GNOME's `org.gnome.system.proxy`, KDE's

@@ -104,6 +104,9 @@ pub struct Policy {
     pub server_credentials: bool,
     /// The request has credentials for the proxy it goes through.
     pub proxy_credentials: bool,
+    /// `WINHTTP_OPTION_REJECT_USERPWD_IN_URL`: a redirect to a URL with user info (even an empty
+    /// `u:@`, `:p@`, `:@`) fails with `ERROR_WINHTTP_INVALID_URL`.
+    pub reject_userpwd: bool,
 }
 
 /// What to do with a final response head.
@@ -143,6 +146,9 @@ pub fn decide(status: u16, headers: &HeaderList, current: &Target, policy: Polic
     let Some(location) = headers.get("Location") else { return Followup::Deliver };
     let next_url = resolve_location(current, location.trim());
     let Ok(cracked) = url::crack_str(&next_url, 0) else { return Followup::Fail(ERROR_WINHTTP_REDIRECT_FAILED) };
+    if policy.reject_userpwd && url::crack_str(&next_url, ICU_REJECT_USERPWD).is_err() {
+        return Followup::Fail(ERROR_WINHTTP_INVALID_URL);
+    }
     if current.secure
         && !cracked.is_secure()
         && policy.redirect_policy == WINHTTP_OPTION_REDIRECT_POLICY_DISALLOW_HTTPS_TO_HTTP
@@ -220,7 +226,20 @@ mod tests {
             auth_disabled: false,
             server_credentials: false,
             proxy_credentials: false,
+            reject_userpwd: false,
         }
+    }
+
+    #[test]
+    fn user_info_in_a_location_is_refused_when_asked() {
+        let t = target("GET");
+        for l in ["http://u:p@b.test/", "http://:@b.test/x", "http://u:@b.test/", "http://:p@b.test/"] {
+            let p = Policy { reject_userpwd: true, ..policy() };
+            assert!(matches!(decide(302, &location(l), &t, p), Followup::Fail(ERROR_WINHTTP_INVALID_URL)), "{l}");
+            assert!(matches!(decide(302, &location(l), &t, policy()), Followup::Redirect { .. }), "{l}");
+        }
+        let p = Policy { reject_userpwd: true, ..policy() };
+        assert!(matches!(decide(302, &location("http://b.test/ok"), &t, p), Followup::Redirect { .. }));
     }
 
     fn location(l: &str) -> HeaderList {

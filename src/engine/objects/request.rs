@@ -118,6 +118,8 @@ pub struct Request {
     pub response: Mutex<Option<Arc<Response>>>,
     /// Set by `WinHttpCloseHandle`; wakes a blocked operation.
     pub cancel: Arc<Cancel>,
+    /// `WINHTTP_OPTION_REQUEST_TIMES`/`REQUEST_STATS`: what the operations measured.
+    pub metrics: crate::engine::metrics::Metrics,
     pub activity: Mutex<Activity>,
 }
 
@@ -176,6 +178,7 @@ impl Request {
             io: Mutex::new(Lane::default()),
             response: Mutex::new(None),
             cancel: Arc::new(Cancel::default()),
+            metrics: Default::default(),
             activity: Mutex::new(Activity::default()),
         })
     }
@@ -382,9 +385,9 @@ impl Request {
         let auth_disabled = disable & WINHTTP_DISABLE_AUTHENTICATION != 0;
         let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
         let session = &self.connect.session;
-        let (agent, max_conns, protocols, passport) = {
+        let (agent, max_conns, protocols, passport, tcp_keepalive) = {
             let s = session.state();
-            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport)
+            (s.user_agent.clone(), s.max_conns_per_server, s.secure_protocols, s.passport, s.tcp_keepalive)
         };
         let (via, userinfo) = self.via(&target, own_proxy);
         {
@@ -522,11 +525,13 @@ impl Request {
                 auth_disabled,
                 server_credentials,
                 proxy_credentials,
+                reject_userpwd: settings.reject_userpwd_in_url != 0,
             },
             passport,
             cookies,
             decompression: settings.decompression,
             decompression_ratio: settings.decompression_ratio,
+            tcp_keepalive,
         })
     }
 }
@@ -673,5 +678,21 @@ impl Owner for Request {
     fn set_cookies(&self, headers: &HeaderList, target: &Target, uri: &str) {
         let url = cookie::Url { secure: target.secure, host: &target.host, path: origin_form(uri) };
         self.connect.session.store_cookies(headers.get_all("Set-Cookie"), url);
+    }
+
+    fn mark(&self, entry: WINHTTP_REQUEST_TIME_ENTRY) {
+        self.metrics.mark(entry);
+    }
+
+    fn step_begins(&self) {
+        self.metrics.step_begins();
+    }
+
+    fn count(&self, entry: WINHTTP_REQUEST_STAT_ENTRY, n: u64) {
+        self.metrics.count(entry, n);
+    }
+
+    fn uses(&self, guid: [u8; 16], index: u32, resumed: bool) {
+        self.metrics.connection(guid, index, resumed);
     }
 }

@@ -33,6 +33,8 @@ pub struct SessionState {
     pub assured_non_blocking_callbacks: BOOL,
     /// `WINHTTP_OPTION_PROXY` set on the session (replaces the `WinHttpOpen` configuration).
     pub proxy_override: Option<ProxyConfig>,
+    /// `WINHTTP_OPTION_TCP_KEEPALIVE`: idle time and probe interval (ms) for new sockets.
+    pub tcp_keepalive: Option<(u32, u32)>,
 }
 
 /// `WinHttpSetDefaultProxyConfiguration` for this process (Windows stores it machine-wide).
@@ -47,6 +49,15 @@ pub fn set_default_proxy(config: ProxyConfig) {
 /// `http_proxy`/`https_proxy`/`no_proxy` apply).
 pub fn default_proxy() -> Option<ProxyConfig> {
     lock(&DEFAULT_PROXY).clone()
+}
+
+/// The default proxy configuration: what `WinHttpSetDefaultProxyConfiguration` set in this
+/// process, else the environment's proxy variables, else no proxy.
+pub fn default_config() -> ProxyConfig {
+    default_proxy().unwrap_or_else(|| match proxy::ProxyConfig::env_strings(|name| std::env::var(name).ok()) {
+        Some((list, bypass)) => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: Some(list), bypass },
+        None => ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NO_PROXY, proxy: None, bypass: None },
+    })
 }
 
 /// A session: the root of a tree of handles.
@@ -82,6 +93,7 @@ impl Session {
                 passport: 0,
                 assured_non_blocking_callbacks: 0,
                 proxy_override: None,
+                tcp_keepalive: None,
             }),
             env_proxy: OnceLock::new(),
             cookies: Mutex::new(Jar::new()),

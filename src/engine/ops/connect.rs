@@ -79,11 +79,15 @@ impl ConnectOp {
                         lease = pool::acquire(&plan.route, plan.max_conns, &serves, Some(w.0));
                         waiter = Some(w);
                     }
+                    if !matches!(lease, Lease::Full) {
+                        owner.mark(WinHttpConnectionAcquireWaitEnd);
+                    }
                     match lease {
                         Lease::Reused(conn, permit) => return Ok(Step::Done((conn, permit))),
                         Lease::Fresh(permit) => {
                             let hop = plan.route.first_hop();
                             owner.notify(WINHTTP_CALLBACK_STATUS_RESOLVING_NAME, Payload::Str(&hop.host));
+                            owner.mark(WinHttpNameResolutionStart);
                             match resolve::literal(&hop.host, hop.port) {
                                 Some(answer) => {
                                     let addrs = answer?;
@@ -123,6 +127,7 @@ impl ConnectOp {
                     }
                     // Refused or unreachable: the next address.
                     Err(_) => {
+                        owner.count(WinHttpConnectFailureCount, 1);
                         let (s, n) = begin_connect(plan, addrs, *next)?;
                         *stream = s;
                         *next = n;
@@ -136,10 +141,17 @@ impl ConnectOp {
                             WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER,
                             Payload::Str(&stream.peer.ip().to_string()),
                         );
+                        owner.mark(WinHttpConnectionEstablishmentEnd);
+                        if let Some((idle_ms, interval_ms)) = plan.tcp_keepalive {
+                            stream.keepalive(idle_ms, interval_ms);
+                        }
                         *self = match &plan.route.via {
                             Via::Tunnel(_) => tunnel(owner, plan, stream, permit)?,
                             _ => match &plan.tls {
-                                Some(params) => start_tls(plan, params, stream, permit)?,
+                                Some(params) => {
+                                    owner.mark(WinHttpTlsHandshakeClientLeg1Start);
+                                    start_tls(plan, params, stream, permit)?
+                                }
                                 None => return Ok(Step::Done((Connection::new(stream, false), permit))),
                             },
                         };
@@ -159,11 +171,13 @@ impl ConnectOp {
                     else {
                         unreachable!("matched Tunneling above")
                     };
+                    owner.mark(WinHttpProxyTunnelEnd);
                     if refused {
                         // The proxy wants credentials: its 407 is received as the response.
                         return Ok(Step::Done((Connection::refused(stream, &buf), permit)));
                     }
                     let params = plan.tls.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                    owner.mark(WinHttpTlsHandshakeClientLeg1Start);
                     *self = start_tls(plan, params, stream, permit)?;
                 }
                 ConnectOp::Handshaking { stream, .. } => match stream.handshake() {
@@ -178,6 +192,7 @@ impl ConnectOp {
                         else {
                             unreachable!("matched Handshaking above")
                         };
+                        owner.mark(WinHttpTlsHandshakeClientLeg1End);
                         if let Some(info) = stream.tls_info.as_ref().filter(|_| log::on(log::TLS)) {
                             let (h, host) = (log::handle(owner.handle()), &plan.target.host);
                             log::emit(
@@ -235,6 +250,7 @@ pub fn tunnel(owner: &dyn Owner, plan: &Plan, stream: Stream, permit: Permit) ->
         log::head(owner.handle(), '>', &out);
     }
     let parser = HeadParser::new(plan.max_head);
+    owner.mark(WinHttpProxyTunnelStart);
     Ok(ConnectOp::Tunneling { stream, permit, out, written: 0, parser, buf: Vec::new() })
 }
 
@@ -242,7 +258,9 @@ pub fn tunnel(owner: &dyn Owner, plan: &Plan, stream: Stream, permit: Permit) ->
 fn connecting(owner: &dyn Owner, plan: &Plan, addrs: Vec<SocketAddr>, permit: Permit) -> Result<ConnectOp, DWORD> {
     let first = addrs.first().map(|a| a.ip().to_string()).unwrap_or_default();
     owner.notify(WINHTTP_CALLBACK_STATUS_NAME_RESOLVED, Payload::Str(&first));
+    owner.mark(WinHttpNameResolutionEnd);
     owner.notify(WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER, Payload::Str(&first));
+    owner.mark(WinHttpConnectionEstablishmentStart);
     let (stream, next) = begin_connect(plan, &addrs, 0)?;
     Ok(ConnectOp::Connecting { addrs, next, stream, permit })
 }
@@ -365,12 +383,14 @@ fn begin_connect(plan: &Plan, addrs: &[SocketAddr], from: usize) -> Result<(Stre
 }
 
 /// Makes `conn` the lane's connection (registered with the reactor for async sessions).
-pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, permit): (Box<Connection>, Permit)) {
+pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, mut permit): (Box<Connection>, Permit)) {
+    permit.attach(conn.guid);
     if lane.plan.as_ref().is_some_and(|p| p.is_async) {
         // A pooled connection first used by a sync session; failing here only costs a wait.
         let _ = conn.stream.register();
     }
     owner.connected(&conn.stream);
+    owner.mark(WinHttpConnectionAcquireEnd);
     let how = if conn.reused { "pooled" } else { "new" };
     trace!(log::POOL, "h={} uses {} -> {} ({how})", log::handle(owner.handle()), conn.stream.local, conn.stream.peer);
     lane.conn = Some(conn);

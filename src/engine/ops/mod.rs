@@ -120,6 +120,7 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
         if cancel.is_cancelled() {
             break Err(ERROR_WINHTTP_OPERATION_CANCELLED.into());
         }
+        owner.step_begins();
         let step = op.step(owner, lane);
         // A close shuts the socket down: whatever the step saw then (EOF, an error) is the cancel.
         if cancel.is_cancelled() {
@@ -189,6 +190,7 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
         let step = if request.cancel.is_cancelled() {
             Err(ERROR_WINHTTP_OPERATION_CANCELLED.into())
         } else {
+            request.metrics.step_begins();
             op.step(&*request, &mut lane)
         };
         match step {
@@ -301,7 +303,8 @@ pub(crate) fn notify_request_error(request: &Request, api: DWORD, error: DWORD) 
 /// complete and it may be reused, or is closed. Closing it sends no notification: Windows reports
 /// only the read's completion for a `Connection: close` response (no `CLOSING_CONNECTION` or
 /// `CONNECTION_CLOSED`, then or at close).
-pub(crate) fn end_body(_owner: &dyn Owner, lane: &mut Lane) {
+pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
+    owner.mark(WinHttpReceiveResponseEnd);
     if let Some(conn) = lane.conn.as_mut() {
         conn.finish_response();
     }
@@ -406,11 +409,13 @@ pub(crate) mod testing {
                 auth_disabled: false,
                 server_credentials: false,
                 proxy_credentials: false,
+                reject_userpwd: false,
             },
             passport: 0,
             cookies: false,
             decompression: 0,
             decompression_ratio: 1000,
+            tcp_keepalive: None,
         }
     }
 

@@ -124,6 +124,7 @@ impl Operation for ReadOp {
                     end_body(owner, lane);
                 }
                 if made > 0 {
+                    owner.count(WinHttpResponseBodySize, made as u64);
                     return Ok(Step::Done(made));
                 }
                 if used > 0 || done {
@@ -161,6 +162,7 @@ impl Operation for ReadOp {
                     if decoder.is_done() {
                         end_body(owner, lane);
                     }
+                    owner.count(WinHttpResponseBodySize, k as u64);
                     return Ok(Step::Done(k));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return receive_wait(lane),
@@ -328,6 +330,52 @@ pub unsafe fn read(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<O
     execute(request, lane, ReadOp { out, len })
 }
 
+/// `WinHttpReadDataEx` with `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER`: reads chained until the buffer
+/// is full or the body ends, then one completion (`READ_COMPLETE` with the total in the async mode).
+struct FillOp {
+    read: ReadOp,
+    filled: usize,
+}
+
+impl Operation for FillOp {
+    type Output = usize;
+    const API: DWORD = API_READ_DATA;
+
+    fn phase(&self, _: bool) -> Option<Phase> {
+        None
+    }
+
+    fn completion(&self, n: usize) -> Completion {
+        Completion::Buffer(WINHTTP_CALLBACK_STATUS_READ_COMPLETE, self.read.out, n)
+    }
+
+    fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<usize> {
+        while self.filled < self.read.len {
+            // SAFETY: `filled < len`: the rest of the caller's buffer (see `impl Send for ReadOp`).
+            let mut rest = ReadOp { out: unsafe { self.read.out.add(self.filled) }, len: self.read.len - self.filled };
+            match rest.step(owner, lane)? {
+                Step::Wait(w) => return Ok(Step::Wait(w)),
+                Step::Done(0) => break,
+                Step::Done(n) => self.filled += n,
+            }
+        }
+        Ok(Step::Done(self.filled))
+    }
+}
+
+/// `WinHttpReadDataEx` with `WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER`, in both modes.
+///
+/// # Safety
+/// `out` is valid for `len` bytes until the operation completes.
+pub unsafe fn read_fill(request: &Arc<Request>, out: *mut u8, len: usize) -> Result<Outcome<usize>, Error> {
+    let lane = request.try_io()?;
+    check_receiving(request)?;
+    if len == 0 {
+        return Ok(Outcome::Done(0));
+    }
+    execute(request, lane, FillOp { read: ReadOp { out, len }, filled: 0 })
+}
+
 fn check_receiving(request: &Request) -> Result<(), DWORD> {
     match request.state().phase {
         Phase::Receiving => Ok(()),
@@ -475,6 +523,32 @@ mod tests {
             assert_eq!(r, Err(ERROR_WINHTTP_INVALID_SERVER_RESPONSE));
             assert!(lane.conn.is_none());
         }
+    }
+
+    #[test]
+    fn fill_chains_reads_across_waits_until_the_buffer_is_full_or_the_body_ends() {
+        let owner = Recorder::default();
+        let (mut lane, mut peer) = body_lane(Framing::Chunked);
+        let mut buf = vec![0u8; 12];
+        let mut op = FillOp { read: ReadOp { out: buf.as_mut_ptr(), len: buf.len() }, filled: 0 };
+        peer.write_all(b"5\r\nhello\r\n").unwrap();
+        // Five bytes are there, the buffer wants twelve: the operation waits, keeping what it has.
+        assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Wait(_))));
+        assert_eq!(op.filled, 5);
+        peer.write_all(b"4\r\n, wo\r\n9\r\nrld!12345\r\n").unwrap();
+        assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(12))));
+        assert_eq!(&buf, b"hello, world");
+        // The rest, then the end of the body: fewer than asked for.
+        peer.write_all(b"0\r\n\r\n").unwrap();
+        let mut op = FillOp { read: ReadOp { out: buf.as_mut_ptr(), len: buf.len() }, filled: 0 };
+        let n = loop {
+            match op.step(&owner, &mut lane) {
+                Ok(Step::Done(n)) => break n,
+                Ok(Step::Wait(_)) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"!12345");
     }
 
     #[test]

@@ -91,6 +91,7 @@ impl Operation for ReceiveOp {
                         }
                         *deadline = cancel::deadline(cancel::timeout(timeouts.receive_response));
                         owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
+                        owner.mark(WinHttpReceiveResponseStart);
                     }
                     let parser = parser.get_or_insert_with(|| HeadParser::new(max_head));
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
@@ -259,6 +260,8 @@ fn head_wait_ms(receive: DWORD, deadline: Option<Instant>) -> Result<DWORD, DWOR
 /// has a `Set-Cookie`, found on the way).
 fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<(Response, bool), DWORD> {
     owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(head.raw_len as DWORD));
+    owner.mark(WinHttpReceiveResponseHeadersEnd);
+    owner.count(WinHttpResponseHeadersSize, head.raw_len as u64);
     let Lane { plan, conn, .. } = lane;
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;

@@ -122,8 +122,12 @@ impl Operation for SendOp {
             }
             if self.begin {
                 self.begin = false;
+                owner.count(WinHttpRequestHeadersSize, lane.plan()?.head.len() as u64);
                 let conn = lane.conn()?;
                 conn.begin_request();
+                owner.uses(conn.guid, conn.requests, conn.stream.tls_info.as_ref().is_some_and(|i| i.resumed));
+                conn.requests = conn.requests.saturating_add(1);
+                owner.mark(WinHttpSendRequestStart);
                 if conn.refused {
                     // The tunnel was refused: nothing meant for the origin goes to the proxy.
                     self.written = lane.plan()?.head.len() + self.body.len();
@@ -146,6 +150,7 @@ impl Operation for SendOp {
                         // A head plus a body of nearly 4 GiB can pass a DWORD: report the most it holds.
                         let n = DWORD::try_from(total).unwrap_or(DWORD::MAX);
                         owner.notify(WINHTTP_CALLBACK_STATUS_REQUEST_SENT, Payload::Dword(n));
+                        owner.mark(WinHttpSendRequestEnd);
                         return Ok(Step::Done(()));
                     }
                     Ok(false) => return send_wait(lane),
@@ -162,7 +167,13 @@ impl Operation for SendOp {
                 &self.body[self.written - plan.head.len()..]
             };
             match conn.stream.try_write(chunk) {
-                Ok(n) if n > 0 => self.written += n,
+                Ok(n) if n > 0 => {
+                    let head = plan.head.len();
+                    if self.written < head && self.written + n >= head {
+                        owner.mark(WinHttpSendRequestHeadersEnd);
+                    }
+                    self.written += n
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return send_wait(lane),
                 _ if reused && self.attempt < 2 => self.retry(lane),
                 _ => return Err(ERROR_WINHTTP_CONNECTION_ERROR.into()),
@@ -237,6 +248,8 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     };
     lane.discard();
     *request.response.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    request.metrics.reset();
+    request.metrics.mark(WinHttpConnectionAcquireStart);
     // `WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH` is 0: with a caller-chunked body the framing comes
     // from its `Transfer-Encoding` header (see `proto::h1::frame_request`).
     let total = u64::from(total).max(optional.len() as u64);

@@ -15,7 +15,9 @@
 
 use crate::abi::{
     DWORD, ERROR_WINHTTP_CANNOT_CONNECT, ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_OPERATION_CANCELLED,
-    ERROR_WINHTTP_TIMEOUT,
+    ERROR_WINHTTP_TIMEOUT, TCPSTATE_CLOSE_WAIT, TCPSTATE_CLOSED, TCPSTATE_CLOSING, TCPSTATE_ESTABLISHED,
+    TCPSTATE_FIN_WAIT_1, TCPSTATE_FIN_WAIT_2, TCPSTATE_LAST_ACK, TCPSTATE_LISTEN, TCPSTATE_SYN_RCVD, TCPSTATE_SYN_SENT,
+    TCPSTATE_TIME_WAIT,
 };
 use crate::engine::cancel::{Cancel, deadline};
 use crate::engine::reactor::{Token, Want, reactor};
@@ -232,6 +234,16 @@ impl Stream {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// `WINHTTP_OPTION_TCP_KEEPALIVE`: TCP keep-alive probes after `idle_ms` without traffic, then
+    /// every `interval_ms` (rounded up to whole seconds, the kernel's unit). Best effort.
+    pub fn keepalive(&self, idle_ms: u32, interval_ms: u32) {
+        let secs = |ms: u32| Duration::from_secs(u64::from(ms.div_ceil(1000).max(1)));
+        let ka = socket2::TcpKeepalive::new().with_time(secs(idle_ms));
+        #[cfg(any(target_os = "linux", target_vendor = "apple"))]
+        let ka = ka.with_interval(secs(interval_ms));
+        let _ = socket2::SockRef::from(&self.stream).set_tcp_keepalive(&ka);
     }
 
     /// The socket's descriptor (for waits).
@@ -788,5 +800,201 @@ mod tests {
         drop(conn);
         // A token that is no longer registered wakes at once with `Cancelled`.
         assert_eq!(reactor::wait(token, Want::Read, None), Wake::Cancelled);
+    }
+}
+
+/// What `WINHTTP_OPTION_CONNECTION_STATS_V0`/`V1` report of a connection (`TCP_INFO_v0`/`v1`'s
+/// fields, from Linux's `TCP_INFO`; see the README for how each maps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpStats {
+    /// A `TCPSTATE_*` value.
+    pub state: i32,
+    pub mss: u32,
+    pub timestamps: bool,
+    pub rtt_us: u32,
+    pub min_rtt_us: u32,
+    pub bytes_in_flight: u32,
+    pub cwnd: u32,
+    pub snd_wnd: u32,
+    pub rcv_wnd: u32,
+    pub rcv_buf: u32,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_reordered: u32,
+    pub bytes_retrans: u32,
+    pub fast_retrans: u32,
+    pub dup_acks_in: u32,
+    pub timeout_episodes: u32,
+    /// Milliseconds the sender was limited by the receiver's window and by the send buffer.
+    pub rwnd_limited_ms: u32,
+    pub sndbuf_limited_ms: u32,
+}
+
+/// Linux's `struct tcp_info` (uapi/linux/tcp.h) up to `tcpi_snd_wnd`; an older kernel fills less
+/// and leaves the rest 0.
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Default)]
+struct LinuxTcpInfo {
+    state: u8,
+    ca_state: u8,
+    retransmits: u8,
+    probes: u8,
+    backoff: u8,
+    options: u8,
+    wscale: u8,
+    flags: u8,
+    rto: u32,
+    ato: u32,
+    snd_mss: u32,
+    rcv_mss: u32,
+    unacked: u32,
+    sacked: u32,
+    lost: u32,
+    retrans: u32,
+    fackets: u32,
+    last_data_sent: u32,
+    last_ack_sent: u32,
+    last_data_recv: u32,
+    last_ack_recv: u32,
+    pmtu: u32,
+    rcv_ssthresh: u32,
+    rtt: u32,
+    rttvar: u32,
+    snd_ssthresh: u32,
+    snd_cwnd: u32,
+    advmss: u32,
+    reordering: u32,
+    rcv_rtt: u32,
+    rcv_space: u32,
+    total_retrans: u32,
+    pacing_rate: u64,
+    max_pacing_rate: u64,
+    bytes_acked: u64,
+    bytes_received: u64,
+    segs_out: u32,
+    segs_in: u32,
+    notsent_bytes: u32,
+    min_rtt: u32,
+    data_segs_in: u32,
+    data_segs_out: u32,
+    delivery_rate: u64,
+    busy_time: u64,
+    rwnd_limited: u64,
+    sndbuf_limited: u64,
+    delivered: u32,
+    delivered_ce: u32,
+    bytes_sent: u64,
+    bytes_retrans: u64,
+    dsack_dups: u32,
+    reord_seen: u32,
+    rcv_ooopack: u32,
+    snd_wnd: u32,
+}
+
+impl Stream {
+    /// The kernel's TCP statistics of this socket (`None` where the system has no `TCP_INFO`).
+    #[cfg(target_os = "linux")]
+    pub fn tcp_stats(&self) -> Option<TcpStats> {
+        let mut info = LinuxTcpInfo::default();
+        let mut len = core::mem::size_of::<LinuxTcpInfo>() as libc::socklen_t;
+        // SAFETY: `info` is writable for `len` bytes; the kernel writes at most that.
+        let r =
+            unsafe { libc::getsockopt(self.fd(), libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
+        if r != 0 {
+            return None;
+        }
+        let mut rcvbuf: libc::c_int = 0;
+        let mut blen = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: an int to fill.
+        unsafe { libc::getsockopt(self.fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, (&raw mut rcvbuf).cast(), &mut blen) };
+        // Linux's TCP_* states (include/net/tcp_states.h) as Windows' TCPSTATE.
+        let state = match info.state {
+            1 => TCPSTATE_ESTABLISHED,
+            2 => TCPSTATE_SYN_SENT,
+            3 => TCPSTATE_SYN_RCVD,
+            4 => TCPSTATE_FIN_WAIT_1,
+            5 => TCPSTATE_FIN_WAIT_2,
+            6 => TCPSTATE_TIME_WAIT,
+            8 => TCPSTATE_CLOSE_WAIT,
+            9 => TCPSTATE_LAST_ACK,
+            10 => TCPSTATE_LISTEN,
+            11 => TCPSTATE_CLOSING,
+            _ => TCPSTATE_CLOSED,
+        };
+        let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Some(TcpStats {
+            state,
+            mss: info.snd_mss,
+            timestamps: info.options & 1 != 0, // TCPI_OPT_TIMESTAMPS
+            rtt_us: info.rtt,
+            min_rtt_us: info.min_rtt,
+            bytes_in_flight: info.unacked.saturating_mul(info.snd_mss),
+            cwnd: info.snd_cwnd.saturating_mul(info.snd_mss),
+            snd_wnd: info.snd_wnd,
+            rcv_wnd: info.rcv_space,
+            rcv_buf: u32::try_from(rcvbuf).unwrap_or(0),
+            bytes_out: info.bytes_sent.max(info.bytes_acked),
+            bytes_in: info.bytes_received,
+            bytes_reordered: info.reord_seen,
+            bytes_retrans: clamp(info.bytes_retrans),
+            fast_retrans: info.total_retrans,
+            dup_acks_in: info.dsack_dups,
+            timeout_episodes: u32::from(info.backoff),
+            rwnd_limited_ms: clamp(info.rwnd_limited / 1000),
+            sndbuf_limited_ms: clamp(info.sndbuf_limited / 1000),
+        })
+    }
+
+    /// The kernel's TCP statistics of this socket (`None` where the system has no `TCP_INFO`).
+    #[cfg(not(target_os = "linux"))]
+    pub fn tcp_stats(&self) -> Option<TcpStats> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod option_tests {
+    use super::*;
+
+    fn connected() -> (Stream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = Stream::connect(&[listener.local_addr().unwrap()], None, &Cancel::default()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (stream, server)
+    }
+
+    #[test]
+    fn keepalive_reaches_the_socket() {
+        let (stream, _server) = connected();
+        let sock = socket2::SockRef::from(&stream.stream);
+        assert!(!sock.keepalive().unwrap());
+        stream.keepalive(2500, 1000);
+        assert!(sock.keepalive().unwrap());
+        #[cfg(target_os = "linux")]
+        {
+            assert_eq!(sock.keepalive_time().unwrap(), Duration::from_secs(3));
+            assert_eq!(sock.keepalive_interval().unwrap(), Duration::from_secs(1));
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn tcp_stats_of_a_live_connection() {
+        let (mut stream, mut server) = connected();
+        std::io::Write::write_all(&mut server, b"hello").unwrap();
+        let mut buf = [0u8; 5];
+        let mut got = 0;
+        while got < 5 {
+            match stream.try_read(&mut buf[got..]) {
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(1)),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let s = stream.tcp_stats().expect("TCP_INFO");
+        assert_eq!(s.state, TCPSTATE_ESTABLISHED);
+        assert!(s.mss > 0);
+        assert!(s.bytes_in >= 5, "{s:?}");
     }
 }

@@ -446,6 +446,8 @@ pub struct Info {
     pub key_bits: DWORD,
     /// "TLS 1.3" or "TLS 1.2".
     pub protocol: &'static str,
+    /// The handshake resumed an earlier session.
+    pub resumed: bool,
 }
 
 impl Info {
@@ -539,7 +541,7 @@ impl Session {
         let leaf = report
             .leaf
             .or_else(|| self.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.clone().into_owned()));
-        Info { found, ignore: self.ignore, client: self.client.clone(), leaf, key_bits, protocol }
+        Info { found, ignore: self.ignore, client: self.client.clone(), leaf, key_bits, protocol, resumed }
     }
 }
 

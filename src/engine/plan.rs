@@ -98,4 +98,7 @@ pub struct Plan {
     pub policy: Policy,
     /// The session's `WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH`.
     pub passport: DWORD,
+    /// `WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET`: the key and subprotocols this attempt offered (a new
+    /// key per attempt), which the server's 101 is checked against.
+    pub websocket: Option<crate::proto::ws::handshake::Offer>,
 }

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod read;
 pub mod receive;
 pub mod send;
+pub mod websocket;
 
 use crate::abi::*;
 use crate::engine::cancel::{self, NOT_WAITING};
@@ -408,6 +409,7 @@ pub(crate) mod testing {
                 proxy_credentials: false,
             },
             passport: 0,
+            websocket: None,
         }
     }
 

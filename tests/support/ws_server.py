@@ -17,6 +17,7 @@ its standard input reaches end of file, i.e. when the test process that started 
 | /server-close?code=C&reason=R | closes at once with status C (default 1001) and reason R (default "going away"), waits for the client's close |
 | /abort | sends the header of a 1000-byte binary frame and 10 bytes of it, then closes the TCP connection (no close frame) |
 | /invalid?kind=K | sends one invalid frame, K = rsv (RSV1 set), opcode (reserved opcode 3), masked (a masked frame), control (a 126-byte ping), continuation (a continuation outside a message), utf8 (a text message that is not UTF-8), closecode (a close frame with status 1005); then answers the client's close frame by echoing it |
+| /hold | stops reading from the connection for 60 s (a close frame of the client's is never answered) |
 | /bad-handshake/K | answers the upgrade wrongly, K = status (200 instead of 101), no-upgrade (no Upgrade header), bad-accept (an accept hash of another key), deflate (insists on permessage-deflate), protocol (a subprotocol nobody offered), version (Sec-WebSocket-Version: 8) |
 
 Requires the `websockets` package (pip install websockets).
@@ -96,6 +97,9 @@ async def handler(ws):
         elif path == "/abort":
             ws.transport.write(b"\x82\x7e\x03\xe8" + b"0123456789")
             ws.transport.close()
+        elif path == "/hold":
+            ws.transport.pause_reading()
+            await asyncio.sleep(60)
         elif path == "/invalid":
             ws.transport.write(INVALID[query(ws, "kind", "rsv")])
             await echo(ws)

@@ -418,6 +418,53 @@ static void test_options(HINTERNET ses)
     WinHttpCloseHandle(sock);
 }
 
+/* wss:// to the TLS peer ("localhost", trusted through the test CA), directly or through squid's
+ * CONNECT tunnel (Basic proxy credentials user/pwd): an echo larger than one TLS record, then the
+ * close handshake. */
+static void test_wss(INTERNET_PORT wss_port, INTERNET_PORT squid_port)
+{
+    static char big[70000], got[70000];
+    WCHAR proxy[64];
+    DWORD n, total, i, status = 0, len = sizeof status;
+    WINHTTP_WEB_SOCKET_BUFFER_TYPE t;
+    USHORT st = 0;
+    HINTERNET ses, con, req, sock;
+    if (squid_port)
+        swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%u", (unsigned)squid_port);
+    ses = WinHttpOpen(L"winhttp-test/1.0", squid_port ? WINHTTP_ACCESS_TYPE_NAMED_PROXY : WINHTTP_ACCESS_TYPE_NO_PROXY,
+                      squid_port ? proxy : WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
+    WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);
+    con = WinHttpConnect(ses, L"localhost", wss_port, 0);
+    req = WinHttpOpenRequest(con, L"GET", L"/echo", NULL, NULL, NULL, WINHTTP_FLAG_SECURE);
+    CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, NULL, 0));
+    if (squid_port)
+        CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_PROXY, WINHTTP_AUTH_SCHEME_BASIC, L"user", L"pwd", NULL));
+    CHECK_OK(WinHttpSendRequest(req, NULL, 0, NULL, 0, 0, 0));
+    CHECK_OK(WinHttpReceiveResponse(req, NULL));
+    CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER, NULL, &status, &len, NULL));
+    CHECK_EQ(status, 101);
+    sock = WinHttpWebSocketCompleteUpgrade(req, 0);
+    CHECK(sock != NULL);
+    WinHttpCloseHandle(req);
+    if (sock) {
+        for (i = 0; i < sizeof big; i++)
+            big[i] = (char)(i * 13);
+        CHECK_EQ(WinHttpWebSocketSend(sock, WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE, big, sizeof big), NO_ERROR);
+        total = 0;
+        do {
+            CHECK_EQ(WinHttpWebSocketReceive(sock, got + total, sizeof got - total, &n, &t), NO_ERROR);
+            total += n;
+        } while (t == WINHTTP_WEB_SOCKET_BINARY_FRAGMENT_BUFFER_TYPE && total < sizeof got);
+        CHECK(total == sizeof big && memcmp(got, big, sizeof big) == 0);
+        CHECK_EQ(WinHttpWebSocketClose(sock, 1000, "tls", 3), NO_ERROR);
+        CHECK_EQ(WinHttpWebSocketQueryCloseStatus(sock, &st, got, sizeof got, &n), NO_ERROR);
+        CHECK(st == 1000 && n == 3);
+        WinHttpCloseHandle(sock);
+    }
+    WinHttpCloseHandle(con);
+    WinHttpCloseHandle(ses);
+}
+
 int main(void)
 {
     HINTERNET ses;
@@ -436,5 +483,18 @@ int main(void)
     test_bad_handshakes(ses);
     test_options(ses);
     WinHttpCloseHandle(ses);
+    {
+        INTERNET_PORT wss = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_WSS_PORT", 0);
+        INTERNET_PORT squid = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_SQUID_PORT", 0);
+        if (!wss) {
+            printf("SKIP: wss:// tests: no TLS WebSocket peer (WINHTTP_TEST_WSS_PORT not set)\n");
+        } else {
+            test_wss(wss, 0);
+            if (squid)
+                test_wss(wss, squid);
+            else
+                printf("SKIP: wss:// through a CONNECT tunnel: squid is not running (apt-get install squid)\n");
+        }
+    }
     return harness_report();
 }

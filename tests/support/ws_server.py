@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A WebSocket peer for the tests, on the `websockets` package (an independent implementation).
 
-    python3 ws_server.py [--port N]
+    python3 ws_server.py [--port N] [--tls CERT KEY]
 
 Listens on 127.0.0.1 (port 0: an ephemeral one), prints "PORT <n>" on its first stdout line, and serves
 every behaviour below on that one port, chosen by the request path, to any number of clients at once,
 so one server is started per test process and shared (Rust tests and C programs alike). It exits when
 its standard input reaches end of file, i.e. when the test process that started it is gone.
+With `--tls CERT KEY` (PEM files) it speaks TLS (wss://) instead, with that certificate.
 
 | path | behaviour |
 |---|---|
@@ -139,7 +140,14 @@ def process_response(ws, request, response):
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
+    context = None
+    if args.tls:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
     async with serve(
         handler,
         "127.0.0.1",
@@ -149,6 +157,7 @@ async def main():
         max_size=None,
         process_request=process_request,
         process_response=process_response,
+        ssl=context,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)

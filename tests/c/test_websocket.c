@@ -6,8 +6,13 @@
  * fragmented messages, a close from either side with status and reason, Shutdown, QueryCloseStatus,
  * the errors by state, an abrupt disconnect, invalid frames and bad handshakes.
  */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <winhttp.h>
 #include "harness.h"
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -465,6 +470,66 @@ static void test_wss(INTERNET_PORT wss_port, INTERNET_PORT squid_port)
     WinHttpCloseHandle(ses);
 }
 
+/* A receive blocked on one thread while another thread acts on the WebSocket. */
+struct blocked {
+    HINTERNET sock;
+    DWORD result, n;
+    WINHTTP_WEB_SOCKET_BUFFER_TYPE type;
+    char buf[64];
+};
+
+static void *blocked_receive(void *arg)
+{
+    struct blocked *b = arg;
+    b->result = WinHttpWebSocketReceive(b->sock, b->buf, sizeof b->buf, &b->n, &b->type);
+    return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_sync_cancellation(HINTERNET ses)
+{
+    pthread_t th;
+    struct blocked b;
+    char buf[16];
+    DWORD n;
+    WINHTTP_WEB_SOCKET_BUFFER_TYPE t;
+    USHORT st = 0;
+    /* A send while a receive blocks on another thread; the echo completes that receive. */
+    memset(&b, 0, sizeof b);
+    if ((b.sock = open_ws(ses, L"/echo")) != NULL) {
+        pthread_create(&th, NULL, blocked_receive, &b);
+        sleep_ms(200);
+        CHECK_EQ(WinHttpWebSocketReceive(b.sock, buf, sizeof buf, &n, &t), ERROR_INVALID_OPERATION);
+        CHECK_EQ(WinHttpWebSocketSend(b.sock, WINHTTP_WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE, "both", 4), NO_ERROR);
+        pthread_join(th, NULL);
+        CHECK_EQ(b.result, NO_ERROR);
+        CHECK(b.n == 4 && memcmp(b.buf, "both", 4) == 0);
+        /* Close while a receive blocks: the receive is cancelled, the close completes. */
+        pthread_create(&th, NULL, blocked_receive, &b);
+        sleep_ms(200);
+        CHECK_EQ(WinHttpWebSocketClose(b.sock, 1000, "x", 1), NO_ERROR);
+        pthread_join(th, NULL);
+        CHECK_EQ(b.result, ERROR_WINHTTP_OPERATION_CANCELLED);
+        CHECK_EQ(WinHttpWebSocketQueryCloseStatus(b.sock, &st, buf, sizeof buf, &n), NO_ERROR);
+        CHECK_EQ(st, 1000);
+        WinHttpCloseHandle(b.sock);
+    }
+    /* Closing the handle while a receive blocks: OPERATION_CANCELLED. */
+    memset(&b, 0, sizeof b);
+    if ((b.sock = open_ws(ses, L"/echo")) != NULL) {
+        pthread_create(&th, NULL, blocked_receive, &b);
+        sleep_ms(200);
+        CHECK_OK(WinHttpCloseHandle(b.sock));
+        pthread_join(th, NULL);
+        CHECK_EQ(b.result, ERROR_WINHTTP_OPERATION_CANCELLED);
+    }
+}
+
 int main(void)
 {
     HINTERNET ses;
@@ -482,6 +547,7 @@ int main(void)
     test_server_behaviours(ses);
     test_bad_handshakes(ses);
     test_options(ses);
+    test_sync_cancellation(ses);
     WinHttpCloseHandle(ses);
     {
         INTERNET_PORT wss = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_WSS_PORT", 0);

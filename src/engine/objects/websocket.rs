@@ -75,6 +75,9 @@ pub struct Activity {
     pub closing_op: bool,
     /// `WinHttpWebSocketShutdown` or `Close` was called: no more sends.
     pub shut: bool,
+    /// A shutdown whose `SHUTDOWN_COMPLETE` has not been delivered yet: the server's answering
+    /// close waits for it, so the receive's `READ_COMPLETE` comes after.
+    pub shutting: bool,
     /// Completions being delivered.
     pub delivering: u32,
     /// `WinHttpCloseHandle` was called, and whether `HANDLE_CLOSING` went out.

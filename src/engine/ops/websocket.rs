@@ -292,7 +292,10 @@ const MAX_INLINE_DEPTH: u32 = 3;
 pub fn execute(ws: &Arc<WebSocket>, mut op: Op) -> Result<Started, DWORD> {
     if !ws.is_async {
         let r = run(ws, &mut op);
-        ws.settle(|a| op.release(a));
+        ws.settle(|a| {
+            op.release(a);
+            a.shutting = false;
+        });
         return r.map(Started::Done);
     }
     drive(ws.clone(), op, true);
@@ -349,6 +352,14 @@ fn park(ws: Arc<WebSocket>, op: Op, token: crate::engine::reactor::Token, want: 
 
 /// Ends the operation and delivers its completion, or `REQUEST_ERROR`.
 fn complete(ws: &Arc<WebSocket>, op: &Op, r: Result<Done, DWORD>) {
+    if matches!(r, Ok(Done::Read(_, BufferType::Close))) {
+        // The close answering a shutdown is reported after SHUTDOWN_COMPLETE (which the shutdown's
+        // own thread is about to deliver).
+        let start = Instant::now();
+        while ws.activity().shutting && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
     {
         let mut a = ws.activity();
         op.release(&mut a);
@@ -357,7 +368,12 @@ fn complete(ws: &Arc<WebSocket>, op: &Op, r: Result<Done, DWORD>) {
     DEPTH.set(DEPTH.get() + 1);
     notify(ws, op, r);
     DEPTH.set(DEPTH.get() - 1);
-    ws.settle(|a| a.delivering -= 1);
+    ws.settle(|a| {
+        a.delivering -= 1;
+        if matches!(op, Op::Shutdown { .. }) {
+            a.shutting = false;
+        }
+    });
 }
 
 fn notify(ws: &WebSocket, op: &Op, r: Result<Done, DWORD>) {
@@ -476,7 +492,10 @@ pub fn shutdown(ws: &Arc<WebSocket>, status: u16, reason: &[u8]) -> Result<Start
             return Err(e);
         }
     };
-    ws.settle(|a| a.shut = true);
+    ws.settle(|a| {
+        a.shut = true;
+        a.shutting = true;
+    });
     execute(ws, Op::Shutdown { end })
 }
 

@@ -27,6 +27,7 @@ pub fn server() -> Result<&'static WsServer, &'static str> {
 
 /// The same peer over TLS (wss://) with the certificate and key in `dir` (`server.pem`, `server.key`:
 /// the test PKI's "good" leaf, for "localhost"), started once.
+#[allow(dead_code)] // used through support::env_vars, not by every test crate that includes this file
 pub fn tls_server(dir: &Path) -> Result<&'static WsServer, &'static str> {
     static SERVER: OnceLock<Result<WsServer, String>> = OnceLock::new();
     SERVER

@@ -523,7 +523,11 @@ pub fn snapshot() -> Snapshot {
 
 /// Options of a WebSocket handle: the keep-alive interval (write-only, at least
 /// `WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE` ms), the close and send timeouts, the buffer sizes.
-fn set_websocket(w: &crate::engine::objects::websocket::WebSocket, option: DWORD, value: &Value) -> Result<(), DWORD> {
+fn set_websocket(
+    w: &std::sync::Arc<crate::engine::objects::websocket::WebSocket>,
+    option: DWORD,
+    value: &Value,
+) -> Result<(), DWORD> {
     let mut st = crate::engine::objects::handle::lock(&w.settings);
     match (option, value) {
         (WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL, Value::Dword(v)) => {
@@ -531,6 +535,9 @@ fn set_websocket(w: &crate::engine::objects::websocket::WebSocket, option: DWORD
                 return Err(ERROR_INVALID_PARAMETER);
             }
             st.keepalive = *v;
+            drop(st);
+            crate::engine::ops::websocket::start_keepalive(w);
+            return Ok(());
         }
         (WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT, Value::Dword(v)) => st.close_timeout = *v,
         (WINHTTP_OPTION_SEND_TIMEOUT, Value::Dword(v)) => st.send_timeout = *v,

@@ -530,9 +530,23 @@ static void test_sync_cancellation(HINTERNET ses)
     }
 }
 
+/* The number of pings the /pings peer has received from us (its answer to "pings?"), or -1. */
+static int pings_seen(HINTERNET sock)
+{
+    char buf[16];
+    DWORD n = 0;
+    WINHTTP_WEB_SOCKET_BUFFER_TYPE t;
+    if (WinHttpWebSocketSend(sock, WINHTTP_WEB_SOCKET_UTF8_MESSAGE_BUFFER_TYPE, "pings?", 6) != NO_ERROR ||
+        WinHttpWebSocketReceive(sock, buf, sizeof buf - 1, &n, &t) != NO_ERROR)
+        return -1;
+    buf[n] = 0;
+    return atoi(buf);
+}
+
 int main(void)
 {
-    HINTERNET ses;
+    HINTERNET ses, keepalive = NULL, quiet = NULL;
+    time_t keepalive_set = 0;
     ws_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_WS_PORT", 0);
     if (!ws_port) {
         printf("SKIP: no WebSocket peer (python3 with the websockets package): WINHTTP_TEST_WS_PORT not set\n");
@@ -541,6 +555,15 @@ int main(void)
     ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NO_PROXY, NULL, NULL, 0);
     CHECK(ses != NULL);
     WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);
+    /* Keep-alive pings: one WebSocket with the 15 s interval, one without, idle while the other
+     * tests run; checked at the end. */
+    keepalive = open_ws(ses, L"/pings");
+    quiet = open_ws(ses, L"/pings");
+    if (keepalive) {
+        DWORD v = 15000;
+        CHECK_OK(WinHttpSetOption(keepalive, WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL, &v, sizeof v));
+        keepalive_set = time(NULL);
+    }
     test_handshake(ses);
     test_echo(ses);
     test_shutdown_and_reason_checks(ses);
@@ -548,6 +571,16 @@ int main(void)
     test_bad_handshakes(ses);
     test_options(ses);
     test_sync_cancellation(ses);
+    if (keepalive && quiet) {
+        while (time(NULL) - keepalive_set < 17)
+            sleep_ms(200);
+        CHECK_EQ(pings_seen(keepalive), 1);
+        CHECK_EQ(pings_seen(quiet), 0);
+        CHECK_EQ(WinHttpWebSocketClose(keepalive, 1000, NULL, 0), NO_ERROR);
+        CHECK_EQ(WinHttpWebSocketClose(quiet, 1000, NULL, 0), NO_ERROR);
+    }
+    WinHttpCloseHandle(keepalive);
+    WinHttpCloseHandle(quiet);
     WinHttpCloseHandle(ses);
     {
         INTERNET_PORT wss = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_WSS_PORT", 0);

@@ -18,6 +18,7 @@ With `--tls CERT KEY` (PEM files) it speaks TLS (wss://) instead, with that cert
 | /server-close?code=C&reason=R | closes at once with status C (default 1001) and reason R (default "going away"), waits for the client's close |
 | /abort | sends the header of a 1000-byte binary frame and 10 bytes of it, then closes the TCP connection (no close frame) |
 | /invalid?kind=K | sends one invalid frame, K = rsv (RSV1 set), opcode (reserved opcode 3), masked (a masked frame), control (a 126-byte ping), continuation (a continuation outside a message), utf8 (a text message that is not UTF-8), closecode (a close frame with status 1005); then answers the client's close frame by echoing it |
+| /pings | echoes, except that the text message "pings?" is answered with the number of pings received from the client so far |
 | /hold | stops reading from the connection for 60 s (a close frame of the client's is never answered) |
 | /bad-handshake/K | answers the upgrade wrongly, K = status (200 instead of 101), no-upgrade (no Upgrade header), bad-accept (an accept hash of another key), deflate (insists on permessage-deflate), protocol (a subprotocol nobody offered), version (Sec-WebSocket-Version: 8) |
 
@@ -31,10 +32,22 @@ import struct
 import sys
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+
+
+class Counting(ServerConnection):
+    """Counts the pings the client sends (the library answers them itself)."""
+
+    pings_received = 0
+
+    def process_event(self, event):
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.pings_received += 1
+        super().process_event(event)
 
 
 def query(ws, name, default):
@@ -98,6 +111,9 @@ async def handler(ws):
         elif path == "/abort":
             ws.transport.write(b"\x82\x7e\x03\xe8" + b"0123456789")
             ws.transport.close()
+        elif path == "/pings":
+            async for message in ws:
+                await ws.send(str(ws.pings_received) if message == "pings?" else message)
         elif path == "/hold":
             ws.transport.pause_reading()
             await asyncio.sleep(60)
@@ -158,6 +174,7 @@ async def main():
         process_request=process_request,
         process_response=process_response,
         ssl=context,
+        create_connection=Counting,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)

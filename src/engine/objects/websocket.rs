@@ -119,6 +119,8 @@ pub struct WebSocket {
     pub settings: Mutex<WsSettings>,
     /// The request's pool slot (a WebSocket counts against `MAX_CONNS_PER_SERVER`).
     _permit: Option<Permit>,
+    /// The reactor token whose deadline times the keep-alive pings, once the interval is set.
+    pub keepalive: Mutex<Option<crate::engine::reactor::Token>>,
 }
 
 impl WebSocket {
@@ -150,6 +152,7 @@ impl WebSocket {
             cancel_send: AtomicBool::new(false),
             settings: Mutex::new(settings),
             _permit: permit,
+            keepalive: Mutex::new(None),
         })
     }
 
@@ -185,6 +188,9 @@ impl WebSocket {
         self.cancel_receive.store(true, Ordering::SeqCst);
         self.cancel_send.store(true, Ordering::SeqCst);
         self.wake_all();
+        if let Some(token) = lock(&self.keepalive).take() {
+            crate::engine::reactor::reactor().release(token);
+        }
         self.settle(|a| a.closed = true);
     }
 

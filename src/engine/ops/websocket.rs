@@ -639,3 +639,63 @@ pub fn complete_upgrade(
         settings,
     )
 }
+
+/// `WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL` was set: a ping goes out every interval (read
+/// anew each time) until the handle is closed or the close handshake began. The timer is a reactor
+/// deadline on a signal token of the WebSocket's own, so it costs no thread.
+pub fn start_keepalive(ws: &Arc<WebSocket>) {
+    let token = {
+        let mut slot = crate::engine::objects::handle::lock(&ws.keepalive);
+        if slot.is_some() || ws.is_closed() {
+            return;
+        }
+        let token = reactor().signal_token();
+        *slot = Some(token);
+        token
+    };
+    schedule_ping(Arc::downgrade(ws), token);
+}
+
+fn schedule_ping(weak: std::sync::Weak<WebSocket>, token: crate::engine::reactor::Token) {
+    let Some(ws) = weak.upgrade() else {
+        reactor().release(token);
+        return;
+    };
+    let interval = Duration::from_millis(u64::from(ws.settings().keepalive));
+    drop(ws);
+    reactor().park(
+        token,
+        Want::Read,
+        Some(Instant::now() + interval),
+        Box::new(move |wake| {
+            // Released (the handle closed) or cancelled: the timer stops.
+            if !matches!(wake, Wake::TimedOut) {
+                return;
+            }
+            completion::submit(move || match weak.upgrade() {
+                Some(ws) if ping(&ws) => {
+                    drop(ws);
+                    schedule_ping(weak, token);
+                }
+                _ => reactor().release(token),
+            })
+        }),
+    );
+}
+
+/// Queues a keep-alive ping and writes what the socket takes now; false once pings must stop.
+fn ping(ws: &WebSocket) -> bool {
+    if ws.is_closed() {
+        return false;
+    }
+    let mut io = ws.io();
+    if io.failed.is_some() || io.conn.is_none() || io.codec.close_sent() {
+        return false;
+    }
+    let before = io.codec.output().len();
+    if io.codec.ping(b"").is_ok() {
+        io.account(before);
+        let _ = io.flush();
+    }
+    true
+}

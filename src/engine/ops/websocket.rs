@@ -210,15 +210,15 @@ fn read_frames(io: &mut Io, out: &mut [u8]) -> Result<Received, DWORD> {
         if !codec.output().is_empty() {
             let _ = io.flush();
         }
-        if read.event.is_some() || total > 0 {
+        if read.event.is_some() {
             return Ok(Received::Piece(total, read.event));
         }
+        // The buffered bytes are used up: read what the socket has now, and go on filling the
+        // caller's buffer; what has arrived is returned when the socket has nothing more.
         let Io { conn, codec, .. } = &mut *io;
         let conn = conn.as_mut().ok_or(ERROR_WINHTTP_CONNECTION_ERROR)?;
-        if !conn.rbuf.is_empty() && read.consumed > 0 {
-            continue;
-        }
         match conn.try_fill() {
+            Ok(Some(0)) if total > 0 => return Ok(Received::Piece(total, None)),
             Ok(Some(0)) => {
                 return Err(match codec.receiver().eof() {
                     Eof::AfterClose => ERROR_INVALID_OPERATION,
@@ -226,7 +226,8 @@ fn read_frames(io: &mut Io, out: &mut [u8]) -> Result<Received, DWORD> {
                 });
             }
             Ok(Some(_)) => {}
-            Ok(None) => return Ok(Received::Piece(0, None)),
+            Ok(None) => return Ok(Received::Piece(total, None)),
+            Err(_) if total > 0 => return Ok(Received::Piece(total, None)),
             Err(_) => return Err(io.fail(ERROR_WINHTTP_CONNECTION_ERROR)),
         }
     }
@@ -698,4 +699,104 @@ fn ping(ws: &WebSocket) -> bool {
         let _ = io.flush();
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::conn::{Connection, Reading};
+    use crate::engine::objects::handle::HandleCore;
+    use crate::engine::objects::websocket::WsSettings;
+    use crate::engine::transport::tcp::Stream;
+    use crate::proto::ws::{FrameHeader, Opcode, apply_mask};
+    use std::io::{Read, Write};
+
+    /// A sync WebSocket over one end of a socket pair, `early` already in its read buffer (bytes
+    /// that arrived with the 101).
+    fn pair(early: &[u8]) -> (Arc<WebSocket>, std::os::unix::net::UnixStream) {
+        let (stream, peer) = Stream::pair();
+        let mut conn = Connection::new(stream, false);
+        conn.reading = Reading::Upgraded;
+        conn.rbuf.spare()[..early.len()].copy_from_slice(early);
+        conn.rbuf.filled(early.len());
+        let parent = Arc::new(HandleCore::default());
+        let settings = WsSettings {
+            send_timeout: 2000,
+            close_timeout: 2000,
+            receive_buffer: 32768,
+            send_buffer: 32768,
+            keepalive: 0,
+        };
+        let ws = WebSocket::new(&parent, &parent, 0, false, conn, None, settings).unwrap();
+        (Arc::new(ws), peer)
+    }
+
+    fn frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        FrameHeader { fin, opcode, mask: None, len: payload.len() as u64 }.write(&mut out);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn recv(ws: &Arc<WebSocket>, buf: &mut [u8]) -> Result<Done, DWORD> {
+        match receive(ws, buf.as_mut_ptr(), buf.len())? {
+            Started::Done(d) => Ok(d),
+            Started::Async => unreachable!("sync handle"),
+        }
+    }
+
+    #[test]
+    fn bytes_past_the_101_and_a_ping_between_fragments() {
+        let early = [frame(false, Opcode::Text, b"Hel"), frame(true, Opcode::Ping, b"p")].concat();
+        let (ws, mut peer) = pair(&early);
+        peer.write_all(&frame(true, Opcode::Continuation, b"lo")).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(recv(&ws, &mut buf), Ok(Done::Read(4, BufferType::Utf8Fragment)));
+        assert_eq!(&buf, b"Hell");
+        assert_eq!(recv(&ws, &mut buf), Ok(Done::Read(1, BufferType::Utf8Message)));
+        assert_eq!(buf[0], b'o');
+        // The pong went out by itself: masked, payload "p".
+        let mut wire = [0u8; 7];
+        peer.read_exact(&mut wire).unwrap();
+        assert_eq!((wire[0], wire[1]), (0x8A, 0x81));
+        let mut payload = [wire[6]];
+        apply_mask(wire[2..6].try_into().unwrap(), 0, &mut payload);
+        assert_eq!(&payload, b"p");
+    }
+
+    #[test]
+    fn one_receive_at_a_time_and_the_close_from_the_server() {
+        let (ws, mut peer) = pair(&[]);
+        ws.activity().receiving = true;
+        let mut buf = [0u8; 8];
+        assert_eq!(recv(&ws, &mut buf), Err(ERROR_INVALID_OPERATION));
+        ws.activity().receiving = false;
+        peer.write_all(&frame(true, Opcode::Close, b"\x03\xe9bye")).unwrap();
+        assert_eq!(recv(&ws, &mut buf), Ok(Done::Read(0, BufferType::Close)));
+        assert_eq!(close_status(&ws), Some((1001, b"bye".to_vec())));
+        assert_eq!(recv(&ws, &mut buf), Err(ERROR_INVALID_OPERATION));
+        // Our close completes the handshake at once: the server's is in already.
+        assert!(matches!(close(&ws, 1000, b""), Ok(Started::Done(Done::Closed))));
+        assert!(ws.io().conn.is_none());
+    }
+
+    #[test]
+    fn a_send_is_one_masked_frame_and_sends_stop_after_shutdown() {
+        let (ws, mut peer) = pair(&[]);
+        let data = b"hello";
+        // SAFETY: `data` outlives the sync call.
+        let r = unsafe { send(&ws, BufferType::BinaryMessage, data.as_ptr(), data.len()) };
+        assert!(matches!(r, Ok(Started::Done(Done::Wrote(5, BufferType::BinaryMessage)))));
+        let mut wire = [0u8; 11];
+        peer.read_exact(&mut wire).unwrap();
+        assert_eq!((wire[0], wire[1]), (0x82, 0x85));
+        let mut payload = wire[6..].to_vec();
+        apply_mask(wire[2..6].try_into().unwrap(), 0, &mut payload);
+        assert_eq!(payload, data);
+        assert!(matches!(shutdown(&ws, 1000, b"ok"), Ok(Started::Done(Done::Shutdown))));
+        // SAFETY: as above.
+        let r = unsafe { send(&ws, BufferType::BinaryMessage, data.as_ptr(), data.len()) };
+        assert_eq!(r.err(), Some(ERROR_INVALID_OPERATION));
+        assert_eq!(shutdown(&ws, 1000, b"").err(), Some(ERROR_INVALID_OPERATION));
+    }
 }

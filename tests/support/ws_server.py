@@ -19,6 +19,8 @@ With `--tls CERT KEY` (PEM files) it speaks TLS (wss://) instead, with that cert
 | /abort | sends the header of a 1000-byte binary frame and 10 bytes of it, then closes the TCP connection (no close frame) |
 | /invalid?kind=K | sends one invalid frame, K = rsv (RSV1 set), opcode (reserved opcode 3), masked (a masked frame), control (a 126-byte ping), continuation (a continuation outside a message), utf8 (a text message that is not UTF-8), closecode (a close frame with status 1005); then answers the client's close frame by echoing it |
 | /pings | echoes, except that the text message "pings?" is answered with the number of pings received from the client so far |
+| /stream?size=N&chunk=M | sends N bytes (default 104857600) as binary messages of M bytes (default 1048576), then closes with 1000 (benchmarks) |
+| /sink | receives and drops messages; the text message "total?" is answered with the number of bytes received before it (benchmarks) |
 | /hold | stops reading from the connection for 60 s (a close frame of the client's is never answered) |
 | /bad-handshake/K | answers the upgrade wrongly, K = status (200 instead of 101), no-upgrade (no Upgrade header), bad-accept (an accept hash of another key), deflate (insists on permessage-deflate), protocol (a subprotocol nobody offered), version (Sec-WebSocket-Version: 8) |
 
@@ -114,6 +116,22 @@ async def handler(ws):
         elif path == "/pings":
             async for message in ws:
                 await ws.send(str(ws.pings_received) if message == "pings?" else message)
+        elif path == "/stream":
+            size, chunk = int(query(ws, "size", "104857600")), int(query(ws, "chunk", "1048576"))
+            block = bytes(i % 251 for i in range(chunk))
+            sent = 0
+            while sent < size:
+                n = min(chunk, size - sent)
+                await ws.send(block if n == chunk else block[:n])
+                sent += n
+            await ws.close(1000, "done")
+        elif path == "/sink":
+            total = 0
+            async for message in ws:
+                if message == "total?":
+                    await ws.send(str(total))
+                else:
+                    total += len(message)
         elif path == "/hold":
             ws.transport.pause_reading()
             await asyncio.sleep(60)

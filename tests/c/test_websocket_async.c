@@ -323,6 +323,61 @@ static void test_cancellation(HINTERNET ses)
     }
 }
 
+/* What goes wrong is reported through REQUEST_ERROR with the operation: an abrupt disconnect in the
+ * middle of a message, an invalid frame; and a bad handshake fails WinHttpReceiveResponse. */
+static void test_failures(HINTERNET ses)
+{
+    static char in[4096];
+    DWORD n;
+    WINHTTP_WEB_SOCKET_BUFFER_TYPE t;
+    int from, at, i;
+    HINTERNET sock, con, req;
+    if ((sock = open_ws(ses, L"/abort")) != NULL) {
+        DWORD got = 0, err = 0;
+        for (i = 0; i < 5 && !err; i++) {
+            from = mark();
+            CHECK_EQ(WinHttpWebSocketReceive(sock, in, sizeof in, &n, &t), NO_ERROR);
+            at = wait_event(sock, WINHTTP_CALLBACK_STATUS_READ_COMPLETE, from, 5000);
+            if (at < 0) {
+                at = wait_event(sock, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, from, 5000);
+                if (at < 0)
+                    break;
+                CHECK_EQ(events[at].operation, WINHTTP_WEB_SOCKET_RECEIVE_OPERATION);
+                err = events[at].error;
+            } else {
+                got += events[at].bytes;
+            }
+        }
+        CHECK(got <= 10);
+        CHECK_EQ(err, ERROR_WINHTTP_CONNECTION_ERROR);
+        WinHttpCloseHandle(sock);
+    }
+    if ((sock = open_ws(ses, L"/invalid?kind=masked")) != NULL) {
+        from = mark();
+        CHECK_EQ(WinHttpWebSocketReceive(sock, in, sizeof in, &n, &t), NO_ERROR);
+        at = wait_event(sock, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, from, 5000);
+        if (at >= 0) {
+            CHECK_EQ(events[at].operation, WINHTTP_WEB_SOCKET_RECEIVE_OPERATION);
+            CHECK_EQ(events[at].error, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
+        }
+        WinHttpCloseHandle(sock);
+    }
+    /* A bad accept hash: REQUEST_ERROR for WinHttpReceiveResponse. */
+    con = WinHttpConnect(ses, L"127.0.0.1", ws_port, 0);
+    req = WinHttpOpenRequest(con, L"GET", L"/bad-handshake/bad-accept", NULL, NULL, NULL, 0);
+    CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, NULL, 0));
+    from = mark();
+    CHECK(WinHttpSendRequest(req, NULL, 0, NULL, 0, 0, 0));
+    if (wait_event(req, WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE, from, 5000) >= 0) {
+        CHECK(WinHttpReceiveResponse(req, NULL));
+        at = wait_event(req, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, from, 5000);
+        CHECK(at >= 0);
+        CHECK_FAILS(WinHttpWebSocketCompleteUpgrade(req, 0), ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    }
+    WinHttpCloseHandle(req);
+    WinHttpCloseHandle(con);
+}
+
 static int thread_count(void)
 {
     int n = 0;
@@ -393,6 +448,7 @@ int main(void)
     WinHttpSetStatusCallback(ses, callback, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS, 0);
     test_send_receive(ses);
     test_cancellation(ses);
+    test_failures(ses);
     test_many(ses);
     WinHttpCloseHandle(ses);
     return harness_report();

@@ -109,6 +109,7 @@ pub struct WsSettings {
 /// A WebSocket handle's object.
 pub struct WebSocket {
     pub core: Arc<HandleCore>,
+    /// Counted with the requests in `WINHTTP_OPTION_PORTABLE_DIAGNOSTICS` (no counter of its own).
     _live: crate::engine::diag::Live,
     pub is_async: bool,
     pub io: Mutex<Io>,

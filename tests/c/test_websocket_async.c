@@ -111,6 +111,11 @@ static void CALLBACK callback(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID i
         e.bytes = s->dwBytesTransferred;
         e.type = (DWORD)s->eBufferType;
     }
+    if (status == WINHTTP_CALLBACK_STATUS_REQUEST_ERROR && len == sizeof(WINHTTP_ASYNC_RESULT)) {
+        WINHTTP_ASYNC_RESULT *r = (WINHTTP_ASYNC_RESULT *)info;
+        e.operation = (DWORD)r->dwResult;
+        e.error = r->dwError;
+    }
     if (status == WINHTTP_CALLBACK_STATUS_REQUEST_ERROR && len == sizeof(WINHTTP_WEB_SOCKET_ASYNC_RESULT)) {
         WINHTTP_WEB_SOCKET_ASYNC_RESULT *r = (WINHTTP_WEB_SOCKET_ASYNC_RESULT *)info;
         e.operation = (DWORD)r->Operation;
@@ -373,6 +378,23 @@ static void test_failures(HINTERNET ses)
         at = wait_event(req, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, from, 5000);
         CHECK(at >= 0);
         CHECK_FAILS(WinHttpWebSocketCompleteUpgrade(req, 0), ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
+    }
+    WinHttpCloseHandle(req);
+    /* A send buffer below 16 bytes: SendRequest returns TRUE and REQUEST_ERROR says
+     * ERROR_NOT_ENOUGH_MEMORY. */
+    req = WinHttpOpenRequest(con, L"GET", L"/echo", NULL, NULL, NULL, 0);
+    {
+        DWORD v = 15;
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE, &v, sizeof v));
+    }
+    CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET, NULL, 0));
+    from = mark();
+    CHECK(WinHttpSendRequest(req, NULL, 0, NULL, 0, 0, 0));
+    at = wait_event(req, WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, from, 5000);
+    if (at >= 0) {
+        CHECK_EQ(events[at].operation, API_SEND_REQUEST);
+        CHECK_EQ(events[at].error, ERROR_NOT_ENOUGH_MEMORY);
+        CHECK(events[at].on_main);
     }
     WinHttpCloseHandle(req);
     WinHttpCloseHandle(con);

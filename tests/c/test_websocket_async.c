@@ -252,6 +252,7 @@ static void test_send_receive(HINTERNET ses)
         if (err >= 0) {
             CHECK_EQ(events[err].operation, WINHTTP_WEB_SOCKET_RECEIVE_OPERATION);
             CHECK_EQ(events[err].error, ERROR_WINHTTP_OPERATION_CANCELLED);
+            CHECK(events[err].on_main); /* on the calling thread, within WinHttpWebSocketClose */
         }
     }
     {

@@ -122,6 +122,9 @@ pub struct WebSocket {
     _permit: Option<Permit>,
     /// The reactor token whose deadline times the keep-alive pings, once the interval is set.
     pub keepalive: Mutex<Option<crate::engine::reactor::Token>>,
+    /// An async receive parked on the reactor (an `ops::websocket::Op`): `WinHttpWebSocketClose`
+    /// takes it from here to end it on its own thread, before the close goes on.
+    pub parked_receive: Mutex<Option<Box<dyn std::any::Any + Send>>>,
 }
 
 impl WebSocket {
@@ -154,6 +157,7 @@ impl WebSocket {
             settings: Mutex::new(settings),
             _permit: permit,
             keepalive: Mutex::new(None),
+            parked_receive: Mutex::new(None),
         })
     }
 

@@ -331,17 +331,29 @@ fn park(ws: Arc<WebSocket>, op: Op, token: crate::engine::reactor::Token, want: 
     let deadline = cancel::deadline(cancel::timeout(timeout));
     let check = ws.clone();
     let cancelled = op.cancelled(&ws);
+    // A receive waits in the WebSocket, where a close can take it; the others in the wake-up.
+    let (op, slot) = if matches!(op, Op::Receive { .. }) {
+        *crate::engine::objects::handle::lock(&ws.parked_receive) = Some(Box::new(op));
+        (None, true)
+    } else {
+        (Some(op), false)
+    };
     reactor().park(
         token,
         want,
         deadline,
         Box::new(move |wake| {
-            completion::submit(move || match wake {
-                Wake::TimedOut => {
-                    ws.io().fail(ERROR_WINHTTP_TIMEOUT);
-                    complete(&ws, &op, Err(ERROR_WINHTTP_TIMEOUT));
+            completion::submit(move || {
+                let op = if slot { take_parked(&ws) } else { op };
+                // Taken by a close already: it ended the receive.
+                let Some(op) = op else { return };
+                match wake {
+                    Wake::TimedOut => {
+                        ws.io().fail(ERROR_WINHTTP_TIMEOUT);
+                        complete(&ws, &op, Err(ERROR_WINHTTP_TIMEOUT));
+                    }
+                    Wake::Ready | Wake::Cancelled => drive(ws, op, false),
                 }
-                Wake::Ready | Wake::Cancelled => drive(ws, op, false),
             })
         }),
     );
@@ -349,6 +361,12 @@ fn park(ws: Arc<WebSocket>, op: Op, token: crate::engine::reactor::Token, want: 
     if cancelled || check.cancel_receive.load(Ordering::SeqCst) || check.cancel_send.load(Ordering::SeqCst) {
         reactor().cancel(token);
     }
+}
+
+/// The receive parked in the WebSocket, if it is still there.
+fn take_parked(ws: &WebSocket) -> Option<Op> {
+    let parked = crate::engine::objects::handle::lock(&ws.parked_receive).take()?;
+    parked.downcast::<Op>().ok().map(|op| *op)
 }
 
 /// Ends the operation and delivers its completion, or `REQUEST_ERROR`.
@@ -515,6 +533,11 @@ pub fn close(ws: &Arc<WebSocket>, status: u16, reason: &[u8]) -> Result<Started,
     };
     if receiving {
         ws.cancel_receive.store(true, Ordering::SeqCst);
+        // An async receive parked on the reactor ends here, on the calling thread: its
+        // REQUEST_ERROR comes before the close's completion (spec 2.12).
+        if let Some(op) = take_parked(ws) {
+            complete(ws, &op, Err(ERROR_WINHTTP_OPERATION_CANCELLED));
+        }
         ws.wake_all();
         // The receive ends (and its REQUEST_ERROR is delivered) before the close goes on.
         let start = Instant::now();

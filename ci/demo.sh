@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command one: builds libwinhttp (release: libwinhttp.a and the shared library), starts the demo server
 # (examples/demo_server.rs) on an ephemeral port of 127.0.0.1, and runs the C examples against it:
-# examples/get.c linked statically, examples/put.c, examples/async_get.c, examples/https_get.c and examples/pac_get.c linked against
+# examples/get.c linked statically, examples/put.c, examples/async_get.c, examples/https_get.c, examples/pac_get.c and
+# examples/websocket_echo.c (against tests/support/ws_server.py, when Python's websockets is installed) linked against
 # the shared library (found through its rpath). https_get runs against the server's HTTPS port, trusting the CA the
 # server made at start-up (SSL_CERT_FILE), and once more without that trust to show the certificate error.
 # Exits non-zero if a build or an example fails; the server is stopped whatever happens.
@@ -76,6 +77,8 @@ echo "$cc ${cflags[*]} examples/pac_get.c -L$target/release -lwinhttp -Wl,-rpath
 # Compiled only: it needs a server or proxy that authenticates (tests/c/test_auth_tunnel.c has one).
 echo "$cc ${cflags[*]} examples/auth_get.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o auth_get"
 "$cc" "${cflags[@]}" examples/auth_get.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/auth_get"
+echo "$cc ${cflags[*]} examples/websocket_echo.c -L$target/release -lwinhttp -Wl,-rpath,$lib_dir -o websocket_echo"
+"$cc" "${cflags[@]}" examples/websocket_echo.c -L"$lib_dir" -lwinhttp -Wl,-rpath,"$lib_dir" -o "$tmp/websocket_echo"
 
 # Background jobs of a script get /dev/null as stdin; the server does not read it.
 "$server_bin" >"$tmp/server.log" 2>&1 &
@@ -151,6 +154,32 @@ else
     echo "-> failed as expected"
 fi
 unset SSL_CERT_FILE SSL_CERT_DIR
+
+# WebSocket: the echo example against the tests' WebSocket peer (Python's websockets package), if installed.
+if python3 -c "import websockets.asyncio.server" 2>/dev/null; then
+    mkfifo "$tmp/ws.in"
+    python3 tests/support/ws_server.py <"$tmp/ws.in" >"$tmp/ws.log" 2>&1 &
+    ws_pid=$!
+    exec 9>"$tmp/ws.in"
+    ws_port=
+    for _ in $(seq 100); do
+        if read -r first <"$tmp/ws.log" 2>/dev/null && [[ $first =~ ^PORT\ ([0-9]+)$ ]]; then
+            ws_port=${BASH_REMATCH[1]}
+            break
+        fi
+        sleep 0.1
+    done
+    if [ -n "$ws_port" ]; then
+        run websocket_echo "examples/websocket_echo.c, against tests/support/ws_server.py" 127.0.0.1 "$ws_port" /echo
+    else
+        echo "demo.sh: the WebSocket peer did not start" >&2
+        failed+=("websocket_echo")
+    fi
+    exec 9>&-
+    wait "$ws_pid" 2>/dev/null || true
+else
+    heading "websocket_echo skipped: python3 with the websockets package is not installed (pip install websockets)"
+fi
 
 stop_server
 heading "demo server log"

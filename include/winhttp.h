@@ -2356,14 +2356,13 @@ BOOL WinHttpCreateUrl(LPURL_COMPONENTS lpUrlComponents,
                       LPDWORD pdwUrlLength);
 
 /**
- * Turns a request whose response switched protocols (101) into a WebSocket handle.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Turns a request whose response switched protocols (101) into a WebSocket handle that owns the
+ * connection. The handle starts with the request's callback and the context value given here.
  */
 HINTERNET WinHttpWebSocketCompleteUpgrade(HINTERNET hRequest, DWORD_PTR pContext);
 
 /**
  * Sends a message or a fragment of one on a WebSocket.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
 DWORD WinHttpWebSocketSend(HINTERNET hWebSocket,
                            WINHTTP_WEB_SOCKET_BUFFER_TYPE eBufferType,
@@ -2371,8 +2370,9 @@ DWORD WinHttpWebSocketSend(HINTERNET hWebSocket,
                            DWORD dwBufferLength);
 
 /**
- * Receives the next message or fragment from a WebSocket and reports its kind.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Receives the next message or fragment from a WebSocket and reports its kind. In the async mode
+ * the size and type come in `READ_COMPLETE` (a `WINHTTP_WEB_SOCKET_STATUS`), not in the out
+ * parameters.
  */
 DWORD WinHttpWebSocketReceive(HINTERNET hWebSocket,
                               PVOID pvBuffer,
@@ -2382,7 +2382,6 @@ DWORD WinHttpWebSocketReceive(HINTERNET hWebSocket,
 
 /**
  * Sends a close frame and stops sending, while receiving may continue.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
  */
 DWORD WinHttpWebSocketShutdown(HINTERNET hWebSocket,
                                USHORT usStatus,
@@ -2390,8 +2389,7 @@ DWORD WinHttpWebSocketShutdown(HINTERNET hWebSocket,
                                DWORD dwReasonLength);
 
 /**
- * Closes a WebSocket: sends a close frame and waits for the peer's.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Closes a WebSocket: sends a close frame (unless `Shutdown` did) and waits for the server's.
  */
 DWORD WinHttpWebSocketClose(HINTERNET hWebSocket,
                             USHORT usStatus,
@@ -2399,8 +2397,8 @@ DWORD WinHttpWebSocketClose(HINTERNET hWebSocket,
                             DWORD dwReasonLength);
 
 /**
- * Reports the close code and reason the peer sent.
- * Not implemented yet: fails with ERROR_CALL_NOT_IMPLEMENTED.
+ * Reports the close status and reason the server sent. Before a close frame arrived it fails with
+ * `ERROR_INVALID_OPERATION` and writes nothing.
  */
 DWORD WinHttpWebSocketQueryCloseStatus(HINTERNET hWebSocket,
                                        USHORT *pusStatus,

@@ -10,6 +10,7 @@ use super::objects::handle::HandleCore;
 use super::objects::request::Request;
 use super::objects::resolver::Resolver;
 use super::objects::session::{Connect, Session};
+use super::objects::websocket::WebSocket;
 use crate::abi::*;
 use std::sync::{Arc, RwLock};
 
@@ -20,6 +21,7 @@ pub enum Object {
     Connect(Arc<Connect>),
     Request(Arc<Request>),
     Resolver(Arc<Resolver>),
+    WebSocket(Arc<WebSocket>),
 }
 
 impl Object {
@@ -30,6 +32,7 @@ impl Object {
             Object::Connect(_) => WINHTTP_HANDLE_TYPE_CONNECT,
             Object::Request(_) => WINHTTP_HANDLE_TYPE_REQUEST,
             Object::Resolver(_) => WINHTTP_HANDLE_TYPE_PROXY_RESOLVER,
+            Object::WebSocket(_) => WINHTTP_HANDLE_TYPE_WEBSOCKET,
         }
     }
 }
@@ -144,6 +147,14 @@ pub fn resolver(h: HINTERNET) -> Result<Arc<Resolver>, DWORD> {
     }
 }
 
+/// The WebSocket behind a handle, or `INCORRECT_HANDLE_TYPE`.
+pub fn websocket(h: HINTERNET) -> Result<Arc<WebSocket>, DWORD> {
+    match get(h)? {
+        Object::WebSocket(w) => Ok(w),
+        _ => Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE),
+    }
+}
+
 /// The request behind a handle, or `INCORRECT_HANDLE_TYPE`.
 pub fn request(h: HINTERNET) -> Result<Arc<Request>, DWORD> {
     match get(h)? {
@@ -160,6 +171,7 @@ impl Object {
             Object::Connect(c) => &c.core,
             Object::Request(r) => &r.core,
             Object::Resolver(r) => &r.core,
+            Object::WebSocket(w) => &w.core,
         }
     }
 }
@@ -179,6 +191,8 @@ pub fn close(h: HINTERNET) -> Result<(), DWORD> {
         Object::Request(r) => r.close(),
         // A resolution in flight is cancelled; HANDLE_CLOSING follows its end.
         Object::Resolver(r) => r.close(),
+        // Operations in flight end with ERROR_WINHTTP_OPERATION_CANCELLED first.
+        Object::WebSocket(w) => w.close(),
         object => object.core().notify_closing(),
     }
     Ok(())

@@ -373,6 +373,7 @@ pub fn set(object: &Object, option: DWORD, value: Value) -> Result<(), DWORD> {
     match object {
         Object::Session(s) => set_session(s, option, &value),
         Object::Request(r) => set_request(r, option, value),
+        Object::WebSocket(w) => set_websocket(w, option, &value),
         Object::Connect(_) | Object::Resolver(_) => match kind(option) {
             // Connect handles carry only their context value; everything else belongs elsewhere.
             Some(_) => incorrect_type(),
@@ -437,6 +438,11 @@ fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
 }
 
 fn set_request(r: &Request, option: DWORD, value: Value) -> Result<(), DWORD> {
+    // The keep-alive interval belongs to sessions (inherited) and WebSocket handles, not to the
+    // upgrade request (Windows: INCORRECT_HANDLE_TYPE, spec §1).
+    if option == WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL {
+        return incorrect_type();
+    }
     let mut st = r.state();
     match (option, value) {
         (WINHTTP_OPTION_DISABLE_FEATURE, Value::Dword(v)) => st.disable_feature |= v,
@@ -535,6 +541,7 @@ pub fn query(object: &Object, option: DWORD) -> Result<Value, DWORD> {
         },
         Object::Request(r) => query_request(r, option)?,
         Object::Resolver(_) => None,
+        Object::WebSocket(w) => query_websocket(w, option),
     };
     match (found, kind(option)) {
         (Some(v), _) => Ok(v),
@@ -683,4 +690,45 @@ pub fn connection_group(object: &Object, insecure: bool) -> Result<ConnectionGro
     };
     let (open, guids) = super::pool::connections(secure, &host, port);
     Ok(ConnectionGroup { host: host.to_string(), open, guids })
+}
+
+/// Options of a WebSocket handle: the keep-alive interval (write-only, at least
+/// `WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE` ms), the close and send timeouts, the buffer sizes.
+fn set_websocket(
+    w: &std::sync::Arc<crate::engine::objects::websocket::WebSocket>,
+    option: DWORD,
+    value: &Value,
+) -> Result<(), DWORD> {
+    let mut st = crate::engine::objects::handle::lock(&w.settings);
+    match (option, value) {
+        (WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL, Value::Dword(v)) => {
+            if *v < WINHTTP_WEB_SOCKET_MIN_KEEPALIVE_VALUE {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            st.keepalive = *v;
+            drop(st);
+            crate::engine::ops::websocket::start_keepalive(w);
+            return Ok(());
+        }
+        (WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT, Value::Dword(v)) => st.close_timeout = *v,
+        (WINHTTP_OPTION_SEND_TIMEOUT, Value::Dword(v)) => st.send_timeout = *v,
+        _ => {
+            return match kind(option) {
+                Some(_) => incorrect_type(),
+                None => Err(ERROR_WINHTTP_INVALID_OPTION),
+            };
+        }
+    }
+    Ok(())
+}
+
+fn query_websocket(w: &crate::engine::objects::websocket::WebSocket, option: DWORD) -> Option<Value> {
+    let st = w.settings();
+    Some(Value::Dword(match option {
+        WINHTTP_OPTION_WEB_SOCKET_CLOSE_TIMEOUT => st.close_timeout,
+        WINHTTP_OPTION_SEND_TIMEOUT => st.send_timeout,
+        WINHTTP_OPTION_WEB_SOCKET_RECEIVE_BUFFER_SIZE => st.receive_buffer,
+        WINHTTP_OPTION_WEB_SOCKET_SEND_BUFFER_SIZE => st.send_buffer,
+        _ => return None,
+    }))
 }

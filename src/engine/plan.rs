@@ -106,4 +106,7 @@ pub struct Plan {
     pub decompression_ratio: DWORD,
     /// The session's `WINHTTP_OPTION_TCP_KEEPALIVE` (idle and interval in ms), applied to new sockets.
     pub tcp_keepalive: Option<(u32, u32)>,
+    /// `WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET`: the key and subprotocols this attempt offered (a new
+    /// key per attempt), which the server's 101 is checked against.
+    pub websocket: Option<crate::proto::ws::handshake::Offer>,
 }

@@ -122,7 +122,9 @@ pub extern "C" fn WinHttpSetTimeouts(
         match handles::get(hInternet)? {
             Object::Session(s) => apply(&mut s.state().settings.timeouts),
             Object::Request(r) => apply(&mut r.state().settings.timeouts),
-            Object::Connect(_) | Object::Resolver(_) => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE),
+            Object::Connect(_) | Object::Resolver(_) | Object::WebSocket(_) => {
+                return Err(ERROR_WINHTTP_INCORRECT_HANDLE_TYPE);
+            }
         }
         Ok(())
     })

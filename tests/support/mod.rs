@@ -186,6 +186,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     if let Ok(ws) = ws::server() {
         v.push(("WINHTTP_TEST_WS_PORT".to_string(), ws.port.to_string()));
     }
+    if let Ok(wss) = ws::tls_server(&s.pki.dir) {
+        v.push(("WINHTTP_TEST_WSS_PORT".to_string(), wss.port.to_string()));
+    }
     if let Some((port, _)) = &s.ntlm {
         v.push(("WINHTTP_TEST_NTLM_PORT".to_string(), port.to_string()));
     }

@@ -25,7 +25,25 @@ pub fn server() -> Result<&'static WsServer, &'static str> {
     SERVER.get_or_init(start).as_ref().map_err(|e| e.as_str())
 }
 
+/// The same peer over TLS (wss://) with the certificate and key in `dir` (`server.pem`, `server.key`:
+/// the test PKI's "good" leaf, for "localhost"), started once.
+#[allow(dead_code)] // used through support::env_vars, not by every test crate that includes this file
+pub fn tls_server(dir: &Path) -> Result<&'static WsServer, &'static str> {
+    static SERVER: OnceLock<Result<WsServer, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+            start_with(&["--tls".into(), cert.display().to_string(), key.display().to_string()])
+        })
+        .as_ref()
+        .map_err(|e| e.as_str())
+}
+
 fn start() -> Result<WsServer, String> {
+    start_with(&[])
+}
+
+fn start_with(args: &[String]) -> Result<WsServer, String> {
     let have = Command::new("python3")
         .args(["-c", "import websockets.asyncio.server"])
         .stdout(Stdio::null())
@@ -41,6 +59,7 @@ fn start() -> Result<WsServer, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir {}: {e}", dir.display()))?;
     let mut child = Command::new("python3")
         .arg(&script)
+        .args(args)
         .current_dir(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A WebSocket peer for the tests, on the `websockets` package (an independent implementation).
 
-    python3 ws_server.py [--port N]
+    python3 ws_server.py [--port N] [--tls CERT KEY]
 
 Listens on 127.0.0.1 (port 0: an ephemeral one), prints "PORT <n>" on its first stdout line, and serves
 every behaviour below on that one port, chosen by the request path, to any number of clients at once,
 so one server is started per test process and shared (Rust tests and C programs alike). It exits when
 its standard input reaches end of file, i.e. when the test process that started it is gone.
+With `--tls CERT KEY` (PEM files) it speaks TLS (wss://) instead, with that certificate.
 
 | path | behaviour |
 |---|---|
@@ -17,6 +18,10 @@ its standard input reaches end of file, i.e. when the test process that started 
 | /server-close?code=C&reason=R | closes at once with status C (default 1001) and reason R (default "going away"), waits for the client's close |
 | /abort | sends the header of a 1000-byte binary frame and 10 bytes of it, then closes the TCP connection (no close frame) |
 | /invalid?kind=K | sends one invalid frame, K = rsv (RSV1 set), opcode (reserved opcode 3), masked (a masked frame), control (a 126-byte ping), continuation (a continuation outside a message), utf8 (a text message that is not UTF-8), closecode (a close frame with status 1005); then answers the client's close frame by echoing it |
+| /pings | echoes, except that the text message "pings?" is answered with the number of pings received from the client so far |
+| /stream?size=N&chunk=M | sends N bytes (default 104857600) as binary messages of M bytes (default 1048576), then closes with 1000 (benchmarks) |
+| /sink | receives and drops messages; the text message "total?" is answered with the number of bytes received before it (benchmarks) |
+| /hold | stops reading from the connection for 60 s (a close frame of the client's is never answered) |
 | /bad-handshake/K | answers the upgrade wrongly, K = status (200 instead of 101), no-upgrade (no Upgrade header), bad-accept (an accept hash of another key), deflate (insists on permessage-deflate), protocol (a subprotocol nobody offered), version (Sec-WebSocket-Version: 8) |
 
 Requires the `websockets` package (pip install websockets).
@@ -29,10 +34,22 @@ import struct
 import sys
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+
+
+class Counting(ServerConnection):
+    """Counts the pings the client sends (the library answers them itself)."""
+
+    pings_received = 0
+
+    def process_event(self, event):
+        if isinstance(event, Frame) and event.opcode is Opcode.PING:
+            self.pings_received += 1
+        super().process_event(event)
 
 
 def query(ws, name, default):
@@ -96,6 +113,28 @@ async def handler(ws):
         elif path == "/abort":
             ws.transport.write(b"\x82\x7e\x03\xe8" + b"0123456789")
             ws.transport.close()
+        elif path == "/pings":
+            async for message in ws:
+                await ws.send(str(ws.pings_received) if message == "pings?" else message)
+        elif path == "/stream":
+            size, chunk = int(query(ws, "size", "104857600")), int(query(ws, "chunk", "1048576"))
+            block = bytes(i % 251 for i in range(chunk))
+            sent = 0
+            while sent < size:
+                n = min(chunk, size - sent)
+                await ws.send(block if n == chunk else block[:n])
+                sent += n
+            await ws.close(1000, "done")
+        elif path == "/sink":
+            total = 0
+            async for message in ws:
+                if message == "total?":
+                    await ws.send(str(total))
+                else:
+                    total += len(message)
+        elif path == "/hold":
+            ws.transport.pause_reading()
+            await asyncio.sleep(60)
         elif path == "/invalid":
             ws.transport.write(INVALID[query(ws, "kind", "rsv")])
             await echo(ws)
@@ -135,7 +174,14 @@ def process_response(ws, request, response):
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
+    context = None
+    if args.tls:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
     async with serve(
         handler,
         "127.0.0.1",
@@ -145,6 +191,8 @@ async def main():
         max_size=None,
         process_request=process_request,
         process_response=process_response,
+        ssl=context,
+        create_connection=Counting,
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)

@@ -6,3 +6,4 @@ pub mod handle;
 pub mod request;
 pub mod resolver;
 pub mod session;
+pub mod websocket;

@@ -14,7 +14,7 @@ use crate::proto::auth::client::AuthClient;
 use crate::proto::auth::{self, Authenticator, Credentials, RequestInfo, Scheme};
 use crate::proto::followup::Policy;
 use crate::proto::headers::HeaderList;
-use crate::proto::{coding, cookie, h1, proxy, url};
+use crate::proto::{coding, cookie, h1, proxy, url, ws};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -384,6 +384,11 @@ impl Request {
             (st.target.clone(), st.settings.clone(), st.proxy_override.clone(), tls, st.disable_feature, at_origin)
         };
         let auth_disabled = disable & WINHTTP_DISABLE_AUTHENTICATION != 0;
+        let upgrade = self.state().upgrade_to_websocket;
+        if upgrade && settings.websocket_send_buffer < 16 {
+            // Windows' smallest WebSocket send buffer.
+            return Err(ERROR_NOT_ENOUGH_MEMORY);
+        }
         let keep_alive = disable & WINHTTP_DISABLE_KEEP_ALIVE == 0;
         let session = &self.connect.session;
         let (agent, max_conns, protocols, passport, tcp_keepalive) = {
@@ -439,8 +444,19 @@ impl Request {
         let accept_encoding =
             (settings.decompression != 0).then(|| coding::accept_encoding(&coding::codings(settings.decompression)));
         let mut head = Vec::with_capacity(512);
+        let mut websocket = None;
         let encoder = {
             let mut h = self.headers();
+            if upgrade {
+                // The handshake headers, with a new key for every attempt; visible to
+                // WinHttpQueryHeaders from now on, as on Windows.
+                let key = ws::handshake::Key::from_random(random_bytes());
+                for (name, value) in ws::handshake::request_headers(&key) {
+                    h.set(name, value);
+                }
+                let protocols: Vec<String> = h.get_all("Sec-WebSocket-Protocol").map(str::to_owned).collect();
+                websocket = Some(ws::handshake::Offer::new(key, protocols.iter().map(String::as_str)));
+            }
             if !h.contains("Connection") {
                 h.push("Connection", if keep_alive { "Keep-Alive" } else { "close" });
             }
@@ -533,6 +549,7 @@ impl Request {
             decompression: settings.decompression,
             decompression_ratio: settings.decompression_ratio,
             tcp_keepalive,
+            websocket,
         })
     }
 }
@@ -545,6 +562,14 @@ fn origin_form(uri: &str) -> &str {
     }
     let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
     rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// `N` bytes from the system's random source (a WebSocket key).
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; N];
+    ring::rand::SystemRandom::new().fill(&mut b).expect("the system random source");
+    b
 }
 
 /// The state machine for `scheme` towards `host` (`None` credentials: the default ones, which

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod read;
 pub mod receive;
 pub mod send;
+pub mod websocket;
 
 use crate::abi::*;
 use crate::engine::cancel::{self, NOT_WAITING};
@@ -416,6 +417,7 @@ pub(crate) mod testing {
             decompression: 0,
             decompression_ratio: 1000,
             tcp_keepalive: None,
+            websocket: None,
         }
     }
 

@@ -19,6 +19,7 @@ use crate::proto::coding;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::passport;
+use crate::proto::ws;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -142,6 +143,20 @@ impl Operation for ReceiveOp {
                     // challenge's too); a proxy's refusal of a tunnel sets none for the origin.
                     if set_cookie && plan.cookies && !lane.conn.as_ref().is_some_and(|c| c.refused) {
                         owner.set_cookies(&response.headers, &plan.target, &plan.request_uri);
+                    }
+                    if let Some(offer) = plan.websocket.as_ref()
+                        && response.status == 101
+                    {
+                        // The WebSocket handshake: a 101 that does not answer our key (or agrees to
+                        // an extension) fails the receive. The connection is the WebSocket's now,
+                        // with what was read past the head left in its buffer.
+                        ws::handshake::check_response(offer, 101, response.headers.pairs())
+                            .map_err(|e| Error::other(e.code(), format!("WebSocket handshake: {e:?}")))?;
+                        let conn = lane.conn()?;
+                        conn.reading = Reading::Upgraded;
+                        conn.keep_alive = false;
+                        owner.set_response(response);
+                        return Ok(Step::Done(()));
                     }
                     let challenges = response.headers.get_all("WWW-Authenticate");
                     if passport::reported_as_denied(plan.passport, response.status, challenges) {

@@ -253,6 +253,18 @@ pub fn send(request: &Arc<Request>, headers: &str, optional: &[u8], total: DWORD
     // `WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH` is 0: with a caller-chunked body the framing comes
     // from its `Transfer-Encoding` header (see `proto::h1::frame_request`).
     let total = u64::from(total).max(optional.len() as u64);
+    let ws_buffer_too_small = {
+        let st = request.state();
+        st.upgrade_to_websocket && st.settings.websocket_send_buffer < 16
+    };
+    if ws_buffer_too_small && request.connect.session.is_async() {
+        // A WebSocket send buffer below Windows' minimum: the async mode reports the plan's
+        // ERROR_NOT_ENOUGH_MEMORY through REQUEST_ERROR, on the calling thread.
+        request.begin(API_SEND_REQUEST)?;
+        drop(lane);
+        request.end_and_deliver(|| super::notify_request_error(request, API_SEND_REQUEST, ERROR_NOT_ENOUGH_MEMORY));
+        return Ok(Outcome::Failed);
+    }
     let plan = request.plan(Some(total), optional)?;
     let held = held.filter(|_| lane.plan.as_ref().is_some_and(|p| p.route == plan.route));
     // The optional data is copied: the async mode may send it after the call has returned.

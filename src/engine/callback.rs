@@ -42,10 +42,6 @@ impl CallbackSlot {
         if let Some(cb) = r.callback
             && r.flags & status != 0
         {
-            if status == WINHTTP_CALLBACK_STATUS_READ_COMPLETE && log::on(log::BODY) && !info.is_null() {
-                // SAFETY: the caller's buffer, `len` bytes read into it.
-                log::body(handle, '<', unsafe { core::slice::from_raw_parts(info.cast::<u8>(), len as usize) });
-            }
             if log::on(log::CALLBACKS) {
                 // SAFETY: `info` is valid for `len` bytes (our promise to the callback too).
                 let payload = unsafe { log::payload(status, info, len) };

@@ -25,6 +25,7 @@ use crate::engine::completion;
 use crate::engine::conn::Connection;
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
+use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::{Token, Wake, Want, reactor};
 use crate::engine::transport::tcp::poll_ready;
@@ -273,7 +274,16 @@ fn deliver<O: Operation>(request: &Arc<Request>, op: &O, result: Result<O::Outpu
                 Completion::Null(status) => request.notify(status, Payload::None),
                 Completion::Dword(status, v) => request.notify(status, Payload::Dword(v)),
                 // SAFETY: the caller's buffer, valid until this completion by the API's contract.
-                Completion::Buffer(status, p, n) => unsafe { request.core.notify(status, p.cast(), n as DWORD) },
+                Completion::Buffer(status, p, n) => {
+                    if status == WINHTTP_CALLBACK_STATUS_READ_COMPLETE && log::on(log::BODY) && !p.is_null() {
+                        // SAFETY: the caller's buffer, `n` bytes read into it.
+                        log::body(request.core.handle(), '<', unsafe {
+                            core::slice::from_raw_parts(p.cast_const(), n)
+                        });
+                    }
+                    // SAFETY: the caller's buffer, valid until this completion by the API's contract.
+                    unsafe { request.core.notify(status, p.cast(), n as DWORD) }
+                }
             },
             // The boundary: the cause stays here (for a log), the code goes to the callback.
             Err(e) => notify_request_error(request, O::API, e.code),

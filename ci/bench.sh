@@ -482,3 +482,12 @@ if [ -n "$CHART" ]; then
     say "chart: $CHART"
 fi
 say "results: $OUT (samples: $SAMPLES_OUT)"
+# The WebSocket rows (ours vs the Python websockets client, against one server): a script of their
+# own because their peer is not nginx; BENCH_WS=0 skips them.
+if [ "${BENCH_WS:-1}" != 0 ]; then
+    if python3 -c "import websockets.asyncio.client" 2>/dev/null; then
+        bash ci/bench_ws.sh
+    else
+        say "WebSocket rows skipped: python3 with the websockets package is missing (pip install websockets)"
+    fi
+fi

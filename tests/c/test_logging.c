@@ -101,7 +101,7 @@ static void sync_requests(int port)
     for (i = 0; i < 2; i++) {
         req = WinHttpOpenRequest(con, L"GET", L"/echo", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
         CHECK_OK(WinHttpAddRequestHeaders(req, L"Authorization: " AUTH_SECRET, (DWORD)-1, WINHTTP_ADDREQ_FLAG_ADD));
-        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PASSWORD, PASSWORD_SECRET, (DWORD)wcslen(PASSWORD_SECRET)));
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PASSWORD, PASSWORD_SECRET, (DWORD)harness_wcslen(PASSWORD_SECRET)));
         CHECK_OK(WinHttpSendRequest(req, L"Cookie: " COOKIE_SECRET, (DWORD)-1, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
         CHECK_OK(WinHttpReceiveResponse(req, NULL));
         status = query_status(req);
@@ -129,7 +129,7 @@ static void sync_requests(int port)
 /* Through the raw server acting as a plain-HTTP proxy, with a proxy password set by option. */
 static void proxy_request(int raw_port)
 {
-    wchar_t proxy[128];
+    WCHAR proxy[128];
     char body[256];
     HINTERNET ses, con, req;
     /* User-info in a proxy string is never logged (the session is not used further). */
@@ -137,7 +137,7 @@ static void proxy_request(int raw_port)
                       WINHTTP_NO_PROXY_BYPASS, 0);
     CHECK(ses != NULL);
     WinHttpCloseHandle(ses);
-    swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%d", raw_port);
+    harness_swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%d", raw_port);
     ses = WinHttpOpen(L"log-test", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, WINHTTP_NO_PROXY_BYPASS, 0);
     CHECK(ses != NULL);
     con = WinHttpConnect(ses, L"origin.invalid", 80, 0);
@@ -145,7 +145,7 @@ static void proxy_request(int raw_port)
                              0);
     CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PROXY_USERNAME, L"proxyuser", 9));
     CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PROXY_PASSWORD, PROXY_PASSWORD_SECRET,
-                              (DWORD)wcslen(PROXY_PASSWORD_SECRET)));
+                              (DWORD)harness_wcslen(PROXY_PASSWORD_SECRET)));
     CHECK_OK(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
     CHECK_OK(WinHttpReceiveResponse(req, NULL));
     CHECK_EQ(query_status(req), 200);

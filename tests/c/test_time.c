@@ -25,11 +25,11 @@ static int parses_to(const WCHAR *text, const SYSTEMTIME *want)
     SetLastError(0xdeadbeef);
     ok = WinHttpTimeToSystemTime(text, &t);
     if (!ok || GetLastError() != ERROR_SUCCESS) {
-        printf("  \"%ls\": failed, last error %lu\n", text, (unsigned long)GetLastError());
+        printf("  \"%s\": failed, last error %lu\n", harness_narrow(text), (unsigned long)GetLastError());
         return 0;
     }
     if (memcmp(&t, want, sizeof(t))) {
-        printf("  \"%ls\" -> %u-%u-%u (dow %u) %u:%u:%u.%u\n", text, t.wYear, t.wMonth, t.wDay, t.wDayOfWeek,
+        printf("  \"%s\" -> %u-%u-%u (dow %u) %u:%u:%u.%u\n", harness_narrow(text), t.wYear, t.wMonth, t.wDay, t.wDayOfWeek,
                t.wHour, t.wMinute, t.wSecond, t.wMilliseconds);
         return 0;
     }
@@ -52,9 +52,9 @@ static void test_from_system_time(void)
 
     CHECK_OK(format(&mon_2008, buf));
     CHECK(!memcmp(buf, L"Mon, 28 Jul 2008 10:05:52 GMT", sizeof(L"Mon, 28 Jul 2008 10:05:52 GMT")));
-    CHECK_EQ(wcslen(buf), 29);
+    CHECK_EQ(harness_wcslen(buf), 29);
     /* The date and its terminator fit the buffer Windows documents. */
-    CHECK((wcslen(buf) + 1) * 2 <= WINHTTP_TIME_FORMAT_BUFSIZE);
+    CHECK((harness_wcslen(buf) + 1) * 2 <= WINHTTP_TIME_FORMAT_BUFSIZE);
 
     CHECK_OK(format(&sun_1994, buf));
     CHECK_WSTR(buf, L"Sun, 06 Nov 1994 08:49:37 GMT");

@@ -72,19 +72,19 @@ static void standard_parts(URL_COMPONENTS *uc)
     memset(uc, 0, sizeof(*uc));
     uc->dwStructSize = sizeof(URL_COMPONENTS);
     uc->lpszScheme = s_http;
-    uc->dwSchemeLength = (DWORD)wcslen(s_http);
+    uc->dwSchemeLength = (DWORD)harness_wcslen(s_http);
     uc->nScheme = INTERNET_SCHEME_HTTP;
     uc->lpszHostName = s_host;
-    uc->dwHostNameLength = (DWORD)wcslen(s_host);
+    uc->dwHostNameLength = (DWORD)harness_wcslen(s_host);
     uc->nPort = INTERNET_DEFAULT_HTTP_PORT;
     uc->lpszUserName = s_user;
-    uc->dwUserNameLength = (DWORD)wcslen(s_user);
+    uc->dwUserNameLength = (DWORD)harness_wcslen(s_user);
     uc->lpszPassword = s_pass;
-    uc->dwPasswordLength = (DWORD)wcslen(s_pass);
+    uc->dwPasswordLength = (DWORD)harness_wcslen(s_pass);
     uc->lpszUrlPath = s_path;
-    uc->dwUrlPathLength = (DWORD)wcslen(s_path);
+    uc->dwUrlPathLength = (DWORD)harness_wcslen(s_path);
     uc->lpszExtraInfo = s_query;
-    uc->dwExtraInfoLength = (DWORD)wcslen(s_query);
+    uc->dwExtraInfoLength = (DWORD)harness_wcslen(s_query);
 }
 
 static void crack_bad_arguments(void)
@@ -396,7 +396,7 @@ static void crack_length_and_folding(void)
 
     /* An explicit length cracks only that many characters. */
     ask_copies(&uc, &b);
-    CHECK_OK(WinHttpCrackUrl(tail, (DWORD)wcslen(tail) - 3, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(tail, (DWORD)harness_wcslen(tail) - 3, 0, &uc));
     CHECK_WSTR(b.path, L"/test");
     CHECK_EQ(uc.dwUrlPathLength, 5);
     ask_copies(&uc, &b);
@@ -432,7 +432,7 @@ static void crack_scheme_not_asked(void)
     CHECK_EQ(uc.dwExtraInfoLength, 0);
 
     /* A buffer with a zero length: invalid, and nothing is written. */
-    wcscpy(scheme, L"keep");
+    harness_wcscpy(scheme, L"keep");
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszScheme = scheme;
@@ -485,12 +485,12 @@ static void crack_decode_and_escape(void)
     CHECK_OK(WinHttpCrackUrl(spaces, 0, ICU_ESCAPE | ICU_DECODE, &uc));
     CHECK_WSTR(b.host, L"winehq.o g");
     CHECK_WSTR(b.path, L"/path%20with%20spaces");
-    CHECK_EQ(uc.dwUrlPathLength, wcslen(L"/path%20with%20spaces"));
+    CHECK_EQ(uc.dwUrlPathLength, harness_wcslen(L"/path%20with%20spaces"));
 
     /* Without ICU_DECODE, escapes stay as they are. */
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(escaped_url, 0, 0, &uc));
-    CHECK_EQ(uc.dwUrlPathLength, wcslen(L"/site/about%20!%22%23$%25&'()*+,-./:;%3C=%3E"));
+    CHECK_EQ(uc.dwUrlPathLength, harness_wcslen(L"/site/about%20!%22%23$%25&'()*+,-./:;%3C=%3E"));
     CHECK_WSTR(b.extra, L"?@%5B%5C%5D%5E_%60%7B%7C%7D%7E");
 }
 
@@ -553,7 +553,7 @@ static void create_sizes(void)
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 56);
     CHECK_WSTR(url, full_url);
-    CHECK_EQ(wcslen(url), len);
+    CHECK_EQ(harness_wcslen(url), len);
 
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
@@ -584,11 +584,11 @@ static void create_schemes_and_ports(void)
     /* The scheme string wins over nScheme; port 80 is not ftp's default. */
     standard_parts(&uc);
     uc.lpszScheme = s_ftp;
-    uc.dwSchemeLength = (DWORD)wcslen(s_ftp);
+    uc.dwSchemeLength = (DWORD)harness_wcslen(s_ftp);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_WSTR(url, L"ftp://username:password@www.winehq.org:80/site/about?query");
-    CHECK_EQ(len, wcslen(L"ftp://username:password@www.winehq.org:80/site/about?query"));
+    CHECK_EQ(len, harness_wcslen(L"ftp://username:password@www.winehq.org:80/site/about?query"));
 
     standard_parts(&uc);
     uc.nPort = 42;
@@ -696,7 +696,7 @@ static void create_escaping(void)
 
     standard_parts(&uc);
     uc.lpszExtraInfo = specials;
-    uc.dwExtraInfoLength = (DWORD)wcslen(specials);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(specials);
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
@@ -709,21 +709,21 @@ static void create_escaping(void)
     CHECK_EQ(len, 114);
     len = 0;
     CHECK_FAILS(WinHttpCreateUrl(&uc, 0, NULL, &len), ERROR_INSUFFICIENT_BUFFER);
-    CHECK_EQ(len, 39 + 11 + wcslen(specials) + 1);
+    CHECK_EQ(len, 39 + 11 + harness_wcslen(specials) + 1);
 
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszExtraInfo = controls;
-    uc.dwExtraInfoLength = (DWORD)wcslen(controls);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(controls);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
     CHECK_WSTR(url, L"http://%0D%1F%20%0A%7F%0D%0A");
-    CHECK_EQ(len, wcslen(L"http://%0D%1F%20%0A%7F%0D%0A"));
+    CHECK_EQ(len, harness_wcslen(L"http://%0D%1F%20%0A%7F%0D%0A"));
 
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszUrlPath = controls;
-    uc.dwUrlPathLength = (DWORD)wcslen(controls);
+    uc.dwUrlPathLength = (DWORD)harness_wcslen(controls);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
     CHECK_WSTR(url, L"http://%0D%1F%20%0A%7F%0D%0A");
@@ -732,11 +732,11 @@ static void create_escaping(void)
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszExtraInfo = wide_query;
-    uc.dwExtraInfoLength = (DWORD)wcslen(wide_query);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(wide_query);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_WSTR(url, L"http://?text=\xfb00");
-    CHECK_EQ(len, wcslen(L"http://?text=\xfb00"));
+    CHECK_EQ(len, harness_wcslen(L"http://?text=\xfb00"));
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
@@ -744,11 +744,11 @@ static void create_escaping(void)
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszUrlPath = wide_path;
-    uc.dwUrlPathLength = (DWORD)wcslen(wide_path);
+    uc.dwUrlPathLength = (DWORD)harness_wcslen(wide_path);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_WSTR(url, L"http:///text=\xfb00");
-    CHECK_EQ(len, wcslen(L"http:///text=\xfb00"));
+    CHECK_EQ(len, harness_wcslen(L"http:///text=\xfb00"));
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
@@ -839,7 +839,7 @@ static void round_trips(void)
         CHECK_OK(WinHttpCrackUrl(urls[i], 0, 0, &uc));
         CHECK_OK(WinHttpCreateUrl(&uc, 0, out, &len));
         CHECK_WSTR(out, urls[i]);
-        CHECK_EQ(len, wcslen(urls[i]));
+        CHECK_EQ(len, harness_wcslen(urls[i]));
     }
 }
 

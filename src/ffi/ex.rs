@@ -180,7 +180,8 @@ pub(crate) unsafe fn WinHttpQueryHeadersEx_of<C: CodeUnit>(
             let list = if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 { &trailers } else { &response.headers };
             HeaderBlock { start, headers: list }.query_ex(attr, name.as_deref(), index)?
         };
-        let encoded: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (encode::<C>(n, form), encode::<C>(v, form))).collect();
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> =
+            pairs.iter().map(|(n, v)| (encode::<C>(n, form), encode::<C>(v, form))).collect();
         let plan = layout(pBuffer as usize, &encoded);
         let need = DWORD::try_from(plan.total).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
         // SAFETY: a valid DWORD, checked above.

@@ -277,7 +277,11 @@ fn windows_sockaddr(addr: std::net::SocketAddr) -> SOCKADDR_STORAGE {
 ///
 /// # Safety
 /// As for [`write_fixed`].
-unsafe fn write_proxy_info<C: CodeUnit>(buf: LPVOID, len: LPDWORD, p: &crate::engine::api::ProxyConfig) -> ApiResult<()> {
+unsafe fn write_proxy_info<C: CodeUnit>(
+    buf: LPVOID,
+    len: LPDWORD,
+    p: &crate::engine::api::ProxyConfig,
+) -> ApiResult<()> {
     let need = size_of::<WINHTTP_PROXY_INFO>() as DWORD;
     // SAFETY: `len` is valid (checked by the caller).
     if buf.is_null() || unsafe { *len } < need {

@@ -3,8 +3,8 @@
 //! `WinHttpQueryDataAvailable`, `WinHttpReadData`).
 
 use super::*;
-use crate::proto::wide::CodeUnit;
 use crate::engine::api::{self, Object, Outcome, Request, handles, log};
+use crate::proto::wide::CodeUnit;
 use std::sync::Arc;
 
 /// Opens a request handle under a connect handle. NULL or empty verb, object name and version

@@ -2,8 +2,8 @@
 //! `WinHttpCloseHandle`, `WinHttpSetTimeouts`.
 
 use super::*;
-use crate::proto::wide::CodeUnit;
 use crate::engine::api::{Connect, HandleCore, Object, ProxyConfig, Session, handles};
+use crate::proto::wide::CodeUnit;
 use std::sync::Arc;
 
 /// Reports whether WinHTTP is supported here: always TRUE.

@@ -249,7 +249,7 @@ mod tests {
         name_of(&|| ())
     }
 
-    #[allow(non_snake_case)]
+    #[allow(non_snake_case, clippy::extra_unused_type_parameters)]
     fn WinHttpProbe_of<C: CodeUnit>() -> String {
         name_of(&|| ())
     }

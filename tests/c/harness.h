@@ -220,6 +220,16 @@ static inline const char *harness_narrow(const WCHAR *s)
     return out;
 }
 
+/* A wide literal of the program's WCHAR, as Windows' TEXT() under UNICODE: u"..." when WCHAR is
+ * char16_t (WINHTTP_WCHAR16), else L"..." (the platform wchar_t, 16-bit with -fshort-wchar). */
+#ifndef TEXT
+#if defined(WINHTTP_WCHAR16)
+#define TEXT(s) u##s
+#else
+#define TEXT(s) L##s
+#endif
+#endif
+
 /* Two wide strings that must be equal. */
 #define CHECK_WSTR(actual, expected)                                                               \
     do {                                                                                           \

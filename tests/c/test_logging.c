@@ -14,6 +14,13 @@
  */
 #include "request_driver.h"
 
+/* What an api log line adds to the name of a function that has a UTF-16 twin. */
+#if defined(WINHTTP_UTF16)
+#define W16 "_u16"
+#else
+#define W16 ""
+#endif
+
 #define AUTH_SECRET L"Bearer auth-secret-token"
 #define COOKIE_SECRET L"session=cookie-secret-value"
 #define PASSWORD_SECRET L"server-password-secret"
@@ -254,20 +261,21 @@ int main(void)
         line = end + 1;
     }
 
-    /* api: arguments, results, last errors by name. */
-    CHECK_LINE(" api WinHttpOpen(agent=\"log-test\"", "-> 0x");
-    CHECK_LINE(" api WinHttpOpen(", "proxy=\"http://<redacted>@proxy.invalid:1\"");
-    CHECK_LINE(" api WinHttpConnect(", "server=\"127.0.0.1\"");
-    CHECK_LINE(" api WinHttpCrackUrl(url=\"http://<redacted>@host.invalid/x\"", "-> TRUE");
-    CHECK_LINE(" api WinHttpSendRequest(", "TRUE, last error ERROR_SUCCESS");
+    /* api: arguments, results, last errors by name. A 16-bit WCHAR program calls the _u16 twins of
+     * the functions that take wide strings, and the lines name them so (W16 below). */
+    CHECK_LINE(" api WinHttpOpen" W16 "(agent=\"log-test\"", "-> 0x");
+    CHECK_LINE(" api WinHttpOpen" W16 "(", "proxy=\"http://<redacted>@proxy.invalid:1\"");
+    CHECK_LINE(" api WinHttpConnect" W16 "(", "server=\"127.0.0.1\"");
+    CHECK_LINE(" api WinHttpCrackUrl" W16 "(url=\"http://<redacted>@host.invalid/x\"", "-> TRUE");
+    CHECK_LINE(" api WinHttpSendRequest" W16 "(", "TRUE, last error ERROR_SUCCESS");
     /* The async one (ERROR_IO_PENDING, or ERROR_SUCCESS when it completed before returning). */
-    CHECK_LINE(" api WinHttpSendRequest(", "optional=4 bytes, total=4, context=0x");
+    CHECK_LINE(" api WinHttpSendRequest" W16 "(", "optional=4 bytes, total=4, context=0x");
     CHECK_LINE(" api WinHttpQueryDataAvailable(", "-> TRUE");
-    CHECK_LINE(" api WinHttpSetStatusCallback(", "flags=0x");
+    CHECK_LINE(" api WinHttpSetStatusCallback" W16 "(", "flags=0x");
     CHECK_LINE(" api WinHttpReceiveResponse(hRequest=NULL)", "FALSE, last error ERROR_INVALID_HANDLE");
-    CHECK_LINE(" api WinHttpAddRequestHeaders(", "Authorization: <redacted>");
-    CHECK_LINE(" api WinHttpSetOption(", "WINHTTP_OPTION_PROXY_PASSWORD, <redacted>");
-    CHECK_LINE(" api WinHttpSetOption(", "WINHTTP_OPTION_PASSWORD, <redacted>");
+    CHECK_LINE(" api WinHttpAddRequestHeaders" W16 "(", "Authorization: <redacted>");
+    CHECK_LINE(" api WinHttpSetOption" W16 "(", "WINHTTP_OPTION_PROXY_PASSWORD, <redacted>");
+    CHECK_LINE(" api WinHttpSetOption" W16 "(", "WINHTTP_OPTION_PASSWORD, <redacted>");
     CHECK_LINE(" api WinHttpReadData(", "last error ERROR_SUCCESS");
     CHECK_LINE(" api WinHttpCloseHandle(", "TRUE");
     /* callbacks: the async request's notifications, by name. */

@@ -300,3 +300,12 @@ except ImportError:
 coding_seeds = [bytes([c | style, seed]) + data for c, data in coded for style, seed in ((0x00, 0), (0x34, 7), (0x18, 200))]
 coding_seeds += [bytes([0x40 | c | 0x14, s]) + plain[: 40 + s] for c in (0, 1) for s in (0, 1, 9)]
 write("coding", coding_seeds)
+
+# ffi16: byte 0 (ICU flags in bits 0-2, bit 7 raw UTF-16LE text), byte 1 the buffer size, then the text
+ffi16_urls = ["http://user:pw@h\u00e9st.example:8080/p\u00e4th?q=\U0001F600#f", "https://example.com/",
+              "http://[::1]:99/a%20b?c=%F0%9F%98%80", "http://\U0001F600.example/\U0001F600\U0001F600",
+              "ftp://nope/", "Mon, 28 Jul 2008 10:05:52 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", ""]
+ffi16 = [bytes([cfg, cap]) + u.encode() for u in ffi16_urls for cfg, cap in ((0x00, 255), (0x01, 255), (0x06, 8), (0x00, 3))]
+ffi16.append(bytes([0x80, 64]) + "http://h/\U0001F600".encode("utf-16-le") + struct.pack("<HHH", 0xd800, 0x41, 0xdc00))
+ffi16.append(bytes([0x80, 64]) + "http://h/".encode("utf-16-le") + struct.pack("<HH", 0xdfff, 0))
+write("ffi16", ffi16)

@@ -10,6 +10,14 @@
  *
  * WCHAR is the platform wchar_t (32-bit on Linux and macOS), so L"..." literals pass straight in;
  * string lengths are in WCHARs and byte sizes are multiples of sizeof(WCHAR), as on Windows.
+ *
+ * 16-bit WCHAR (UTF-16, as on Windows): in code built with -fshort-wchar (__SIZEOF_WCHAR_T__ == 2)
+ * WCHAR is that 16-bit wchar_t; in code that defines WINHTTP_WCHAR16 before including this header
+ * WCHAR is char16_t (uint16_t in C), for u"..." literals and {'h','t','t','p',0} arrays with a
+ * 32-bit wchar_t. Either way the header defines WINHTTP_UTF16 and maps every function that takes
+ * or returns wide strings to its UTF-16 twin, exported by the same library under the same name
+ * plus "_u16" (WinHttpOpen -> WinHttpOpen_u16); structures keep their layout (their string
+ * members are pointers). Lengths then count 16-bit units, as on Windows.
  */
 
 #ifndef PORTABLE_WINHTTP_H
@@ -36,6 +44,50 @@
 #ifndef VOID
 #define VOID void
 #endif
+#endif
+
+/* UTF-16 mode: a 16-bit WCHAR and the _u16 twins (see the top of this header). */
+#if defined(WINHTTP_WCHAR16) || (defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2)
+#define WINHTTP_UTF16 1
+#endif
+#if defined(WINHTTP_UTF16) && !defined(WINHTTP_NO_WIN32_TYPES)
+#if defined(WINHTTP_WCHAR16) && defined(__cplusplus)
+typedef char16_t WCHAR;
+#elif defined(WINHTTP_WCHAR16)
+typedef uint16_t WCHAR;
+#else
+typedef wchar_t WCHAR;
+#endif
+#endif
+#if defined(WINHTTP_UTF16)
+#define WinHttpOpen WinHttpOpen_u16
+#define WinHttpConnect WinHttpConnect_u16
+#define WinHttpOpenRequest WinHttpOpenRequest_u16
+#define WinHttpSendRequest WinHttpSendRequest_u16
+#define WinHttpAddRequestHeaders WinHttpAddRequestHeaders_u16
+#define WinHttpQueryHeaders WinHttpQueryHeaders_u16
+#define WinHttpCrackUrl WinHttpCrackUrl_u16
+#define WinHttpCreateUrl WinHttpCreateUrl_u16
+#define WinHttpTimeFromSystemTime WinHttpTimeFromSystemTime_u16
+#define WinHttpTimeToSystemTime WinHttpTimeToSystemTime_u16
+#define WinHttpSetCredentials WinHttpSetCredentials_u16
+#define WinHttpSetOption WinHttpSetOption_u16
+#define WinHttpQueryOption WinHttpQueryOption_u16
+#define WinHttpSetStatusCallback WinHttpSetStatusCallback_u16
+#define WinHttpQueryHeadersEx WinHttpQueryHeadersEx_u16
+#define WinHttpAddRequestHeadersEx WinHttpAddRequestHeadersEx_u16
+#define WinHttpGetIEProxyConfigForCurrentUser WinHttpGetIEProxyConfigForCurrentUser_u16
+#define WinHttpGetDefaultProxyConfiguration WinHttpGetDefaultProxyConfiguration_u16
+#define WinHttpSetDefaultProxyConfiguration WinHttpSetDefaultProxyConfiguration_u16
+#define WinHttpReadProxySettings WinHttpReadProxySettings_u16
+#define WinHttpDetectAutoProxyConfigUrl WinHttpDetectAutoProxyConfigUrl_u16
+#define WinHttpGetProxyForUrl WinHttpGetProxyForUrl_u16
+#define WinHttpGetProxyForUrlEx WinHttpGetProxyForUrlEx_u16
+#define WinHttpGetProxyForUrlEx2 WinHttpGetProxyForUrlEx2_u16
+#define WinHttpGetProxyResult WinHttpGetProxyResult_u16
+#define WinHttpGetProxyResultEx WinHttpGetProxyResultEx_u16
+#define WinHttpIsHostInProxyBypassList WinHttpIsHostInProxyBypassList_u16
+#define WinHttpQueryConnectionGroup WinHttpQueryConnectionGroup_u16
 #endif
 
 /* NULL spelled out for optional arguments, as Windows code writes them. */
@@ -143,11 +195,18 @@ typedef DWORD *PDWORD;
 typedef WORD *LPWORD;
 typedef BOOL *LPBOOL;
 typedef BOOL *PBOOL;
+#endif
 
+#if (!defined(WINHTTP_NO_WIN32_TYPES) && !defined(WINHTTP_UTF16))
 /**
  * The platform `wchar_t`, so `L"..."` literals pass straight in (32-bit on Linux and macOS).
+ * In the header's UTF-16 mode (`WINHTTP_UTF16`, see cbindgen.toml) the header defines a 16-bit
+ * `WCHAR` instead, and the functions map to the `_u16` twins of `crate::ffi::utf16`.
  */
 typedef wchar_t WCHAR;
+#endif
+
+#if !defined(WINHTTP_NO_WIN32_TYPES)
 typedef WCHAR *LPWSTR;
 typedef WCHAR *PWSTR;
 typedef const WCHAR *LPCWSTR;
@@ -1439,6 +1498,7 @@ typedef TCP_INFO_v1 *PTCP_INFO_v1;
  */
 #define WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER 0x0000000000000001ull
 
+#if !defined(WINHTTP_UTF16)
 /**
  * Size in bytes of the buffer `WinHttpTimeFromSystemTime` writes: 31 WCHARs. Windows' value is 62
  * (31 two-byte WCHARs); ours is 124 because WCHAR is the 4-byte `wchar_t`, so a buffer declared
@@ -1446,6 +1506,14 @@ typedef TCP_INFO_v1 *PTCP_INFO_v1;
  * holds the 29-character date and its terminator. A documented deviation (see the README).
  */
 #define WINHTTP_TIME_FORMAT_BUFSIZE 124
+#endif
+
+#if defined(WINHTTP_UTF16)
+/**
+ * In the header's UTF-16 mode (16-bit `WCHAR`, `WINHTTP_UTF16`): Windows' 62 bytes, 31 WCHARs.
+ */
+#define WINHTTP_TIME_FORMAT_BUFSIZE 62
+#endif
 
 /**
  * `WinHttpCrackUrl` / `WinHttpCreateUrl` flags. Only `ICU_ESCAPE`, `ICU_DECODE`,

@@ -1,7 +1,10 @@
 //! The C ABI contract:
 //! - Rust struct layouts match Windows x64 (sizes, alignments, field offsets);
 //! - `include/winhttp.h` compiles warning-free as C99 (pedantic), C11 and C++17, also with the
-//!   `WINHTTP_NO_LAST_ERROR` / `WINHTTP_NO_WIN32_TYPES` opt-outs (`tests/c/header_hygiene.c`);
+//!   `WINHTTP_NO_LAST_ERROR` / `WINHTTP_NO_WIN32_TYPES` opt-outs (`tests/c/header_hygiene.c`), in
+//!   both character widths (the platform `wchar_t`; `-fshort-wchar`; `WINHTTP_WCHAR16`);
+//! - the structures holding wide strings have the Rust layout in C in both widths, and the header's
+//!   UTF-16 mode maps exactly the exported `_u16` twins;
 //! - every integer macro of MinGW-w64's winhttp.h exists in our header with the same value
 //!   (except where the current Windows SDK moved on), and every pointer macro exists;
 //! - every function of the current SDK header (and of MinGW's) is declared in our header and
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use winhttp::abi::*;
+use winhttp::ffi::utf16::{SUFFIX, TWINS};
 
 // ---------------------------------------------------------------------------------------------
 // Rust layouts
@@ -226,12 +230,20 @@ fn header_compiles_cleanly_in_c_and_cxx_with_every_opt_out() {
         (&["-DHYGIENE_OWN_WIN32_TYPES"], "own_types"),
         (&["-DHYGIENE_OWN_WIN32_TYPES", "-DWINHTTP_NO_LAST_ERROR"], "own_types_no_last_error"),
     ];
+    // char16_t strings (u"...") are C11 and C++11: no WINHTTP_WCHAR16 build in C99.
+    let widths: [(&[&str], &str); 3] =
+        [(&[], "wchar"), (&["-fshort-wchar"], "short_wchar"), (&["-DWINHTTP_WCHAR16"], "char16")];
     let mut failures = Vec::new();
     for (compiler, lang_args, lang) in languages {
         for (defs, variant) in opt_outs {
-            let args: Vec<&str> = lang_args.iter().chain(defs.iter()).copied().collect();
-            if let Err(e) = compile_only(compiler, &args, &src, &format!("hygiene_{lang}_{variant}.o")) {
-                failures.push(e);
+            for (width_args, width) in widths {
+                if lang == "c99" && width == "char16" {
+                    continue;
+                }
+                let args: Vec<&str> = lang_args.iter().chain(defs.iter()).chain(width_args.iter()).copied().collect();
+                if let Err(e) = compile_only(compiler, &args, &src, &format!("hygiene_{lang}_{variant}_{width}.o")) {
+                    failures.push(e);
+                }
             }
         }
     }
@@ -259,12 +271,15 @@ const HAND_WRITTEN_MACROS: &[&str] = &[
     "WINHTTP_NO_OUTPUT_BUFFER",
     "WINHTTP_NO_HEADER_INDEX",
     "WINHTTP_INVALID_STATUS_CALLBACK",
+    "WINHTTP_UTF16",
 ];
 
 #[test]
 fn header_defines_only_the_winhttp_vocabulary() {
     let header = std::fs::read_to_string(root().join("include/winhttp.h")).expect("include/winhttp.h");
     let mut known: BTreeSet<String> = HAND_WRITTEN_MACROS.iter().map(|s| s.to_string()).collect();
+    // The UTF-16 mode's `#define WinHttpX WinHttpX_u16` (checked by `utf16_mode_maps_exactly_the_twins`).
+    known.extend(TWINS.iter().filter_map(|t| t.strip_suffix(SUFFIX)).map(String::from));
     for file in ["src/abi/consts.rs", "src/abi/errors.rs"] {
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         for line in text.lines() {
@@ -707,6 +722,7 @@ fn static_and_shared_libraries_export_every_function() {
     let mut wanted: BTreeSet<String> = SDK_FUNCTIONS.iter().map(|s| s.to_string()).collect();
     wanted.extend(declared_functions(&mingw_header()));
     wanted.extend(["GetLastError", "SetLastError", "WinHttpGetLastError", "WinHttpSetLastError"].map(String::from));
+    wanted.extend(TWINS.iter().map(|t| t.to_string()));
     let shared = if cfg!(target_os = "macos") { "libwinhttp.dylib" } else { "libwinhttp.so" };
     let mut failures = Vec::new();
     for lib in ["libwinhttp.a", shared] {
@@ -715,6 +731,139 @@ fn static_and_shared_libraries_export_every_function() {
         let missing: Vec<&String> = wanted.iter().filter(|f| !symbols.contains(*f)).collect();
         if !missing.is_empty() {
             failures.push(format!("{lib} does not export {missing:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// UTF-16 mode
+// ---------------------------------------------------------------------------------------------
+
+/// `#define WinHttpX WinHttpX_u16` lines of the header: (name, twin).
+fn twin_defines(header: &str) -> BTreeMap<String, String> {
+    object_like_defines(header).into_iter().filter(|(_, v)| v.ends_with(SUFFIX) && v.starts_with("WinHttp")).collect()
+}
+
+#[test]
+fn utf16_mode_maps_exactly_the_twins() {
+    let header = std::fs::read_to_string(root().join("include/winhttp.h")).unwrap();
+    let defines = twin_defines(&header);
+    let declared = declared_functions(&header);
+    let mut problems = Vec::new();
+    for twin in TWINS {
+        let base = twin.strip_suffix(SUFFIX).expect("a twin's name ends with the suffix");
+        if defines.get(base).map(String::as_str) != Some(*twin) {
+            problems.push(format!("no `#define {base} {twin}`"));
+        }
+        if !declared.contains(base) {
+            problems.push(format!("{twin} is the twin of {base}, which the header does not declare"));
+        }
+    }
+    for (name, twin) in &defines {
+        if !TWINS.contains(&twin.as_str()) || format!("{name}{SUFFIX}") != *twin {
+            problems.push(format!("`#define {name} {twin}` names no twin"));
+        }
+    }
+    // Every declared function with a wide-string parameter or a structure holding wide strings has a twin.
+    let wide = [
+        "LPCWSTR",
+        "LPWSTR",
+        "PCWSTR",
+        "PWSTR",
+        "URL_COMPONENTS",
+        "WINHTTP_PROXY_INFO",
+        "IE_PROXY_CONFIG",
+        "AUTOPROXY_OPTIONS",
+        "EXTENDED_HEADER",
+        "HEADER_NAME",
+        "WINHTTP_PROXY_SETTINGS *",
+        "PROXY_RESULT",
+        "STATUS_CALLBACK lpfn",
+    ];
+    // Width-independent: they only free or check structures, or fail before reading a string.
+    let same_in_both = [
+        "WinHttpFreeProxyResult",
+        "WinHttpFreeProxyResultEx",
+        "WinHttpFreeProxySettings",
+        "WinHttpWriteProxySettings",
+        "WinHttpGetProxySettingsEx",
+        "WinHttpFreeQueryConnectionGroupResult",
+    ];
+    for decl in header.split(';').filter(|d| d.contains("WinHttp") && d.contains('(')) {
+        let Some(name) = declared_functions(decl).into_iter().next() else { continue };
+        let params = &decl[decl.find('(').unwrap()..];
+        if wide.iter().any(|w| params.contains(w))
+            && !same_in_both.contains(&name.as_str())
+            && !TWINS.contains(&format!("{name}{SUFFIX}").as_str())
+        {
+            problems.push(format!("{name} takes wide strings and has no twin"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The structures that hold wide strings: every field's offset and the size, from Rust, checked by
+/// the C compiler in each width (the string members are pointers, so one Rust layout serves both).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn wide_string_structures_have_the_rust_layout_in_both_widths() {
+    use std::fmt::Write;
+    let mut c = String::from("#include <stddef.h>\n#include <winhttp.h>\n");
+    macro_rules! fields {
+        ($t:ident: $($f:ident),*) => {
+            writeln!(c, "_Static_assert(sizeof({}) == {}, \"size of {}\");", stringify!($t), size_of::<$t>(), stringify!($t)).unwrap();
+            $(writeln!(c, "_Static_assert(offsetof({t}, {f}) == {o}, \"{t}.{f}\");", t = stringify!($t), f = stringify!($f), o = offset_of!($t, $f)).unwrap();)*
+        };
+    }
+    fields!(URL_COMPONENTS: dwStructSize, lpszScheme, dwSchemeLength, nScheme, lpszHostName, dwHostNameLength, nPort,
+        lpszUserName, dwUserNameLength, lpszPassword, dwPasswordLength, lpszUrlPath, dwUrlPathLength, lpszExtraInfo,
+        dwExtraInfoLength);
+    fields!(WINHTTP_PROXY_INFO: dwAccessType, lpszProxy, lpszProxyBypass);
+    fields!(WINHTTP_CURRENT_USER_IE_PROXY_CONFIG: fAutoDetect, lpszAutoConfigUrl, lpszProxy, lpszProxyBypass);
+    fields!(WINHTTP_AUTOPROXY_OPTIONS: dwFlags, dwAutoDetectFlags, lpszAutoConfigUrl, lpvReserved, dwReserved,
+        fAutoLogonIfChallenged);
+    fields!(WINHTTP_PROXY_RESULT_ENTRY: fProxy, fBypass, ProxyScheme, pwszProxy, ProxyPort);
+    fields!(WINHTTP_PROXY_SETTINGS: dwStructSize, dwFlags, dwCurrentSettingsVersion, pwszConnectionName, pwszProxy,
+        pwszProxyBypass, pwszAutoconfigUrl, pwszAutoconfigSecondaryUrl, dwAutoDiscoveryFlags,
+        pwszLastKnownGoodAutoConfigUrl, dwAutoconfigReloadDelayMins, ftLastKnownDetectTime, dwDetectedInterfaceIpCount,
+        pdwDetectedInterfaceIp, cNetworkKeys, pNetworkKeys);
+    fields!(WINHTTP_CERTIFICATE_INFO: ftExpiry, ftStart, lpszSubjectInfo, lpszIssuerInfo, lpszProtocolName,
+        lpszSignatureAlgName, lpszEncryptionAlgName, dwKeySize);
+    fields!(WINHTTP_HOST_CONNECTION_GROUP: pwszHost, cConnectionGroups, pConnectionGroups);
+    fields!(WINHTTP_PROXY_SETTINGS_EX: ullGenerationId, ullFlags, pcwszAutoconfigUrl, pcwszProxy, pcwszSecureProxy,
+        cProxyBypasses, rgpcwszProxyBypasses, dwInterfaceIndex, pcwszConnectionName);
+    fields!(WINHTTP_PROXY_SETTINGS_PARAM: ullFlags, pcwszConnectionName, pcwszProbeHost);
+    // Anonymous unions in C: the members by their C names.
+    writeln!(
+        c,
+        "_Static_assert(sizeof(WINHTTP_EXTENDED_HEADER) == {}, \"size\");",
+        size_of::<WINHTTP_EXTENDED_HEADER>()
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "_Static_assert(offsetof(WINHTTP_EXTENDED_HEADER, pwszValue) == {}, \"value\");",
+        offset_of!(WINHTTP_EXTENDED_HEADER, Value)
+    )
+    .unwrap();
+    writeln!(c, "_Static_assert(sizeof(WINHTTP_HEADER_NAME) == {}, \"name\");", size_of::<WINHTTP_HEADER_NAME>())
+        .unwrap();
+    c.push_str("_Static_assert(sizeof(WCHAR) == WINHTTP_EXPECTED_WCHAR, \"WCHAR width\");\n");
+    let src = out_dir().join("wide_layouts.c");
+    std::fs::write(&src, c).unwrap();
+    let wchar = size_of::<WCHAR>().to_string();
+    let widths: [(&[&str], &str, &str); 3] = [
+        (&[], wchar.as_str(), "wchar"),
+        (&["-fshort-wchar"], "2", "short_wchar"),
+        (&["-DWINHTTP_WCHAR16"], "2", "char16"),
+    ];
+    let mut failures = Vec::new();
+    for (flags, expected, name) in widths {
+        let def = format!("-DWINHTTP_EXPECTED_WCHAR={expected}");
+        let args: Vec<&str> = ["-std=c11"].iter().copied().chain(flags.iter().copied()).chain([def.as_str()]).collect();
+        if let Err(e) = compile_only(&cc(), &args, &src, &format!("wide_layouts_{name}.o")) {
+            failures.push(e);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -21,6 +21,14 @@
 //! A line `c_suite: env NAME=VALUE` in a program's source adds `NAME=VALUE` to its environment
 //! (one per line; `{exe}` in the value becomes the program's path, different for each link), for
 //! settings read at the library's first use such as `WINHTTP_LOG`.
+//!
+//! Character widths: every program is built and run with the platform's 32-bit `wchar_t` and again
+//! with `-fshort-wchar` (16-bit `wchar_t`: the header's UTF-16 mode, every wide-string function
+//! mapped to its `_u16` twin), each against both libraries. A program with the line
+//! `c_suite: char16` is built a third way, with `WINHTTP_WCHAR16` (`WCHAR` is `char16_t`, the
+//! platform `wchar_t` stays 32-bit), and one with `c_suite: utf16 only` (Wine-style sources) is
+//! built only the 16-bit ways. Under `WINHTTP_C_RUNNER` (valgrind) only the 32-bit build runs:
+//! the 16-bit builds run the same library code through the same generic bodies.
 
 mod support;
 
@@ -67,7 +75,60 @@ enum Link {
     Shared,
 }
 
-fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
+/// The program's `WCHAR`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Width {
+    /// The platform `wchar_t` (32-bit): the plain exports.
+    Wchar32,
+    /// `-fshort-wchar`: a 16-bit `wchar_t`, `L"..."` literals in UTF-16, the `_u16` twins.
+    ShortWchar,
+    /// `-DWINHTTP_WCHAR16`: `WCHAR` is `char16_t` beside a 32-bit `wchar_t` (`u"..."` literals).
+    Char16,
+}
+
+impl Width {
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Width::Wchar32 => &[],
+            Width::ShortWchar => &["-fshort-wchar"],
+            Width::Char16 => &["-DWINHTTP_WCHAR16"],
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Width::Wchar32 => "",
+            Width::ShortWchar => "_shortwchar",
+            Width::Char16 => "_char16",
+        }
+    }
+}
+
+/// The line with which a program asks for the `WINHTTP_WCHAR16` build too.
+const CHAR16_MARKER: &str = "c_suite: char16";
+/// The line of a program that only builds with a 16-bit `WCHAR` (Wine-style string arrays).
+const UTF16_ONLY_MARKER: &str = "c_suite: utf16 only";
+
+/// The widths `src` is built in: `ShortWchar` and `Char16` (when asked for) after `Wchar32`;
+/// under a checker (`WINHTTP_C_RUNNER`) the 32-bit build only, unless there is none.
+fn widths(src: &Path) -> Vec<Width> {
+    let text = std::fs::read_to_string(src).unwrap_or_default();
+    let mut v = Vec::new();
+    if !text.contains(UTF16_ONLY_MARKER) {
+        v.push(Width::Wchar32);
+    }
+    let checker = std::env::var_os("WINHTTP_C_RUNNER").is_some_and(|r| !r.is_empty());
+    if checker && !v.is_empty() {
+        return v;
+    }
+    v.push(Width::ShortWchar);
+    if text.contains(CHAR16_MARKER) || text.contains(UTF16_ONLY_MARKER) {
+        v.push(Width::Char16);
+    }
+    v
+}
+
+fn compile(src: &Path, out: &Path, link: Link, width: Width) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let dir = lib_dir();
@@ -75,6 +136,7 @@ fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
     cmd.args(["-std=c11", "-g", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread"])
         .arg(format!("-I{}", root.join("include").display()))
         .arg(format!("-I{}", root.join("tests/c").display()))
+        .args(width.flags())
         .arg(src)
         .arg("-o")
         .arg(out);
@@ -90,7 +152,7 @@ fn compile(src: &Path, out: &Path, link: Link) -> Result<(), String> {
     let output = cmd.output().map_err(|e| format!("cannot run {cc}: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "compile {} ({link:?}) failed:\n{}",
+            "compile {} ({link:?}, {width:?}) failed:\n{}",
             src.display(),
             String::from_utf8_lossy(&output.stderr)
         ));
@@ -237,33 +299,47 @@ fn c_suite_against_static_and_shared_library() {
     let shim = if tests.iter().any(|t| wants_shim(t)) { build_shim(&out_dir).expect("resolver shim") } else { None };
     let mut failures = Vec::new();
     let mut programs = 0;
+    let started = Instant::now();
+    let mut sixteen = Duration::ZERO;
     for src in &tests {
         let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
         let mut envs = envs.clone();
         if let Some(shim) = shim.as_ref().filter(|_| wants_shim(src)) {
             envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
         }
-        for link in [Link::Static, Link::Shared] {
-            let exe = out_dir.join(format!("{stem}_{link:?}").to_lowercase());
-            programs += 1;
-            let mut envs = envs.clone();
-            envs.extend(extra_env(src, &exe));
-            let result = compile(src, &exe, link).and_then(|()| run(&exe, &envs, Duration::from_secs(120)));
-            match result {
-                Ok(stdout) => {
-                    // Say which checks a program skipped (a missing facility of this system).
-                    for line in stdout.lines().filter(|l| l.contains("skipped")) {
-                        println!("{stem} ({link:?}): {line}");
+        for width in widths(src) {
+            let begun = Instant::now();
+            for link in [Link::Static, Link::Shared] {
+                let exe = out_dir.join(format!("{stem}{}_{link:?}", width.tag()).to_lowercase());
+                let what = if width == Width::Wchar32 { format!("{link:?}") } else { format!("{link:?}, {width:?}") };
+                programs += 1;
+                let mut envs = envs.clone();
+                envs.extend(extra_env(src, &exe));
+                let result = compile(src, &exe, link, width).and_then(|()| run(&exe, &envs, Duration::from_secs(120)));
+                match result {
+                    Ok(stdout) => {
+                        // Say which checks a program skipped (a missing facility of this system).
+                        for line in stdout.lines().filter(|l| l.contains("skipped")) {
+                            println!("{stem} ({what}): {line}");
+                        }
+                        let summary = stdout.lines().last().unwrap_or("");
+                        println!("{stem} ({what}): {summary}");
                     }
-                    let summary = stdout.lines().last().unwrap_or("");
-                    println!("{stem} ({link:?}): {summary}");
+                    Err(e) => {
+                        println!("{stem} ({what}): FAILED");
+                        failures.push(e);
+                    }
                 }
-                Err(e) => {
-                    println!("{stem} ({link:?}): FAILED");
-                    failures.push(e);
-                }
+            }
+            if width != Width::Wchar32 {
+                sixteen += begun.elapsed();
             }
         }
     }
+    println!(
+        "{programs} programs in {:.1} s, of which the 16-bit builds took {:.1} s",
+        started.elapsed().as_secs_f64(),
+        sixteen.as_secs_f64()
+    );
     assert!(failures.is_empty(), "{} of {programs} C test programs failed:\n{}", failures.len(), failures.join("\n"));
 }

@@ -93,3 +93,8 @@ fn cookie() {
 fn coding() {
     replay("coding", targets::coding);
 }
+
+#[test]
+fn ffi16() {
+    replay("ffi16", targets::ffi16);
+}

@@ -1875,3 +1875,172 @@ pub fn auth_client(data: &[u8]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// ffi16: the UTF-16 twins against the wchar_t exports
+// ---------------------------------------------------------------------------------------------
+
+use winhttp::ffi::utf16 as u16ffi;
+
+/// `URL_COMPONENTS` with every member asked for into a buffer of `cap` units of `C`.
+struct Cracked<C> {
+    ok: BOOL,
+    error: DWORD,
+    scheme: INTERNET_SCHEME,
+    port: INTERNET_PORT,
+    /// Each member's length as reported, and its text when the call succeeded.
+    members: Vec<(DWORD, Option<String>)>,
+    _unit: core::marker::PhantomData<C>,
+}
+
+fn crack_with<C: CodeUnit + Default>(
+    url: &[C],
+    flags: DWORD,
+    cap: usize,
+    crack: unsafe extern "C" fn(*const C, DWORD, DWORD, LPURL_COMPONENTS) -> BOOL,
+) -> Cracked<C> {
+    let mut bufs: Vec<Vec<C>> = (0..6).map(|_| vec![C::default(); cap.max(1)]).collect();
+    // SAFETY: all-zero is a valid URL_COMPONENTS (NULL pointers, zero lengths).
+    let mut uc: URL_COMPONENTS = unsafe { core::mem::zeroed() };
+    uc.dwStructSize = size_of::<URL_COMPONENTS>() as DWORD;
+    let slots: [(&mut LPWSTR, &mut DWORD); 6] = [
+        (&mut uc.lpszScheme, &mut uc.dwSchemeLength),
+        (&mut uc.lpszHostName, &mut uc.dwHostNameLength),
+        (&mut uc.lpszUserName, &mut uc.dwUserNameLength),
+        (&mut uc.lpszPassword, &mut uc.dwPasswordLength),
+        (&mut uc.lpszUrlPath, &mut uc.dwUrlPathLength),
+        (&mut uc.lpszExtraInfo, &mut uc.dwExtraInfoLength),
+    ];
+    for ((p, n), b) in slots.into_iter().zip(bufs.iter_mut()) {
+        *p = b.as_mut_ptr().cast();
+        *n = cap as DWORD;
+    }
+    let mut z: Vec<C> = url.to_vec();
+    z.push(C::from_u32(0));
+    // SAFETY: a NUL-terminated URL and a structure whose buffers hold `cap` units each.
+    let ok = unsafe { crack(z.as_ptr(), 0, flags, &mut uc) };
+    let error = ffi::error::GetLastError();
+    let lens = [
+        uc.dwSchemeLength,
+        uc.dwHostNameLength,
+        uc.dwUserNameLength,
+        uc.dwPasswordLength,
+        uc.dwUrlPathLength,
+        uc.dwExtraInfoLength,
+    ];
+    let members = lens
+        .iter()
+        .zip(&bufs)
+        .map(|(&n, b)| (n, (ok != 0).then(|| wide::decode(&b[..(n as usize).min(b.len())]))))
+        .collect();
+    Cracked { ok, error, scheme: uc.nScheme, port: uc.nPort, members, _unit: core::marker::PhantomData }
+}
+
+/// Target `ffi16`: the UTF-16 twins (`WinHttpCrackUrl_u16`, `WinHttpTimeToSystemTime_u16`,
+/// `WinHttpOpen_u16` with `WinHttpQueryOption(_u16)`) against the `wchar_t` exports, which share
+/// their bodies. Byte 0: bits 0-2 `ICU_DECODE`/`ICU_ESCAPE`/`ICU_REJECT_USERPWD`, bit 7 the text as
+/// raw little-endian UTF-16 units (lone surrogates allowed) instead of UTF-8; byte 1: the buffer
+/// size in units. Properties: for valid UTF-16 both widths give the same result, last error, scheme,
+/// port and texts, each length counted in that width's units (a character outside the BMP is two
+/// UTF-16 units, one `wchar_t`); a date parses the same in both; a user agent set in UTF-16 reads
+/// back the same through either width, its byte size twice its UTF-16 length.
+pub fn ffi16(data: &[u8]) {
+    let [c0, c1, rest @ ..] = data else { return };
+    let units: Vec<u16> = if c0 & 0x80 != 0 {
+        rest.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()
+    } else {
+        wide::encode(&String::from_utf8_lossy(rest))
+    };
+    let units = &units[..units.iter().position(|&u| u == 0).unwrap_or(units.len())];
+    let text = wide::decode(units);
+    let valid = wide::encode::<u16>(&text) == units;
+    let w32: Vec<WCHAR> = wide::encode(&text);
+    let flags = [ICU_DECODE, ICU_ESCAPE, ICU_REJECT_USERPWD]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| c0 & (1 << i) != 0)
+        .fold(0, |f, (_, &bit)| f | bit);
+    let cap = usize::from(*c1);
+
+    let a = crack_with::<u16>(units, flags, cap, u16ffi::WinHttpCrackUrl_u16);
+    assert_ne!(a.error, ERROR_WINHTTP_INTERNAL_ERROR, "a panic in WinHttpCrackUrl_u16");
+    if valid {
+        let b = crack_with::<WCHAR>(&w32, flags, cap, ffi::url::WinHttpCrackUrl);
+        if a.error == ERROR_INSUFFICIENT_BUFFER && b.error != ERROR_INSUFFICIENT_BUFFER {
+            // Buffer sizes count units: a member can fit `cap` wchar_t and not `cap` UTF-16 units
+            // (a character outside the BMP is two). Only then may the widths disagree.
+            assert_eq!(b.ok, 1, "UTF-16 out of room where wchar_t failed otherwise: {text:?}");
+            let long = b.members.iter().filter_map(|(_, t)| t.as_ref()).any(|t| wide::encoded_len::<u16>(t) >= cap);
+            assert!(long, "UTF-16 out of room though every member fits: {text:?}");
+            return;
+        }
+        assert_eq!((a.ok, a.error), (b.ok, b.error), "result of {text:?}");
+        if a.ok != 0 {
+            assert_eq!((a.scheme, a.port), (b.scheme, b.port));
+        }
+        for (i, ((n16, t16), (n32, t32))) in a.members.iter().zip(&b.members).enumerate() {
+            assert_eq!(t16, t32, "member {i} of {text:?}");
+            match t16 {
+                Some(t) => {
+                    assert_eq!(*n16 as usize, wide::encoded_len::<u16>(t), "UTF-16 length of member {i}");
+                    assert_eq!(*n32 as usize, t.chars().count(), "wchar_t length of member {i}");
+                }
+                // Too small a buffer: the size needed, terminator included, in each width's units.
+                None if a.error == ERROR_INSUFFICIENT_BUFFER && *n32 as usize > cap => {
+                    assert!(n16 >= n32, "member {i}: {n16} UTF-16 units needed, {n32} wchar_t");
+                }
+                None => {}
+            }
+        }
+    }
+
+    // Dates: the same SYSTEMTIME (or the same refusal) from either width.
+    let mut z16 = units.to_vec();
+    z16.push(0);
+    let mut z32 = w32.clone();
+    z32.push(0);
+    let (mut s16, mut s32) = (SYSTEMTIME::default(), SYSTEMTIME::default());
+    // SAFETY: NUL-terminated strings and writable structures.
+    let (r16, r32) = unsafe {
+        (
+            u16ffi::WinHttpTimeToSystemTime_u16(z16.as_ptr(), &mut s16),
+            ffi::time::WinHttpTimeToSystemTime(z32.as_ptr(), &mut s32),
+        )
+    };
+    if valid {
+        assert_eq!((r16, s16), (r32, s32), "date {text:?}");
+    }
+
+    // A user agent set through the twin, read through both widths.
+    let null = core::ptr::null();
+    // SAFETY: a NUL-terminated agent, NULL proxy strings.
+    let session = unsafe { u16ffi::WinHttpOpen_u16(z16.as_ptr(), WINHTTP_ACCESS_TYPE_NO_PROXY, null, null, 0) };
+    assert!(!session.is_null());
+    let mut buf16 = vec![0u16; units.len() + 1];
+    let mut size16 = (buf16.len() * 2) as DWORD;
+    let mut buf32: Vec<WCHAR> = vec![0; units.len() + 1];
+    let mut size32 = (buf32.len() * size_of::<WCHAR>()) as DWORD;
+    // SAFETY: buffers of the sizes given.
+    unsafe {
+        assert_eq!(
+            u16ffi::WinHttpQueryOption_u16(session, WINHTTP_OPTION_USER_AGENT, buf16.as_mut_ptr().cast(), &mut size16),
+            1
+        );
+        assert_eq!(
+            ffi::options::WinHttpQueryOption(
+                session,
+                WINHTTP_OPTION_USER_AGENT,
+                buf32.as_mut_ptr().cast(),
+                &mut size32
+            ),
+            1
+        );
+        ffi::session::WinHttpCloseHandle(session);
+    }
+    let got16 = &buf16[..size16 as usize / 2];
+    let got32 = &buf32[..size32 as usize / size_of::<WCHAR>()];
+    if valid {
+        assert_eq!(got16, units, "user agent {text:?} in UTF-16");
+    }
+    assert_eq!(wide::decode(got32), text, "user agent {text:?} as wchar_t");
+}

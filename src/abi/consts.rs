@@ -650,7 +650,11 @@ pub const WINHTTP_READ_DATA_EX_FLAG_FILL_BUFFER: ULONGLONG = 0x0000000000000001_
 /// (31 two-byte WCHARs); ours is 124 because WCHAR is the 4-byte `wchar_t`, so a buffer declared
 /// `WCHAR buf[WINHTTP_TIME_FORMAT_BUFSIZE / sizeof(WCHAR)]`, as Microsoft's sample writes it, still
 /// holds the 29-character date and its terminator. A documented deviation (see the README).
+#[cfg(not(winhttp_utf16))]
 pub const WINHTTP_TIME_FORMAT_BUFSIZE: DWORD = 124;
+/// In the header's UTF-16 mode (16-bit `WCHAR`, `WINHTTP_UTF16`): Windows' 62 bytes, 31 WCHARs.
+#[cfg(winhttp_utf16)]
+pub const WINHTTP_TIME_FORMAT_BUFSIZE: DWORD = 62;
 
 // ---------------------------------------------------------------------------------------------
 // URLs

@@ -58,7 +58,9 @@ pub type LPBOOL = *mut BOOL;
 #[cfg(not(winhttp_no_win32_types))]
 pub type PBOOL = *mut BOOL;
 /// The platform `wchar_t`, so `L"..."` literals pass straight in (32-bit on Linux and macOS).
-#[cfg(not(winhttp_no_win32_types))]
+/// In the header's UTF-16 mode (`WINHTTP_UTF16`, see cbindgen.toml) the header defines a 16-bit
+/// `WCHAR` instead, and the functions map to the `_u16` twins of `crate::ffi::utf16`.
+#[cfg(all(not(winhttp_no_win32_types), not(winhttp_utf16)))]
 pub type WCHAR = libc::wchar_t;
 #[cfg(not(winhttp_no_win32_types))]
 pub type LPWSTR = *mut WCHAR;

@@ -12,6 +12,9 @@ use std::sync::Mutex;
 pub struct Registration {
     pub callback: WINHTTP_STATUS_CALLBACK,
     pub flags: DWORD,
+    /// Set through `WinHttpSetStatusCallback_u16`: the strings of notifications (names, addresses,
+    /// URLs) go to this callback in UTF-16 units, not `wchar_t`.
+    pub utf16: bool,
 }
 
 /// The registration slot of one handle.
@@ -44,7 +47,7 @@ impl CallbackSlot {
         {
             if log::on(log::CALLBACKS) {
                 // SAFETY: `info` is valid for `len` bytes (our promise to the callback too).
-                let payload = unsafe { log::payload(status, info, len) };
+                let payload = unsafe { log::payload(status, info, len, r.utf16) };
                 let (h, name) = (log::handle(handle), log::status_name(status));
                 log::emit(log::CALLBACKS, format_args!("h={h} context={context:#x} {name} {payload}"));
             }

@@ -466,7 +466,8 @@ pub fn body(h: HINTERNET, dir: char, data: &[u8]) {
 ///
 /// # Safety
 /// `info` is NULL or valid for `len` bytes, laid out as WinHTTP documents for `status`.
-pub unsafe fn payload(status: DWORD, info: LPVOID, len: DWORD) -> String {
+/// `utf16`: strings are in UTF-16 units (a callback set by a `_u16` twin), else `WCHAR`s.
+pub unsafe fn payload(status: DWORD, info: LPVOID, len: DWORD, utf16: bool) -> String {
     if info.is_null() {
         return String::new();
     }
@@ -480,11 +481,14 @@ pub unsafe fn payload(status: DWORD, info: LPVOID, len: DWORD) -> String {
         | WINHTTP_CALLBACK_STATUS_CONNECTING_TO_SERVER
         | WINHTTP_CALLBACK_STATUS_CONNECTED_TO_SERVER
         | WINHTTP_CALLBACK_STATUS_REDIRECT => {
-            let units = len as usize / size_of::<WCHAR>();
-            // SAFETY: `len` bytes of wide characters.
-            let s = unsafe { core::slice::from_raw_parts(info.cast::<WCHAR>(), units) };
-            let s = s.iter().position(|&c| c == 0).map_or(s, |n| &s[..n]);
-            quote(&redact_userinfo(&crate::proto::wide::decode(s)))
+            fn text<C: crate::proto::wide::CodeUnit>(info: LPVOID, len: DWORD) -> String {
+                let units = len as usize / C::BYTES;
+                // SAFETY: `len` bytes of wide characters (the caller's promise to `payload`).
+                let s = unsafe { core::slice::from_raw_parts(info.cast::<C>(), units) };
+                let s = s.iter().position(|c| c.to_u32() == 0).map_or(s, |n| &s[..n]);
+                quote(&redact_userinfo(&crate::proto::wide::decode(s)))
+            }
+            if utf16 { text::<u16>(info, len) } else { text::<WCHAR>(info, len) }
         }
         WINHTTP_CALLBACK_STATUS_HANDLE_CREATED | WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING
             if len as usize >= size_of::<HINTERNET>() =>
@@ -859,18 +863,23 @@ mod tests {
         units.push(0);
         let len = (units.len() * size_of::<WCHAR>()) as DWORD;
         // SAFETY: `units` outlives the call.
-        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_REDIRECT, units.as_mut_ptr().cast(), len) };
+        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_REDIRECT, units.as_mut_ptr().cast(), len, false) };
+        assert_eq!(s, r#""http://<redacted>@h/x""#);
+        let mut units16: Vec<u16> = crate::proto::wide::encode("http://u:p@h/x\0");
+        let len16 = (units16.len() * 2) as DWORD;
+        // SAFETY: `units16` outlives the call.
+        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_REDIRECT, units16.as_mut_ptr().cast(), len16, true) };
         assert_eq!(s, r#""http://<redacted>@h/x""#);
         let mut r = WINHTTP_ASYNC_RESULT { dwResult: API_READ_DATA as DWORD_PTR, dwError: ERROR_WINHTTP_TIMEOUT };
         let len = size_of::<WINHTTP_ASYNC_RESULT>() as DWORD;
         // SAFETY: `r` outlives the call.
-        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, (&raw mut r).cast(), len) };
+        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_REQUEST_ERROR, (&raw mut r).cast(), len, false) };
         assert_eq!(s, "API_READ_DATA ERROR_WINHTTP_TIMEOUT");
         let mut n: DWORD = 12;
         // SAFETY: `n` outlives the call.
-        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_DATA_AVAILABLE, (&raw mut n).cast(), 4) };
+        let s = unsafe { payload(WINHTTP_CALLBACK_STATUS_DATA_AVAILABLE, (&raw mut n).cast(), 4, false) };
         assert_eq!(s, "12 bytes");
         // SAFETY: NULL.
-        assert_eq!(unsafe { payload(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, core::ptr::null_mut(), 0) }, "");
+        assert_eq!(unsafe { payload(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, core::ptr::null_mut(), 0, false) }, "");
     }
 }

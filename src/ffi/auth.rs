@@ -30,6 +30,19 @@ pub unsafe extern "C" fn WinHttpSetCredentials(
     pwszPassword: LPCWSTR,
     pAuthParams: LPVOID,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpSetCredentials_of(hRequest, AuthTargets, AuthScheme, pwszUserName, pwszPassword, pAuthParams) }
+}
+
+/// [`WinHttpSetCredentials`] for strings of either width.
+pub(crate) unsafe fn WinHttpSetCredentials_of<C: crate::proto::wide::CodeUnit>(
+    hRequest: HINTERNET,
+    AuthTargets: DWORD,
+    AuthScheme: DWORD,
+    pwszUserName: *const C,
+    pwszPassword: *const C,
+    pAuthParams: LPVOID,
+) -> BOOL {
     let args = || {
         // SAFETY: NULL or a NUL-terminated string, by the API's contract.
         let user = unsafe { super::wstring(pwszUserName) };

@@ -21,6 +21,20 @@ pub unsafe extern "C" fn WinHttpSetStatusCallback(
     dwNotificationFlags: DWORD,
     dwReserved: DWORD_PTR,
 ) -> WINHTTP_STATUS_CALLBACK {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpSetStatusCallback_of::<WCHAR>(hInternet, lpfnInternetCallback, dwNotificationFlags, dwReserved) }
+}
+
+/// [`WinHttpSetStatusCallback`] for a callback that takes strings in units of `C`: the
+/// registration records the width, so the notifications that carry a string (`RESOLVING_NAME`,
+/// `NAME_RESOLVED`, `CONNECTING_TO_SERVER`, `CONNECTED_TO_SERVER`, `REDIRECT`) encode it for this
+/// callback, whatever width later calls on the handle use.
+pub(crate) unsafe fn WinHttpSetStatusCallback_of<C: crate::proto::wide::CodeUnit>(
+    hInternet: HINTERNET,
+    lpfnInternetCallback: WINHTTP_STATUS_CALLBACK,
+    dwNotificationFlags: DWORD,
+    dwReserved: DWORD_PTR,
+) -> WINHTTP_STATUS_CALLBACK {
     let _ = dwReserved;
     let mut previous = None;
     let args = || {
@@ -29,7 +43,7 @@ pub unsafe extern "C" fn WinHttpSetStatusCallback(
     };
     let ok = bool_api_args(args, || {
         let object = handles::get(hInternet)?;
-        previous = object.core().callback.replace(registration(lpfnInternetCallback, dwNotificationFlags));
+        previous = object.core().callback.replace(registration(lpfnInternetCallback, dwNotificationFlags, C::UTF16));
         Ok(())
     });
     if ok != 0 { previous } else { invalid_callback() }

@@ -16,7 +16,7 @@ use super::*;
 use crate::engine::api::handles;
 use crate::engine::api::{self, Outcome};
 use crate::proto::headers::{self, Attribute, HeaderBlock, HeaderList, StartLine};
-use crate::proto::wide;
+use crate::proto::wide::{self, CodeUnit};
 
 /// `uiCodePage` values read specially. Any other (0 = `CP_ACP`, `CP_UTF8`, ...) gives the text as
 /// `WinHttpQueryHeaders` does (UTF-8 bytes read as UTF-8, others as Latin-1); Windows does not
@@ -36,19 +36,22 @@ enum Form {
 }
 
 /// The bytes of one string with its terminator, in the form asked for.
-fn encode(s: &str, form: Form) -> Vec<u8> {
-    let units: Vec<WCHAR> = match form {
+fn encode<C: CodeUnit>(s: &str, form: Form) -> Vec<u8> {
+    let units: Vec<C> = match form {
         Form::Wire => {
             let mut b = s.as_bytes().to_vec();
             b.push(0);
             return b;
         }
         Form::Wide => wide::encode(s),
-        Form::WideLatin1 => s.bytes().map(|b| b as WCHAR).collect(),
+        Form::WideLatin1 => s.bytes().map(|b| C::from_u32(u32::from(b))).collect(),
     };
-    let mut out = Vec::with_capacity((units.len() + 1) * size_of::<WCHAR>());
-    for u in units.iter().chain([&0]) {
-        out.extend_from_slice(&u.to_ne_bytes());
+    let mut out = Vec::with_capacity((units.len() + 1) * C::BYTES);
+    for u in units.iter().copied().chain([C::from_u32(0)]) {
+        match C::BYTES {
+            2 => out.extend_from_slice(&(u.to_u32() as u16).to_ne_bytes()),
+            _ => out.extend_from_slice(&u.to_u32().to_ne_bytes()),
+        }
     }
     out
 }
@@ -107,6 +110,37 @@ pub unsafe extern "C" fn WinHttpQueryHeadersEx(
     ppHeaders: *mut PWINHTTP_EXTENDED_HEADER,
     pdwHeadersCount: PDWORD,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe {
+        WinHttpQueryHeadersEx_of::<WCHAR>(
+            hRequest,
+            dwInfoLevel,
+            ullFlags,
+            uiCodePage,
+            pdwIndex,
+            pHeaderName,
+            pBuffer,
+            pdwBufferLength,
+            ppHeaders,
+            pdwHeadersCount,
+        )
+    }
+}
+
+/// [`WinHttpQueryHeadersEx`] with wide strings (`pwszName`, the `pwsz*` answers) in units of `C`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn WinHttpQueryHeadersEx_of<C: CodeUnit>(
+    hRequest: HINTERNET,
+    dwInfoLevel: DWORD,
+    ullFlags: ULONGLONG,
+    uiCodePage: UINT,
+    pdwIndex: PDWORD,
+    pHeaderName: PWINHTTP_HEADER_NAME,
+    pBuffer: PVOID,
+    pdwBufferLength: PDWORD,
+    ppHeaders: *mut PWINHTTP_EXTENDED_HEADER,
+    pdwHeadersCount: PDWORD,
+) -> DWORD {
     dword_api(|| {
         check(pdwBufferLength.is_null() || ppHeaders.is_null() || pdwHeadersCount.is_null() || ullFlags != 0)?;
         let attr = headers::ex_attribute(dwInfoLevel).ok_or(ERROR_INVALID_PARAMETER)?;
@@ -116,7 +150,7 @@ pub unsafe extern "C" fn WinHttpQueryHeadersEx(
             // SAFETY: a valid WINHTTP_HEADER_NAME whose member is NULL or NUL-terminated.
             let name = unsafe {
                 let n = pHeaderName.read_unaligned();
-                if wire { narrow(n.pszName) } else { wstring(n.pwszName) }
+                if wire { narrow(n.pszName) } else { wstring(n.pwszName.cast::<C>()) }
             };
             Some(name.ok_or(ERROR_INVALID_PARAMETER)?)
         } else {
@@ -146,7 +180,8 @@ pub unsafe extern "C" fn WinHttpQueryHeadersEx(
             let list = if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 { &trailers } else { &response.headers };
             HeaderBlock { start, headers: list }.query_ex(attr, name.as_deref(), index)?
         };
-        let encoded: Vec<(Vec<u8>, Vec<u8>)> = pairs.iter().map(|(n, v)| (encode(n, form), encode(v, form))).collect();
+        let encoded: Vec<(Vec<u8>, Vec<u8>)> =
+            pairs.iter().map(|(n, v)| (encode::<C>(n, form), encode::<C>(v, form))).collect();
         let plan = layout(pBuffer as usize, &encoded);
         let need = DWORD::try_from(plan.total).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
         // SAFETY: a valid DWORD, checked above.
@@ -231,6 +266,19 @@ pub unsafe extern "C" fn WinHttpAddRequestHeadersEx(
     cHeaders: DWORD,
     pHeaders: *mut WINHTTP_EXTENDED_HEADER,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpAddRequestHeadersEx_of::<WCHAR>(hRequest, dwModifiers, ullFlags, ullExtra, cHeaders, pHeaders) }
+}
+
+/// [`WinHttpAddRequestHeadersEx`] with `pwsz*` strings in units of `C`.
+pub(crate) unsafe fn WinHttpAddRequestHeadersEx_of<C: CodeUnit>(
+    hRequest: HINTERNET,
+    dwModifiers: DWORD,
+    ullFlags: ULONGLONG,
+    ullExtra: ULONGLONG,
+    cHeaders: DWORD,
+    pHeaders: *mut WINHTTP_EXTENDED_HEADER,
+) -> DWORD {
     let _ = ullExtra;
     dword_api(|| {
         check(cHeaders == 0 || pHeaders.is_null())?;
@@ -241,7 +289,7 @@ pub unsafe extern "C" fn WinHttpAddRequestHeadersEx(
             let (name, value) = unsafe {
                 let h = pHeaders.add(i).read_unaligned();
                 if unicode {
-                    (wstring(h.Name.pwszName), wstring(h.Value.pwszValue))
+                    (wstring(h.Name.pwszName.cast::<C>()), wstring(h.Value.pwszValue.cast::<C>()))
                 } else {
                     (narrow(h.Name.pszName), narrow(h.Value.pszValue))
                 }
@@ -315,12 +363,15 @@ mod tests {
 
     #[test]
     fn string_forms() {
-        assert_eq!(encode("ab", Form::Wire), b"ab\0");
-        assert_eq!(encode("é", Form::Wire), b"\xc3\xa9\0");
-        let w = encode("é", Form::Wide);
+        assert_eq!(encode::<WCHAR>("ab", Form::Wire), b"ab\0");
+        assert_eq!(encode::<WCHAR>("é", Form::Wire), b"\xc3\xa9\0");
+        let w = encode::<WCHAR>("é", Form::Wide);
         assert_eq!(w.len(), 2 * size_of::<WCHAR>());
-        let l = encode("é", Form::WideLatin1);
+        let l = encode::<WCHAR>("é", Form::WideLatin1);
         assert_eq!(l.len(), 3 * size_of::<WCHAR>());
+        assert_eq!(encode::<u16>("é\u{1F600}", Form::Wide).len(), 4 * 2);
+        let latin1: Vec<u8> = [0xc3u16, 0xa9, 0].iter().flat_map(|u| u.to_ne_bytes()).collect();
+        assert_eq!(encode::<u16>("é", Form::WideLatin1), latin1);
     }
 
     #[test]

@@ -25,6 +25,18 @@ pub unsafe extern "C" fn WinHttpQueryConnectionGroup(
     ullFlags: ULONGLONG,
     ppResult: *mut PWINHTTP_QUERY_CONNECTION_GROUP_RESULT,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpQueryConnectionGroup_of::<WCHAR>(hInternet, pGuidConnection, ullFlags, ppResult) }
+}
+
+/// [`WinHttpQueryConnectionGroup`] with the host name in units of `C` (the result's layout is the
+/// same in both widths: `pwszHost` points at units of `C`).
+pub(crate) unsafe fn WinHttpQueryConnectionGroup_of<C: CodeUnit>(
+    hInternet: HINTERNET,
+    pGuidConnection: *const GUID,
+    ullFlags: ULONGLONG,
+    ppResult: *mut PWINHTTP_QUERY_CONNECTION_GROUP_RESULT,
+) -> DWORD {
     dword_api(|| {
         check(ppResult.is_null())?;
         // SAFETY: a writable pointer, by the API's contract; NULL until there is a result.
@@ -53,7 +65,7 @@ pub unsafe extern "C" fn WinHttpQueryConnectionGroup(
                 .map(|g| WINHTTP_CONNECTION_GROUP { cConnections: 1, guidGroup: g })
                 .collect()
         };
-        let block = build(&group.host, &groups)?;
+        let block = build::<C>(&group.host, &groups)?;
         // SAFETY: as above.
         unsafe { ppResult.write_unaligned(block) };
         Ok(())
@@ -68,18 +80,21 @@ pub unsafe extern "C" fn WinHttpFreeQueryConnectionGroupResult(pResult: *mut WIN
 }
 
 /// Offsets inside the block: host entry, groups, host name, total size.
-fn layout(groups: usize, host_units: usize) -> (usize, usize, usize, usize) {
+fn layout<C: CodeUnit>(groups: usize, host_units: usize) -> (usize, usize, usize, usize) {
     let host_at = size_of::<WINHTTP_QUERY_CONNECTION_GROUP_RESULT>();
     let groups_at = (host_at + size_of::<WINHTTP_HOST_CONNECTION_GROUP>()).next_multiple_of(align_of::<GUID>());
-    let name_at = (groups_at + groups * size_of::<WINHTTP_CONNECTION_GROUP>()).next_multiple_of(align_of::<WCHAR>());
-    let total = name_at + (host_units + 1) * size_of::<WCHAR>();
+    let name_at = (groups_at + groups * size_of::<WINHTTP_CONNECTION_GROUP>()).next_multiple_of(align_of::<C>());
+    let total = name_at + (host_units + 1) * size_of::<C>();
     (host_at, groups_at, name_at, total)
 }
 
 /// The result in one `malloc` block.
-fn build(host: &str, groups: &[WINHTTP_CONNECTION_GROUP]) -> ApiResult<PWINHTTP_QUERY_CONNECTION_GROUP_RESULT> {
-    let name: Vec<WCHAR> = crate::proto::wide::encode(host);
-    let (host_at, groups_at, name_at, total) = layout(groups.len(), name.len());
+fn build<C: CodeUnit>(
+    host: &str,
+    groups: &[WINHTTP_CONNECTION_GROUP],
+) -> ApiResult<PWINHTTP_QUERY_CONNECTION_GROUP_RESULT> {
+    let name: Vec<C> = crate::proto::wide::encode(host);
+    let (host_at, groups_at, name_at, total) = layout::<C>(groups.len(), name.len());
     // SAFETY: plain allocation (malloc aligns for every type here); checked for NULL.
     let base = unsafe { libc::calloc(1, total) }.cast::<u8>();
     if base.is_null() {
@@ -90,12 +105,13 @@ fn build(host: &str, groups: &[WINHTTP_CONNECTION_GROUP]) -> ApiResult<PWINHTTP_
         let result = base.cast::<WINHTTP_QUERY_CONNECTION_GROUP_RESULT>();
         let entry = base.add(host_at).cast::<WINHTTP_HOST_CONNECTION_GROUP>();
         let array = base.add(groups_at).cast::<WINHTTP_CONNECTION_GROUP>();
-        let text = base.add(name_at).cast::<WCHAR>();
+        let text = base.add(name_at).cast::<C>();
         core::ptr::copy_nonoverlapping(groups.as_ptr(), array, groups.len());
         core::ptr::copy_nonoverlapping(name.as_ptr(), text, name.len());
-        text.add(name.len()).write(0);
+        text.add(name.len()).write(C::from_u32(0));
         entry.write(WINHTTP_HOST_CONNECTION_GROUP {
-            pwszHost: text,
+            // The structure names the member `WCHAR *`; its units are `C` (UTF-16 for the twin).
+            pwszHost: text.cast(),
             cConnectionGroups: groups.len() as ULONG,
             pConnectionGroups: if groups.is_empty() { core::ptr::null_mut() } else { array },
         });
@@ -110,12 +126,12 @@ mod tests {
 
     #[test]
     fn one_block_with_aligned_parts() {
-        let (host_at, groups_at, name_at, total) = layout(2, 9);
+        let (host_at, groups_at, name_at, total) = layout::<WCHAR>(2, 9);
         assert_eq!((host_at, groups_at), (16, 40));
         assert_eq!(name_at, 80);
         assert_eq!(total, 80 + 10 * size_of::<WCHAR>());
         let g = [WINHTTP_CONNECTION_GROUP { cConnections: 3, guidGroup: GUID::default() }];
-        let r = build("localhost", &g).unwrap();
+        let r = build::<WCHAR>("localhost", &g).unwrap();
         // SAFETY: the block just built; freed below.
         unsafe {
             assert_eq!((*r).cHosts, 1);

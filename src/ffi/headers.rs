@@ -34,6 +34,17 @@ pub unsafe extern "C" fn WinHttpAddRequestHeaders(
     dwHeadersLength: DWORD,
     dwModifiers: DWORD,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpAddRequestHeaders_of(hRequest, lpszHeaders, dwHeadersLength, dwModifiers) }
+}
+
+/// [`WinHttpAddRequestHeaders`] for strings of either width.
+pub(crate) unsafe fn WinHttpAddRequestHeaders_of<C: CodeUnit>(
+    hRequest: HINTERNET,
+    lpszHeaders: *const C,
+    dwHeadersLength: DWORD,
+    dwModifiers: DWORD,
+) -> BOOL {
     let args = || {
         let text = if lpszHeaders.is_null() || dwHeadersLength == 0 {
             "NULL".to_string()
@@ -57,10 +68,10 @@ pub unsafe extern "C" fn WinHttpAddRequestHeaders(
 ///
 /// # Safety
 /// As for [`wcs_n`].
-pub(crate) unsafe fn header_text(p: *const WCHAR, len: DWORD) -> String {
+pub(crate) unsafe fn header_text<C: CodeUnit>(p: *const C, len: DWORD) -> String {
     // SAFETY: as promised by the caller.
     let units = unsafe { wcs_n(p, len) };
-    let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+    let end = units.iter().position(|&u| u.to_u32() == 0).unwrap_or(units.len());
     wide::decode(&units[..end])
 }
 
@@ -84,6 +95,20 @@ pub unsafe extern "C" fn WinHttpQueryHeaders(
     hRequest: HINTERNET,
     dwInfoLevel: DWORD,
     pwszName: LPCWSTR,
+    lpBuffer: LPVOID,
+    lpdwBufferLength: LPDWORD,
+    lpdwIndex: LPDWORD,
+) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpQueryHeaders_of(hRequest, dwInfoLevel, pwszName, lpBuffer, lpdwBufferLength, lpdwIndex) }
+}
+
+/// [`WinHttpQueryHeaders`] for strings of either width: names are read and text answers written
+/// in units of `C`.
+pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
+    hRequest: HINTERNET,
+    dwInfoLevel: DWORD,
+    pwszName: *const C,
     lpBuffer: LPVOID,
     lpdwBufferLength: LPDWORD,
     lpdwIndex: LPDWORD,
@@ -125,7 +150,7 @@ pub unsafe extern "C" fn WinHttpQueryHeaders(
             block.query(&facts, attr, name.as_deref(), index)?
         };
         // SAFETY: the caller's buffer, length and index pointers, as the API describes them.
-        unsafe { deliver::<WCHAR>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
+        unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
     })
 }
 

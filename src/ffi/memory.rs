@@ -5,26 +5,28 @@
 //! under a name that cannot clash with a program's own.
 
 use crate::abi::*;
+use crate::proto::wide::CodeUnit;
 
 /// Allocates a NUL-terminated wide copy of `s` that the caller frees with `GlobalFree`.
-pub(crate) fn alloc_wstr(s: &str) -> Result<LPWSTR, DWORD> {
-    let units: Vec<WCHAR> = crate::proto::wide::encode(s);
-    let bytes = (units.len() + 1) * core::mem::size_of::<WCHAR>();
+/// The string is in units of `C` (UTF-16 for the `_u16` twins); the allocator is the same for both.
+pub(crate) fn alloc_wstr<C: CodeUnit>(s: &str) -> Result<*mut C, DWORD> {
+    let units: Vec<C> = crate::proto::wide::encode(s);
+    let bytes = (units.len() + 1) * C::BYTES;
     // SAFETY: plain allocation; checked for NULL below.
-    let p = unsafe { libc::malloc(bytes) }.cast::<WCHAR>();
+    let p = unsafe { libc::malloc(bytes) }.cast::<C>();
     if p.is_null() {
         return Err(ERROR_NOT_ENOUGH_MEMORY);
     }
     // SAFETY: `p` holds `units.len() + 1` units.
     unsafe {
         core::ptr::copy_nonoverlapping(units.as_ptr(), p, units.len());
-        *p.add(units.len()) = 0;
+        p.add(units.len()).write(C::from_u32(0));
     }
     Ok(p)
 }
 
 /// `alloc_wstr` for an optional string (NULL for `None`).
-pub(crate) fn alloc_opt_wstr(s: Option<&str>) -> Result<LPWSTR, DWORD> {
+pub(crate) fn alloc_opt_wstr<C: CodeUnit>(s: Option<&str>) -> Result<*mut C, DWORD> {
     s.map_or(Ok(core::ptr::null_mut()), alloc_wstr)
 }
 

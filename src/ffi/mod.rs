@@ -21,10 +21,12 @@ pub mod session;
 pub mod time;
 pub mod unimplemented;
 pub mod url;
+pub mod utf16;
 pub mod websocket;
 
 use crate::abi::*;
 use crate::engine::api::log;
+use crate::proto::wide::CodeUnit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// What an API body returns: a value, or a Win32 / WinHTTP error code.
@@ -38,17 +40,28 @@ fn guarded<T>(f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
 }
 
 /// The export whose body is the closure type `F`: `winhttp::ffi::session::WinHttpOpen::{{closure}}`
-/// gives `WinHttpOpen`. Only asked for when `WINHTTP_LOG=api` is on.
-fn export_name<F>() -> &'static str {
+/// gives `WinHttpOpen`. A body shared by both widths lives in `WinHttpOpen_of::<C>` (see
+/// [`utf16`]): `WinHttpOpen_of<u16>` gives `WinHttpOpen_u16`, any other unit `WinHttpOpen`.
+/// Only asked for when `WINHTTP_LOG=api` is on.
+fn export_name<F>() -> String {
     let full = std::any::type_name::<F>();
     let head = full.split("::{{closure}}").next().unwrap_or(full);
-    head.rsplit("::").next().unwrap_or(head)
+    let (path, generic) = match head.split_once('<') {
+        Some((path, rest)) => (path, Some(rest.trim_end_matches('>'))),
+        None => (head, None),
+    };
+    let name = path.rsplit("::").next().unwrap_or(path);
+    match name.strip_suffix("_of") {
+        Some(base) if generic == Some("u16") => format!("{base}{}", utf16::SUFFIX),
+        Some(base) => base.to_string(),
+        None => name.to_string(),
+    }
 }
 
 /// A call being logged under `WINHTTP_LOG=api`: which export, its arguments (formatted before
 /// the call runs) and when it began. One line is written when it returns.
 pub(crate) struct Call {
-    name: &'static str,
+    name: String,
     args: String,
     start: std::time::Instant,
 }
@@ -140,14 +153,14 @@ pub(crate) fn dword_size(n: usize, extra: usize) -> ApiResult<DWORD> {
     n.checked_add(extra).and_then(|n| DWORD::try_from(n).ok()).ok_or(ERROR_NOT_ENOUGH_MEMORY)
 }
 
-/// Length of a NUL-terminated wide string.
+/// Length of a NUL-terminated wide string (of either width).
 ///
 /// # Safety
 /// `p` must be non-null and point at a NUL-terminated string.
-pub(crate) unsafe fn wcs_len(p: *const WCHAR) -> usize {
+pub(crate) unsafe fn wcs_len<C: CodeUnit>(p: *const C) -> usize {
     let mut n = 0;
     // SAFETY: the caller promises a terminator, so every unit up to it is readable.
-    while unsafe { *p.add(n) } != 0 {
+    while unsafe { p.add(n).read_unaligned() }.to_u32() != 0 {
         n += 1;
     }
     n
@@ -157,7 +170,7 @@ pub(crate) unsafe fn wcs_len(p: *const WCHAR) -> usize {
 ///
 /// # Safety
 /// `p` is NULL or points at a NUL-terminated string that outlives the returned slice.
-pub(crate) unsafe fn wcs<'a>(p: *const WCHAR) -> Option<&'a [WCHAR]> {
+pub(crate) unsafe fn wcs<'a, C: CodeUnit>(p: *const C) -> Option<&'a [C]> {
     if p.is_null() {
         return None;
     }
@@ -169,7 +182,7 @@ pub(crate) unsafe fn wcs<'a>(p: *const WCHAR) -> Option<&'a [WCHAR]> {
 ///
 /// # Safety
 /// `p` is non-null and holds `len` units, or a terminator when `len` is `(DWORD)-1`.
-pub(crate) unsafe fn wcs_n<'a>(p: *const WCHAR, len: DWORD) -> &'a [WCHAR] {
+pub(crate) unsafe fn wcs_n<'a, C: CodeUnit>(p: *const C, len: DWORD) -> &'a [C] {
     if len == DWORD::MAX {
         // SAFETY: NUL-terminated by contract.
         unsafe { core::slice::from_raw_parts(p, wcs_len(p)) }
@@ -183,7 +196,7 @@ pub(crate) unsafe fn wcs_n<'a>(p: *const WCHAR, len: DWORD) -> &'a [WCHAR] {
 ///
 /// # Safety
 /// As for [`wcs`].
-pub(crate) unsafe fn wstring(p: *const WCHAR) -> Option<String> {
+pub(crate) unsafe fn wstring<C: CodeUnit>(p: *const C) -> Option<String> {
     unsafe { wcs(p) }.map(crate::proto::wide::decode)
 }
 
@@ -204,14 +217,14 @@ pub(crate) unsafe fn put<T>(p: *mut T, v: T) {
 ///
 /// # Safety
 /// `dst` is valid for `cap` units.
-pub(crate) unsafe fn put_wcs(dst: *mut WCHAR, cap: usize, units: &[WCHAR]) -> bool {
+pub(crate) unsafe fn put_wcs<C: CodeUnit>(dst: *mut C, cap: usize, units: &[C]) -> bool {
     if dst.is_null() || units.len() >= cap {
         return false;
     }
     // SAFETY: `units.len() + 1 <= cap` units are writable.
     unsafe {
         core::ptr::copy_nonoverlapping(units.as_ptr(), dst, units.len());
-        *dst.add(units.len()) = 0;
+        dst.add(units.len()).write_unaligned(C::from_u32(0));
     }
     true
 }
@@ -228,17 +241,24 @@ mod tests {
         assert_eq!(dword_size(usize::MAX, 1), Err(ERROR_NOT_ENOUGH_MEMORY));
     }
 
-    fn name_of<F>(_: &F) -> &'static str {
+    fn name_of<F>(_: &F) -> String {
         export_name::<F>()
     }
 
     #[allow(non_snake_case)]
-    fn WinHttpProbe() -> &'static str {
+    fn WinHttpProbe() -> String {
+        name_of(&|| ())
+    }
+
+    #[allow(non_snake_case, clippy::extra_unused_type_parameters)]
+    fn WinHttpProbe_of<C: CodeUnit>() -> String {
         name_of(&|| ())
     }
 
     #[test]
     fn the_api_log_names_the_export_from_its_body() {
         assert_eq!(WinHttpProbe(), "WinHttpProbe");
+        assert_eq!(WinHttpProbe_of::<WCHAR>(), "WinHttpProbe");
+        assert_eq!(WinHttpProbe_of::<u16>(), "WinHttpProbe_u16");
     }
 }

@@ -10,14 +10,14 @@
 use super::*;
 use crate::engine::api::handles;
 use crate::engine::api::{Kind, Value, options};
-use crate::proto::wide;
+use crate::proto::wide::{self, CodeUnit};
 use core::mem::size_of;
 
 /// Reads the caller's buffer as the option's kind of value.
 ///
 /// # Safety
 /// `buf` is NULL or valid for `len` bytes.
-unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiResult<Value> {
+unsafe fn read_value<C: CodeUnit>(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiResult<Value> {
     let len = len as usize;
     Ok(match kind {
         Kind::Dword => {
@@ -49,8 +49,8 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             }
             // The length counts characters; a terminator inside it ends the string early.
             // SAFETY: `len` readable characters.
-            let units = unsafe { core::slice::from_raw_parts(buf.cast::<WCHAR>(), len) };
-            let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+            let units = unsafe { core::slice::from_raw_parts(buf.cast::<C>(), len) };
+            let end = units.iter().position(|&u| u.to_u32() == 0).unwrap_or(units.len());
             Value::Str(wide::decode(&units[..end]))
         }
         Kind::Version => {
@@ -100,7 +100,8 @@ unsafe fn read_value(option: DWORD, kind: Kind, buf: LPVOID, len: DWORD) -> ApiR
             }
             // SAFETY: a readable WINHTTP_PROXY_INFO whose strings are NULL or NUL-terminated.
             let info = unsafe { buf.cast::<WINHTTP_PROXY_INFO>().read_unaligned() };
-            let (proxy, bypass) = unsafe { (wstring(info.lpszProxy), wstring(info.lpszProxyBypass)) };
+            let (proxy, bypass) =
+                unsafe { (wstring(info.lpszProxy.cast::<C>()), wstring(info.lpszProxyBypass.cast::<C>())) };
             Value::Proxy(crate::engine::api::ProxyConfig { access_type: info.dwAccessType, proxy, bypass })
         }
     })
@@ -114,12 +115,24 @@ pub unsafe extern "C" fn WinHttpSetOption(
     lpBuffer: LPVOID,
     dwBufferLength: DWORD,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpSetOption_of::<WCHAR>(hInternet, dwOption, lpBuffer, dwBufferLength) }
+}
+
+/// [`WinHttpSetOption`] for strings of either width: string options (and the strings of a
+/// `WINHTTP_PROXY_INFO`) are read in units of `C`, their length counted in those units.
+pub(crate) unsafe fn WinHttpSetOption_of<C: CodeUnit>(
+    hInternet: HINTERNET,
+    dwOption: DWORD,
+    lpBuffer: LPVOID,
+    dwBufferLength: DWORD,
+) -> BOOL {
     let args = || {
         let value = if log::secret_option(dwOption) {
             "<redacted>".to_string()
         } else {
             // SAFETY: the caller's buffer of `dwBufferLength` bytes, read as the call reads it.
-            match options::kind(dwOption).map(|k| unsafe { read_value(dwOption, k, lpBuffer, dwBufferLength) }) {
+            match options::kind(dwOption).map(|k| unsafe { read_value::<C>(dwOption, k, lpBuffer, dwBufferLength) }) {
                 Some(Ok(Value::Dword(v))) => format!("{v} ({v:#x})"),
                 Some(Ok(Value::Ptr(v))) => format!("{v:#x}"),
                 Some(Ok(Value::Str(s))) => log::opt_str(Some(&s)),
@@ -135,7 +148,7 @@ pub unsafe extern "C" fn WinHttpSetOption(
             return Err(ERROR_WINHTTP_OPTION_NOT_SETTABLE);
         }
         // SAFETY: the caller's buffer of `dwBufferLength` bytes.
-        let value = unsafe { read_value(dwOption, kind, lpBuffer, dwBufferLength) }?;
+        let value = unsafe { read_value::<C>(dwOption, kind, lpBuffer, dwBufferLength) }?;
         match object {
             Some(object) => options::set(&object, dwOption, value),
             None => options::set_global(dwOption, &value),
@@ -165,9 +178,9 @@ unsafe fn write_fixed<T>(buf: LPVOID, len: LPDWORD, v: T) -> ApiResult<()> {
 ///
 /// # Safety
 /// As for [`write_fixed`].
-pub(crate) unsafe fn write_string(buf: LPVOID, len: LPDWORD, s: &str) -> ApiResult<()> {
-    let units: Vec<WCHAR> = wide::encode(s);
-    let unit = size_of::<WCHAR>();
+pub(crate) unsafe fn write_string<C: CodeUnit>(buf: LPVOID, len: LPDWORD, s: &str) -> ApiResult<()> {
+    let units: Vec<C> = wide::encode(s);
+    let unit = C::BYTES;
     let need = (units.len() + 1) * unit;
     // SAFETY: as promised by the caller.
     unsafe {
@@ -175,7 +188,7 @@ pub(crate) unsafe fn write_string(buf: LPVOID, len: LPDWORD, s: &str) -> ApiResu
             *len = DWORD::try_from(need).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
             return Err(ERROR_INSUFFICIENT_BUFFER);
         }
-        put_wcs(buf.cast(), need / unit, &units);
+        put_wcs(buf.cast::<C>(), need / unit, &units);
         *len = (units.len() * unit) as DWORD;
     }
     Ok(())
@@ -184,6 +197,18 @@ pub(crate) unsafe fn write_string(buf: LPVOID, len: LPDWORD, s: &str) -> ApiResu
 /// Reads an option of a handle (or a process-wide option for a NULL handle).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpQueryOption(
+    hInternet: HINTERNET,
+    dwOption: DWORD,
+    lpBuffer: LPVOID,
+    lpdwBufferLength: LPDWORD,
+) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpQueryOption_of::<WCHAR>(hInternet, dwOption, lpBuffer, lpdwBufferLength) }
+}
+
+/// [`WinHttpQueryOption`] for strings of either width: string answers, and the strings a
+/// `WINHTTP_PROXY_INFO` or `WINHTTP_CERTIFICATE_INFO` answer points to, are in units of `C`.
+pub(crate) unsafe fn WinHttpQueryOption_of<C: CodeUnit>(
     hInternet: HINTERNET,
     dwOption: DWORD,
     lpBuffer: LPVOID,
@@ -206,7 +231,7 @@ pub unsafe extern "C" fn WinHttpQueryOption(
             match value {
                 Value::Dword(v) => write_fixed(lpBuffer, lpdwBufferLength, v),
                 Value::Ptr(v) | Value::Raw(v) => write_fixed(lpBuffer, lpdwBufferLength, v),
-                Value::Str(s) => write_string(lpBuffer, lpdwBufferLength, &s),
+                Value::Str(s) => write_string::<C>(lpBuffer, lpdwBufferLength, &s),
                 Value::Version(major, minor) => write_fixed(
                     lpBuffer,
                     lpdwBufferLength,
@@ -221,8 +246,10 @@ pub unsafe extern "C" fn WinHttpQueryOption(
                         RemoteAddress: windows_sockaddr(peer),
                     },
                 ),
-                Value::Proxy(p) => write_proxy_info(lpBuffer, lpdwBufferLength, &p),
-                Value::CertificateInfo(info, bits) => write_certificate_info(lpBuffer, lpdwBufferLength, &info, bits),
+                Value::Proxy(p) => write_proxy_info::<C>(lpBuffer, lpdwBufferLength, &p),
+                Value::CertificateInfo(info, bits) => {
+                    write_certificate_info::<C>(lpBuffer, lpdwBufferLength, &info, bits)
+                }
                 Value::Bytes(b) => write_bytes(lpBuffer, lpdwBufferLength, &b),
                 Value::Diagnostics(d) => write_fixed(
                     lpBuffer,
@@ -295,14 +322,18 @@ fn windows_sockaddr(addr: std::net::SocketAddr) -> SOCKADDR_STORAGE {
 ///
 /// # Safety
 /// As for [`write_fixed`].
-unsafe fn write_proxy_info(buf: LPVOID, len: LPDWORD, p: &crate::engine::api::ProxyConfig) -> ApiResult<()> {
+unsafe fn write_proxy_info<C: CodeUnit>(
+    buf: LPVOID,
+    len: LPDWORD,
+    p: &crate::engine::api::ProxyConfig,
+) -> ApiResult<()> {
     let need = size_of::<WINHTTP_PROXY_INFO>() as DWORD;
     // SAFETY: `len` is valid (checked by the caller).
     if buf.is_null() || unsafe { *len } < need {
         unsafe { *len = need };
         return Err(ERROR_INSUFFICIENT_BUFFER);
     }
-    let info = super::proxy::proxy_info(p)?;
+    let info = super::proxy::proxy_info::<C>(p)?;
     // SAFETY: the buffer holds a WINHTTP_PROXY_INFO.
     unsafe { write_fixed(buf, len, info) }
 }
@@ -321,7 +352,7 @@ fn filetime(unix: i64) -> FILETIME {
 ///
 /// # Safety
 /// As for [`write_fixed`].
-unsafe fn write_certificate_info(
+unsafe fn write_certificate_info<C: CodeUnit>(
     buf: LPVOID,
     len: LPDWORD,
     c: &crate::engine::api::CertificateInfo,
@@ -333,9 +364,9 @@ unsafe fn write_certificate_info(
         unsafe { *len = need };
         return Err(ERROR_INSUFFICIENT_BUFFER);
     }
-    let subject = super::memory::alloc_wstr(&c.subject)?;
-    let issuer = match super::memory::alloc_wstr(&c.issuer) {
-        Ok(p) => p,
+    let subject = super::memory::alloc_wstr::<C>(&c.subject)?.cast::<WCHAR>();
+    let issuer = match super::memory::alloc_wstr::<C>(&c.issuer) {
+        Ok(p) => p.cast::<WCHAR>(),
         Err(e) => {
             // SAFETY: allocated just above by the same allocator.
             unsafe { super::memory::LocalFree(subject.cast()) };

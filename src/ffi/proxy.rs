@@ -11,14 +11,17 @@ use super::{bool_api, check, dword_api, wstring};
 use crate::abi::*;
 use crate::engine::api::{ProxyConfig, session};
 use crate::proto;
+use crate::proto::wide::CodeUnit;
 
-/// A `WINHTTP_PROXY_INFO` for `p`, with strings the caller frees with `GlobalFree`.
-pub(crate) fn proxy_info(p: &ProxyConfig) -> Result<WINHTTP_PROXY_INFO, DWORD> {
-    let proxy = alloc_opt_wstr(p.proxy.as_deref())?;
-    let bypass = alloc_opt_wstr(p.bypass.as_deref()).inspect_err(|_| {
-        // SAFETY: allocated just above.
-        unsafe { WinHttpGlobalFree(proxy.cast()) };
-    })?;
+/// A `WINHTTP_PROXY_INFO` for `p`, with strings (in units of `C`) the caller frees with `GlobalFree`.
+pub(crate) fn proxy_info<C: CodeUnit>(p: &ProxyConfig) -> Result<WINHTTP_PROXY_INFO, DWORD> {
+    let proxy = alloc_opt_wstr::<C>(p.proxy.as_deref())?.cast::<WCHAR>();
+    let bypass = alloc_opt_wstr::<C>(p.bypass.as_deref())
+        .inspect_err(|_| {
+            // SAFETY: allocated just above.
+            unsafe { WinHttpGlobalFree(proxy.cast()) };
+        })?
+        .cast::<WCHAR>();
     Ok(WINHTTP_PROXY_INFO { dwAccessType: p.access_type, lpszProxy: proxy, lpszProxyBypass: bypass })
 }
 
@@ -36,6 +39,14 @@ fn default_config() -> ProxyConfig {
 pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
     pProxyConfig: *mut WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
 ) -> BOOL {
+    // SAFETY: the caller's argument, passed on.
+    unsafe { WinHttpGetIEProxyConfigForCurrentUser_of::<WCHAR>(pProxyConfig) }
+}
+
+/// [`WinHttpGetIEProxyConfigForCurrentUser`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpGetIEProxyConfigForCurrentUser_of<C: CodeUnit>(
+    pProxyConfig: *mut WINHTTP_CURRENT_USER_IE_PROXY_CONFIG,
+) -> BOOL {
     bool_api(|| {
         check(pProxyConfig.is_null())?;
         let (auto_detect, pac_url, list, bypass) = match crate::pac::desktop::current() {
@@ -47,8 +58,8 @@ pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
             }
         };
         let p = ProxyConfig { access_type: WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy: list, bypass };
-        let info = proxy_info(&p)?;
-        let url = alloc_opt_wstr(pac_url.as_deref()).inspect_err(|_| {
+        let info = proxy_info::<C>(&p)?;
+        let url = alloc_opt_wstr::<C>(pac_url.as_deref()).inspect_err(|_| {
             // SAFETY: allocated just above.
             unsafe {
                 WinHttpGlobalFree(info.lpszProxy.cast());
@@ -57,7 +68,7 @@ pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
         })?;
         let config = WINHTTP_CURRENT_USER_IE_PROXY_CONFIG {
             fAutoDetect: auto_detect as BOOL,
-            lpszAutoConfigUrl: url,
+            lpszAutoConfigUrl: url.cast(),
             lpszProxy: info.lpszProxy,
             lpszProxyBypass: info.lpszProxyBypass,
         };
@@ -71,9 +82,15 @@ pub unsafe extern "C" fn WinHttpGetIEProxyConfigForCurrentUser(
 /// process, else the environment's proxy variables. Strings are freed with `GlobalFree`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetDefaultProxyConfiguration(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
+    // SAFETY: the caller's argument, passed on.
+    unsafe { WinHttpGetDefaultProxyConfiguration_of::<WCHAR>(pProxyInfo) }
+}
+
+/// [`WinHttpGetDefaultProxyConfiguration`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpGetDefaultProxyConfiguration_of<C: CodeUnit>(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
     bool_api(|| {
         check(pProxyInfo.is_null())?;
-        let info = proxy_info(&default_config())?;
+        let info = proxy_info::<C>(&default_config())?;
         // SAFETY: a writable structure, by the API's contract.
         unsafe { pProxyInfo.write_unaligned(info) };
         Ok(())
@@ -84,11 +101,18 @@ pub unsafe extern "C" fn WinHttpGetDefaultProxyConfiguration(pProxyInfo: *mut WI
 /// `WINHTTP_ACCESS_TYPE_DEFAULT_PROXY`. Windows stores it machine-wide; here it lasts for the process.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpSetDefaultProxyConfiguration(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
+    // SAFETY: the caller's argument, passed on.
+    unsafe { WinHttpSetDefaultProxyConfiguration_of::<WCHAR>(pProxyInfo) }
+}
+
+/// [`WinHttpSetDefaultProxyConfiguration`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpSetDefaultProxyConfiguration_of<C: CodeUnit>(pProxyInfo: *mut WINHTTP_PROXY_INFO) -> BOOL {
     bool_api(|| {
         check(pProxyInfo.is_null())?;
         // SAFETY: a readable structure whose strings are NULL or NUL-terminated.
         let info = unsafe { pProxyInfo.read_unaligned() };
-        let (proxy, bypass) = unsafe { (wstring(info.lpszProxy), wstring(info.lpszProxyBypass)) };
+        let (proxy, bypass) =
+            unsafe { (wstring(info.lpszProxy.cast::<C>()), wstring(info.lpszProxyBypass.cast::<C>())) };
         match info.dwAccessType {
             WINHTTP_ACCESS_TYPE_NO_PROXY => {}
             WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
@@ -124,6 +148,30 @@ pub unsafe extern "C" fn WinHttpReadProxySettings(
     pfDefaultSettingsAreReturned: *mut BOOL,
     pWinHttpProxySettings: *mut WINHTTP_PROXY_SETTINGS,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe {
+        WinHttpReadProxySettings_of(
+            hSession,
+            pcwszConnectionName,
+            fFallBackToDefaultSettings,
+            fSetAutoDiscoverForDefaultSettings,
+            pdwSettingsVersion,
+            pfDefaultSettingsAreReturned,
+            pWinHttpProxySettings,
+        )
+    }
+}
+
+/// [`WinHttpReadProxySettings`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpReadProxySettings_of<C: CodeUnit>(
+    hSession: HINTERNET,
+    pcwszConnectionName: *const C,
+    fFallBackToDefaultSettings: BOOL,
+    fSetAutoDiscoverForDefaultSettings: BOOL,
+    pdwSettingsVersion: *mut DWORD,
+    pfDefaultSettingsAreReturned: *mut BOOL,
+    pWinHttpProxySettings: *mut WINHTTP_PROXY_SETTINGS,
+) -> DWORD {
     let _ = (pcwszConnectionName, fFallBackToDefaultSettings);
     dword_api(|| {
         if hSession.is_null() {
@@ -144,10 +192,10 @@ pub unsafe extern "C" fn WinHttpReadProxySettings(
         }
         let version = crate::pac::desktop::version();
         let strings = [d.proxy.as_deref(), d.bypass.as_deref(), d.pac_url.as_deref()];
-        let mut ptrs = [core::ptr::null_mut(); 3];
+        let mut ptrs: [PWSTR; 3] = [core::ptr::null_mut(); 3];
         for (i, s) in strings.iter().enumerate() {
-            match alloc_opt_wstr(*s) {
-                Ok(p) => ptrs[i] = p,
+            match alloc_opt_wstr::<C>(*s) {
+                Ok(p) => ptrs[i] = p.cast(),
                 Err(e) => {
                     // SAFETY: the strings allocated so far.
                     ptrs.iter().for_each(|p| unsafe {

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::engine::api::{self, Object, Outcome, Request, handles, log};
+use crate::proto::wide::CodeUnit;
 use std::sync::Arc;
 
 /// Opens a request handle under a connect handle. NULL or empty verb, object name and version
@@ -16,6 +17,22 @@ pub unsafe extern "C" fn WinHttpOpenRequest(
     pwszVersion: LPCWSTR,
     pwszReferrer: LPCWSTR,
     ppwszAcceptTypes: *mut LPCWSTR,
+    dwFlags: DWORD,
+) -> HINTERNET {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe {
+        WinHttpOpenRequest_of(hConnect, pwszVerb, pwszObjectName, pwszVersion, pwszReferrer, ppwszAcceptTypes, dwFlags)
+    }
+}
+
+/// [`WinHttpOpenRequest`] for strings of either width.
+pub(crate) unsafe fn WinHttpOpenRequest_of<C: CodeUnit>(
+    hConnect: HINTERNET,
+    pwszVerb: *const C,
+    pwszObjectName: *const C,
+    pwszVersion: *const C,
+    pwszReferrer: *const C,
+    ppwszAcceptTypes: *mut *const C,
     dwFlags: DWORD,
 ) -> HINTERNET {
     let args = || {
@@ -97,6 +114,30 @@ fn started<T: core::fmt::Debug, F: FnOnce() -> ApiResult<Outcome<T>>>(args: impl
 pub unsafe extern "C" fn WinHttpSendRequest(
     hRequest: HINTERNET,
     lpszHeaders: LPCWSTR,
+    dwHeadersLength: DWORD,
+    lpOptional: LPVOID,
+    dwOptionalLength: DWORD,
+    dwTotalLength: DWORD,
+    dwContext: DWORD_PTR,
+) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe {
+        WinHttpSendRequest_of(
+            hRequest,
+            lpszHeaders,
+            dwHeadersLength,
+            lpOptional,
+            dwOptionalLength,
+            dwTotalLength,
+            dwContext,
+        )
+    }
+}
+
+/// [`WinHttpSendRequest`] for strings of either width.
+pub(crate) unsafe fn WinHttpSendRequest_of<C: CodeUnit>(
+    hRequest: HINTERNET,
+    lpszHeaders: *const C,
     dwHeadersLength: DWORD,
     lpOptional: LPVOID,
     dwOptionalLength: DWORD,

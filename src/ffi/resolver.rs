@@ -12,6 +12,7 @@ use crate::engine::api::Resolver;
 use crate::engine::api::{Object, handles};
 use crate::pac;
 use crate::proto::pac_helpers::{self, PacEntry};
+use crate::proto::wide::CodeUnit;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -37,7 +38,10 @@ const DETECT_FLAGS: DWORD = WINHTTP_AUTO_DETECT_TYPE_DHCP | WINHTTP_AUTO_DETECT_
 ///
 /// # Safety
 /// `url` NULL or NUL-terminated; `opts` NULL or readable.
-unsafe fn read_request(url: LPCWSTR, opts: *const WINHTTP_AUTOPROXY_OPTIONS) -> Result<(String, pac::Options), DWORD> {
+unsafe fn read_request<C: CodeUnit>(
+    url: *const C,
+    opts: *const WINHTTP_AUTOPROXY_OPTIONS,
+) -> Result<(String, pac::Options), DWORD> {
     check(opts.is_null())?;
     // SAFETY: by the caller.
     let url = unsafe { wstring(url) }.ok_or(ERROR_INVALID_PARAMETER)?;
@@ -57,7 +61,7 @@ unsafe fn read_request(url: LPCWSTR, opts: *const WINHTTP_AUTOPROXY_OPTIONS) -> 
     }
     if o.dwFlags & WINHTTP_AUTOPROXY_CONFIG_URL != 0 {
         // SAFETY: by the API's contract.
-        let u = unsafe { wstring(o.lpszAutoConfigUrl) }.ok_or(ERROR_INVALID_PARAMETER)?;
+        let u = unsafe { wstring(o.lpszAutoConfigUrl.cast::<C>()) }.ok_or(ERROR_INVALID_PARAMETER)?;
         check(u.is_empty())?;
         options.config_url = Some(u);
     }
@@ -80,11 +84,20 @@ pub unsafe extern "C" fn WinHttpDetectAutoProxyConfigUrl(
     dwAutoDetectFlags: DWORD,
     ppwstrAutoConfigUrl: *mut LPWSTR,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpDetectAutoProxyConfigUrl_of(dwAutoDetectFlags, ppwstrAutoConfigUrl) }
+}
+
+/// [`WinHttpDetectAutoProxyConfigUrl`] with the URL in units of `C`.
+pub(crate) unsafe fn WinHttpDetectAutoProxyConfigUrl_of<C: CodeUnit>(
+    dwAutoDetectFlags: DWORD,
+    ppwstrAutoConfigUrl: *mut *mut C,
+) -> BOOL {
     bool_api(|| {
         check(ppwstrAutoConfigUrl.is_null())?;
         check(dwAutoDetectFlags == 0 || dwAutoDetectFlags & !DETECT_FLAGS != 0)?;
         let url = pac::detect(dwAutoDetectFlags)?;
-        let p = alloc_wstr(&url)?;
+        let p = alloc_wstr::<C>(&url)?;
         // SAFETY: a writable pointer, by the API's contract.
         unsafe { ppwstrAutoConfigUrl.write_unaligned(p) };
         Ok(())
@@ -101,6 +114,17 @@ pub unsafe extern "C" fn WinHttpGetProxyForUrl(
     pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
     pProxyInfo: *mut WINHTTP_PROXY_INFO,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpGetProxyForUrl_of(hSession, lpcwszUrl, pAutoProxyOptions, pProxyInfo) }
+}
+
+/// [`WinHttpGetProxyForUrl`] with strings (the URL, the options' and the answer's) in units of `C`.
+pub(crate) unsafe fn WinHttpGetProxyForUrl_of<C: CodeUnit>(
+    hSession: HINTERNET,
+    lpcwszUrl: *const C,
+    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
+    pProxyInfo: *mut WINHTTP_PROXY_INFO,
+) -> BOOL {
     bool_api(|| {
         if hSession.is_null() {
             return Err(ERROR_INVALID_HANDLE);
@@ -110,7 +134,7 @@ pub unsafe extern "C" fn WinHttpGetProxyForUrl(
         let (url, opts) = unsafe { read_request(lpcwszUrl, pAutoProxyOptions) }?;
         handles::session(hSession)?;
         let entries = pac::resolve(&url, &opts, &Arc::new(AtomicBool::new(false)))?;
-        let info = proxy_info(&config_for(&entries))?;
+        let info = proxy_info::<C>(&config_for(&entries))?;
         // SAFETY: a writable structure, by the API's contract.
         unsafe { pProxyInfo.write_unaligned(info) };
         Ok(())
@@ -138,9 +162,9 @@ pub unsafe extern "C" fn WinHttpCreateProxyResolver(hSession: HINTERNET, phResol
 
 /// Starts resolving on a completion thread; the end is `GETPROXYFORURL_COMPLETE` (then
 /// `WinHttpGetProxyResult`) or `REQUEST_ERROR` with `API_GET_PROXY_FOR_URL`.
-unsafe fn get_proxy_for_url_ex(
+unsafe fn get_proxy_for_url_ex<C: CodeUnit>(
     hResolver: HINTERNET,
-    url: PCWSTR,
+    url: *const C,
     opts: *mut WINHTTP_AUTOPROXY_OPTIONS,
     context: DWORD_PTR,
 ) -> DWORD {
@@ -191,6 +215,17 @@ pub unsafe extern "C" fn WinHttpGetProxyForUrlEx(
     pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
     pContext: DWORD_PTR,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpGetProxyForUrlEx_of(hResolver, pcwszUrl, pAutoProxyOptions, pContext) }
+}
+
+/// [`WinHttpGetProxyForUrlEx`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpGetProxyForUrlEx_of<C: CodeUnit>(
+    hResolver: HINTERNET,
+    pcwszUrl: *const C,
+    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
+    pContext: DWORD_PTR,
+) -> DWORD {
     // SAFETY: as promised by the caller.
     unsafe { get_proxy_for_url_ex(hResolver, pcwszUrl, pAutoProxyOptions, pContext) }
 }
@@ -206,6 +241,28 @@ pub unsafe extern "C" fn WinHttpGetProxyForUrlEx2(
     pInterfaceSelectionContext: *mut BYTE,
     pContext: DWORD_PTR,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe {
+        WinHttpGetProxyForUrlEx2_of(
+            hResolver,
+            pcwszUrl,
+            pAutoProxyOptions,
+            cbInterfaceSelectionContext,
+            pInterfaceSelectionContext,
+            pContext,
+        )
+    }
+}
+
+/// [`WinHttpGetProxyForUrlEx2`] with strings in units of `C`.
+pub(crate) unsafe fn WinHttpGetProxyForUrlEx2_of<C: CodeUnit>(
+    hResolver: HINTERNET,
+    pcwszUrl: *const C,
+    pAutoProxyOptions: *mut WINHTTP_AUTOPROXY_OPTIONS,
+    cbInterfaceSelectionContext: DWORD,
+    pInterfaceSelectionContext: *mut BYTE,
+    pContext: DWORD_PTR,
+) -> DWORD {
     if cbInterfaceSelectionContext != 0 && pInterfaceSelectionContext.is_null() {
         return ERROR_INVALID_PARAMETER;
     }
@@ -214,7 +271,7 @@ pub unsafe extern "C" fn WinHttpGetProxyForUrlEx2(
 }
 
 /// The entries of a finished resolution, allocated for `WinHttpFreeProxyResult`.
-fn result_entries(hResolver: HINTERNET) -> Result<(DWORD, *mut WINHTTP_PROXY_RESULT_ENTRY), DWORD> {
+fn result_entries<C: CodeUnit>(hResolver: HINTERNET) -> Result<(DWORD, *mut WINHTTP_PROXY_RESULT_ENTRY), DWORD> {
     let entries = handles::resolver(hResolver)?.result()??;
     let entries: Vec<&PacEntry> = entries.iter().filter(|e| !matches!(e, PacEntry::Socks { .. })).collect();
     let n = entries.len();
@@ -231,8 +288,8 @@ fn result_entries(hResolver: HINTERNET) -> Result<(DWORD, *mut WINHTTP_PROXY_RES
             _ => (0, None, 0),
         };
         let name = match host {
-            Some(h) => match alloc_wstr(h.trim_start_matches('[').trim_end_matches(']')) {
-                Ok(p) => p,
+            Some(h) => match alloc_wstr::<C>(h.trim_start_matches('[').trim_end_matches(']')) {
+                Ok(p) => p.cast::<WCHAR>(),
                 Err(err) => {
                     // SAFETY: the entries filled so far, then the array.
                     unsafe { free_entries(i as DWORD, array) };
@@ -271,9 +328,18 @@ unsafe fn free_entries(n: DWORD, array: *mut WINHTTP_PROXY_RESULT_ENTRY) {
 /// `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; after a failed resolution, its error.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpGetProxyResult(hResolver: HINTERNET, pProxyResult: *mut WINHTTP_PROXY_RESULT) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpGetProxyResult_of::<WCHAR>(hResolver, pProxyResult) }
+}
+
+/// [`WinHttpGetProxyResult`] with the proxies' names in units of `C`.
+pub(crate) unsafe fn WinHttpGetProxyResult_of<C: CodeUnit>(
+    hResolver: HINTERNET,
+    pProxyResult: *mut WINHTTP_PROXY_RESULT,
+) -> DWORD {
     dword_api(|| {
         check(pProxyResult.is_null())?;
-        let (n, entries) = result_entries(hResolver)?;
+        let (n, entries) = result_entries::<C>(hResolver)?;
         // SAFETY: a writable structure, by the API's contract.
         unsafe { pProxyResult.write_unaligned(WINHTTP_PROXY_RESULT { cEntries: n, pEntries: entries }) };
         Ok(())
@@ -287,9 +353,18 @@ pub unsafe extern "C" fn WinHttpGetProxyResultEx(
     hResolver: HINTERNET,
     pProxyResultEx: *mut WINHTTP_PROXY_RESULT_EX,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpGetProxyResultEx_of::<WCHAR>(hResolver, pProxyResultEx) }
+}
+
+/// [`WinHttpGetProxyResultEx`] with the proxies' names in units of `C`.
+pub(crate) unsafe fn WinHttpGetProxyResultEx_of<C: CodeUnit>(
+    hResolver: HINTERNET,
+    pProxyResultEx: *mut WINHTTP_PROXY_RESULT_EX,
+) -> DWORD {
     dword_api(|| {
         check(pProxyResultEx.is_null())?;
-        let (n, entries) = result_entries(hResolver)?;
+        let (n, entries) = result_entries::<C>(hResolver)?;
         let r = WINHTTP_PROXY_RESULT_EX {
             cEntries: n,
             pEntries: entries,
@@ -360,6 +435,18 @@ pub unsafe extern "C" fn WinHttpIsHostInProxyBypassList(
     nPort: INTERNET_PORT,
     pfIsInBypassList: *mut BOOL,
 ) -> DWORD {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpIsHostInProxyBypassList_of(pProxyInfo, pwszHost, tScheme, nPort, pfIsInBypassList) }
+}
+
+/// [`WinHttpIsHostInProxyBypassList`] with strings (the host, the bypass list) in units of `C`.
+pub(crate) unsafe fn WinHttpIsHostInProxyBypassList_of<C: CodeUnit>(
+    pProxyInfo: *const WINHTTP_PROXY_INFO,
+    pwszHost: *const C,
+    tScheme: INTERNET_SCHEME,
+    nPort: INTERNET_PORT,
+    pfIsInBypassList: *mut BOOL,
+) -> DWORD {
     dword_api(|| {
         check(pProxyInfo.is_null() || pfIsInBypassList.is_null())?;
         // SAFETY: by the API's contract.
@@ -372,7 +459,7 @@ pub unsafe extern "C" fn WinHttpIsHostInProxyBypassList(
             WINHTTP_ACCESS_TYPE_NO_PROXY => true,
             WINHTTP_ACCESS_TYPE_NAMED_PROXY => {
                 // SAFETY: NULL or NUL-terminated, by the API's contract.
-                let bypass = unsafe { wstring(info.lpszProxyBypass) }.unwrap_or_default();
+                let bypass = unsafe { wstring(info.lpszProxyBypass.cast::<C>()) }.unwrap_or_default();
                 crate::proto::proxy::ProxyConfig::named("", &bypass).bypasses(&host, port)
             }
             _ => return Err(ERROR_INVALID_PARAMETER),

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::engine::api::{Connect, HandleCore, Object, ProxyConfig, Session, handles};
+use crate::proto::wide::CodeUnit;
 use std::sync::Arc;
 
 /// Reports whether WinHTTP is supported here: always TRUE.
@@ -18,6 +19,18 @@ pub unsafe extern "C" fn WinHttpOpen(
     dwAccessType: DWORD,
     pszProxyW: LPCWSTR,
     pszProxyBypassW: LPCWSTR,
+    dwFlags: DWORD,
+) -> HINTERNET {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpOpen_of(pszAgentW, dwAccessType, pszProxyW, pszProxyBypassW, dwFlags) }
+}
+
+/// [`WinHttpOpen`] for strings of either width.
+pub(crate) unsafe fn WinHttpOpen_of<C: CodeUnit>(
+    pszAgentW: *const C,
+    dwAccessType: DWORD,
+    pszProxyW: *const C,
+    pszProxyBypassW: *const C,
     dwFlags: DWORD,
 ) -> HINTERNET {
     let args = || {
@@ -53,6 +66,17 @@ pub unsafe extern "C" fn WinHttpOpen(
 pub unsafe extern "C" fn WinHttpConnect(
     hSession: HINTERNET,
     pswzServerName: LPCWSTR,
+    nServerPort: INTERNET_PORT,
+    dwReserved: DWORD,
+) -> HINTERNET {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpConnect_of(hSession, pswzServerName, nServerPort, dwReserved) }
+}
+
+/// [`WinHttpConnect`] for strings of either width.
+pub(crate) unsafe fn WinHttpConnect_of<C: CodeUnit>(
+    hSession: HINTERNET,
+    pswzServerName: *const C,
     nServerPort: INTERNET_PORT,
     dwReserved: DWORD,
 ) -> HINTERNET {

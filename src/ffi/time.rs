@@ -30,6 +30,12 @@ unsafe fn time_from_system_time<C: CodeUnit>(st: &SYSTEMTIME, out: *mut C) -> Ap
 /// fields out of range fail with `ERROR_INVALID_PARAMETER`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpTimeFromSystemTime(pst: *const SYSTEMTIME, pwszTime: LPWSTR) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpTimeFromSystemTime_of(pst, pwszTime) }
+}
+
+/// [`WinHttpTimeFromSystemTime`] for strings of either width.
+pub(crate) unsafe fn WinHttpTimeFromSystemTime_of<C: CodeUnit>(pst: *const SYSTEMTIME, pwszTime: *mut C) -> BOOL {
     bool_api(|| {
         check(pst.is_null() || pwszTime.is_null())?;
         // SAFETY: a valid SYSTEMTIME, by the API's contract; possibly unaligned.
@@ -45,6 +51,12 @@ pub unsafe extern "C" fn WinHttpTimeFromSystemTime(pst: *const SYSTEMTIME, pwszT
 /// `*pst` unchanged.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpTimeToSystemTime(pwszTime: LPCWSTR, pst: *mut SYSTEMTIME) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpTimeToSystemTime_of(pwszTime, pst) }
+}
+
+/// [`WinHttpTimeToSystemTime`] for strings of either width.
+pub(crate) unsafe fn WinHttpTimeToSystemTime_of<C: CodeUnit>(pwszTime: *const C, pst: *mut SYSTEMTIME) -> BOOL {
     bool_api(|| {
         check(pwszTime.is_null() || pst.is_null())?;
         // SAFETY: a NUL-terminated string, by the API's contract.

@@ -5,26 +5,27 @@ use super::{ApiResult, bool_api, bool_api_args, check, dword_size, put, wcs_len}
 use crate::abi::*;
 use crate::engine::api::log;
 use crate::proto::url::{self as core_url, CreateParts, Part};
+use crate::proto::wide::CodeUnit;
 use std::borrow::Cow;
 
 /// One string member pair of `URL_COMPONENTS` (`lpszX`, `dwXLength`).
-struct Slot {
-    ptr: LPWSTR,
+struct Slot<C> {
+    ptr: *mut C,
     len: DWORD,
 }
 
-impl Slot {
+impl<C> Slot<C> {
     fn requested(&self) -> bool {
         self.len != 0
     }
 }
 
 /// What a cracked component will be set to.
-struct Value<'a> {
+struct Value<'a, C: Clone> {
     /// Offset in the caller's string where the component starts (for the no-buffer mode);
     /// `None` for an absent user name or password, which comes back as a NULL pointer.
     at: Option<usize>,
-    text: Cow<'a, [WCHAR]>,
+    text: Cow<'a, [C]>,
 }
 
 /// Splits a URL into its parts.
@@ -44,6 +45,18 @@ pub unsafe extern "C" fn WinHttpCrackUrl(
     dwFlags: DWORD,
     lpUrlComponents: LPURL_COMPONENTS,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpCrackUrl_of(pwszUrl, dwUrlLength, dwFlags, lpUrlComponents) }
+}
+
+/// [`WinHttpCrackUrl`] for strings of either width (`URL_COMPONENTS` has the same layout in both:
+/// its string members are pointers to units of `C`).
+pub(crate) unsafe fn WinHttpCrackUrl_of<C: CodeUnit>(
+    pwszUrl: *const C,
+    dwUrlLength: DWORD,
+    dwFlags: DWORD,
+    lpUrlComponents: LPURL_COMPONENTS,
+) -> BOOL {
     let args = || {
         let url = (!pwszUrl.is_null()).then(|| {
             // SAFETY: as for the call: `dwUrlLength` characters, or NUL-terminated when 0.
@@ -56,7 +69,7 @@ pub unsafe extern "C" fn WinHttpCrackUrl(
     bool_api_args(args, || unsafe { crack(pwszUrl, dwUrlLength, dwFlags, lpUrlComponents) })
 }
 
-unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS) -> ApiResult<()> {
+unsafe fn crack<C: CodeUnit>(url: *const C, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS) -> ApiResult<()> {
     check(url.is_null() || uc.is_null())?;
     // SAFETY: non-null; the caller owns a URL_COMPONENTS whose first member is its size.
     let size = unsafe { core::ptr::addr_of!((*uc).dwStructSize).read_unaligned() };
@@ -73,12 +86,12 @@ unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS
     let units = unsafe { core::slice::from_raw_parts(url, n) };
 
     let slots = [
-        Slot { ptr: c.lpszScheme, len: c.dwSchemeLength },
-        Slot { ptr: c.lpszUserName, len: c.dwUserNameLength },
-        Slot { ptr: c.lpszPassword, len: c.dwPasswordLength },
-        Slot { ptr: c.lpszHostName, len: c.dwHostNameLength },
-        Slot { ptr: c.lpszUrlPath, len: c.dwUrlPathLength },
-        Slot { ptr: c.lpszExtraInfo, len: c.dwExtraInfoLength },
+        Slot { ptr: c.lpszScheme.cast::<C>(), len: c.dwSchemeLength },
+        Slot { ptr: c.lpszUserName.cast::<C>(), len: c.dwUserNameLength },
+        Slot { ptr: c.lpszPassword.cast::<C>(), len: c.dwPasswordLength },
+        Slot { ptr: c.lpszHostName.cast::<C>(), len: c.dwHostNameLength },
+        Slot { ptr: c.lpszUrlPath.cast::<C>(), len: c.dwUrlPathLength },
+        Slot { ptr: c.lpszExtraInfo.cast::<C>(), len: c.dwExtraInfoLength },
     ];
     // A buffer must come with its size.
     check(slots.iter().any(|s| !s.ptr.is_null() && s.len == 0))?;
@@ -86,7 +99,7 @@ unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS
     let p = core_url::split(units, flags)?;
     let fold = !slots[5].requested();
     let path_range = if fold { p.path.start..p.extra.end } else { p.path.clone() };
-    let value = |r: core::ops::Range<usize>, part| -> ApiResult<Value<'_>> {
+    let value = |r: core::ops::Range<usize>, part| -> ApiResult<Value<'_, C>> {
         let at = Some(r.start);
         Ok(Value { at, text: core_url::component_value(units, r, part, flags)? })
     };
@@ -113,14 +126,14 @@ unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS
 
     // Everything is valid: fill in the components.
     let mut overflow = false;
-    let mut out: [(LPWSTR, DWORD); 6] = core::array::from_fn(|i| (slots[i].ptr, slots[i].len));
+    let mut out: [(*mut C, DWORD); 6] = core::array::from_fn(|i| (slots[i].ptr, slots[i].len));
     for ((slot, v), o) in slots.iter().zip(&values).zip(out.iter_mut()) {
         if !slot.requested() {
             continue;
         }
         if slot.ptr.is_null() {
             // SAFETY: an offset within (or one past the end of) the caller's string.
-            let ptr = v.at.map_or(core::ptr::null_mut(), |at| unsafe { url.add(at) } as LPWSTR);
+            let ptr = v.at.map_or(core::ptr::null_mut(), |at| unsafe { url.add(at) }.cast_mut());
             *o = (ptr, dword_size(v.text.len(), 0)?);
         } else if v.text.len() >= slot.len as usize {
             *o = (slot.ptr, dword_size(v.text.len(), 1)?);
@@ -129,17 +142,18 @@ unsafe fn crack(url: LPCWSTR, url_len: DWORD, flags: DWORD, uc: LPURL_COMPONENTS
             // SAFETY: the caller's buffer holds `slot.len` > text.len() characters.
             unsafe {
                 core::ptr::copy_nonoverlapping(v.text.as_ptr(), slot.ptr, v.text.len());
-                slot.ptr.add(v.text.len()).write_unaligned(0);
+                slot.ptr.add(v.text.len()).write_unaligned(C::from_u32(0));
             }
             *o = (slot.ptr, v.text.len() as DWORD);
         }
     }
-    (c.lpszScheme, c.dwSchemeLength) = out[0];
-    (c.lpszUserName, c.dwUserNameLength) = out[1];
-    (c.lpszPassword, c.dwPasswordLength) = out[2];
-    (c.lpszHostName, c.dwHostNameLength) = out[3];
-    (c.lpszUrlPath, c.dwUrlPathLength) = out[4];
-    (c.lpszExtraInfo, c.dwExtraInfoLength) = out[5];
+    let member = |(p, n): (*mut C, DWORD)| (p.cast::<WCHAR>(), n);
+    (c.lpszScheme, c.dwSchemeLength) = member(out[0]);
+    (c.lpszUserName, c.dwUserNameLength) = member(out[1]);
+    (c.lpszPassword, c.dwPasswordLength) = member(out[2]);
+    (c.lpszHostName, c.dwHostNameLength) = member(out[3]);
+    (c.lpszUrlPath, c.dwUrlPathLength) = member(out[4]);
+    (c.lpszExtraInfo, c.dwExtraInfoLength) = member(out[5]);
     c.nPort = p.port;
     if !overflow {
         c.nScheme = p.scheme;
@@ -167,6 +181,17 @@ pub unsafe extern "C" fn WinHttpCreateUrl(
     pwszUrl: LPWSTR,
     pdwUrlLength: LPDWORD,
 ) -> BOOL {
+    // SAFETY: the caller's arguments, passed on.
+    unsafe { WinHttpCreateUrl_of(lpUrlComponents, dwFlags, pwszUrl, pdwUrlLength) }
+}
+
+/// [`WinHttpCreateUrl`] for strings of either width.
+pub(crate) unsafe fn WinHttpCreateUrl_of<C: CodeUnit>(
+    lpUrlComponents: LPURL_COMPONENTS,
+    dwFlags: DWORD,
+    pwszUrl: *mut C,
+    pdwUrlLength: LPDWORD,
+) -> BOOL {
     // SAFETY: the caller passes a valid structure, buffer and length, as the API requires.
     bool_api(|| unsafe { create(lpUrlComponents, dwFlags, pwszUrl, pdwUrlLength) })
 }
@@ -175,7 +200,8 @@ pub unsafe extern "C" fn WinHttpCreateUrl(
 ///
 /// # Safety
 /// `p` is NULL, or holds `len` characters, or a terminated string when `len` is 0.
-unsafe fn member<'a>(p: LPWSTR, len: DWORD) -> Option<&'a [WCHAR]> {
+unsafe fn member<'a, C: CodeUnit>(p: LPWSTR, len: DWORD) -> Option<&'a [C]> {
+    let p = p.cast::<C>();
     if p.is_null() {
         return None;
     }
@@ -184,7 +210,7 @@ unsafe fn member<'a>(p: LPWSTR, len: DWORD) -> Option<&'a [WCHAR]> {
     Some(unsafe { core::slice::from_raw_parts(p, n) })
 }
 
-unsafe fn create(uc: LPURL_COMPONENTS, flags: DWORD, buf: LPWSTR, len: LPDWORD) -> ApiResult<()> {
+unsafe fn create<C: CodeUnit>(uc: LPURL_COMPONENTS, flags: DWORD, buf: *mut C, len: LPDWORD) -> ApiResult<()> {
     check(uc.is_null() || len.is_null())?;
     // SAFETY: non-null; the first member is the structure's size.
     let size = unsafe { core::ptr::addr_of!((*uc).dwStructSize).read_unaligned() };
@@ -216,7 +242,7 @@ unsafe fn create(uc: LPURL_COMPONENTS, flags: DWORD, buf: LPWSTR, len: LPDWORD) 
     // SAFETY: the caller's buffer holds `cap` > url.len() characters.
     unsafe {
         core::ptr::copy_nonoverlapping(url.as_ptr(), buf, url.len());
-        buf.add(url.len()).write_unaligned(0);
+        buf.add(url.len()).write_unaligned(C::from_u32(0));
         put(len, url.len() as DWORD);
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! Code units of wide strings, generic over their width.
 //!
-//! `WCHAR` is the platform `wchar_t` (UTF-32 on Linux and macOS); UTF-16 entry points may come
-//! later. Everything that handles wide strings is written against [`CodeUnit`] so both widths share
-//! one implementation: UTF-32 units are scalar values, UTF-16 units may form surrogate pairs.
+//! `WCHAR` is the platform `wchar_t` (UTF-32 on Linux and macOS) for the plain exports and `u16`
+//! for their UTF-16 twins (`crate::ffi::utf16`). Everything that handles wide strings is written
+//! against [`CodeUnit`] so both widths share one implementation: UTF-32 units are scalar values,
+//! UTF-16 units may form surrogate pairs.
 
 /// One code unit of a wide string.
 pub trait CodeUnit: Copy + Eq + core::fmt::Debug + 'static {

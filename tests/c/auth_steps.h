@@ -194,7 +194,7 @@ static inline void close_req(HINTERNET req)
 
 static inline void set_option_str(HINTERNET h, DWORD option, const WCHAR *value)
 {
-    CHECK_OK(WinHttpSetOption(h, option, (LPVOID)value, (DWORD)wcslen(value)));
+    CHECK_OK(WinHttpSetOption(h, option, (LPVOID)value, (DWORD)harness_wcslen(value)));
 }
 
 #endif

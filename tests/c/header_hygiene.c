@@ -2,7 +2,8 @@
  * Header hygiene check, compiled (never run) by tests/abi.rs in several modes: C99 -pedantic, C11,
  * C++17, each with -Wall -Wextra -Werror, with and without WINHTTP_NO_LAST_ERROR, and with
  * HYGIENE_OWN_WIN32_TYPES, where the program brings its own Windows base types and defines
- * WINHTTP_NO_WIN32_TYPES before including the header.
+ * WINHTTP_NO_WIN32_TYPES before including the header. Each also in both character widths: the
+ * platform wchar_t, -fshort-wchar, and (C11, C++17) WINHTTP_WCHAR16 with char16_t strings.
  *
  * It includes nothing but <winhttp.h> (apart from what its own types need), checks the Windows x64
  * layout of every struct, and uses the API the way Windows code does so that prototypes, pointer
@@ -38,7 +39,13 @@ typedef DWORD *PDWORD;
 typedef WORD *LPWORD;
 typedef BOOL *LPBOOL;
 typedef BOOL *PBOOL;
+#if defined(WINHTTP_WCHAR16) && defined(__cplusplus)
+typedef char16_t WCHAR;
+#elif defined(WINHTTP_WCHAR16)
+typedef uint16_t WCHAR;
+#else
 typedef wchar_t WCHAR;
+#endif
 typedef WCHAR *LPWSTR;
 typedef WCHAR *PWSTR;
 typedef const WCHAR *LPCWSTR;
@@ -152,6 +159,13 @@ LAYOUT(option_range, WINHTTP_FIRST_OPTION == 1 && WINHTTP_LAST_OPTION == 212);
 LAYOUT(all_notifications, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS == 0xffffffffu);
 LAYOUT(time_bufsize, WINHTTP_TIME_FORMAT_BUFSIZE == 31 * sizeof(WCHAR));
 
+/* Wide literals of the program's WCHAR: u"..." for char16_t code, L"..." otherwise. */
+#if defined(WINHTTP_WCHAR16)
+#define W(s) u##s
+#else
+#define W(s) L##s
+#endif
+
 static void CALLBACK on_status(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID info, DWORD len)
 {
     (void)h;
@@ -169,7 +183,7 @@ static void CALLBACK on_status(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID 
 
 int main(void)
 {
-    LPCWSTR accept[] = {L"*/*", NULL};
+    LPCWSTR accept[] = {W("*/*"), NULL};
     WINHTTP_EXTENDED_HEADER hdr;
     WINHTTP_HEADER_NAME name;
     static URL_COMPONENTS uc; /* zeroed */
@@ -178,26 +192,26 @@ int main(void)
     HINTERNET session, connect, request;
     WINHTTP_STATUS_CALLBACK previous;
 
-    hdr.pwszName = L"X-Test";
+    hdr.pwszName = W("X-Test");
     hdr.pszValue = "narrow";
     name.pszName = "Accept";
     (void)name;
     (void)hdr;
     uc.dwStructSize = sizeof uc;
 
-    session = WinHttpOpen(L"hygiene/1.0", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME,
+    session = WinHttpOpen(W("hygiene/1.0"), WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME,
                           WINHTTP_NO_PROXY_BYPASS, 0);
     previous = WinHttpSetStatusCallback(session, on_status, WINHTTP_CALLBACK_FLAG_ALL_NOTIFICATIONS, 0);
     if (previous == WINHTTP_INVALID_STATUS_CALLBACK)
         return 1;
-    connect = WinHttpConnect(session, L"example.com", INTERNET_DEFAULT_HTTPS_PORT, 0);
-    request = WinHttpOpenRequest(connect, L"GET", L"/", NULL, WINHTTP_NO_REFERER, accept, WINHTTP_FLAG_SECURE);
+    connect = WinHttpConnect(session, W("example.com"), INTERNET_DEFAULT_HTTPS_PORT, 0);
+    request = WinHttpOpenRequest(connect, W("GET"), W("/"), NULL, WINHTTP_NO_REFERER, accept, WINHTTP_FLAG_SECURE);
     ok = WinHttpSendRequest(request, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0,
                             WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH, 0);
     ok = ok && WinHttpQueryHeaders(request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
                                    WINHTTP_HEADER_NAME_BY_INDEX, WINHTTP_NO_OUTPUT_BUFFER, &n,
                                    WINHTTP_NO_HEADER_INDEX);
-    ok = ok && WinHttpCrackUrl(L"http://example.com/", (DWORD)-1, ICU_DECODE, &uc);
+    ok = ok && WinHttpCrackUrl(W("http://example.com/"), (DWORD)-1, ICU_DECODE, &uc);
     (void)WinHttpAddRequestHeadersEx(request, WINHTTP_ADDREQ_FLAG_ADD, WINHTTP_EXTENDED_HEADER_FLAG_UNICODE, 0, 1,
                                      &hdr);
     WinHttpCloseHandle(request);

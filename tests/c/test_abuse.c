@@ -604,7 +604,7 @@ static const WCHAR *request_path(uint64_t *rng, WCHAR *buf, size_t n)
     case 2:
         return L"/chunked"; /* 5 chunks 20 ms apart: async reads park */
     default:
-        swprintf(buf, n, L"/len/%u", lens[rnd(rng) % 5]);
+        harness_swprintf(buf, n, L"/len/%u", lens[rnd(rng) % 5]);
         return buf;
     }
 }
@@ -799,7 +799,7 @@ static void one_call(int tid, int call, uint64_t *rng)
         result(tid, call, A_SET_TIMEOUTS, h, ok, GetLastError(), 0);
     } else if (op < 77) {
         WCHAR line[64];
-        swprintf(line, 64, L"X-Abuse: %u\r\n", rnd(rng) % 1000);
+        harness_swprintf(line, 64, L"X-Abuse: %u\r\n", rnd(rng) % 1000);
         h = pick(rng, K_REQUEST);
         doing(tid, call, A_ADD_HEADERS, h);
         SetLastError(0xdeadbeef);

@@ -188,9 +188,9 @@ static struct request_context *start(int slow, int i)
     pthread_mutexattr_destroy(&attr);
     c->slow = slow;
     if (slow)
-        swprintf(path, 64, L"/slow?ms=%d", 8000 + i);
+        harness_swprintf(path, 64, L"/slow?ms=%d", 8000 + i);
     else
-        swprintf(path, 64, L"/len/%d", BODY);
+        harness_swprintf(path, 64, L"/len/%d", BODY);
 
     /* As the sample: the context goes in through the option; the send passes 0. The lock is held
      * from before the send so that no callback runs ahead of this setup. */

@@ -249,7 +249,7 @@ static void test_big_body_chain(void)
     if (!ses)
         return;
     con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
-    swprintf(path, sizeof(path) / sizeof(WCHAR), L"/len/%u", BIG_LEN);
+    harness_swprintf(path, sizeof(path) / sizeof(WCHAR), L"/len/%u", BIG_LEN);
     req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
     CHECK(con != NULL && req != NULL);
     memset(&big, 0, sizeof(big));

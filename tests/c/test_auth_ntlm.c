@@ -237,7 +237,7 @@ static void test_proxy(INTERNET_PORT port)
     WCHAR proxy[64];
     int n;
     HINTERNET ses, con, req, logcon;
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)port);
     ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, WINHTTP_NO_PROXY_BYPASS,
                       is_async ? WINHTTP_FLAG_ASYNC : 0);
     CHECK(ses != NULL);

@@ -19,8 +19,8 @@ static void check_option(HINTERNET req, DWORD option, const WCHAR *expected)
     DWORD size = sizeof buffer;
     memset(buffer, 0x55, sizeof buffer);
     CHECK_OK(WinHttpQueryOption(req, option, buffer, &size));
-    CHECK_EQ(size, (DWORD)(wcslen(expected) * sizeof(WCHAR)));
-    CHECK(wcscmp(buffer, expected) == 0);
+    CHECK_EQ(size, (DWORD)(harness_wcslen(expected) * sizeof(WCHAR)));
+    CHECK(harness_wcscmp(buffer, expected) == 0);
 }
 
 int main(void)

@@ -96,7 +96,7 @@ static void test_digest(INTERNET_PORT port)
     }
     /* Credentials for Digest set before the first send: nothing can go first (Digest needs a
      * challenge), WinHTTP answers the 401 itself, then the stale nonce too: the caller sees the 200. */
-    swprintf(path, 96, L"/digest/SHA-256?stale=1&run=%d-%d", (int)getpid(), is_async);
+    harness_swprintf(path, 96, L"/digest/SHA-256?stale=1&run=%d-%d", (int)getpid(), is_async);
     req = open_req(con, L"GET", path);
     CHECK_OK(WinHttpSetCredentials(req, WINHTTP_AUTH_TARGET_SERVER, WINHTTP_AUTH_SCHEME_DIGEST, L"user", L"pwd", NULL));
     CHECK(send_req(req, NULL, 0, 0) && receive(req));
@@ -128,7 +128,7 @@ static void test_squid(INTERNET_PORT squid_port)
     char body[256];
     DWORD supported = 0, first = 0, target = 0;
     HINTERNET ses, con, req;
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)squid_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)squid_port);
     ses = session(proxy);
 
     /* Plain HTTP through squid. */

@@ -404,7 +404,7 @@ static void run(int async)
     HINTERNET ses, con;
     is_async = async;
     printf("%s\n", async ? "async" : "sync");
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)proxy_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)proxy_port);
     ses = WinHttpOpen(L"winhttp-test/1.0", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, WINHTTP_NO_PROXY_BYPASS,
                       async ? WINHTTP_FLAG_ASYNC : 0);
     CHECK(ses != NULL);

@@ -50,7 +50,7 @@ static DWORD get_ex(HINTERNET con, const WCHAR *path, DWORD flags, const WCHAR *
         status = status_of(req);
         read_all(req, body, cap);
     } else {
-        printf("  GET %ls failed: %lu\n", path, (unsigned long)GetLastError());
+        printf("  GET %s failed: %lu\n", harness_narrow(path), (unsigned long)GetLastError());
         if (body)
             body[0] = 0;
     }

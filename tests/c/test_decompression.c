@@ -79,7 +79,7 @@ static struct got fetch(HINTERNET con, const WCHAR *path, DWORD flags, DWORD chu
         info.cbSize = sizeof info;
         if (WinHttpQueryOption(req, WINHTTP_OPTION_CONNECTION_INFO, &info, &size)) {
             const unsigned char *a = (const unsigned char *)&info.LocalAddress; /* a SOCKADDR_IN */
-            swprintf(g.local, 64, L"%u", (unsigned)((a[2] << 8) | a[3]));
+            harness_swprintf(g.local, 64, L"%u", (unsigned)((a[2] << 8) | a[3]));
         }
     }
     for (;;) {
@@ -168,7 +168,7 @@ static void test_codings(HINTERNET con)
         for (j = 0; j < sizeof chunks / sizeof *chunks; j++) {
             struct got g = fetch(con, paths[i], WINHTTP_DECOMPRESSION_FLAG_ALL, chunks[j], NULL, (DWORD)-1);
             if (!is_plain(&g))
-                printf("  %ls in reads of %lu: error %lu, %lu bytes\n", paths[i], (unsigned long)chunks[j],
+                printf("  %s in reads of %lu: error %lu, %lu bytes\n", harness_narrow(paths[i]), (unsigned long)chunks[j],
                        (unsigned long)g.error, (unsigned long)g.len);
             CHECK(is_plain(&g));
             CHECK_EQ(g.qda_mismatch, 0);
@@ -228,7 +228,7 @@ static void test_codings(HINTERNET con)
         for (i = 0; i < 2; i++) {
             struct got g = fetch(con, ext[i], WINHTTP_DECOMPRESSION_FLAG_ALL, 65536, NULL, (DWORD)-1);
             if (g.status == 501) {
-                printf("%ls skipped: the server lacks its Python module\n", ext[i]);
+                printf("%s skipped: the server lacks its Python module\n", harness_narrow(ext[i]));
                 free(g.body);
                 continue;
             }
@@ -252,7 +252,7 @@ static void test_errors(HINTERNET con)
     for (i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct got g = fetch(con, bad[i], WINHTTP_DECOMPRESSION_FLAG_ALL, 65536, NULL, (DWORD)-1);
         if (g.error != ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
-            printf("  %ls: error %lu after %lu bytes\n", bad[i], (unsigned long)g.error, (unsigned long)g.len);
+            printf("  %s: error %lu after %lu bytes\n", harness_narrow(bad[i]), (unsigned long)g.error, (unsigned long)g.len);
         CHECK_EQ(g.error, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
         free(g.body);
         g = fetch(con, bad[i], WINHTTP_DECOMPRESSION_FLAG_ALL, 0, NULL, (DWORD)-1);
@@ -308,12 +308,12 @@ static void test_session_option_and_reuse(void)
     b = fetch(con, L"/gzip-chunked", (DWORD)-1, 0, NULL, (DWORD)-1);
     CHECK(is_plain(&b));
     /* The same connection: the decoded bodies left it clean for the pool. */
-    CHECK(a.local[0] && wcscmp(a.local, b.local) == 0);
+    CHECK(a.local[0] && harness_wcscmp(a.local, b.local) == 0);
     free(a.body);
     free(b.body);
     a = fetch(con, L"/plain", (DWORD)-1, 4096, NULL, (DWORD)-1);
     CHECK(is_plain(&a));
-    CHECK(wcscmp(a.local, b.local) == 0);
+    CHECK(harness_wcscmp(a.local, b.local) == 0);
     free(a.body);
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);
@@ -345,9 +345,9 @@ static void test_nginx(void)
     small = fetch(con, L"/small.txt", WINHTTP_DECOMPRESSION_FLAG_GZIP, 3, NULL, (DWORD)-1);
     CHECK(small.error == 0 && small.len == 18 && memcmp(small.body, "a small text file\n", 18) == 0);
     /* All on one keep-alive connection. */
-    if (!(plain.local[0] && wcscmp(plain.local, small.local) == 0 && wcscmp(qda.local, small.local) == 0))
-        printf("  local ports %ls %ls %ls\n", plain.local, qda.local, small.local);
-    CHECK(plain.local[0] && wcscmp(plain.local, small.local) == 0 && wcscmp(qda.local, small.local) == 0);
+    if (!(plain.local[0] && harness_wcscmp(plain.local, small.local) == 0 && harness_wcscmp(qda.local, small.local) == 0))
+        printf("  local ports %s %s %s\n", harness_narrow(plain.local), harness_narrow(qda.local), harness_narrow(small.local));
+    CHECK(plain.local[0] && harness_wcscmp(plain.local, small.local) == 0 && harness_wcscmp(qda.local, small.local) == 0);
     /* The headers (these requests are closed before their bodies are read). */
     CHECK(has_header(con, L"/big.txt", (DWORD)-1, L"Content-Length"));
     CHECK(!has_header(con, L"/big.txt", (DWORD)-1, L"Content-Encoding"));

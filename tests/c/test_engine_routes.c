@@ -149,7 +149,7 @@ static void CALLBACK on_status(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID 
         DWORD size = sizeof(id);
         r->status = status_of(h);
         if (WinHttpQueryHeaders(h, WINHTTP_QUERY_CUSTOM, L"X-Conn-Id", id, &size, WINHTTP_NO_HEADER_INDEX))
-            r->conn_id = wcstol(id, NULL, 10);
+            r->conn_id = harness_wcstol(id, NULL, 10);
         if (!WinHttpReadData(h, r->buf, sizeof(r->buf), NULL))
             finish(r, GetLastError());
         break;
@@ -229,8 +229,8 @@ static void https_through_named_proxy(int async)
     WCHAR proxy[64], dead[64];
     int before;
     printf("https through a named proxy (%s)\n", async ? "async" : "sync");
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
-    swprintf(dead, 64, L"127.0.0.1:%u", (unsigned)closed_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(dead, 64, L"127.0.0.1:%u", (unsigned)closed_port);
 
     /* The proxy is down: the request fails; it never goes straight to the (working) origin. */
     if (!async) {

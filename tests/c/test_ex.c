@@ -27,7 +27,7 @@ static HINTERNET get(const WCHAR *path)
         return NULL;
     if (!WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, NULL, 0, 0, 0) ||
         !WinHttpReceiveResponse(req, NULL)) {
-        printf("  GET %ls failed with %lu\n", path, (unsigned long)GetLastError());
+        printf("  GET %s failed with %lu\n", harness_narrow(path), (unsigned long)GetLastError());
         CHECK(0);
         WinHttpCloseHandle(req);
         return NULL;
@@ -245,14 +245,14 @@ static void test_query_response_headers(void)
     void *buf;
     WCHAR raw[2048];
     DWORD raw_len = sizeof raw;
-    WCHAR *p;
+    const WCHAR *p;
     if (!req)
         return;
 
     /* Every header, in order, as WinHttpQueryHeaders' raw text has them. */
     CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, raw, &raw_len,
                                  WINHTTP_NO_HEADER_INDEX));
-    for (p = wcsstr(raw, L"\r\n"); p && p[2] && p[2] != L'\r'; p = wcsstr(p + 2, L"\r\n"))
+    for (p = harness_wcsstr(raw, L"\r\n"); p && p[2] && p[2] != L'\r'; p = harness_wcsstr(p + 2, L"\r\n"))
         lines++;
     CHECK_EQ(WinHttpQueryHeadersEx(req, WINHTTP_QUERY_EX_ALL_HEADERS, 0, 0, NULL, NULL, NULL, &len, &got, &count),
              ERROR_INSUFFICIENT_BUFFER);
@@ -277,9 +277,9 @@ static void test_query_response_headers(void)
             /* Every string inside the one buffer. */
             CHECK((char *)got[i].pwszName >= (char *)buf && (char *)got[i].pwszName < (char *)buf + need);
             CHECK((char *)got[i].pwszValue >= (char *)buf && (char *)got[i].pwszValue < (char *)buf + need);
-            swprintf(line, 512, L"\r\n%ls: %ls\r\n", got[i].pwszName, got[i].pwszValue);
-            CHECK(wcsstr(raw, line) != NULL);
-            if (!wcscmp(got[i].pwszName, L"x-repeat"))
+            harness_swprintf(line, 512, L"\r\n%s: %s\r\n", harness_narrow(got[i].pwszName), harness_narrow(got[i].pwszValue));
+            CHECK(harness_wcsstr(raw, line) != NULL);
+            if (!harness_wcscmp(got[i].pwszName, L"x-repeat"))
                 repeats++;
         }
         CHECK_EQ(repeats, 3);

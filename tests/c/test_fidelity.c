@@ -628,7 +628,7 @@ static void test_proxy_and_credentials(void)
     DWORD size;
 
     printf("proxy and credentials\n");
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
     con = WinHttpConnect(ses, L"127.0.0.1", raw_port, 0);
     CHECK(con != NULL);
 
@@ -861,7 +861,7 @@ static void test_passport(int async)
     CHECK(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, buf, &size,
                               WINHTTP_NO_HEADER_INDEX));
     CHECK_WSTR(buf, expected_raw);
-    CHECK_EQ(size, wcslen(expected_raw) * sizeof(WCHAR));
+    CHECK_EQ(size, harness_wcslen(expected_raw) * sizeof(WCHAR));
     WinHttpCloseHandle(req);
     WinHttpCloseHandle(con);
     WinHttpCloseHandle(ses);

@@ -147,7 +147,7 @@ static void test_open_request_defaults(void)
     size = sizeof(url);
     CHECK(WinHttpQueryOption(req, WINHTTP_OPTION_URL, url, &size));
     CHECK_WSTR(url, L"http://localhost/");
-    CHECK_EQ(size, wcslen(L"http://localhost/") * sizeof(WCHAR));
+    CHECK_EQ(size, harness_wcslen(L"http://localhost/") * sizeof(WCHAR));
     WinHttpCloseHandle(req);
 
     req = WinHttpOpenRequest(con, L"", L"", L"", NULL, types, WINHTTP_FLAG_SECURE);

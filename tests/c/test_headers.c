@@ -31,12 +31,13 @@ static int header_is(HINTERNET req, const WCHAR *name, DWORD index, const WCHAR 
     WCHAR buf[256];
     DWORD i = index;
     if (!get_header(req, name, buf, 256, &i)) {
-        printf("  header %ls[%lu]: query failed with %lu\n", name, (unsigned long)index,
+        printf("  header %s[%lu]: query failed with %lu\n", harness_narrow(name), (unsigned long)index,
                (unsigned long)GetLastError());
         return 0;
     }
-    if (wcscmp(buf, want)) {
-        printf("  header %ls[%lu] = \"%ls\", expected \"%ls\"\n", name, (unsigned long)index, buf, want);
+    if (harness_wcscmp(buf, want)) {
+        printf("  header %s[%lu] = \"%s\", expected \"%s\"\n", harness_narrow(name), (unsigned long)index,
+               harness_narrow(buf), harness_narrow(want));
         return 0;
     }
     return i == index + 1;
@@ -164,10 +165,10 @@ static void test_warning_sequence(void)
                                  L"Warning", buffer, &len, &index));
     CHECK(len + sizeof(WCHAR) <= oldlen);
     CHECK(len < sizeof(buffer) - sizeof(WCHAR) && !buffer[len / sizeof(WCHAR)]);
-    CHECK_EQ(len, wcslen(buffer) * sizeof(WCHAR));
-    CHECK(!memcmp(buffer, begin, wcslen(begin) * sizeof(WCHAR)));
-    CHECK(wcslen(buffer) >= 4 && !wcscmp(buffer + wcslen(buffer) - 4, L"\r\n\r\n"));
-    CHECK(wcsstr(buffer, L"\r\nWarning: test1\r\n") != NULL);
+    CHECK_EQ(len, harness_wcslen(buffer) * sizeof(WCHAR));
+    CHECK(!memcmp(buffer, begin, harness_wcslen(begin) * sizeof(WCHAR)));
+    CHECK(harness_wcslen(buffer) >= 4 && !harness_wcscmp(buffer + harness_wcslen(buffer) - 4, L"\r\n\r\n"));
+    CHECK(harness_wcsstr(buffer, L"\r\nWarning: test1\r\n") != NULL);
     CHECK_EQ(index, 0);
 
     /* RAW_HEADERS: the same lines, each ended by a NUL, and one more NUL after the last. */
@@ -185,8 +186,8 @@ static void test_warning_sequence(void)
     CHECK(len + sizeof(WCHAR) <= oldlen);
     CHECK(len < sizeof(buffer) - sizeof(WCHAR) && !buffer[len / sizeof(WCHAR)] &&
           !buffer[len / sizeof(WCHAR) - 1]);
-    CHECK(!memcmp(buffer, begin, wcslen(begin) * sizeof(WCHAR)));
-    CHECK(!wcschr(buffer, L'\r') && !wcschr(buffer, L'\n'));
+    CHECK(!memcmp(buffer, begin, harness_wcslen(begin) * sizeof(WCHAR)));
+    CHECK(!harness_wcschr(buffer, L'\r') && !harness_wcschr(buffer, L'\n'));
     CHECK_EQ(index, 0);
     {
         /* Walk the NUL-separated lines: the request line, then "Warning: test1" among them. */
@@ -194,9 +195,9 @@ static void test_warning_sequence(void)
         int lines = 0, found = 0;
         while (p < end && *p) {
             lines++;
-            if (!wcscmp(p, L"Warning: test1"))
+            if (!harness_wcscmp(p, L"Warning: test1"))
                 found = 1;
-            p += wcslen(p) + 1;
+            p += harness_wcslen(p) + 1;
         }
         CHECK(lines >= 2);
         CHECK(found);
@@ -213,7 +214,7 @@ static void test_warning_sequence(void)
     CHECK_OK(WinHttpAddRequestHeaders(req, L"Warning:test3", (DWORD)-1, WINHTTP_ADDREQ_FLAG_REPLACE));
     index = 0;
     CHECK(get_header(req, L"Warning", buffer, BUF_CHARS, &index));
-    reverse = wcscmp(buffer, L"test2") != 0;
+    reverse = harness_wcscmp(buffer, L"test2") != 0;
     CHECK(header_is(req, L"Warning", 0, reverse ? L"test3" : L"test2"));
     CHECK(header_is(req, L"Warning", 1, reverse ? L"test2" : L"test3"));
     CHECK(no_header(req, L"Warning", 2));
@@ -281,7 +282,7 @@ static void test_header_syntax(void)
     index = 0;
     buffer[0] = 0;
     CHECK(get_header(req, L"field", buffer, BUF_CHARS, &index));
-    CHECK(!wcscmp(buffer, L"value ") || !wcscmp(buffer, L"value"));
+    CHECK(!harness_wcscmp(buffer, L"value ") || !harness_wcscmp(buffer, L"value"));
 
     /* A trailing CRLF is not part of the value. */
     CHECK_OK(WinHttpAddRequestHeaders(req, L"Range: bytes=0-773\r\n", ~0u,
@@ -290,7 +291,7 @@ static void test_header_syntax(void)
     len = sizeof(buffer);
     CHECK_OK(WinHttpQueryHeaders(req, REQ_CUSTOM, L"Range", buffer, &len, &index));
     CHECK_WSTR(buffer, L"bytes=0-773");
-    CHECK_EQ(len, wcslen(L"bytes=0-773") * sizeof(WCHAR));
+    CHECK_EQ(len, harness_wcslen(L"bytes=0-773") * sizeof(WCHAR));
     CHECK_EQ(index, 1);
 
     /* REPLACE of an absent header fails; ADD adds; REPLACE with an empty value deletes. */
@@ -346,7 +347,7 @@ static void test_several_headers(void)
     index = 0;
     CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF | WINHTTP_QUERY_FLAG_REQUEST_HEADERS,
                                  WINHTTP_HEADER_NAME_BY_INDEX, buffer, &len, &index));
-    CHECK(wcsstr(buffer, L"\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\nX-F: 6\r\n") != NULL);
+    CHECK(harness_wcsstr(buffer, L"\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nX-D: 4\r\nX-E: 5\r\nX-F: 6\r\n") != NULL);
 
     /* A user-supplied Cookie header is kept, and a well-known level finds it. */
     CHECK_OK(WinHttpAddRequestHeaders(req, L"Cookie: 111\r\n", (DWORD)-1, WINHTTP_ADDREQ_FLAG_ADD));
@@ -382,7 +383,7 @@ static void test_query_levels(void)
     method[0] = 0;
     len = sizeof(method);
     CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_REQUEST_METHOD, NULL, method, &len, NULL));
-    CHECK_EQ(len, wcslen(L"POST") * sizeof(WCHAR));
+    CHECK_EQ(len, harness_wcslen(L"POST") * sizeof(WCHAR));
     CHECK_WSTR(method, L"POST");
     len = 0;
     CHECK_FAILS(WinHttpQueryHeaders(req, WINHTTP_QUERY_REQUEST_METHOD, NULL, NULL, &len, NULL),
@@ -401,7 +402,7 @@ static void test_query_levels(void)
     index = 5;
     CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_VERSION | WINHTTP_QUERY_FLAG_REQUEST_HEADERS, NULL, buffer,
                                  &len, &index));
-    CHECK_EQ(wcslen(buffer), len / sizeof(WCHAR));
+    CHECK_EQ(harness_wcslen(buffer), len / sizeof(WCHAR));
     CHECK_WSTR(buffer, L"HTTP/1.1");
     CHECK_EQ(index, 5);
 

@@ -232,13 +232,13 @@ static void test_get_hello(void)
                               &st, &size, WINHTTP_NO_HEADER_INDEX));
     CHECK(st.wYear >= 2024 && st.wMonth >= 1 && st.wMonth <= 12 && st.wDay >= 1 && st.wDay <= 31);
     s = query_string(req, WINHTTP_QUERY_DATE, WINHTTP_HEADER_NAME_BY_INDEX, NULL);
-    CHECK(s && wcslen(s) == 29 && wcscmp(s + 26, L"GMT") == 0);
+    CHECK(s && harness_wcslen(s) == 29 && harness_wcscmp(s + 26, L"GMT") == 0);
 
     /* The whole head, CRLF-separated: status line first, blank line last. */
     s = query_string(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, NULL);
-    CHECK(s && wcsncmp(s, L"HTTP/1.1 200 OK\r\n", 17) == 0);
-    CHECK(s && wcslen(s) > 4 && wcscmp(s + wcslen(s) - 4, L"\r\n\r\n") == 0);
-    CHECK(s && wcsstr(s, L"\r\nx-repeat: two\r\n") != NULL);
+    CHECK(s && harness_wcsncmp(s, L"HTTP/1.1 200 OK\r\n", 17) == 0);
+    CHECK(s && harness_wcslen(s) > 4 && harness_wcscmp(s + harness_wcslen(s) - 4, L"\r\n\r\n") == 0);
+    CHECK(s && harness_wcsstr(s, L"\r\nx-repeat: two\r\n") != NULL);
 
     /* The body, then end of data again and again. */
     body = read_body(req, &total);
@@ -285,18 +285,18 @@ static void test_raw_headers_exact(void)
     CHECK_FAILS(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
                                     WINHTTP_NO_OUTPUT_BUFFER, &size, WINHTTP_NO_HEADER_INDEX),
                 ERROR_INSUFFICIENT_BUFFER);
-    CHECK(size >= (wcslen(crlf) + 1) * sizeof(WCHAR));
+    CHECK(size >= (harness_wcslen(crlf) + 1) * sizeof(WCHAR));
     size = sizeof(buf);
     CHECK(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX, buf, &size,
                               WINHTTP_NO_HEADER_INDEX));
     CHECK_WSTR(buf, crlf);
-    CHECK_EQ(size, wcslen(crlf) * sizeof(WCHAR));
+    CHECK_EQ(size, harness_wcslen(crlf) * sizeof(WCHAR));
 
     /* RAW_HEADERS: NUL-separated lines, the length counting through the NUL after the last line,
      * and one more NUL after that. */
     expected = 0;
     for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-        expected += (DWORD)((wcslen(lines[i]) + 1) * sizeof(WCHAR));
+        expected += (DWORD)((harness_wcslen(lines[i]) + 1) * sizeof(WCHAR));
     memset(buf, 0xff, sizeof(buf));
     size = sizeof(buf);
     CHECK(WinHttpQueryHeaders(req, WINHTTP_QUERY_RAW_HEADERS, WINHTTP_HEADER_NAME_BY_INDEX, buf, &size,
@@ -305,7 +305,7 @@ static void test_raw_headers_exact(void)
     p = buf;
     for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         CHECK_WSTR(p, lines[i]);
-        p += wcslen(p) + 1;
+        p += harness_wcslen(p) + 1;
     }
     CHECK(*p == 0);
 

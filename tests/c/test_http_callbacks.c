@@ -418,7 +418,7 @@ static void test_notification_sequences(void)
     WinHttpCloseHandle(req);
 
     /* A redirect to another server (127.0.0.1 is not "localhost" to the pool): a new connection. */
-    swprintf(path, sizeof(path) / sizeof(WCHAR), L"/redirect/302?to=http://127.0.0.1:%u/hello", (unsigned)http_port);
+    harness_swprintf(path, sizeof(path) / sizeof(WCHAR), L"/redirect/302?to=http://127.0.0.1:%u/hello", (unsigned)http_port);
     req = open_request(con, path);
     CHECK_OK(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, send_ctx + 3));
     mark = notes_now();

@@ -33,8 +33,8 @@ static void read_ports(void)
         printf("WINHTTP_TEST_RAW_PORT / WINHTTP_TEST_CLOSED_PORT not set: run through tests/c_suite.rs\n");
     CHECK(raw_port != 0);
     CHECK(closed_port != 0);
-    swprintf(proxy_raw, sizeof(proxy_raw) / sizeof(WCHAR), L"127.0.0.1:%u", (unsigned)raw_port);
-    swprintf(proxy_closed, sizeof(proxy_closed) / sizeof(WCHAR), L"127.0.0.1:%u", (unsigned)closed_port);
+    harness_swprintf(proxy_raw, sizeof(proxy_raw) / sizeof(WCHAR), L"127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(proxy_closed, sizeof(proxy_closed) / sizeof(WCHAR), L"127.0.0.1:%u", (unsigned)closed_port);
     have_shim = getenv("LD_PRELOAD") && strstr(getenv("LD_PRELOAD"), "shim_resolver");
 }
 
@@ -220,15 +220,15 @@ static void test_proxy_strings(void)
     const DWORD named = WINHTTP_ACCESS_TYPE_NAMED_PROXY;
 
     CHECK_EQ(route(named, proxy_raw, NULL, L"example.invalid", 80), 'P');
-    swprintf(list, sizeof(list) / sizeof(WCHAR), L"http=127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(list, sizeof(list) / sizeof(WCHAR), L"http=127.0.0.1:%u", (unsigned)raw_port);
     CHECK_EQ(route(named, list, NULL, L"example.invalid", 80), 'P');
-    swprintf(list, sizeof(list) / sizeof(WCHAR), L"http://127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(list, sizeof(list) / sizeof(WCHAR), L"http://127.0.0.1:%u", (unsigned)raw_port);
     CHECK_EQ(route(named, list, NULL, L"example.invalid", 80), 'P');
-    swprintf(list, sizeof(list) / sizeof(WCHAR), L"https=127.0.0.1:%u;http=127.0.0.1:%u", (unsigned)closed_port,
+    harness_swprintf(list, sizeof(list) / sizeof(WCHAR), L"https=127.0.0.1:%u;http=127.0.0.1:%u", (unsigned)closed_port,
              (unsigned)raw_port);
     CHECK_EQ(route(named, list, NULL, L"example.invalid", 80), 'P');
     /* A proxy only for https://: an http:// request goes direct. */
-    swprintf(list, sizeof(list) / sizeof(WCHAR), L"https=127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(list, sizeof(list) / sizeof(WCHAR), L"https=127.0.0.1:%u", (unsigned)raw_port);
     CHECK_EQ(route(named, list, NULL, L"127.0.0.1", raw_port), 'D');
     if (have_shim)
         CHECK_EQ(route(named, list, NULL, L"example.invalid", 80), ERROR_WINHTTP_NAME_NOT_RESOLVED);
@@ -291,11 +291,11 @@ static void test_bypass_list(void)
     /* "host:port" bypasses that host on that port only. */
     {
         WCHAR entry[64];
-        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp);
+        harness_swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp);
         CHECK_EQ(route(named, proxy_raw, entry, L"a.loopback.test", rp), 'D');
-        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"*.loopback.test:%u", (unsigned)rp);
+        harness_swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"*.loopback.test:%u", (unsigned)rp);
         CHECK_EQ(route(named, proxy_raw, entry, L"b.loopback.test", rp), 'D');
-        swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp + 1);
+        harness_swprintf(entry, sizeof(entry) / sizeof(WCHAR), L"a.loopback.test:%u", (unsigned)rp + 1);
         CHECK_EQ(route(named, proxy_raw, entry, L"a.loopback.test", rp), 'P');
         CHECK_EQ(route(named, proxy_raw, L"example.invalid:80", L"example.invalid", 80),
                  ERROR_WINHTTP_NAME_NOT_RESOLVED);

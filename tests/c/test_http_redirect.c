@@ -103,7 +103,7 @@ static void test_follow_each_status(void)
     size_t i;
 
     con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
-    swprintf(expected, 128, L"http://127.0.0.1:%u/hello", (unsigned)http_port);
+    harness_swprintf(expected, 128, L"http://127.0.0.1:%u/hello", (unsigned)http_port);
     for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         req = open_request(con, L"GET", paths[i]);
         SetLastError(0xdeadbeef);
@@ -164,8 +164,8 @@ static void test_absolute_location(void)
     char *body;
 
     con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
-    swprintf(path, 128, L"/redirect/302?to=http://localhost:%u/echo?moved=1", (unsigned)http_port);
-    swprintf(expected, 128, L"http://localhost:%u/echo?moved=1", (unsigned)http_port);
+    harness_swprintf(path, 128, L"/redirect/302?to=http://localhost:%u/echo?moved=1", (unsigned)http_port);
+    harness_swprintf(expected, 128, L"http://localhost:%u/echo?moved=1", (unsigned)http_port);
     req = open_request(con, L"GET", path);
     CHECK_EQ(send_request(req, NULL), 200);
     CHECK_WSTR(request_url(req), expected);
@@ -199,7 +199,7 @@ static void test_credentials_stay_with_their_server(void)
     WinHttpCloseHandle(req);
 
     /* Another host name: dropped. */
-    swprintf(path, 160, L"/redirect/302?to=http://localhost:%u/echo", (unsigned)http_port);
+    harness_swprintf(path, 160, L"/redirect/302?to=http://localhost:%u/echo", (unsigned)http_port);
     req = open_request(con, L"GET", path);
     CHECK(WinHttpAddRequestHeaders(req, L"Authorization: Basic dXNlcjpwd2Q=\r\nCookie: a=1\r\nX-Kept: yes",
                                    (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD));
@@ -256,7 +256,7 @@ static void test_redirects_disabled(void)
     char *body;
 
     con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
-    swprintf(expected, 128, L"http://127.0.0.1:%u/redirect/302?to=/echo", (unsigned)http_port);
+    harness_swprintf(expected, 128, L"http://127.0.0.1:%u/redirect/302?to=/echo", (unsigned)http_port);
 
     req = open_request(con, L"GET", L"/redirect/302?to=/echo");
     value = WINHTTP_DISABLE_REDIRECTS;

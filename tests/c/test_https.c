@@ -46,8 +46,8 @@ struct result {
     unsigned long long length;
     int conn_id;
     int resumed;        /* X-Tls-Resumed */
-    wchar_t sni[64];    /* X-Tls-Sni */
-    wchar_t alpn[32];   /* X-Tls-Alpn */
+    WCHAR sni[64];    /* X-Tls-Sni */
+    WCHAR alpn[32];   /* X-Tls-Alpn */
 };
 
 /* Reads the whole body, keeping its first bytes; returns FALSE on a read error. */
@@ -69,13 +69,13 @@ static BOOL read_body(HINTERNET req, struct result *r)
     }
 }
 
-static int header_int(HINTERNET req, const wchar_t *name)
+static int header_int(HINTERNET req, const WCHAR *name)
 {
-    wchar_t value[64];
+    WCHAR value[64];
     DWORD size = sizeof value;
     if (!WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM, name, value, &size, WINHTTP_NO_HEADER_INDEX))
         return -1;
-    return (int)wcstol(value, NULL, 10);
+    return (int)harness_wcstol(value, NULL, 10);
 }
 
 /* Sends and receives on an open request; fills `r` (error 0 on success). */
@@ -104,7 +104,7 @@ static void exchange(HINTERNET req, struct result *r)
 }
 
 /* A whole GET on `con` with the given ignore flags. */
-static struct result get(HINTERNET con, const wchar_t *path, DWORD ignore)
+static struct result get(HINTERNET con, const WCHAR *path, DWORD ignore)
 {
     struct result r;
     HINTERNET req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
@@ -153,7 +153,7 @@ static void test_basic_get(void)
     struct result r, r2;
     DWORD flags, size, bits;
     WINHTTP_CERTIFICATE_INFO info;
-    wchar_t url[128];
+    WCHAR url[128];
 
     CHECK(ses && con);
     req = WinHttpOpenRequest(con, L"GET", L"/hello", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
@@ -170,7 +170,7 @@ static void test_basic_get(void)
                 ERROR_WINHTTP_INCORRECT_HANDLE_STATE);
     size = sizeof url;
     CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_URL, url, &size));
-    swprintf(url + 64, 64, L"https://127.0.0.1:%u/hello", (unsigned)good_port);
+    harness_swprintf(url + 64, 64, L"https://127.0.0.1:%u/hello", (unsigned)good_port);
     CHECK_WSTR(url, url + 64);
 
     exchange(req, &r);
@@ -515,12 +515,12 @@ static void test_redirects_across_schemes(void)
     HINTERNET ses = WinHttpOpen(L"test", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
     HINTERNET con = WinHttpConnect(ses, L"127.0.0.1", good_port, 0);
     HINTERNET req;
-    wchar_t path[160], url[160];
+    WCHAR path[160], url[160];
     DWORD policy, size;
     struct result r;
 
     /* HTTPS -> HTTP: not followed by default; the 302 is the response. */
-    swprintf(path, 160, L"/redirect/302?to=http://127.0.0.1:%u/hello", (unsigned)http_port);
+    harness_swprintf(path, 160, L"/redirect/302?to=http://127.0.0.1:%u/hello", (unsigned)http_port);
     r = get(con, path, 0);
     CHECK_EQ(r.error, 0);
     CHECK_EQ(r.status, 302);
@@ -534,20 +534,20 @@ static void test_redirects_across_schemes(void)
     CHECK_HELLO(r);
     size = sizeof url;
     CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_URL, url, &size));
-    swprintf(path, 160, L"http://127.0.0.1:%u/hello", (unsigned)http_port);
+    harness_swprintf(path, 160, L"http://127.0.0.1:%u/hello", (unsigned)http_port);
     CHECK_WSTR(url, path);
     WinHttpCloseHandle(req);
     WinHttpCloseHandle(con);
 
     /* HTTP -> HTTPS: followed. */
     con = WinHttpConnect(ses, L"127.0.0.1", http_port, 0);
-    swprintf(path, 160, L"/redirect/302?to=https://127.0.0.1:%u/hello", (unsigned)good_port);
+    harness_swprintf(path, 160, L"/redirect/302?to=https://127.0.0.1:%u/hello", (unsigned)good_port);
     req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
     exchange(req, &r);
     CHECK_HELLO(r);
     size = sizeof url;
     CHECK_OK(WinHttpQueryOption(req, WINHTTP_OPTION_URL, url, &size));
-    swprintf(path, 160, L"https://127.0.0.1:%u/hello", (unsigned)good_port);
+    harness_swprintf(path, 160, L"https://127.0.0.1:%u/hello", (unsigned)good_port);
     CHECK_WSTR(url, path);
     {
         DWORD flags = 0;
@@ -597,11 +597,11 @@ static int mod251(unsigned long long i)
 static void test_big_download(void)
 {
     unsigned long long size = getenv("WINHTTP_TEST_UNDER_CHECKER") ? 4ULL << 20 : 100ULL << 20;
-    wchar_t path[64];
+    WCHAR path[64];
     HINTERNET ses = WinHttpOpen(L"test", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
     HINTERNET con = WinHttpConnect(ses, L"127.0.0.1", good_port, 0);
     HINTERNET req;
-    swprintf(path, 64, L"/len/%llu", size);
+    harness_swprintf(path, 64, L"/len/%llu", size);
     req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
                              WINHTTP_FLAG_SECURE);
     CHECK_OK(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));

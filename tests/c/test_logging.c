@@ -14,6 +14,13 @@
  */
 #include "request_driver.h"
 
+/* What an api log line adds to the name of a function that has a UTF-16 twin. */
+#if defined(WINHTTP_UTF16)
+#define W16 "_u16"
+#else
+#define W16 ""
+#endif
+
 #define AUTH_SECRET L"Bearer auth-secret-token"
 #define COOKIE_SECRET L"session=cookie-secret-value"
 #define PASSWORD_SECRET L"server-password-secret"
@@ -101,7 +108,7 @@ static void sync_requests(int port)
     for (i = 0; i < 2; i++) {
         req = WinHttpOpenRequest(con, L"GET", L"/echo", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
         CHECK_OK(WinHttpAddRequestHeaders(req, L"Authorization: " AUTH_SECRET, (DWORD)-1, WINHTTP_ADDREQ_FLAG_ADD));
-        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PASSWORD, PASSWORD_SECRET, (DWORD)wcslen(PASSWORD_SECRET)));
+        CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PASSWORD, PASSWORD_SECRET, (DWORD)harness_wcslen(PASSWORD_SECRET)));
         CHECK_OK(WinHttpSendRequest(req, L"Cookie: " COOKIE_SECRET, (DWORD)-1, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
         CHECK_OK(WinHttpReceiveResponse(req, NULL));
         status = query_status(req);
@@ -129,7 +136,7 @@ static void sync_requests(int port)
 /* Through the raw server acting as a plain-HTTP proxy, with a proxy password set by option. */
 static void proxy_request(int raw_port)
 {
-    wchar_t proxy[128];
+    WCHAR proxy[128];
     char body[256];
     HINTERNET ses, con, req;
     /* User-info in a proxy string is never logged (the session is not used further). */
@@ -137,7 +144,7 @@ static void proxy_request(int raw_port)
                       WINHTTP_NO_PROXY_BYPASS, 0);
     CHECK(ses != NULL);
     WinHttpCloseHandle(ses);
-    swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%d", raw_port);
+    harness_swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%d", raw_port);
     ses = WinHttpOpen(L"log-test", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, WINHTTP_NO_PROXY_BYPASS, 0);
     CHECK(ses != NULL);
     con = WinHttpConnect(ses, L"origin.invalid", 80, 0);
@@ -145,7 +152,7 @@ static void proxy_request(int raw_port)
                              0);
     CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PROXY_USERNAME, L"proxyuser", 9));
     CHECK_OK(WinHttpSetOption(req, WINHTTP_OPTION_PROXY_PASSWORD, PROXY_PASSWORD_SECRET,
-                              (DWORD)wcslen(PROXY_PASSWORD_SECRET)));
+                              (DWORD)harness_wcslen(PROXY_PASSWORD_SECRET)));
     CHECK_OK(WinHttpSendRequest(req, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
     CHECK_OK(WinHttpReceiveResponse(req, NULL));
     CHECK_EQ(query_status(req), 200);
@@ -254,20 +261,21 @@ int main(void)
         line = end + 1;
     }
 
-    /* api: arguments, results, last errors by name. */
-    CHECK_LINE(" api WinHttpOpen(agent=\"log-test\"", "-> 0x");
-    CHECK_LINE(" api WinHttpOpen(", "proxy=\"http://<redacted>@proxy.invalid:1\"");
-    CHECK_LINE(" api WinHttpConnect(", "server=\"127.0.0.1\"");
-    CHECK_LINE(" api WinHttpCrackUrl(url=\"http://<redacted>@host.invalid/x\"", "-> TRUE");
-    CHECK_LINE(" api WinHttpSendRequest(", "TRUE, last error ERROR_SUCCESS");
+    /* api: arguments, results, last errors by name. A 16-bit WCHAR program calls the _u16 twins of
+     * the functions that take wide strings, and the lines name them so (W16 below). */
+    CHECK_LINE(" api WinHttpOpen" W16 "(agent=\"log-test\"", "-> 0x");
+    CHECK_LINE(" api WinHttpOpen" W16 "(", "proxy=\"http://<redacted>@proxy.invalid:1\"");
+    CHECK_LINE(" api WinHttpConnect" W16 "(", "server=\"127.0.0.1\"");
+    CHECK_LINE(" api WinHttpCrackUrl" W16 "(url=\"http://<redacted>@host.invalid/x\"", "-> TRUE");
+    CHECK_LINE(" api WinHttpSendRequest" W16 "(", "TRUE, last error ERROR_SUCCESS");
     /* The async one (ERROR_IO_PENDING, or ERROR_SUCCESS when it completed before returning). */
-    CHECK_LINE(" api WinHttpSendRequest(", "optional=4 bytes, total=4, context=0x");
+    CHECK_LINE(" api WinHttpSendRequest" W16 "(", "optional=4 bytes, total=4, context=0x");
     CHECK_LINE(" api WinHttpQueryDataAvailable(", "-> TRUE");
-    CHECK_LINE(" api WinHttpSetStatusCallback(", "flags=0x");
+    CHECK_LINE(" api WinHttpSetStatusCallback" W16 "(", "flags=0x");
     CHECK_LINE(" api WinHttpReceiveResponse(hRequest=NULL)", "FALSE, last error ERROR_INVALID_HANDLE");
-    CHECK_LINE(" api WinHttpAddRequestHeaders(", "Authorization: <redacted>");
-    CHECK_LINE(" api WinHttpSetOption(", "WINHTTP_OPTION_PROXY_PASSWORD, <redacted>");
-    CHECK_LINE(" api WinHttpSetOption(", "WINHTTP_OPTION_PASSWORD, <redacted>");
+    CHECK_LINE(" api WinHttpAddRequestHeaders" W16 "(", "Authorization: <redacted>");
+    CHECK_LINE(" api WinHttpSetOption" W16 "(", "WINHTTP_OPTION_PROXY_PASSWORD, <redacted>");
+    CHECK_LINE(" api WinHttpSetOption" W16 "(", "WINHTTP_OPTION_PASSWORD, <redacted>");
     CHECK_LINE(" api WinHttpReadData(", "last error ERROR_SUCCESS");
     CHECK_LINE(" api WinHttpCloseHandle(", "TRUE");
     /* callbacks: the async request's notifications, by name. */

@@ -156,7 +156,7 @@ static DWORD set_valid(const struct row *r, HINTERNET h)
     switch (r->shape) {
     case DW: ok = WinHttpSetOption(h, r->option, &dw, sizeof dw); break;
     case PTR: ok = WinHttpSetOption(h, r->option, &ptr, sizeof ptr); break;
-    case STR: ok = WinHttpSetOption(h, r->option, (void *)text, (DWORD)wcslen(text)); break;
+    case STR: ok = WinHttpSetOption(h, r->option, (void *)text, (DWORD)harness_wcslen(text)); break;
     case VER: ok = WinHttpSetOption(h, r->option, &ver, sizeof ver); break;
     case EMPTY:
     case RAW: ok = WinHttpSetOption(h, r->option, NULL, 0); break;
@@ -321,7 +321,7 @@ static HINTERNET get(HINTERNET con, int n)
 {
     WCHAR path[32];
     HINTERNET req;
-    swprintf(path, 32, L"/len/%d", n);
+    harness_swprintf(path, 32, L"/len/%d", n);
     req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
     CHECK(req != NULL);
     if (!req)
@@ -503,7 +503,7 @@ static void test_reject_userpwd(HINTERNET con, INTERNET_PORT port)
 {
     WCHAR path[160];
     DWORD on = TRUE, status = 0, size;
-    swprintf(path, 160, L"/redirect/302?to=http%%3A%%2F%%2Fu%%3Ap%%40127.0.0.1%%3A%u%%2Fhello", (unsigned)port);
+    harness_swprintf(path, 160, L"/redirect/302?to=http%%3A%%2F%%2Fu%%3Ap%%40127.0.0.1%%3A%u%%2Fhello", (unsigned)port);
     for (int reject = 1; reject >= 0; reject--) {
         HINTERNET req = WinHttpOpenRequest(con, L"GET", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
         CHECK(req != NULL);

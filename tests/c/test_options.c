@@ -170,24 +170,24 @@ static void test_strings(void)
     /* The user agent given to WinHttpOpen. */
     size = 0;
     CHECK_FAILS(WinHttpQueryOption(ses, WINHTTP_OPTION_USER_AGENT, NULL, &size), ERROR_INSUFFICIENT_BUFFER);
-    CHECK_EQ(size, (wcslen(L"winetest") + 1) * sizeof(WCHAR));
+    CHECK_EQ(size, (harness_wcslen(L"winetest") + 1) * sizeof(WCHAR));
     size = sizeof(buf);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpQueryOption(ses, WINHTTP_OPTION_USER_AGENT, buf, &size));
     CHECK_WSTR(buf, L"winetest");
-    CHECK_EQ(size, wcslen(L"winetest") * sizeof(WCHAR));
+    CHECK_EQ(size, harness_wcslen(L"winetest") * sizeof(WCHAR));
 
     /* Set with a length in characters. */
-    CHECK(WinHttpSetOption(ses, WINHTTP_OPTION_USER_AGENT, (void *)agent, (DWORD)wcslen(agent)));
+    CHECK(WinHttpSetOption(ses, WINHTTP_OPTION_USER_AGENT, (void *)agent, (DWORD)harness_wcslen(agent)));
     size = sizeof(buf);
     CHECK(WinHttpQueryOption(ses, WINHTTP_OPTION_USER_AGENT, buf, &size));
     CHECK_WSTR(buf, agent);
 
     /* A buffer that fits the text but not the terminator fails and is left alone. */
-    wcscpy(buf, L"untouched");
-    size = (DWORD)(wcslen(agent) * sizeof(WCHAR));
+    harness_wcscpy(buf, L"untouched");
+    size = (DWORD)(harness_wcslen(agent) * sizeof(WCHAR));
     CHECK_FAILS(WinHttpQueryOption(ses, WINHTTP_OPTION_USER_AGENT, buf, &size), ERROR_INSUFFICIENT_BUFFER);
-    CHECK_EQ(size, (wcslen(agent) + 1) * sizeof(WCHAR));
+    CHECK_EQ(size, (harness_wcslen(agent) + 1) * sizeof(WCHAR));
     CHECK_WSTR(buf, L"untouched");
 
     /* Credentials: unset reads back empty with size 0. */

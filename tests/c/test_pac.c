@@ -22,9 +22,9 @@
 static int port;
 static HINTERNET ses;
 
-static void url_of(wchar_t *out, size_t n, const char *path)
+static void url_of(WCHAR *out, size_t n, const char *path)
 {
-    swprintf(out, n, L"http://127.0.0.1:%d%s", port, path);
+    harness_swprintf(out, n, L"http://127.0.0.1:%d%s", port, path);
 }
 
 static double now_s(void)
@@ -41,9 +41,9 @@ static void sleep_ms(long ms)
 }
 
 /* WinHttpGetProxyForUrl for `url` with the script at `path`; fills `info` on success. */
-static BOOL get_proxy(const wchar_t *url, const char *path, DWORD extra_flags, WINHTTP_PROXY_INFO *info)
+static BOOL get_proxy(const WCHAR *url, const char *path, DWORD extra_flags, WINHTTP_PROXY_INFO *info)
 {
-    wchar_t pac[256];
+    WCHAR pac[256];
     WINHTTP_AUTOPROXY_OPTIONS o;
     url_of(pac, 256, path);
     memset(&o, 0, sizeof(o));
@@ -61,7 +61,7 @@ static void free_info(WINHTTP_PROXY_INFO *info)
 }
 
 /* The proxy string the script gives for `url`, checked against `expected`. */
-static void expect_proxy(const wchar_t *url, const char *path, DWORD flags, const wchar_t *expected)
+static void expect_proxy(const WCHAR *url, const char *path, DWORD flags, const WCHAR *expected)
 {
     WINHTTP_PROXY_INFO info;
     CHECK_OK(get_proxy(url, path, flags, &info));
@@ -75,7 +75,7 @@ static void test_arguments(void)
 {
     WINHTTP_AUTOPROXY_OPTIONS o;
     WINHTTP_PROXY_INFO info;
-    wchar_t pac[256];
+    WCHAR pac[256];
     url_of(pac, 256, "/pac/wine.pac");
     memset(&o, 0, sizeof(o));
     o.dwFlags = WINHTTP_AUTOPROXY_CONFIG_URL;
@@ -151,7 +151,7 @@ static void test_bad_scripts(void)
     /* A URL that is not a URL; a PAC URL of another scheme than http: or https:. */
     CHECK_FAILS(get_proxy(L"not a url", "/pac/wine.pac", 0, &info), ERROR_WINHTTP_INVALID_URL);
     {
-        static const wchar_t *const other[] = {L"file:///etc/proxy.pac", L"ftp://127.0.0.1/proxy.pac"};
+        static const WCHAR *const other[] = {L"file:///etc/proxy.pac", L"ftp://127.0.0.1/proxy.pac"};
         WINHTTP_AUTOPROXY_OPTIONS o;
         size_t j;
         memset(&o, 0, sizeof(o));
@@ -163,8 +163,8 @@ static void test_bad_scripts(void)
     }
     {
         WINHTTP_AUTOPROXY_OPTIONS o;
-        wchar_t pac[128];
-        swprintf(pac, 128, L"http://127.0.0.1:%d/wpad.dat", harness_env_int("WINHTTP_TEST_CLOSED_PORT", 9));
+        WCHAR pac[128];
+        harness_swprintf(pac, 128, L"http://127.0.0.1:%d/wpad.dat", harness_env_int("WINHTTP_TEST_CLOSED_PORT", 9));
         memset(&o, 0, sizeof(o));
         o.dwFlags = WINHTTP_AUTOPROXY_CONFIG_URL;
         o.lpszAutoConfigUrl = pac;
@@ -177,17 +177,17 @@ static void test_cache_and_reset(void)
     WINHTTP_PROXY_INFO a, b, c, d;
     CHECK_OK(get_proxy(L"http://a.example/", "/pac-count", 0, &a));
     CHECK_OK(get_proxy(L"http://b.example/", "/pac-count", 0, &b));
-    CHECK(a.lpszProxy && b.lpszProxy && wcscmp(a.lpszProxy, b.lpszProxy) == 0);
+    CHECK(a.lpszProxy && b.lpszProxy && harness_wcscmp(a.lpszProxy, b.lpszProxy) == 0);
     /* NO_CACHE_CLIENT downloads again. */
     CHECK_OK(get_proxy(L"http://a.example/", "/pac-count", WINHTTP_AUTOPROXY_NO_CACHE_CLIENT, &c));
-    CHECK(c.lpszProxy && wcscmp(a.lpszProxy, c.lpszProxy) != 0);
+    CHECK(c.lpszProxy && harness_wcscmp(a.lpszProxy, c.lpszProxy) != 0);
     free_info(&c);
     /* After a reset of the script cache, the script is downloaded again. */
     CHECK_EQ(WinHttpResetAutoProxy(ses, WINHTTP_RESET_SCRIPT_CACHE), ERROR_SUCCESS);
     CHECK_OK(get_proxy(L"http://a.example/", "/pac-count", 0, &c));
     CHECK_OK(get_proxy(L"http://a.example/", "/pac-count", 0, &d));
-    CHECK(c.lpszProxy && wcscmp(a.lpszProxy, c.lpszProxy) != 0);
-    CHECK(c.lpszProxy && d.lpszProxy && wcscmp(c.lpszProxy, d.lpszProxy) == 0);
+    CHECK(c.lpszProxy && harness_wcscmp(a.lpszProxy, c.lpszProxy) != 0);
+    CHECK(c.lpszProxy && d.lpszProxy && harness_wcscmp(c.lpszProxy, d.lpszProxy) == 0);
     free_info(&a);
     free_info(&b);
     free_info(&c);
@@ -205,7 +205,7 @@ static void test_wpad(void)
     LPWSTR url = NULL;
     WINHTTP_AUTOPROXY_OPTIONS o;
     WINHTTP_PROXY_INFO info;
-    wchar_t pac[256];
+    WCHAR pac[256];
 #ifndef __linux__
     printf("wpad: skipped (the resolver shim is Linux-only)\n");
     return;
@@ -303,7 +303,7 @@ static void test_async_resolver(void)
     WINHTTP_AUTOPROXY_OPTIONS o;
     WINHTTP_PROXY_RESULT result;
     WINHTTP_PROXY_RESULT_EX result_ex;
-    wchar_t pac[256];
+    WCHAR pac[256];
     double slack = getenv("WINHTTP_TEST_UNDER_CHECKER") ? 10.0 : 1.0;
 
     CHECK_EQ(WinHttpCreateProxyResolver(NULL, &resolver), ERROR_INVALID_HANDLE);

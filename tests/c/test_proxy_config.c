@@ -109,7 +109,7 @@ static void test_set_default_configuration(void)
     info.lpszProxy = (LPWSTR)L"pr\u00f6xy:80";
     CHECK_FAILS(WinHttpSetDefaultProxyConfiguration(&info), ERROR_INVALID_PARAMETER);
 
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
     info.lpszProxy = proxy;
     info.lpszProxyBypass = (LPWSTR)L"<local>";
     SetLastError(0xdeadbeef);
@@ -142,7 +142,7 @@ static void test_proxy_option(void)
     DWORD size;
     HINTERNET ses, con, req;
 
-    swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
+    harness_swprintf(proxy, 64, L"127.0.0.1:%u", (unsigned)raw_port);
     ses = WinHttpOpen(L"test", WINHTTP_ACCESS_TYPE_NAMED_PROXY, proxy, L"<local>", 0);
 
     /* The session reports what WinHttpOpen was given. */

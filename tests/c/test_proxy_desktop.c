@@ -52,9 +52,9 @@ static void free_ie(WINHTTP_CURRENT_USER_IE_PROXY_CONFIG *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int wstr_is(const wchar_t *a, const wchar_t *b)
+static int wstr_is(const WCHAR *a, const WCHAR *b)
 {
-    return a && b ? wcscmp(a, b) == 0 : a == b;
+    return a && b ? harness_wcscmp(a, b) == 0 : a == b;
 }
 
 /* The first line /raw/echo saw for GET http://example.invalid/raw/echo from an AUTOMATIC_PROXY session. */

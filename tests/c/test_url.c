@@ -4,6 +4,9 @@
  * buffer), buffer sizes in characters, ports, escaping and decoding, and round trips.
  *
  * Non-ASCII with ICU_ESCAPE is expected to succeed, as on Windows with a UTF-8 ANSI code page.
+ *
+ * Strings are TEXT("..."), so this program also builds with WINHTTP_WCHAR16 (char16_t).
+ * c_suite: char16
  */
 #ifdef _WIN32
 #include <windows.h>
@@ -14,20 +17,20 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const WCHAR full_url[] = L"http://username:password@www.winehq.org/site/about?query";
-static const WCHAR no_query_url[] = L"http://username:password@www.winehq.org/site/about";
-static const WCHAR escaped_url[] = L"http://username:password@www.winehq.org/site/about%20!%22%23$%25&'()"
-                                   L"*+,-./:;%3C=%3E?@%5B%5C%5D%5E_%60%7B%7C%7D%7E";
-static const WCHAR special_chars[] = L" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+static const WCHAR full_url[] = TEXT("http://username:password@www.winehq.org/site/about?query");
+static const WCHAR no_query_url[] = TEXT("http://username:password@www.winehq.org/site/about");
+static const WCHAR escaped_url[] = TEXT("http://username:password@www.winehq.org/site/about%20!%22%23$%25&'()")
+                                   TEXT("*+,-./:;%3C=%3E?@%5B%5C%5D%5E_%60%7B%7C%7D%7E");
+static const WCHAR special_chars[] = TEXT(" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
 
-static WCHAR s_http[] = L"http";
-static WCHAR s_ftp[] = L"ftp";
-static WCHAR s_host[] = L"www.winehq.org";
-static WCHAR s_user[] = L"username";
-static WCHAR s_pass[] = L"password";
-static WCHAR s_path[] = L"/site/about";
-static WCHAR s_query[] = L"?query";
-static WCHAR s_empty[] = L"";
+static WCHAR s_http[] = TEXT("http");
+static WCHAR s_ftp[] = TEXT("ftp");
+static WCHAR s_host[] = TEXT("www.winehq.org");
+static WCHAR s_user[] = TEXT("username");
+static WCHAR s_pass[] = TEXT("password");
+static WCHAR s_path[] = TEXT("/site/about");
+static WCHAR s_query[] = TEXT("?query");
+static WCHAR s_empty[] = TEXT("");
 
 /* Every component asked for as a pointer into the URL (NULL pointer, non-zero length). */
 static void ask_pointers(URL_COMPONENTS *uc)
@@ -72,19 +75,19 @@ static void standard_parts(URL_COMPONENTS *uc)
     memset(uc, 0, sizeof(*uc));
     uc->dwStructSize = sizeof(URL_COMPONENTS);
     uc->lpszScheme = s_http;
-    uc->dwSchemeLength = (DWORD)wcslen(s_http);
+    uc->dwSchemeLength = (DWORD)harness_wcslen(s_http);
     uc->nScheme = INTERNET_SCHEME_HTTP;
     uc->lpszHostName = s_host;
-    uc->dwHostNameLength = (DWORD)wcslen(s_host);
+    uc->dwHostNameLength = (DWORD)harness_wcslen(s_host);
     uc->nPort = INTERNET_DEFAULT_HTTP_PORT;
     uc->lpszUserName = s_user;
-    uc->dwUserNameLength = (DWORD)wcslen(s_user);
+    uc->dwUserNameLength = (DWORD)harness_wcslen(s_user);
     uc->lpszPassword = s_pass;
-    uc->dwPasswordLength = (DWORD)wcslen(s_pass);
+    uc->dwPasswordLength = (DWORD)harness_wcslen(s_pass);
     uc->lpszUrlPath = s_path;
-    uc->dwUrlPathLength = (DWORD)wcslen(s_path);
+    uc->dwUrlPathLength = (DWORD)harness_wcslen(s_path);
     uc->lpszExtraInfo = s_query;
-    uc->dwExtraInfoLength = (DWORD)wcslen(s_query);
+    uc->dwExtraInfoLength = (DWORD)harness_wcslen(s_query);
 }
 
 static void crack_bad_arguments(void)
@@ -114,18 +117,18 @@ static void crack_into_buffers(void)
     CHECK_OK(WinHttpCrackUrl(full_url, 0, 0, &uc));
     CHECK_EQ(uc.nScheme, INTERNET_SCHEME_HTTP);
     CHECK(uc.lpszScheme == b.scheme);
-    CHECK_WSTR(uc.lpszScheme, L"http");
+    CHECK_WSTR(uc.lpszScheme, TEXT("http"));
     CHECK_EQ(uc.dwSchemeLength, 4);
-    CHECK_WSTR(uc.lpszUserName, L"username");
+    CHECK_WSTR(uc.lpszUserName, TEXT("username"));
     CHECK_EQ(uc.dwUserNameLength, 8);
-    CHECK_WSTR(uc.lpszPassword, L"password");
+    CHECK_WSTR(uc.lpszPassword, TEXT("password"));
     CHECK_EQ(uc.dwPasswordLength, 8);
-    CHECK_WSTR(uc.lpszHostName, L"www.winehq.org");
+    CHECK_WSTR(uc.lpszHostName, TEXT("www.winehq.org"));
     CHECK_EQ(uc.dwHostNameLength, 14);
     CHECK_EQ(uc.nPort, INTERNET_DEFAULT_HTTP_PORT);
-    CHECK_WSTR(uc.lpszUrlPath, L"/site/about");
+    CHECK_WSTR(uc.lpszUrlPath, TEXT("/site/about"));
     CHECK_EQ(uc.dwUrlPathLength, 11);
-    CHECK_WSTR(uc.lpszExtraInfo, L"?query");
+    CHECK_WSTR(uc.lpszExtraInfo, TEXT("?query"));
     CHECK_EQ(uc.dwExtraInfoLength, 6);
 
     /* Too small for scheme and host: each gets its size with the terminator, the path fits. */
@@ -146,7 +149,7 @@ static void crack_into_buffers(void)
     CHECK_OK(WinHttpCrackUrl(full_url, 0, 0, &uc));
     CHECK_EQ(uc.dwSchemeLength, 4);
     CHECK_EQ(uc.dwHostNameLength, 14);
-    CHECK_WSTR(uc.lpszHostName, L"www.winehq.org");
+    CHECK_WSTR(uc.lpszHostName, TEXT("www.winehq.org"));
 
     /* A buffer of the text's length has no room for the terminator. */
     uc.dwHostNameLength = 14;
@@ -156,8 +159,8 @@ static void crack_into_buffers(void)
 
 static void crack_pointers(void)
 {
-    static const WCHAR k2[] = L"http://www.winehq.org";
-    static const WCHAR k3[] = L"https://www.winehq.org/post?";
+    static const WCHAR k2[] = TEXT("http://www.winehq.org");
+    static const WCHAR k3[] = TEXT("https://www.winehq.org/post?");
     URL_COMPONENTS uc;
 
     ask_pointers(&uc);
@@ -213,10 +216,10 @@ static void crack_pointers(void)
 
 static void crack_bad_urls(void)
 {
-    static const WCHAR *invalid[] = {L"HTTP:www.winehq.org", L"http:/www.winehq.org", L"http://",
-                                     L"http://winehq.org:65536", L"https://winehq.org:99999/x"};
-    static const WCHAR *unknown[] = {L"www.winehq.org", L"www", L"http", L"", L"ftp://ftp.winehq.org/",
-                                     L"mailto:someone@winehq.org"};
+    static const WCHAR *invalid[] = {TEXT("HTTP:www.winehq.org"), TEXT("http:/www.winehq.org"), TEXT("http://"),
+                                     TEXT("http://winehq.org:65536"), TEXT("https://winehq.org:99999/x")};
+    static const WCHAR *unknown[] = {TEXT("www.winehq.org"), TEXT("www"), TEXT("http"), TEXT(""), TEXT("ftp://ftp.winehq.org/"),
+                                     TEXT("mailto:someone@winehq.org")};
     URL_COMPONENTS uc;
     size_t i;
 
@@ -234,10 +237,10 @@ static void crack_bad_urls(void)
 
 static void crack_odd_shapes(void)
 {
-    static const WCHAR q[] = L"http://winehq?";
-    static const WCHAR semi[] = L"http://winehq/post;a";
-    static const WCHAR at[] = L"http://example.net/path?var1=example@example.com&var2=x&var3=y";
-    static const WCHAR upper[] = L"HTTPS://www.winehq.org/";
+    static const WCHAR q[] = TEXT("http://winehq?");
+    static const WCHAR semi[] = TEXT("http://winehq/post;a");
+    static const WCHAR at[] = TEXT("http://example.net/path?var1=example@example.com&var2=x&var3=y");
+    static const WCHAR upper[] = TEXT("HTTPS://www.winehq.org/");
     URL_COMPONENTS uc;
     struct buffers b;
 
@@ -271,24 +274,24 @@ static void crack_odd_shapes(void)
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(upper, 0, 0, &uc));
     CHECK_EQ(uc.nScheme, INTERNET_SCHEME_HTTPS);
-    CHECK_WSTR(b.scheme, L"HTTPS");
+    CHECK_WSTR(b.scheme, TEXT("HTTPS"));
     CHECK_EQ(uc.nPort, 443);
-    CHECK_WSTR(b.path, L"/");
+    CHECK_WSTR(b.path, TEXT("/"));
 }
 
 static void crack_userinfo(void)
 {
-    static const WCHAR only_user[] = L"http://someone@www.winehq.org/";
-    static const WCHAR empty_both[] = L"http://:@www.winehq.org/";
+    static const WCHAR only_user[] = TEXT("http://someone@www.winehq.org/");
+    static const WCHAR empty_both[] = TEXT("http://:@www.winehq.org/");
     URL_COMPONENTS uc;
     struct buffers b;
 
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(only_user, 0, 0, &uc));
-    CHECK_WSTR(b.user, L"someone");
+    CHECK_WSTR(b.user, TEXT("someone"));
     CHECK_EQ(uc.dwUserNameLength, 7);
     CHECK_EQ(uc.dwPasswordLength, 0);
-    CHECK_WSTR(b.host, L"www.winehq.org");
+    CHECK_WSTR(b.host, TEXT("www.winehq.org"));
 
     ask_pointers(&uc);
     CHECK_OK(WinHttpCrackUrl(empty_both, 0, 0, &uc));
@@ -304,7 +307,7 @@ static void crack_userinfo(void)
     ask_pointers(&uc);
     CHECK_FAILS(WinHttpCrackUrl(only_user, 0, ICU_REJECT_USERPWD, &uc), ERROR_WINHTTP_INVALID_URL);
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"http://www.winehq.org/a@b", 0, ICU_REJECT_USERPWD, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://www.winehq.org/a@b"), 0, ICU_REJECT_USERPWD, &uc));
     CHECK_EQ(uc.dwHostNameLength, 14);
 }
 
@@ -313,73 +316,73 @@ static void crack_ports(void)
     URL_COMPONENTS uc;
 
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"http://username:password@www.winehq.org:42/site/about?query", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://username:password@www.winehq.org:42/site/about?query"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 42);
     CHECK_EQ(uc.dwHostNameLength, 14);
 
     ask_pointers(&uc);
     uc.nPort = 1;
-    CHECK_OK(WinHttpCrackUrl(L"http://username:password@www.winehq.org:0/site/about?query", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://username:password@www.winehq.org:0/site/about?query"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 0);
 
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"http://username:password@www.winehq.org:80/site/about?query", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://username:password@www.winehq.org:80/site/about?query"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 80);
 
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"https://username:password@www.winehq.org:443/site/about?query", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("https://username:password@www.winehq.org:443/site/about?query"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 443);
 
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"https://www.winehq.org:8443", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("https://www.winehq.org:8443"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 8443);
     CHECK_EQ(uc.dwHostNameLength, 14);
 
     ask_pointers(&uc);
-    CHECK_OK(WinHttpCrackUrl(L"http://winehq.org:65535/", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://winehq.org:65535/"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 65535);
 
     /* An empty port means the default one. */
     ask_pointers(&uc);
     uc.nPort = 1;
-    CHECK_OK(WinHttpCrackUrl(L"http://winehq.org:", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://winehq.org:"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 80);
     ask_pointers(&uc);
     uc.nPort = 1;
-    CHECK_OK(WinHttpCrackUrl(L"http://winehq.org:/", 0, 0, &uc));
+    CHECK_OK(WinHttpCrackUrl(TEXT("http://winehq.org:/"), 0, 0, &uc));
     CHECK_EQ(uc.nPort, 80);
     CHECK_EQ(uc.dwHostNameLength, 10);
 
     ask_pointers(&uc);
     uc.nPort = 1;
-    CHECK_FAILS(WinHttpCrackUrl(L"http://winehq.org:65536", 0, 0, &uc), ERROR_WINHTTP_INVALID_URL);
+    CHECK_FAILS(WinHttpCrackUrl(TEXT("http://winehq.org:65536"), 0, 0, &uc), ERROR_WINHTTP_INVALID_URL);
     CHECK_EQ(uc.nPort, 1);
 }
 
 static void crack_ipv6(void)
 {
-    static const WCHAR v6[] = L"http://[2001:db8::1]:8080/index.html";
+    static const WCHAR v6[] = TEXT("http://[2001:db8::1]:8080/index.html");
     URL_COMPONENTS uc;
     struct buffers b;
 
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(v6, 0, 0, &uc));
-    CHECK_WSTR(b.host, L"[2001:db8::1]");
+    CHECK_WSTR(b.host, TEXT("[2001:db8::1]"));
     CHECK_EQ(uc.dwHostNameLength, 13);
     CHECK_EQ(uc.nPort, 8080);
-    CHECK_WSTR(b.path, L"/index.html");
+    CHECK_WSTR(b.path, TEXT("/index.html"));
 
     ask_copies(&uc, &b);
-    CHECK_OK(WinHttpCrackUrl(L"https://[::1]/", 0, 0, &uc));
-    CHECK_WSTR(b.host, L"[::1]");
+    CHECK_OK(WinHttpCrackUrl(TEXT("https://[::1]/"), 0, 0, &uc));
+    CHECK_WSTR(b.host, TEXT("[::1]"));
     CHECK_EQ(uc.nPort, 443);
 }
 
 static void crack_length_and_folding(void)
 {
     static const WCHAR long_url[] =
-        L"https://nba2k19-ws.2ksports.com:19133/nba/v4/Accounts/get_account?x=3789526775265663876";
-    static const WCHAR tail[] = L"http://www.winehq.org/testXYZ";
+        TEXT("https://nba2k19-ws.2ksports.com:19133/nba/v4/Accounts/get_account?x=3789526775265663876");
+    static const WCHAR tail[] = TEXT("http://www.winehq.org/testXYZ");
     URL_COMPONENTS uc;
     struct buffers b;
 
@@ -396,18 +399,18 @@ static void crack_length_and_folding(void)
 
     /* An explicit length cracks only that many characters. */
     ask_copies(&uc, &b);
-    CHECK_OK(WinHttpCrackUrl(tail, (DWORD)wcslen(tail) - 3, 0, &uc));
-    CHECK_WSTR(b.path, L"/test");
+    CHECK_OK(WinHttpCrackUrl(tail, (DWORD)harness_wcslen(tail) - 3, 0, &uc));
+    CHECK_WSTR(b.path, TEXT("/test"));
     CHECK_EQ(uc.dwUrlPathLength, 5);
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(tail, 15, 0, &uc));
-    CHECK_WSTR(b.host, L"www.wine");
+    CHECK_WSTR(b.host, TEXT("www.wine"));
     CHECK_EQ(uc.dwUrlPathLength, 0);
 }
 
 static void crack_scheme_not_asked(void)
 {
-    static const WCHAR url[] = L"http://www.winehq.org/test";
+    static const WCHAR url[] = TEXT("http://www.winehq.org/test");
     URL_COMPONENTS uc;
     WCHAR scheme[16];
 
@@ -432,7 +435,7 @@ static void crack_scheme_not_asked(void)
     CHECK_EQ(uc.dwExtraInfoLength, 0);
 
     /* A buffer with a zero length: invalid, and nothing is written. */
-    wcscpy(scheme, L"keep");
+    harness_wcscpy(scheme, TEXT("keep"));
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszScheme = scheme;
@@ -440,7 +443,7 @@ static void crack_scheme_not_asked(void)
     uc.dwPasswordLength = (DWORD)-1;
     SetLastError(0xdeadbeef);
     CHECK_FAILS(WinHttpCrackUrl(url, 0, 0, &uc), ERROR_INVALID_PARAMETER);
-    CHECK_WSTR(scheme, L"keep");
+    CHECK_WSTR(scheme, TEXT("keep"));
     CHECK_EQ(uc.dwSchemeLength, 0);
     CHECK_EQ(uc.nScheme, 0);
     CHECK(uc.lpszHostName == NULL);
@@ -454,8 +457,8 @@ static void crack_scheme_not_asked(void)
 
 static void crack_decode_and_escape(void)
 {
-    static const WCHAR with_colon[] = L"https://tools.google.com/service/update2?w=3:BxDHoWy8ezM";
-    static const WCHAR spaces[] = L"http://winehq.o g/path with spaces";
+    static const WCHAR with_colon[] = TEXT("https://tools.google.com/service/update2?w=3:BxDHoWy8ezM");
+    static const WCHAR spaces[] = TEXT("http://winehq.o g/path with spaces");
     URL_COMPONENTS uc;
     struct buffers b;
 
@@ -466,32 +469,32 @@ static void crack_decode_and_escape(void)
 
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(escaped_url, 0, ICU_DECODE, &uc));
-    CHECK(!memcmp(b.path, L"/site/about", 11 * sizeof(WCHAR)));
+    CHECK(!memcmp(b.path, TEXT("/site/about"), 11 * sizeof(WCHAR)));
     CHECK(!memcmp(b.path + 11, special_chars, 21 * sizeof(WCHAR)));
     CHECK_EQ(uc.dwUrlPathLength, 32);
     CHECK(!memcmp(b.extra, special_chars + 21, 12 * sizeof(WCHAR)));
     CHECK_EQ(uc.dwExtraInfoLength, 12);
-    CHECK_WSTR(b.user, L"username");
+    CHECK_WSTR(b.user, TEXT("username"));
 
     ask_copies(&uc, &b);
     uc.lpszUserName = uc.lpszPassword = uc.lpszExtraInfo = NULL;
     uc.dwUserNameLength = uc.dwPasswordLength = uc.dwExtraInfoLength = 0;
     CHECK_OK(WinHttpCrackUrl(with_colon, 0, ICU_DECODE, &uc));
-    CHECK_WSTR(b.path, L"/service/update2?w=3:BxDHoWy8ezM");
+    CHECK_WSTR(b.path, TEXT("/service/update2?w=3:BxDHoWy8ezM"));
 
     ask_copies(&uc, &b);
     uc.lpszUserName = uc.lpszPassword = uc.lpszExtraInfo = NULL;
     uc.dwUserNameLength = uc.dwPasswordLength = uc.dwExtraInfoLength = 0;
     CHECK_OK(WinHttpCrackUrl(spaces, 0, ICU_ESCAPE | ICU_DECODE, &uc));
-    CHECK_WSTR(b.host, L"winehq.o g");
-    CHECK_WSTR(b.path, L"/path%20with%20spaces");
-    CHECK_EQ(uc.dwUrlPathLength, wcslen(L"/path%20with%20spaces"));
+    CHECK_WSTR(b.host, TEXT("winehq.o g"));
+    CHECK_WSTR(b.path, TEXT("/path%20with%20spaces"));
+    CHECK_EQ(uc.dwUrlPathLength, harness_wcslen(TEXT("/path%20with%20spaces")));
 
     /* Without ICU_DECODE, escapes stay as they are. */
     ask_copies(&uc, &b);
     CHECK_OK(WinHttpCrackUrl(escaped_url, 0, 0, &uc));
-    CHECK_EQ(uc.dwUrlPathLength, wcslen(L"/site/about%20!%22%23$%25&'()*+,-./:;%3C=%3E"));
-    CHECK_WSTR(b.extra, L"?@%5B%5C%5D%5E_%60%7B%7C%7D%7E");
+    CHECK_EQ(uc.dwUrlPathLength, harness_wcslen(TEXT("/site/about%20!%22%23$%25&'()*+,-./:;%3C=%3E")));
+    CHECK_WSTR(b.extra, TEXT("?@%5B%5C%5D%5E_%60%7B%7C%7D%7E"));
 }
 
 static void create_bad_arguments(void)
@@ -553,7 +556,7 @@ static void create_sizes(void)
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 56);
     CHECK_WSTR(url, full_url);
-    CHECK_EQ(wcslen(url), len);
+    CHECK_EQ(harness_wcslen(url), len);
 
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
@@ -584,18 +587,18 @@ static void create_schemes_and_ports(void)
     /* The scheme string wins over nScheme; port 80 is not ftp's default. */
     standard_parts(&uc);
     uc.lpszScheme = s_ftp;
-    uc.dwSchemeLength = (DWORD)wcslen(s_ftp);
+    uc.dwSchemeLength = (DWORD)harness_wcslen(s_ftp);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"ftp://username:password@www.winehq.org:80/site/about?query");
-    CHECK_EQ(len, wcslen(L"ftp://username:password@www.winehq.org:80/site/about?query"));
+    CHECK_WSTR(url, TEXT("ftp://username:password@www.winehq.org:80/site/about?query"));
+    CHECK_EQ(len, harness_wcslen(TEXT("ftp://username:password@www.winehq.org:80/site/about?query")));
 
     standard_parts(&uc);
     uc.nPort = 42;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 59);
-    CHECK_WSTR(url, L"http://username:password@www.winehq.org:42/site/about?query");
+    CHECK_WSTR(url, TEXT("http://username:password@www.winehq.org:42/site/about?query"));
 
     /* Nothing says which scheme or port: http with an explicit ":0". */
     standard_parts(&uc);
@@ -606,7 +609,7 @@ static void create_schemes_and_ports(void)
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 58);
-    CHECK_WSTR(url, L"http://username:password@www.winehq.org:0/site/about?query");
+    CHECK_WSTR(url, TEXT("http://username:password@www.winehq.org:0/site/about?query"));
 
     /* https: 443 is left out, 80 is not. */
     standard_parts(&uc);
@@ -615,20 +618,20 @@ static void create_schemes_and_ports(void)
     uc.nPort = INTERNET_DEFAULT_HTTPS_PORT;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"https://username:password@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("https://username:password@www.winehq.org/site/about?query"));
     uc.nPort = 80;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"https://username:password@www.winehq.org:80/site/about?query");
+    CHECK_WSTR(url, TEXT("https://username:password@www.winehq.org:80/site/about?query"));
 
     /* A scheme length shorter than the string takes only that much. */
     standard_parts(&uc);
-    uc.lpszScheme = L"httpsXYZ";
+    uc.lpszScheme = TEXT("httpsXYZ");
     uc.dwSchemeLength = 5;
     uc.nPort = 443;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"https://username:password@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("https://username:password@www.winehq.org/site/about?query"));
 }
 
 static void create_userinfo(void)
@@ -641,7 +644,7 @@ static void create_userinfo(void)
     uc.lpszPassword = NULL;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://username@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("http://username@www.winehq.org/site/about?query"));
 
     standard_parts(&uc);
     uc.lpszPassword = s_empty;
@@ -649,7 +652,7 @@ static void create_userinfo(void)
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 48);
-    CHECK_WSTR(url, L"http://username:@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("http://username:@www.winehq.org/site/about?query"));
 
     standard_parts(&uc);
     uc.lpszUserName = NULL;
@@ -663,7 +666,7 @@ static void create_userinfo(void)
     uc.dwUserNameLength = 0;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://:password@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("http://:password@www.winehq.org/site/about?query"));
 
     standard_parts(&uc);
     uc.lpszUserName = s_empty;
@@ -673,7 +676,7 @@ static void create_userinfo(void)
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 40);
-    CHECK_WSTR(url, L"http://:@www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("http://:@www.winehq.org/site/about?query"));
 
     standard_parts(&uc);
     uc.lpszUserName = NULL;
@@ -681,22 +684,22 @@ static void create_userinfo(void)
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
     CHECK_EQ(len, 38);
-    CHECK_WSTR(url, L"http://www.winehq.org/site/about?query");
+    CHECK_WSTR(url, TEXT("http://www.winehq.org/site/about?query"));
 }
 
 static void create_escaping(void)
 {
-    static WCHAR controls[] = L"\r\x1f \n\x7f\r\n";
-    static WCHAR wide_query[] = L"?text=\xfb00";
-    static WCHAR wide_path[] = L"/text=\xfb00";
-    static WCHAR specials[] = L" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+    static WCHAR controls[] = TEXT("\r\x1f \n\x7f\r\n");
+    static WCHAR wide_query[] = TEXT("?text=\xfb00");
+    static WCHAR wide_path[] = TEXT("/text=\xfb00");
+    static WCHAR specials[] = TEXT(" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
     URL_COMPONENTS uc;
     WCHAR url[256];
     DWORD len;
 
     standard_parts(&uc);
     uc.lpszExtraInfo = specials;
-    uc.dwExtraInfoLength = (DWORD)wcslen(specials);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(specials);
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
@@ -709,34 +712,34 @@ static void create_escaping(void)
     CHECK_EQ(len, 114);
     len = 0;
     CHECK_FAILS(WinHttpCreateUrl(&uc, 0, NULL, &len), ERROR_INSUFFICIENT_BUFFER);
-    CHECK_EQ(len, 39 + 11 + wcslen(specials) + 1);
+    CHECK_EQ(len, 39 + 11 + harness_wcslen(specials) + 1);
 
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszExtraInfo = controls;
-    uc.dwExtraInfoLength = (DWORD)wcslen(controls);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(controls);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
-    CHECK_WSTR(url, L"http://%0D%1F%20%0A%7F%0D%0A");
-    CHECK_EQ(len, wcslen(L"http://%0D%1F%20%0A%7F%0D%0A"));
+    CHECK_WSTR(url, TEXT("http://%0D%1F%20%0A%7F%0D%0A"));
+    CHECK_EQ(len, harness_wcslen(TEXT("http://%0D%1F%20%0A%7F%0D%0A")));
 
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszUrlPath = controls;
-    uc.dwUrlPathLength = (DWORD)wcslen(controls);
+    uc.dwUrlPathLength = (DWORD)harness_wcslen(controls);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
-    CHECK_WSTR(url, L"http://%0D%1F%20%0A%7F%0D%0A");
+    CHECK_WSTR(url, TEXT("http://%0D%1F%20%0A%7F%0D%0A"));
 
     /* Only the extra info (or only the path): "http://" and that part. */
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszExtraInfo = wide_query;
-    uc.dwExtraInfoLength = (DWORD)wcslen(wide_query);
+    uc.dwExtraInfoLength = (DWORD)harness_wcslen(wide_query);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://?text=\xfb00");
-    CHECK_EQ(len, wcslen(L"http://?text=\xfb00"));
+    CHECK_WSTR(url, TEXT("http://?text=\xfb00"));
+    CHECK_EQ(len, harness_wcslen(TEXT("http://?text=\xfb00")));
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
@@ -744,30 +747,30 @@ static void create_escaping(void)
     memset(&uc, 0, sizeof(uc));
     uc.dwStructSize = sizeof(uc);
     uc.lpszUrlPath = wide_path;
-    uc.dwUrlPathLength = (DWORD)wcslen(wide_path);
+    uc.dwUrlPathLength = (DWORD)harness_wcslen(wide_path);
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http:///text=\xfb00");
-    CHECK_EQ(len, wcslen(L"http:///text=\xfb00"));
+    CHECK_WSTR(url, TEXT("http:///text=\xfb00"));
+    CHECK_EQ(len, harness_wcslen(TEXT("http:///text=\xfb00")));
     len = COUNT(url);
     SetLastError(0xdeadbeef);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
 
     /* The host and user name are never escaped. */
     standard_parts(&uc);
-    uc.lpszHostName = L"winehq.o g";
+    uc.lpszHostName = TEXT("winehq.o g");
     uc.dwHostNameLength = 0;
     uc.lpszUserName = NULL;
     uc.lpszPassword = NULL;
-    uc.lpszUrlPath = L"/a b";
+    uc.lpszUrlPath = TEXT("/a b");
     uc.dwUrlPathLength = 0;
     uc.lpszExtraInfo = NULL;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, ICU_ESCAPE, url, &len));
-    CHECK_WSTR(url, L"http://winehq.o g/a%20b");
+    CHECK_WSTR(url, TEXT("http://winehq.o g/a%20b"));
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://winehq.o g/a b");
+    CHECK_WSTR(url, TEXT("http://winehq.o g/a b"));
 }
 
 static void create_missing_parts(void)
@@ -778,20 +781,20 @@ static void create_missing_parts(void)
 
     /* A path without a leading slash gets one after the host. */
     standard_parts(&uc);
-    uc.lpszUrlPath = L"index.html";
+    uc.lpszUrlPath = TEXT("index.html");
     uc.dwUrlPathLength = 0;
     uc.lpszExtraInfo = NULL;
     uc.lpszUserName = NULL;
     uc.lpszPassword = NULL;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://www.winehq.org/index.html");
+    CHECK_WSTR(url, TEXT("http://www.winehq.org/index.html"));
 
     /* Host only. */
     uc.lpszUrlPath = NULL;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://www.winehq.org");
+    CHECK_WSTR(url, TEXT("http://www.winehq.org"));
     CHECK_EQ(len, 21);
 
     /* Host and extra info, no path. */
@@ -799,7 +802,7 @@ static void create_missing_parts(void)
     uc.dwExtraInfoLength = 0;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://www.winehq.org?query");
+    CHECK_WSTR(url, TEXT("http://www.winehq.org?query"));
 
     /* Lengths of 0 mean NUL-terminated strings. */
     standard_parts(&uc);
@@ -816,17 +819,17 @@ static void create_missing_parts(void)
     uc.dwExtraInfoLength = 2;
     len = COUNT(url);
     CHECK_OK(WinHttpCreateUrl(&uc, 0, url, &len));
-    CHECK_WSTR(url, L"http://username:password@www.winehq/site?q");
+    CHECK_WSTR(url, TEXT("http://username:password@www.winehq/site?q"));
 }
 
 static void round_trips(void)
 {
     static const WCHAR *urls[] = {
-        L"http://username:password@www.winehq.org/site/about?query",
-        L"https://www.winehq.org:8443/a/b/c.html?x=1&y=2",
-        L"http://[::1]:8080/v6",
-        L"https://user@example.com/",
-        L"http://example.com:0/zero",
+        TEXT("http://username:password@www.winehq.org/site/about?query"),
+        TEXT("https://www.winehq.org:8443/a/b/c.html?x=1&y=2"),
+        TEXT("http://[::1]:8080/v6"),
+        TEXT("https://user@example.com/"),
+        TEXT("http://example.com:0/zero"),
     };
     size_t i;
 
@@ -839,7 +842,7 @@ static void round_trips(void)
         CHECK_OK(WinHttpCrackUrl(urls[i], 0, 0, &uc));
         CHECK_OK(WinHttpCreateUrl(&uc, 0, out, &len));
         CHECK_WSTR(out, urls[i]);
-        CHECK_EQ(len, wcslen(urls[i]));
+        CHECK_EQ(len, harness_wcslen(urls[i]));
     }
 }
 

@@ -48,7 +48,7 @@ static HINTERNET open_ws(HINTERNET ses, const WCHAR *path)
     DWORD err;
     HINTERNET sock = upgrade(ses, path, NULL, &err);
     if (!sock)
-        printf("  upgrade to %ls failed: %lu\n", path, (unsigned long)err);
+        printf("  upgrade to %s failed: %lu\n", harness_narrow(path), (unsigned long)err);
     CHECK(sock != NULL);
     return sock;
 }
@@ -102,7 +102,7 @@ static void test_handshake(HINTERNET ses)
     len = sizeof key2;
     CHECK_OK(WinHttpQueryHeaders(req, WINHTTP_QUERY_CUSTOM | WINHTTP_QUERY_FLAG_REQUEST_HEADERS, L"Sec-WebSocket-Key",
                                  key2, &len, NULL));
-    CHECK(wcscmp(key1, key2) != 0);
+    CHECK(harness_wcscmp(key1, key2) != 0);
     CHECK_OK(WinHttpReceiveResponse(req, NULL));
     s2 = WinHttpWebSocketCompleteUpgrade(req, 2);
     CHECK(s2 != NULL && s2 != s1);
@@ -355,7 +355,7 @@ static void test_server_behaviours(HINTERNET ses)
                 e = WinHttpWebSocketReceive(sock, got, sizeof got, &n, &t);
             } while (e == NO_ERROR && t != WINHTTP_WEB_SOCKET_CLOSE_BUFFER_TYPE);
             if (e != ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
-                printf("  %ls: %lu\n", kinds[k], (unsigned long)e);
+                printf("  %s: %lu\n", harness_narrow(kinds[k]), (unsigned long)e);
             CHECK_EQ(e, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
             WinHttpCloseHandle(sock);
         }
@@ -374,7 +374,7 @@ static void test_bad_handshakes(HINTERNET ses)
         sock = upgrade(ses, refused[k], NULL, &err);
         CHECK(sock == NULL);
         if (err != ERROR_WINHTTP_INVALID_SERVER_RESPONSE)
-            printf("  %ls: %lu\n", refused[k], (unsigned long)err);
+            printf("  %s: %lu\n", harness_narrow(refused[k]), (unsigned long)err);
         CHECK_EQ(err, ERROR_WINHTTP_INVALID_SERVER_RESPONSE);
     }
     /* A 200: the response is the caller's; there is no WebSocket. */
@@ -435,7 +435,7 @@ static void test_wss(INTERNET_PORT wss_port, INTERNET_PORT squid_port)
     USHORT st = 0;
     HINTERNET ses, con, req, sock;
     if (squid_port)
-        swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%u", (unsigned)squid_port);
+        harness_swprintf(proxy, sizeof proxy / sizeof proxy[0], L"127.0.0.1:%u", (unsigned)squid_port);
     ses = WinHttpOpen(L"winhttp-test/1.0", squid_port ? WINHTTP_ACCESS_TYPE_NAMED_PROXY : WINHTTP_ACCESS_TYPE_NO_PROXY,
                       squid_port ? proxy : WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
     WinHttpSetTimeouts(ses, 10000, 10000, 10000, 10000);

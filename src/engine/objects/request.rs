@@ -634,11 +634,22 @@ impl Owner for Request {
                 unsafe { self.core.notify(status, (&raw mut v).cast(), core::mem::size_of::<DWORD>() as DWORD) }
             }
             Payload::Str(s) => {
-                let mut units: Vec<WCHAR> = crate::proto::wide::encode(s);
-                units.push(0);
-                let len = (units.len() * core::mem::size_of::<WCHAR>()) as DWORD;
-                // SAFETY: `units` lives for the duration of the call.
-                unsafe { self.core.notify(status, units.as_mut_ptr().cast(), len) }
+                // In the units of the callback's registration (`WinHttpSetStatusCallback_u16`: UTF-16).
+                fn units<C: crate::proto::wide::CodeUnit>(s: &str) -> (Vec<C>, DWORD) {
+                    let mut units: Vec<C> = crate::proto::wide::encode(s);
+                    units.push(C::from_u32(0));
+                    let len = (units.len() * C::BYTES) as DWORD;
+                    (units, len)
+                }
+                if self.core.callback.get().utf16 {
+                    let (mut u, len) = units::<u16>(s);
+                    // SAFETY: `u` lives for the duration of the call.
+                    unsafe { self.core.notify(status, u.as_mut_ptr().cast(), len) }
+                } else {
+                    let (mut u, len) = units::<WCHAR>(s);
+                    // SAFETY: `u` lives for the duration of the call.
+                    unsafe { self.core.notify(status, u.as_mut_ptr().cast(), len) }
+                }
             }
         }
     }

@@ -166,6 +166,7 @@ impl Connect {
 }
 
 /// Builds a `Registration` (kept here so the FFI layer need not know the slot type).
-pub fn registration(callback: WINHTTP_STATUS_CALLBACK, flags: DWORD) -> Registration {
-    Registration { callback, flags }
+/// `utf16`: the callback was set by the UTF-16 twin and gets its strings in 16-bit units.
+pub fn registration(callback: WINHTTP_STATUS_CALLBACK, flags: DWORD, utf16: bool) -> Registration {
+    Registration { callback, flags, utf16 }
 }

@@ -9,9 +9,12 @@ use crate::engine::conn::{Connection, Writing};
 use crate::engine::log::{self, trace};
 use crate::engine::plan::Plan;
 use crate::engine::pool::{self, Permit};
+use crate::engine::transport::h2::H2Stream;
 use crate::engine::transport::tcp::Stream;
+use crate::engine::transport::tls::Info;
 use crate::proto::followup::Target;
 use crate::proto::headers::HeaderList;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// A final response head, as `WinHttpQueryHeaders` reads it.
@@ -40,6 +43,8 @@ pub trait Owner: Send + Sync {
     fn cancel(&self) -> &Cancel;
     /// A connection was made or taken from the pool for the owner (addresses, TLS facts).
     fn connected(&self, stream: &Stream);
+    /// The owner's request became a stream on a shared HTTP/2 connection.
+    fn attached(&self, _local: SocketAddr, _peer: SocketAddr, _tls: Option<Arc<Info>>) {}
     /// The plan for following a redirect to `next` (`keep_body`: 307/308 send the body again).
     fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD>;
     /// A final response the caller will see.
@@ -66,6 +71,8 @@ pub struct Lane {
     /// The whole request body when all of it was given to `WinHttpSendRequest` (a redirect or a
     /// retry can send it again); `None` once `WinHttpWriteData` streamed part of one.
     pub replay: Option<Arc<Vec<u8>>>,
+    /// The request's stream when it goes over HTTP/2 (then `conn` is `None`).
+    pub h2: Option<Box<H2Stream>>,
 }
 
 impl Lane {
@@ -85,11 +92,14 @@ impl Lane {
         }
         self.conn = None;
         self.permit = None;
+        self.h2 = None;
     }
 
     /// The exchange is over: the connection goes back to the pool when both halves are complete
     /// and it may be reused, else it is closed (`true`: it was closed).
     pub fn release(&mut self) -> bool {
+        // A finished stream simply ends; its connection stays with the other streams.
+        self.h2 = None;
         let (Some(conn), Some(plan)) = (self.conn.take(), self.plan.as_ref()) else {
             self.permit = None;
             return false;

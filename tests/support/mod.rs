@@ -143,6 +143,8 @@ pub struct Servers {
     /// `digest_server.py` (Digest corner cases checked with hashlib), when python3 is there.
     pub digest: Option<(u16, std::process::Child)>,
     pub squid: Option<(u16, std::process::Child)>,
+    /// nginx with HTTP/2 over TLS in front of the HTTP/1.1 server ([`peers::nginx`]), and its access log.
+    pub nginx: Option<(u16, std::process::Child, std::path::PathBuf)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -187,6 +189,10 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.apache {
         v.push(("WINHTTP_TEST_APACHE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _, log)) = &s.nginx {
+        v.push(("WINHTTP_TEST_NGINX_H2_PORT".to_string(), port.to_string()));
+        v.push(("WINHTTP_TEST_NGINX_LOG".to_string(), log.display().to_string()));
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
@@ -288,6 +294,7 @@ fn start() -> Servers {
     let digest = start_python("digest_server.py", &[]);
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
+    let nginx = peers::nginx(&pki.dir, http_port);
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -298,6 +305,7 @@ fn start() -> Servers {
         digest,
         apache,
         squid,
+        nginx,
         http_port,
         raw_port,
         closed_port,

@@ -419,6 +419,7 @@ pub(crate) mod testing {
             conn: Some(crate::engine::conn::Connection::new(stream, false)),
             permit: None,
             replay: None,
+            h2: None,
         };
         (lane, peer)
     }

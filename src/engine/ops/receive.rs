@@ -4,7 +4,7 @@
 
 use super::send::SendOp;
 use super::{
-    Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, notify_request_error,
+    Completion, Operation, Outcome, Step, StepResult, Wait, end_body, end_of_stream, execute, notify_request_error,
     socket_wait,
 };
 use crate::abi::*;
@@ -15,6 +15,7 @@ use crate::engine::lane::{Lane, Owner, Payload, Response};
 use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
+use crate::proto;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::headers::HeaderList;
@@ -89,6 +90,17 @@ impl Operation for ReceiveOp {
                         *deadline = cancel::deadline(cancel::timeout(timeouts.receive_response));
                         owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
                     }
+                    if lane.h2.is_some() {
+                        let wait = head_wait_ms(timeouts.receive, *deadline)?;
+                        let Some(response) = h2_head(owner, lane, wait)? else {
+                            let token = lane.h2.as_ref().map(|s| s.token).ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                            return Ok(Step::Wait(Wait::Signal { token, timeout_ms: wait }));
+                        };
+                        if self.decide(owner, lane, response)? {
+                            return Ok(Step::Done(()));
+                        }
+                        continue;
+                    }
                     let parser = parser.get_or_insert_with(|| HeadParser::new(max_head));
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
                     let head = match parser.parse(conn.rbuf.bytes()).map_err(Error::protocol)? {
@@ -132,44 +144,9 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max_head);
                         continue;
                     }
-                    let mut response = start_body(owner, lane, head)?;
-                    let plan = lane.plan()?;
-                    let challenges = response.headers.get_all("WWW-Authenticate");
-                    if passport::reported_as_denied(plan.passport, response.status, challenges) {
-                        // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
-                        response.status = 401;
-                    }
-                    let mut policy = plan.policy;
-                    policy.body_replayable = lane.replay.is_some();
-                    let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
-                    if let Followup::Challenge { proxy, replay } = decision {
-                        decision = if self.auth_legs < MAX_AUTH_LEGS
-                            && owner.challenged(proxy, &response, &plan.request_uri)
-                        {
-                            self.auth_legs += 1;
-                            self.stage = Receive::AuthDrain { replay, drained: 0 };
-                            continue;
-                        } else {
-                            Followup::Deliver
-                        };
-                    }
-                    match decision {
-                        Followup::Challenge { .. } => unreachable!("answered or delivered above"),
-                        Followup::Deliver => {
-                            owner.set_response(response);
-                            if lane.conn.as_ref().is_some_and(|c| c.body_done()) {
-                                end_body(owner, lane);
-                            }
-                            return Ok(Step::Done(()));
-                        }
-                        Followup::Fail(e) => return Err(e.into()),
-                        Followup::Redirect { next, keep_body } => {
-                            if self.redirects >= plan.max_redirects {
-                                return Err(ERROR_WINHTTP_REDIRECT_FAILED.into());
-                            }
-                            self.redirects += 1;
-                            self.stage = Receive::Drain { next, keep_body, drained: 0 };
-                        }
+                    let response = start_body(owner, lane, head)?;
+                    if self.decide(owner, lane, response)? {
+                        return Ok(Step::Done(()));
                     }
                 }
                 Receive::AuthDrain { replay, drained } => {
@@ -222,6 +199,83 @@ impl Operation for ReceiveOp {
             }
         }
     }
+}
+
+impl ReceiveOp {
+    /// What follows a final response (the same over HTTP/1.1 and HTTP/2): true when it is
+    /// delivered to the caller, false when the stage changed (drain and redirect, answer a
+    /// challenge).
+    fn decide(&mut self, owner: &dyn Owner, lane: &mut Lane, mut response: Response) -> Result<bool, Error> {
+        let plan = lane.plan()?;
+        let challenges = response.headers.get_all("WWW-Authenticate");
+        if passport::reported_as_denied(plan.passport, response.status, challenges) {
+            // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
+            response.status = 401;
+        }
+        let mut policy = plan.policy;
+        policy.body_replayable = lane.replay.is_some();
+        let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
+        if let Followup::Challenge { proxy, replay } = decision {
+            decision = if self.auth_legs < MAX_AUTH_LEGS && owner.challenged(proxy, &response, &plan.request_uri) {
+                self.auth_legs += 1;
+                self.stage = Receive::AuthDrain { replay, drained: 0 };
+                return Ok(false);
+            } else {
+                Followup::Deliver
+            };
+        }
+        match decision {
+            Followup::Challenge { .. } => unreachable!("answered or delivered above"),
+            Followup::Deliver => {
+                owner.set_response(response);
+                if lane.conn.as_ref().is_some_and(|c| c.body_done()) || lane.h2.as_ref().is_some_and(|s| s.body_done())
+                {
+                    end_body(owner, lane);
+                }
+                Ok(true)
+            }
+            Followup::Fail(e) => Err(e.into()),
+            Followup::Redirect { next, keep_body } => {
+                if self.redirects >= plan.max_redirects {
+                    return Err(ERROR_WINHTTP_REDIRECT_FAILED.into());
+                }
+                self.redirects += 1;
+                // Over HTTP/2 nothing is drained: dropping the stream resets it.
+                self.stage = Receive::Drain { next, keep_body, drained: 0 };
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// HTTP/2: the stream's response head, as `WinHttpQueryHeaders` reads it (`None`: not yet). A
+/// request body still open (no announced length) ends here: receiving means it is complete.
+fn h2_head(owner: &dyn Owner, lane: &mut Lane, _wait_ms: DWORD) -> Result<Option<Response>, Error> {
+    let stream = lane.h2.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+    stream.finish()?;
+    let Some(head) = stream.poll_head()? else { return Ok(None) };
+    let mut headers = HeaderList::with_capacity(head.headers.len());
+    let mut raw_len = proto::h2::VERSION.len() + 6;
+    for (name, value) in head.headers {
+        raw_len += name.len() + value.len() + 4;
+        headers.push(name, value);
+    }
+    if log::on(log::WIRE) {
+        let mut text = format!("{} {}\r\n", proto::h2::VERSION, head.status);
+        for (n, v) in headers.pairs() {
+            text.push_str(&format!("{n}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        log::head(owner.handle(), '<', text.as_bytes());
+    }
+    owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(raw_len as DWORD));
+    Ok(Some(Response {
+        version: proto::h2::VERSION.to_string(),
+        status: head.status,
+        reason: String::new(),
+        headers,
+        chunked: false,
+    }))
 }
 
 /// How long one wait for head bytes may last: the receive timeout (per wait), cut to what is left

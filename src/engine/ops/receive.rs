@@ -92,7 +92,23 @@ impl Operation for ReceiveOp {
                     }
                     if lane.h2.is_some() {
                         let wait = head_wait_ms(timeouts.receive, *deadline)?;
-                        let Some(response) = h2_head(owner, lane, wait)? else {
+                        let got = match h2_head(owner, lane, wait) {
+                            // Never processed by the server (GOAWAY, REFUSED_STREAM): once more,
+                            // on a new connection.
+                            Err(_)
+                                if !self.retried
+                                    && lane.replay.is_some()
+                                    && lane.h2.as_ref().is_some_and(|s| s.retryable) =>
+                            {
+                                self.retried = true;
+                                let body = lane.replay.clone().unwrap_or_default();
+                                lane.discard();
+                                self.stage = Receive::Resend(SendOp::new(body));
+                                continue;
+                            }
+                            got => got?,
+                        };
+                        let Some(response) = got else {
                             let token = lane.h2.as_ref().map(|s| s.token).ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
                             return Ok(Step::Wait(Wait::Signal { token, timeout_ms: wait }));
                         };

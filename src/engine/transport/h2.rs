@@ -182,7 +182,8 @@ pub fn error(e: &h2::Error) -> Error {
 /// True for a stream the server never processed (`REFUSED_STREAM`, or beyond a GOAWAY's last
 /// stream): it may be sent again on another connection.
 pub fn retryable(e: &h2::Error) -> bool {
-    e.reason() == Some(h2::Reason::REFUSED_STREAM) || (e.is_go_away() && e.reason() == Some(h2::Reason::NO_ERROR))
+    // The crate fails with a GOAWAY error exactly the streams past the GOAWAY's last stream.
+    e.reason() == Some(h2::Reason::REFUSED_STREAM) || e.is_go_away()
 }
 
 impl H2Conn {
@@ -348,6 +349,9 @@ pub struct H2Stream {
     ended: bool,
     /// The request body still to come (`WinHttpWriteData`), as on HTTP/1.1.
     pub encoder: Encoder,
+    /// The stream failed unprocessed by the server (`REFUSED_STREAM`, or past a GOAWAY): it may be
+    /// sent again on another connection.
+    pub retryable: bool,
 }
 
 impl Drop for H2Stream {
@@ -390,6 +394,7 @@ impl H2Stream {
             chunk: Bytes::new(),
             ended: false,
             encoder: Encoder::Length(0),
+            retryable: false,
         }
     }
 
@@ -486,6 +491,10 @@ impl H2Stream {
             Poll::Pending => Ok(None),
             Poll::Ready(Err(e)) => {
                 self.response = None;
+                self.retryable = retryable(&e);
+                if e.is_go_away() {
+                    self.conn.dead.store(true, Ordering::SeqCst);
+                }
                 Err(error(&e))
             }
             Poll::Ready(Ok(resp)) => {

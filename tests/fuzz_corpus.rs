@@ -93,3 +93,8 @@ fn cookie() {
 fn coding() {
     replay("coding", targets::coding);
 }
+
+#[test]
+fn h2_headers() {
+    replay("h2_headers", targets::h2_headers);
+}

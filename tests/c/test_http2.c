@@ -496,6 +496,25 @@ static void test_edge_cases(void)
     free_result(&r);
     free(up);
 
+    /* Response fields within WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE (64 KiB by default), then past
+     * it; then a 1 MiB block, far past the 256 KiB we announce in SETTINGS_MAX_HEADER_LIST_SIZE: its
+     * CONTINUATION frames are a flood, the connection is closed (GOAWAY ENHANCE_YOUR_CALM) and
+     * the request fails as on a connection failure; the next one goes on a new connection. */
+    exchange(s, edge_port, L"GET", L"/big-headers?kb=32", NULL, 0, NULL, 0, &r);
+    CHECK_EQ(r.error, 0);
+    CHECK_EQ(r.status, 200);
+    CHECK(r.length == 3);
+    free_result(&r);
+    exchange(s, edge_port, L"GET", L"/big-headers?kb=100", NULL, 0, NULL, 0, &r);
+    CHECK_EQ(r.error, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW);
+    free_result(&r);
+    exchange(s, edge_port, L"GET", L"/big-headers?kb=1024", NULL, 0, NULL, 0, &r);
+    CHECK_EQ(r.error, ERROR_WINHTTP_CONNECTION_ERROR);
+    free_result(&r);
+    exchange(s, edge_port, L"GET", L"/hello", NULL, 0, NULL, 0, &r);
+    CHECK_EQ(r.status, 200);
+    free_result(&r);
+
     /* RST_STREAM fails that request only. */
     exchange(s, edge_port, L"GET", L"/rst", NULL, 0, NULL, 0, &r);
     CHECK_EQ(r.error, ERROR_WINHTTP_CONNECTION_ERROR);

@@ -13,6 +13,7 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /slow?key=K            200 after 300 ms; counts the streams of K open at once
   /stats?key=K           200 "<most streams of K open at once> <streams of K seen>"
   /upload                200 "<length> <FNV-1a 64 of the body, 16 hex digits>"
+  /big-headers?kb=N      200 with N KiB of response fields (HEADERS + CONTINUATION frames)
   /rst                   RST_STREAM(INTERNAL_ERROR) instead of a response
   /goaway-once?key=K     the first time: GOAWAY(NO_ERROR, last stream 0) before any response, then the
                          connection closes (the stream was not processed); later: 200 "after goaway\n"
@@ -118,6 +119,17 @@ class Conn(asyncio.Protocol):
             self.respond(stream_id, f"{MOST.get(key, 0)} {SEEN.get(key, 0)}".encode())
         elif url.path == "/upload":
             self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x}".encode())
+        elif url.path == "/big-headers":
+            # `kb` KiB of response fields (in 1 KiB values), split into CONTINUATION frames.
+            kb = int(parse_qs(url.query).get("kb", ["1"])[0])
+            fields = [(":status", "200"), ("content-length", "3")]
+            fields += [(f"x-big-{i}", "v" * 1024) for i in range(kb)]
+            try:
+                self.conn.send_headers(stream_id, fields)
+                self.conn.send_data(stream_id, b"big", end_stream=True)
+            except Exception:
+                pass
+            self.flush()
         elif url.path == "/rst":
             self.conn.reset_stream(stream_id, error_code=2)
             self.flush()

@@ -267,6 +267,7 @@ impl ReceiveOp {
 /// HTTP/2: the stream's response head, as `WinHttpQueryHeaders` reads it (`None`: not yet). A
 /// request body still open (no announced length) ends here: receiving means it is complete.
 fn h2_head(owner: &dyn Owner, lane: &mut Lane, _wait_ms: DWORD) -> Result<Option<Response>, Error> {
+    let max_head = lane.plan()?.max_head;
     let stream = lane.h2.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     stream.finish()?;
     let Some(head) = stream.poll_head()? else { return Ok(None) };
@@ -275,6 +276,10 @@ fn h2_head(owner: &dyn Owner, lane: &mut Lane, _wait_ms: DWORD) -> Result<Option
     for (name, value) in head.headers {
         raw_len += name.len() + value.len() + 4;
         headers.push(name, value);
+    }
+    // WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE, measured on the head as WinHttpQueryHeaders shows it.
+    if raw_len + 2 > max_head {
+        return Err(Error::protocol(h1::Error::HeaderSizeOverflow));
     }
     if log::on(log::WIRE) {
         let mut text = format!("{} {}\r\n", proto::h2::VERSION, head.status);

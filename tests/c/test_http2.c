@@ -13,7 +13,10 @@
  * data (echoed by the backend), a 1 MiB upload streamed with WinHttpWriteData under flow control
  * (length and hash checked by the backend); a redirect followed over HTTP/2; a request closed in
  * the middle of its body while another stream of the same connection goes on; sync requests from
- * two sessions and 1,000 concurrent async requests all on one connection (nginx's log).
+ * two sessions, sync requests from 8 threads at once, and 1,000 concurrent async requests, each
+ * group on one connection (nginx's log). Against Python's h2 (WINHTTP_TEST_H2_EDGE_PORT): queueing
+ * beyond MAX_CONCURRENT_STREAMS 2, an upload through a 1 KiB window, the response header caps,
+ * RST_STREAM, GOAWAY before the stream was processed.
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
@@ -308,6 +311,54 @@ static void test_close_mid_body_and_sharing(void)
     CHECK_EQ(conns, 1);
 }
 
+/* Sync requests from 8 threads at once, each with its own session: streams of one connection. */
+struct sync_worker {
+    int index;
+    int good;
+    char tag[64];
+};
+
+static void *sync_worker_main(void *arg)
+{
+    struct sync_worker *w = arg;
+    HINTERNET s = open_session(0, TRUE);
+    for (int i = 0; i < 20; i++) {
+        wchar_t path[128];
+        struct result r;
+        swprintf(path, 128, L"/static/hello.txt?%hs-%d-%d", w->tag, w->index, i);
+        exchange(s, h2_port, L"GET", path, NULL, 0, NULL, 0, &r);
+        w->good += r.error == 0 && r.status == 200 && r.protocol == WINHTTP_PROTOCOL_FLAG_HTTP2 && r.length == 14;
+        free_result(&r);
+    }
+    WinHttpCloseHandle(s);
+    return NULL;
+}
+
+static void test_sync_threads_share_one_connection(void)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "threads-%s", run_id);
+    pthread_t th[8];
+    struct sync_worker w[8];
+    for (int i = 0; i < 8; i++) {
+        w[i].index = i;
+        w[i].good = 0;
+        snprintf(w[i].tag, sizeof w[i].tag, "%s", tag);
+        pthread_create(&th[i], NULL, sync_worker_main, &w[i]);
+    }
+    int good = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        good += w[i].good;
+    }
+    CHECK_EQ(good, 160);
+    wait_for_log(tag, 160);
+    int lines, conns;
+    count_connections(tag, &lines, &conns);
+    CHECK_EQ(lines, 160);
+    CHECK_EQ(conns, 1);
+}
+
 /* ---- 1,000 concurrent async requests ------------------------------------------------------- */
 
 /* Scaled down under a checker (valgrind), where 1,000 would take minutes. */
@@ -574,6 +625,7 @@ int main(void)
     test_protocol_used_without_option_and_fallback();
     test_bodies_and_redirect();
     test_close_mid_body_and_sharing();
+    test_sync_threads_share_one_connection();
     test_thousand_async_requests_one_connection();
     test_edge_cases();
     return harness_report();

@@ -343,9 +343,10 @@ pub struct H2Stream {
     send: Option<h2::SendStream<Bytes>>,
     response: Option<h2::client::ResponseFuture>,
     recv: Option<h2::RecvStream>,
-    /// Received body bytes not read yet.
-    chunk: Bytes,
-    /// The response body ended (and `chunk` holds the last of it).
+    /// Received body bytes not read yet (DATA frames' payloads), and how many.
+    chunks: std::collections::VecDeque<Bytes>,
+    buffered: usize,
+    /// The response body ended (`chunks` may still hold the last of it).
     ended: bool,
     /// The request body still to come (`WinHttpWriteData`), as on HTTP/1.1.
     pub encoder: Encoder,
@@ -391,7 +392,8 @@ impl H2Stream {
             send: None,
             response: None,
             recv: None,
-            chunk: Bytes::new(),
+            chunks: std::collections::VecDeque::new(),
+            buffered: 0,
             ended: false,
             encoder: Encoder::Length(0),
             retryable: false,
@@ -513,24 +515,24 @@ impl H2Stream {
         }
     }
 
-    /// Body bytes readable now: `Ok(Some(0))` at the end of the body, `Ok(None)` when none
-    /// has come yet (wait on the token).
+    /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
+    /// the body, `Ok(None)` when none has come yet (wait on the token).
     pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
-        loop {
-            if !self.chunk.is_empty() {
-                return Ok(Some(self.chunk.len()));
-            }
-            if self.ended {
-                return Ok(Some(0));
-            }
-            let Some(recv) = self.recv.as_mut() else { return Ok(Some(0)) };
+        while !self.ended {
+            let Some(recv) = self.recv.as_mut() else {
+                self.ended = true;
+                break;
+            };
             let mut cx = Context::from_waker(&self.waker);
             match recv.poll_data(&mut cx) {
-                Poll::Pending => return Ok(None),
+                Poll::Pending => break,
                 Poll::Ready(None) => self.ended = true,
                 Poll::Ready(Some(Ok(chunk))) => {
                     // Capacity goes back to the server as the caller reads (see `read`).
-                    self.chunk = chunk;
+                    self.buffered += chunk.len();
+                    if !chunk.is_empty() {
+                        self.chunks.push_back(chunk);
+                    }
                     if recv.is_end_stream() {
                         self.ended = true;
                     }
@@ -538,29 +540,44 @@ impl H2Stream {
                 Poll::Ready(Some(Err(e))) => return Err(error(&e)),
             }
         }
+        match (self.buffered, self.ended) {
+            (0, false) => Ok(None),
+            (n, _) => Ok(Some(n)),
+        }
     }
 
-    /// Copies what is readable into `out`: `Ok(Some(0))` at the end, `Ok(None)` to wait.
+    /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
+    /// `Ok(None)` to wait.
     pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        match self.poll_available()? {
-            None => Ok(None),
-            Some(0) => Ok(Some(0)),
-            Some(_) => {
-                let n = self.chunk.len().min(out.len());
-                out[..n].copy_from_slice(&self.chunk[..n]);
-                bytes::Buf::advance(&mut self.chunk, n);
-                if let Some(recv) = self.recv.as_mut() {
-                    // The window reopens as the caller reads: a slow reader holds the server back.
-                    let _ = recv.flow_control().release_capacity(n);
-                    self.conn.drive();
-                }
-                Ok(Some(n))
+        if self.buffered < out.len() {
+            match self.poll_available()? {
+                None => return Ok(None),
+                Some(0) => return Ok(Some(0)),
+                Some(_) => {}
             }
         }
+        let mut n = 0;
+        while n < out.len() {
+            let Some(chunk) = self.chunks.front_mut() else { break };
+            let k = chunk.len().min(out.len() - n);
+            out[n..n + k].copy_from_slice(&chunk[..k]);
+            bytes::Buf::advance(chunk, k);
+            if chunk.is_empty() {
+                self.chunks.pop_front();
+            }
+            n += k;
+        }
+        self.buffered -= n;
+        if let Some(recv) = self.recv.as_mut() {
+            // The window reopens as the caller reads (a slow reader holds the server back); the
+            // crate wakes the connection when a WINDOW_UPDATE is due.
+            let _ = recv.flow_control().release_capacity(n);
+        }
+        Ok(Some(n))
     }
 
     /// The body was read to the end.
     pub fn body_done(&self) -> bool {
-        self.ended && self.chunk.is_empty()
+        self.ended && self.buffered == 0
     }
 }

@@ -329,7 +329,7 @@ int main(int argc, char **argv)
     int tls = 0;
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+        fprintf(stderr, "usage: %s [https-|h2-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
                 argv[0]);
         return 2;
     }
@@ -338,6 +338,10 @@ int main(int argc, char **argv)
         mode += 6;
         pfx = "tls_";
         tls = 1;
+    } else if (strncmp(mode, "h2-", 3) == 0) { /* HTTPS with HTTP/2 */
+        mode += 3;
+        pfx = "h2_";
+        tls = 2;
     }
     snprintf(url, sizeof(url), "%s://%s:%s%s", tls ? "https" : "http", argv[2], argv[3], argv[4]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -364,7 +368,7 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_CAPATH, capath && *capath ? capath : NULL);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)(tls == 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
     }
 
     if (strcmp(mode, "gets") == 0 || strcmp(mode, "handshakes") == 0) {

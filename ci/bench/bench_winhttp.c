@@ -274,9 +274,10 @@ int main(int argc, char **argv)
     HINTERNET hSession, hConnect, hRequest;
     struct bench_clock clk;
     const char *mode, *pfx = "";
+    int h2 = 0;
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+        fprintf(stderr, "usage: %s [https-|h2-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
                 argv[0]);
         return 2;
     }
@@ -285,6 +286,11 @@ int main(int argc, char **argv)
         mode += 6;
         pfx = "tls_";
         open_flags = WINHTTP_FLAG_SECURE;
+    } else if (strncmp(mode, "h2-", 3) == 0) { /* HTTPS with WINHTTP_PROTOCOL_FLAG_HTTP2 */
+        mode += 3;
+        pfx = "h2_";
+        open_flags = WINHTTP_FLAG_SECURE;
+        h2 = 1;
     }
     to_wide(argv[2], host, 256);
     to_wide(argv[4], path, 1024);
@@ -300,6 +306,11 @@ int main(int argc, char **argv)
                            WINHTTP_NO_PROXY_BYPASS, 0);
     if (!hSession)
         fail("WinHttpOpen");
+    if (h2) {
+        DWORD http2 = WINHTTP_PROTOCOL_FLAG_HTTP2;
+        if (!WinHttpSetOption(hSession, WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL, &http2, sizeof(http2)))
+            fail("WinHttpSetOption(ENABLE_HTTP_PROTOCOL)");
+    }
     hConnect = WinHttpConnect(hSession, host, (INTERNET_PORT)atoi(argv[3]), 0);
     if (!hConnect)
         fail("WinHttpConnect");

@@ -406,6 +406,19 @@ impl Drop for H2Ticket {
     }
 }
 
+/// The server asked for HTTP/1.1 (`HTTP_1_1_REQUIRED`): the route is spoken to in HTTP/1.1 from now
+/// on (for [`H1_MEMORY`]); streams still on its HTTP/2 connection finish there.
+pub fn h2_downgrade(key: &Route) {
+    let doomed = {
+        let mut routes = h2_routes();
+        let entry = routes.entry(key.clone()).or_default();
+        entry.h1_since = Some(Instant::now());
+        entry.conn.take()
+    };
+    trace!(log::POOL, "{key}: the server requires HTTP/1.1");
+    drop(doomed);
+}
+
 /// Drops the shared HTTP/2 connections nobody uses (with the idle ones: closing them).
 pub fn close_idle_h2() {
     let doomed: Vec<Arc<H2Conn>> = {

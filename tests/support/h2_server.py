@@ -2,8 +2,8 @@
 """An independent HTTP/2 server for the edge cases of tests/c/test_http2.c, on Python's `h2` package.
 
 Usage: h2_server.py, with H2_CERT and H2_KEY naming the server certificate and key (PEM). Listens on
-127.0.0.1 (an ephemeral port) over TLS offering only `h2` in ALPN, prints "PORT <n>", and exits when
-its standard input closes.
+127.0.0.1 (an ephemeral port) over TLS, choosing `h2` in ALPN when offered (else `http/1.1`, answering
+every request with 200 "over http/1.1\n"), prints "PORT <n>", and exits when its standard input closes.
 
 Its SETTINGS are small on purpose: MAX_CONCURRENT_STREAMS 2 and INITIAL_WINDOW_SIZE 1024, so a client
 must queue streams and send request bodies in window-sized pieces.
@@ -15,6 +15,7 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /upload                200 "<length> <FNV-1a 64 of the body, 16 hex digits>"
   /big-headers?kb=N      200 with N KiB of response fields (HEADERS + CONTINUATION frames)
   /rst                   RST_STREAM(INTERNAL_ERROR) instead of a response
+  /h1-only               RST_STREAM(HTTP_1_1_REQUIRED) instead of a response
   /goaway-once?key=K     the first time: GOAWAY(NO_ERROR, last stream 0) before any response, then the
                          connection closes (the stream was not processed); later: 200 "after goaway\n"
 """
@@ -48,9 +49,35 @@ def fnv1a64(data):
     return h
 
 
+class H1Conn(asyncio.Protocol):
+    """HTTP/1.1 when the client did not offer h2: every request gets 200 "over http/1.1\n"."""
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.buf = b""
+
+    def data_received(self, data):
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            self.buf = self.buf[length:]
+            body = b"over http/1.1\n"
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
 class Conn(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
+        self.h1 = None
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() != "h2":
+            self.h1 = H1Conn(transport)
+            return
         config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=config)
         self.conn.local_settings = h2.settings.Settings(
@@ -70,6 +97,9 @@ class Conn(asyncio.Protocol):
             self.transport.write(data)
 
     def data_received(self, data):
+        if self.h1:
+            self.h1.data_received(data)
+            return
         try:
             events = self.conn.receive_data(data)
         except Exception:
@@ -133,6 +163,9 @@ class Conn(asyncio.Protocol):
         elif url.path == "/rst":
             self.conn.reset_stream(stream_id, error_code=2)
             self.flush()
+        elif url.path == "/h1-only":
+            self.conn.reset_stream(stream_id, error_code=0xD)
+            self.flush()
         elif url.path == "/goaway-once":
             if key not in GOAWAY_DONE:
                 GOAWAY_DONE.add(key)
@@ -148,7 +181,7 @@ class Conn(asyncio.Protocol):
 async def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.environ["H2_CERT"], os.environ["H2_KEY"])
-    ctx.set_alpn_protocols(["h2"])
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Conn, "127.0.0.1", 0, ssl=ctx)
     print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)

@@ -14,6 +14,7 @@ use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload, Response};
 use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
+use crate::engine::pool;
 use crate::engine::reactor::Want;
 use crate::proto;
 use crate::proto::followup::{self, Followup, Target};
@@ -101,6 +102,9 @@ impl Operation for ReceiveOp {
                                     && lane.h2.as_ref().is_some_and(|s| s.retryable) =>
                             {
                                 self.retried = true;
+                                if lane.h2.as_ref().is_some_and(|s| s.h1_required) {
+                                    pool::h2_downgrade(&lane.plan()?.route);
+                                }
                                 let body = lane.replay.clone().unwrap_or_default();
                                 lane.discard();
                                 self.stage = Receive::Resend(SendOp::new(body));

@@ -75,7 +75,15 @@ impl SendOp {
                 self.connect = None;
                 self.attach(owner, lane, conn)?;
             }
-            H2Lease::Ready(_) | H2Lease::H1 => self.h2 = H2Stage::No,
+            H2Lease::Ready(_) => self.h2 = H2Stage::No,
+            H2Lease::H1 => {
+                // HTTP/1.1 there lately: not even offered in ALPN (a server that answered a stream
+                // with HTTP_1_1_REQUIRED would choose h2 again).
+                if let Some(tls) = lane.plan.as_mut().and_then(|p| p.tls.as_mut()) {
+                    tls.h2 = false;
+                }
+                self.h2 = H2Stage::No;
+            }
             H2Lease::Connect(ticket) => self.h2 = H2Stage::Opening(ticket),
             H2Lease::Wait => {
                 let w = Wait::Signal { token: waiter.token(), timeout_ms: plan.timeouts.connect };

@@ -108,12 +108,14 @@ impl tokio::io::AsyncWrite for Io {
 
 struct Inner {
     task: h2::client::Connection<Io, Bytes>,
-    send: h2::client::SendRequest<Bytes>,
 }
 
 /// One HTTP/2 connection, shared by the streams of every session in the process.
 pub struct H2Conn {
+    /// The connection task: held by the pump while it reads and writes.
     inner: Mutex<Inner>,
+    /// The handle new streams are opened from (apart, so opening a stream never waits for a pump).
+    send: Mutex<h2::client::SendRequest<Bytes>>,
     blocked: Arc<Blocked>,
     /// The socket's reactor token: the pump is its only waiter.
     token: Token,
@@ -213,7 +215,8 @@ impl H2Conn {
             }
         };
         let conn = Arc::new_cyclic(|me| H2Conn {
-            inner: Mutex::new(Inner { task, send }),
+            inner: Mutex::new(Inner { task }),
+            send: Mutex::new(send),
             blocked,
             token,
             scheduled: AtomicBool::new(false),
@@ -277,7 +280,8 @@ impl H2Conn {
             Poll::Pending => {
                 // A GOAWAY: no new stream here (those in flight finish).
                 let mut cx = Context::from_waker(&waker);
-                if let Poll::Ready(Err(e)) = inner.send.poll_ready(&mut cx)
+                let ready = self.send.lock().unwrap_or_else(|p| p.into_inner()).poll_ready(&mut cx);
+                if let Poll::Ready(Err(e)) = ready
                     && e.is_go_away()
                 {
                     self.dead.store(true, Ordering::SeqCst);
@@ -353,6 +357,8 @@ pub struct H2Stream {
     /// The stream failed unprocessed by the server (`REFUSED_STREAM`, or past a GOAWAY): it may be
     /// sent again on another connection.
     pub retryable: bool,
+    /// The server reset it with `HTTP_1_1_REQUIRED`: send it again over HTTP/1.1.
+    pub h1_required: bool,
 }
 
 impl Drop for H2Stream {
@@ -397,6 +403,7 @@ impl H2Stream {
             ended: false,
             encoder: Encoder::Length(0),
             retryable: false,
+            h1_required: false,
         }
     }
 
@@ -416,10 +423,7 @@ impl H2Stream {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let request = builder.body(()).map_err(|_| bad("a header the protocol cannot carry"))?;
-        let mut send = {
-            let inner = self.conn.lock();
-            inner.send.clone()
-        };
+        let mut send = self.conn.send.lock().unwrap_or_else(|p| p.into_inner()).clone();
         // A fresh handle is always ready unless the connection is gone.
         let mut cx = Context::from_waker(&self.waker);
         if let Poll::Ready(Err(e)) = send.poll_ready(&mut cx) {
@@ -493,7 +497,8 @@ impl H2Stream {
             Poll::Pending => Ok(None),
             Poll::Ready(Err(e)) => {
                 self.response = None;
-                self.retryable = retryable(&e);
+                self.h1_required = e.reason() == Some(h2::Reason::HTTP_1_1_REQUIRED);
+                self.retryable = retryable(&e) || self.h1_required;
                 if e.is_go_away() {
                     self.conn.dead.store(true, Ordering::SeqCst);
                 }

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static INTERNET_PORT h2_port, h1_tls_port, edge_port;
+static INTERNET_PORT h2_port, h1_tls_port, edge_port, plain_port;
 static const char *nginx_log;
 static char run_id[32];
 
@@ -216,6 +216,26 @@ static void test_protocol_used_without_option_and_fallback(void)
     free_result(&r);
     WinHttpCloseHandle(s);
 
+    /* Plain HTTP: no HTTP/2 (no h2c, as on Windows): the option changes nothing there. */
+    if (plain_port) {
+        s = open_session(0, TRUE);
+        HINTERNET c = WinHttpConnect(s, L"127.0.0.1", plain_port, 0);
+        HINTERNET q = WinHttpOpenRequest(c, L"GET", L"/hello", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
+        CHECK_OK(WinHttpSendRequest(q, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
+        CHECK_OK(WinHttpReceiveResponse(q, NULL));
+        DWORD used = 99, size = sizeof used;
+        CHECK_OK(WinHttpQueryOption(q, WINHTTP_OPTION_HTTP_PROTOCOL_USED, &used, &size));
+        CHECK_EQ(used, 0);
+        wchar_t version[32];
+        size = sizeof version;
+        CHECK_OK(WinHttpQueryHeaders(q, WINHTTP_QUERY_VERSION, WINHTTP_HEADER_NAME_BY_INDEX, version, &size,
+                                     WINHTTP_NO_HEADER_INDEX));
+        CHECK_WSTR(version, L"HTTP/1.1");
+        WinHttpCloseHandle(q);
+        WinHttpCloseHandle(c);
+        WinHttpCloseHandle(s);
+    }
+
     if (!h1_tls_port) {
         printf("  skipped: fallback (no HTTP/1.1 TLS server)\n");
         return;
@@ -371,6 +391,7 @@ struct areq {
     DWORD status;
     DWORD error;
     int done;
+    int errors; /* REQUEST_ERROR notifications */
 };
 
 static pthread_mutex_t amu = PTHREAD_MUTEX_INITIALIZER;
@@ -429,6 +450,7 @@ static void CALLBACK acb(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID info, 
             finish(a, GetLastError());
         break;
     case WINHTTP_CALLBACK_STATUS_REQUEST_ERROR:
+        __atomic_fetch_add(&a->errors, 1, __ATOMIC_SEQ_CST);
         finish(a, ((WINHTTP_ASYNC_RESULT *)info)->dwError);
         break;
     default:
@@ -610,6 +632,26 @@ static void test_edge_cases(void)
         printf("  most streams open at once, streams: %s\n", (char *)r.body);
     free_result(&r);
 
+    /* The connection cut with two streams open and two queued behind MAX_CONCURRENT_STREAMS 2:
+     * each request fails once, with ERROR_WINHTTP_CONNECTION_ERROR. */
+    snprintf(tag, sizeof tag, "k%s", run_id);
+    reqs = async_batch(edge_port, L"/kill?key=%ls&i=%d", tag, 4, &as);
+    int failed_once = 0;
+    for (int i = 0; i < 4; i++) {
+        failed_once += reqs[i].done && reqs[i].error == ERROR_WINHTTP_CONNECTION_ERROR && reqs[i].errors == 1;
+        if (reqs[i].error != ERROR_WINHTTP_CONNECTION_ERROR)
+            printf("  request %d: error %lu, %d REQUEST_ERRORs\n", i, (unsigned long)reqs[i].error, reqs[i].errors);
+    }
+    CHECK_EQ(failed_once, 4);
+    for (int i = 0; i < 4; i++)
+        WinHttpCloseHandle(reqs[i].h);
+    WinHttpCloseHandle(as);
+    free(reqs);
+    exchange(s, edge_port, L"GET", L"/hello", NULL, 0, NULL, 0, &r);
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(r.protocol, WINHTTP_PROTOCOL_FLAG_HTTP2);
+    free_result(&r);
+
     /* RST_STREAM(HTTP_1_1_REQUIRED): sent again over HTTP/1.1 (h2 no longer offered in ALPN), and
      * the origin stays on HTTP/1.1 for the next requests. Last: the route is HTTP/1.1 from here. */
     exchange(s, edge_port, L"GET", L"/h1-only", NULL, 0, NULL, 0, &r);
@@ -631,6 +673,7 @@ int main(void)
     h2_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_NGINX_H2_PORT", 0);
     h1_tls_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_TLS_GOOD_PORT", 0);
     edge_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_H2_EDGE_PORT", 0);
+    plain_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_PORT", 0);
     nginx_log = getenv("WINHTTP_TEST_NGINX_LOG");
     if (getenv("WINHTTP_TEST_UNDER_CHECKER"))
         ASYNC_N = 200;

@@ -16,6 +16,7 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /big-headers?kb=N      200 with N KiB of response fields (HEADERS + CONTINUATION frames)
   /rst                   RST_STREAM(INTERNAL_ERROR) instead of a response
   /h1-only               RST_STREAM(HTTP_1_1_REQUIRED) instead of a response
+  /kill?key=K            no answer; every second stream of K cuts the TCP connection
   /goaway-once?key=K     the first time: GOAWAY(NO_ERROR, last stream 0) before any response, then the
                          connection closes (the stream was not processed); later: 200 "after goaway\n"
 """
@@ -163,6 +164,11 @@ class Conn(asyncio.Protocol):
         elif url.path == "/rst":
             self.conn.reset_stream(stream_id, error_code=2)
             self.flush()
+        elif url.path == "/kill":
+            # The second stream of `key` to arrive: the TCP connection is cut (no GOAWAY).
+            SEEN[key] = SEEN.get(key, 0) + 1
+            if SEEN[key] % 2 == 0:
+                self.transport.abort()
         elif url.path == "/h1-only":
             self.conn.reset_stream(stream_id, error_code=0xD)
             self.flush()

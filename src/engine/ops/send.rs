@@ -105,17 +105,28 @@ impl SendOp {
         }
         let head = proto::h2::request_head(&plan.head)
             .map_err(|e| Error::other(ERROR_WINHTTP_INTERNAL_ERROR, format!("HTTP/2 head: {e:?}")))?;
-        let mut stream = Box::new(H2Stream::new(conn));
+        let mut stream = Box::new(H2Stream::new(conn.clone()));
         stream.encoder = plan.encoder;
         let end = self.body.is_empty() && plan.encoder.is_done();
-        stream.open(&Open {
+        let opened = stream.open(&Open {
             method: &head.method,
             scheme: "https",
             authority: &head.authority,
             path: &head.path,
             fields: &head.fields,
             end,
-        })?;
+        });
+        if let Err(e) = opened {
+            // The connection ended just before (its streams learn it first): nothing was sent,
+            // so the request asks again, and gets a new connection.
+            if !conn.is_open() && self.attempt < 2 {
+                self.attempt += 1;
+                self.h2 = H2Stage::Ask;
+                self.connect = Some(ConnectOp::Start);
+                return Ok(());
+            }
+            return Err(e);
+        }
         lane.h2 = Some(stream);
         self.written = 0;
         self.h2 = H2Stage::Body;
@@ -175,10 +186,14 @@ impl Operation for SendOp {
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
         loop {
-            if matches!(self.h2, H2Stage::Ask | H2Stage::Waiting(_))
-                && let Some(w) = self.ask_h2(owner, lane)?
-            {
-                return Ok(Step::Wait(w));
+            if matches!(self.h2, H2Stage::Ask | H2Stage::Waiting(_)) {
+                if let Some(w) = self.ask_h2(owner, lane)? {
+                    return Ok(Step::Wait(w));
+                }
+                // The connection it found had just ended: ask again.
+                if matches!(self.h2, H2Stage::Ask) {
+                    continue;
+                }
             }
             if matches!(self.h2, H2Stage::Body) {
                 return self.h2_body(owner, lane);

@@ -430,7 +430,12 @@ impl H2Stream {
             self.conn.dead.store(true, Ordering::SeqCst);
             return Err(error(&e));
         }
-        let (response, stream) = send.send_request(request, req.end).map_err(|e| error(&e))?;
+        let (response, stream) = send.send_request(request, req.end).map_err(|e| {
+            if e.is_io() || e.is_go_away() || e.is_reset() || e.is_remote() {
+                self.conn.dead.store(true, Ordering::SeqCst);
+            }
+            error(&e)
+        })?;
         self.response = Some(response);
         self.send = (!req.end).then_some(stream);
         self.conn.drive();

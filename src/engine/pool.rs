@@ -304,9 +304,10 @@ pub fn idle_count(key: &Route) -> usize {
     global().idle_count(key)
 }
 
-/// Number of idle connections in the whole pool (diagnostics).
+/// Number of idle connections in the whole pool (diagnostics), HTTP/2 connections without a
+/// stream included.
 pub fn idle_total() -> usize {
-    global().idle_total()
+    global().idle_total() + h2_idle()
 }
 
 /// Closes every idle connection now (`WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`).
@@ -434,9 +435,9 @@ pub fn close_idle_h2() {
     drop(doomed);
 }
 
-/// Number of shared HTTP/2 connections (diagnostics, tests).
-pub fn h2_count() -> usize {
-    h2_routes().values().filter(|e| e.conn.is_some()).count()
+/// Number of shared HTTP/2 connections that no request holds (diagnostics: they are idle).
+fn h2_idle() -> usize {
+    h2_routes().values().filter(|e| e.conn.as_ref().is_some_and(|c| Arc::strong_count(c) == 1)).count()
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 #endif
 #include <winhttp.h>
 #include "harness.h"
+#include "diagnostics.h"
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -689,5 +690,7 @@ int main(void)
     test_sync_threads_share_one_connection();
     test_thousand_async_requests_one_connection();
     test_edge_cases();
+    /* Every handle closed: the shared HTTP/2 connections are idle ones, and close with them. */
+    check_nothing_left("the HTTP/2 tests", 5000);
     return harness_report();
 }

@@ -43,6 +43,7 @@
 #                 WINHTTP_PROTOCOL_FLAG_HTTP2 vs libcurl multi with CURLPIPE_MULTIPLEX (one connection per
 #                 host, PIPEWAIT). Wall seconds and the conc rows' other columns; nginx's TLS log must show
 #                 exactly one connection per measurement.
+#   h2conc10000   the same with 10,000 (with the concurrent rows): RSS growth per request over HTTP/2
 # HTTPS rows: ours and libcurl (OpenSSL) only; the raw socket column does not apply. nginx listens
 # with TLS on two more ports (keep-alive; no resumption) with an ECDSA P-256 leaf for 127.0.0.1 and
 # localhost, signed by a CA the script generates with the openssl CLI. Ours trusts that CA through
@@ -355,7 +356,7 @@ accepts() { # nginx's accepted-connections counter (this query itself is one of 
 
 CLIENTS=(ours libcurl raw)
 ROWS=(gets downloadqda download64k download512k upload tls_gets tls_handshakes tls_downloadqda tls_download64k h2_download64k h2conc1000)
-CONC_ROWS=(conc1000 conc10000 held10000)
+CONC_ROWS=(conc1000 conc10000 held10000 h2conc10000)
 clients_of() { # the clients of a row
     case $1 in
     conc* | tls_* | h2_* | h2conc*) echo ours libcurl ;;
@@ -409,7 +410,7 @@ STATS=$WORK/stats.tsv
 # Metrics of the concurrent rows: wall_s (lower is better), threads (peak), rss_mib (peak RSS),
 # kib_per_req (RSS growth / N), inflight (peak requests in flight).
 awk -F'\t' -v gets="$GETS" 'BEGIN { o["gets"] = 1; o["downloadqda"] = 2; o["download64k"] = 3; o["download512k"] = 4; o["upload"] = 5; o["conc1000"] = 6; o["conc10000"] = 7; o["held10000"] = 8
-                  o["tls_gets"] = 9; o["tls_handshakes"] = 10; o["tls_downloadqda"] = 11; o["tls_download64k"] = 12; o["h2conc1000"] = 13; o["h2_download64k"] = 14 } {
+                  o["tls_gets"] = 9; o["tls_handshakes"] = 10; o["tls_downloadqda"] = 11; o["tls_download64k"] = 12; o["h2conc1000"] = 13; o["h2_download64k"] = 14; o["h2conc10000"] = 15 } {
     if ($2 ~ /^(tls|h2)_/) {
         print o[$2] "1\t" $2 "\t" ($2 == "tls_gets" ? "req/s" : $2 == "tls_handshakes" ? "handshakes/s" : "MiB/s") "\t" $3 "\t" $4
         print o[$2] "2\t" $2 "\tcpu_s\t" $3 "\t" $7

@@ -41,6 +41,11 @@ pub fn connection_specific(name: &str) -> bool {
 /// in `connection` by a `Connection` field are dropped too.
 pub fn request_head(head: &[u8]) -> Result<RequestHead, MapError> {
     let text = std::str::from_utf8(head).map_err(|_| MapError::Malformed)?;
+    // Only the head (up to the empty line) is read; a lone CR or LF, or a NUL, in it is malformed.
+    let end = text.find("\r\n\r\n").map_or(text.len(), |i| i + 2);
+    if text[..end].split("\r\n").any(|l| l.contains(['\r', '\n', '\0'])) {
+        return Err(MapError::Malformed);
+    }
     let mut lines = text.split("\r\n");
     let line = lines.next().ok_or(MapError::Malformed)?;
     let mut parts = line.splitn(3, ' ');
@@ -129,6 +134,8 @@ mod tests {
         assert_eq!(request_head(b"GET / HTTP/1.1\r\nX: y\r\n\r\n"), Err(MapError::NoAuthority));
         assert_eq!(request_head(b"GET /\r\n\r\n"), Err(MapError::Malformed));
         assert_eq!(request_head(b"GET / HTTP/1.1\r\nno colon\r\n\r\n"), Err(MapError::Malformed));
+        // A lone CR in a value (found by the fuzzer) never reaches a frame.
+        assert_eq!(request_head(b"GET / HTTP/1.1\r\nHost: a.test\r*\r\n\r\n"), Err(MapError::Malformed));
         let h = request_head(b"GET http://a.test HTTP/1.1\r\nHost: a.test\r\n\r\n").unwrap();
         assert_eq!(h.path, "/");
     }

@@ -36,6 +36,14 @@
 #                 handshakes/s, client CPU seconds
 #   tls_downloadqda HTTPS: the 100 MiB download with the QueryDataAvailable loop: MiB/s, client CPU seconds
 #   tls_download64k HTTPS: the 100 MiB download read with a 64 KiB buffer: MiB/s, client CPU seconds
+#   h2_download64k HTTP/2 over TLS: the 100 MiB download read with a 64 KiB buffer (ours with
+#                 WINHTTP_PROTOCOL_FLAG_HTTP2, libcurl with CURL_HTTP_VERSION_2TLS): MiB/s, client CPU seconds
+#   h2conc1000    HTTP/2 over TLS: the 1,000 concurrent GETs of conc1000 as streams on one connection (nginx
+#                 `listen ... ssl http2`, its default of 128 concurrent streams): ours async with
+#                 WINHTTP_PROTOCOL_FLAG_HTTP2 vs libcurl multi with CURLPIPE_MULTIPLEX (one connection per
+#                 host, PIPEWAIT). Wall seconds and the conc rows' other columns; nginx's TLS log must show
+#                 exactly one connection per measurement.
+#   h2conc10000   the same with 10,000 (with the concurrent rows): RSS growth per request over HTTP/2
 # HTTPS rows: ours and libcurl (OpenSSL) only; the raw socket column does not apply. nginx listens
 # with TLS on two more ports (keep-alive; no resumption) with an ECDSA P-256 leaf for 127.0.0.1 and
 # localhost, signed by a CA the script generates with the openssl CLI. Ours trusts that CA through
@@ -58,6 +66,7 @@
 #   BENCH_HANDSHAKES (200: connections of the tls_handshakes row)
 #   BENCH_CONC_ROUNDS (= BENCH_ROUNDS: rounds that include the conc*/held* rows; the others skip them)
 #   BENCH_CHART (docs/bench.svg: the chart drawn from the results file by ci/bench/chart.py; empty: none)
+#   BENCH_ROWS (all: an extended regular expression; only the rows it matches whole are run, e.g. 'h2.*')
 #
 # Needs apt-get (Debian/Ubuntu) for what is missing: nginx, libcurl4-openssl-dev, a C compiler, openssl.
 # The clients are in ci/bench/ (common.h documents their command line and output line); our
@@ -226,6 +235,13 @@ http {
         access_log $TLSLOG tls if=\$tls_first;
         root $WORK/www;
     }
+    server { # HTTP/2 over TLS (the h2conc rows)
+        listen 127.0.0.1:$4 ssl http2 backlog=16384;
+        ssl_certificate $TLS/leaf.pem;
+        ssl_certificate_key $TLS/leaf.key;
+        access_log $TLSLOG tls if=\$tls_first;
+        root $WORK/www;
+    }
     server { # HTTPS, no resumption: every connection is a full handshake
         listen 127.0.0.1:$3 ssl backlog=16384;
         ssl_certificate $TLS/leaf.pem;
@@ -239,9 +255,9 @@ http {
 EOF
 }
 for attempt in 1 2 3 4 5 6 7 8; do
-    PORT=$((20000 + RANDOM % 40000)) TLSPORT=$((PORT + 1)) FULLPORT=$((PORT + 2))
-    port_free "$PORT" && port_free "$TLSPORT" && port_free "$FULLPORT" || continue
-    write_conf "$PORT" "$TLSPORT" "$FULLPORT"
+    PORT=$((20000 + RANDOM % 40000)) TLSPORT=$((PORT + 1)) FULLPORT=$((PORT + 2)) H2PORT=$((PORT + 3))
+    port_free "$PORT" && port_free "$TLSPORT" && port_free "$FULLPORT" && port_free "$H2PORT" || continue
+    write_conf "$PORT" "$TLSPORT" "$FULLPORT" "$H2PORT"
     taskset -c "$CPU" "$NGINX" -p "$WORK/" -e "$WORK/logs/error.log" -c "$WORK/nginx.conf" &
     NGINX_PID=$!
     for _ in $(seq 50); do
@@ -258,7 +274,7 @@ if [ -z "$NGINX_PID" ]; then
     say "nginx did not start"
     exit 1
 fi
-say "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') on 127.0.0.1:$PORT (HTTPS: $TLSPORT keep-alive, $FULLPORT no resumption; pid $NGINX_PID), pinned with everything else to CPU $CPU"
+say "nginx $("$NGINX" -v 2>&1 | sed 's/.*\///') on 127.0.0.1:$PORT (HTTPS: $TLSPORT keep-alive, $FULLPORT no resumption, $H2PORT HTTP/2; pid $NGINX_PID), pinned with everything else to CPU $CPU"
 
 # ---- one measurement ----------------------------------------------------------------------------
 SAMPLES=$WORK/samples.tsv
@@ -266,8 +282,10 @@ SAMPLES=$WORK/samples.tsv
 TLS_SEEN=$WORK/tls_seen.txt
 : >"$TLS_SEEN"
 tls_lines() { if [ -f "$TLSLOG" ]; then wc -l <"$TLSLOG"; else echo 0; fi; }
+wanted() { [[ $1 =~ ^(${BENCH_ROWS:-.*})$ ]]; }
 run() { # client row
-    local client=$1 row=$2 args line n=0 before=0 conns=- tls_before=0 tls_want=0 got=0
+    wanted "$2" || return 0
+    local client=$1 row=$2 args line n=0 before=0 conns=- tls_before=0 tls_want=0 got=0 per_request=1
     case $row in
     gets) args=(gets 127.0.0.1 "$PORT" /small.txt "$GETS") ;;
     downloadqda) args=(download 127.0.0.1 "$PORT" /big.bin qda) ;;
@@ -276,18 +294,20 @@ run() { # client row
     upload) args=(upload 127.0.0.1 "$PORT" "/up/$client.bin" "$BIG" "$CHUNK") ;;
     conc*) n=${row#conc} args=(concurrent 127.0.0.1 "$PORT" /small.txt "$n") ;;
     held*) n=${row#held} args=(concurrent 127.0.0.1 "$PORT" /small.txt "$n" hold) ;;
+    h2_download64k) args=(h2-download 127.0.0.1 "$H2PORT" /big.bin 65536) tls_want=1 ;;
+    h2conc*) n=${row#h2conc} args=(https-concurrent 127.0.0.1 "$H2PORT" /small.txt "$n") tls_want=1 per_request=0 ;;
     tls_gets) args=(https-gets 127.0.0.1 "$TLSPORT" /small.txt "$GETS") tls_want=1 ;;
     tls_downloadqda) args=(https-download 127.0.0.1 "$TLSPORT" /big.bin qda) tls_want=1 ;;
     tls_download64k) args=(https-download 127.0.0.1 "$TLSPORT" /big.bin 65536) tls_want=1 ;;
     tls_handshakes) args=(https-handshakes 127.0.0.1 "$FULLPORT" /small.txt "$HANDSHAKES") tls_want=$((HANDSHAKES + 1)) ;;
     esac
-    if [ "$n" -gt 0 ]; then before=$(accepts); fi
+    if [ "$n" -gt 0 ] && [ $per_request = 1 ]; then before=$(accepts); fi
     if [ "$tls_want" -gt 0 ]; then tls_before=$(tls_lines); fi
     line=$(taskset -c "$CPU" "$WORK/bin/$client" "${args[@]}" | grep '^BENCH ') || {
         say "$client $row failed"
         exit 1
     }
-    if [ "$n" -gt 0 ]; then # one connection per request (plus the status query itself)
+    if [ "$n" -gt 0 ] && [ $per_request = 1 ]; then # one connection per request (plus the status query itself)
         conns=$(($(accepts) - before - 1))
         if [ "$conns" -ne "$n" ]; then
             say "$client $row: $n requests used $conns connections, expected one each"
@@ -309,6 +329,7 @@ run() { # client row
             exit 1
         fi
         tail -n "+$((tls_before + 1))" "$TLSLOG" | sed "s/^/$client $row /" >>"$TLS_SEEN"
+        [ $per_request = 1 ] || conns=$got
     fi
     # BENCH row=.. client=.. value=.. unit=.. secs=.. cpu=.. maxrss_kib=.. bytes=.. n=..
     #       [base_rss_kib=.. rss_per_req_kib=.. threads_base=.. threads_peak=.. inflight_peak=..]
@@ -316,7 +337,7 @@ run() { # client row
         for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
         want = row ~ /gets$/ ? want_gets : row == "tls_handshakes" ? want_hs : n > 0 ? n * 128 : want_big
         if (f["bytes"] != want) { printf "%s %s moved %s bytes, expected %s\n", f["client"], row, f["bytes"], want > "/dev/stderr"; exit 1 }
-        if (row ~ /^tls_/ && f["row"] != row) { printf "%s %s reported row %s\n", f["client"], row, f["row"] > "/dev/stderr"; exit 1 }
+        if (row ~ /^(tls|h2)_/ && f["row"] != row) { printf "%s %s reported row %s\n", f["client"], row, f["row"] > "/dev/stderr"; exit 1 }
         client = f["client"]; sub(/_.*/, "", client) # ours_held is ours in its own row
         extra = "-\t-\t-\t-\t-"
         if (n > 0) extra = sprintf("%s\t%s\t%s\t%s\t%s", f["threads_peak"], f["base_rss_kib"], f["rss_per_req_kib"], f["inflight_peak"], conns)
@@ -334,11 +355,11 @@ accepts() { # nginx's accepted-connections counter (this query itself is one of 
 }
 
 CLIENTS=(ours libcurl raw)
-ROWS=(gets downloadqda download64k download512k upload tls_gets tls_handshakes tls_downloadqda tls_download64k)
-CONC_ROWS=(conc1000 conc10000 held10000)
+ROWS=(gets downloadqda download64k download512k upload tls_gets tls_handshakes tls_downloadqda tls_download64k h2_download64k h2conc1000)
+CONC_ROWS=(conc1000 conc10000 held10000 h2conc10000)
 clients_of() { # the clients of a row
     case $1 in
-    conc* | tls_*) echo ours libcurl ;;
+    conc* | tls_* | h2_* | h2conc*) echo ours libcurl ;;
     held*) echo ours ;;
     *) echo "${CLIENTS[@]}" ;;
     esac
@@ -351,7 +372,7 @@ for client in "${CLIENTS[@]}"; do
     before=$(accepts)
     run "$client" gets
     after=$(accepts)
-    if [ $((after - before)) -ne 2 ]; then
+    if wanted gets && [ $((after - before)) -ne 2 ]; then
         say "$client: the GET loop used $((after - before - 1)) connections, expected 1"
         exit 1
     fi
@@ -359,7 +380,7 @@ for client in "${CLIENTS[@]}"; do
 done
 say "warm-up of the HTTPS rows (checks connections, full handshakes, what was negotiated)"
 for client in $(clients_of tls_gets); do
-    for row in tls_gets tls_handshakes tls_downloadqda tls_download64k; do run "$client" "$row"; done
+    for row in tls_gets tls_handshakes tls_downloadqda tls_download64k h2_download64k h2conc1000; do run "$client" "$row"; done
 done
 if [ "$CONC_ROUNDS" -gt 0 ]; then
     say "warm-up of the concurrent rows (checks one connection per request)"
@@ -389,13 +410,13 @@ STATS=$WORK/stats.tsv
 # Metrics of the concurrent rows: wall_s (lower is better), threads (peak), rss_mib (peak RSS),
 # kib_per_req (RSS growth / N), inflight (peak requests in flight).
 awk -F'\t' -v gets="$GETS" 'BEGIN { o["gets"] = 1; o["downloadqda"] = 2; o["download64k"] = 3; o["download512k"] = 4; o["upload"] = 5; o["conc1000"] = 6; o["conc10000"] = 7; o["held10000"] = 8
-                  o["tls_gets"] = 9; o["tls_handshakes"] = 10; o["tls_downloadqda"] = 11; o["tls_download64k"] = 12 } {
-    if ($2 ~ /^tls_/) {
+                  o["tls_gets"] = 9; o["tls_handshakes"] = 10; o["tls_downloadqda"] = 11; o["tls_download64k"] = 12; o["h2conc1000"] = 13; o["h2_download64k"] = 14; o["h2conc10000"] = 15 } {
+    if ($2 ~ /^(tls|h2)_/) {
         print o[$2] "1\t" $2 "\t" ($2 == "tls_gets" ? "req/s" : $2 == "tls_handshakes" ? "handshakes/s" : "MiB/s") "\t" $3 "\t" $4
         print o[$2] "2\t" $2 "\tcpu_s\t" $3 "\t" $7
         next
     }
-    if ($2 ~ /^(conc|held)/) {
+    if ($2 ~ /^(conc|held|h2conc)/) {
         print o[$2] "1\t" $2 "\twall_s\t" $3 "\t" $4
         print o[$2] "2\t" $2 "\tthreads\t" $3 "\t" $9
         print o[$2] "3\t" $2 "\trss_mib\t" $3 "\t" $8 / 1024
@@ -439,7 +460,7 @@ NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
                 k = order[i]; split(k, p, "\t"); rc = ratio(k, "libcurl"); rr = ratio(k, "raw")
                 target = "-"; verdict = "-"
                 if (p[1] == "tls_downloadqda" && p[2] == "MiB/s") { target = ">=1.2x libcurl/OpenSSL"; verdict = rc != "-" && rc + 0 >= 1.2 ? "met" : "missed" }
-                else if (p[1] ~ /^tls_/) {
+                else if (p[1] ~ /^(tls|h2)_/) {
                     if (p[2] != "cpu_s") { target = ">=1.0x libcurl/OpenSSL"; verdict = rc != "-" && rc + 0 >= 1.0 ? "met" : "missed" }
                 }
                 else if (p[2] == "req/s") { target = ">=1.5x libcurl, >=0.8x raw"; verdict = (rc >= 1.5 && rr >= 0.8) ? "met" : "missed" }
@@ -448,6 +469,7 @@ NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
                 else if (p[2] == "MiB/s" && p[1] ~ /^download/) { target = ">=1.0x libcurl, >=0.9x raw"; verdict = (rc >= 1.0 && rr >= 0.9) ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] == "upload") { target = ">=1.2x libcurl"; verdict = rc >= 1.2 ? "met" : "missed" }
                 else if (p[2] == "rss_mib" && p[1] == "upload") { target = "ours < 32 MiB"; verdict = med[k, "ours"] < 32 ? "met" : "missed" }
+                else if (p[2] == "wall_s" && rc != "-" && p[1] ~ /^h2conc/) { target = "<=0.67x libcurl (1.5x faster)"; verdict = rc <= 0.67 ? "met" : "missed" }
                 else if (p[2] == "wall_s" && rc != "-") { target = "<=1.0x libcurl"; verdict = rc <= 1.0 ? "met" : "missed" }
                 else if (p[2] == "threads" && p[1] != "conc1000") {
                     # fixed: the most threads ever seen is no more than with 1,000 requests

@@ -43,6 +43,7 @@ declare -A probe=(
     [apache2]="test -x /usr/sbin/apache2"
     [squid]="test -x /usr/sbin/squid"
     # tests/c/test_decompression.c: nginx with gzip on (started by the test on a loopback port).
+    # tests/c/test_http2.c: nginx with HTTP/2 over TLS.
     [nginx]="test -x /usr/sbin/nginx"
 )
 order=(gcc g++ binutils openssl valgrind mingw-w64-x86-64-dev pkg-config cmake python3-pip krb5-kdc krb5-admin-server krb5-user python3-gssapi libglib2.0-bin gsettings-desktop-schemas apache2 squid nginx)
@@ -116,6 +117,14 @@ if ! python3 -c 'import brotli, zstandard' >/dev/null 2>&1 && [ $auto_install = 
 fi
 python3 -c 'import brotli, zstandard' >/dev/null 2>&1 ||
     skipped+=("tests/coding_server.rs: the br and zstd bodies (python3 -m pip install brotli zstandard)")
+lacks nginx && skipped+=("tests/c/test_http2.c: HTTP/2 against nginx (apt-get install nginx)")
+# Python's h2: tests/support/h2_server.py, the independent HTTP/2 server of the edge cases in test_http2.c.
+if ! python3 -c 'import h2' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
+    python3 -m pip install -q h2 >/dev/null 2>&1 ||
+        python3 -m pip install -q --break-system-packages h2 >/dev/null 2>&1 || true
+fi
+python3 -c 'import h2' >/dev/null 2>&1 ||
+    skipped+=("tests/c/test_http2.c: the HTTP/2 edge cases against Python's h2 (python3 -m pip install h2)")
 # The independent WebSocket server of tests/ws_peer.rs and the C tests (tests/support/ws_server.py).
 if ! python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q websockets >/dev/null 2>&1 ||

@@ -13,7 +13,7 @@ secs=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(head chunked url headers time ffi ffi16 auth_challenge ntlm auth_client ws pac cookie coding)
+    targets=(head chunked url headers time ffi ffi16 auth_challenge ntlm auth_client ws pac cookie coding h2_headers)
 fi
 export RUSTC_BOOTSTRAP=1
 status=0

@@ -98,3 +98,8 @@ fn coding() {
 fn ffi16() {
     replay("ffi16", targets::ffi16);
 }
+
+#[test]
+fn h2_headers() {
+    replay("h2_headers", targets::h2_headers);
+}

@@ -256,6 +256,70 @@ static void concurrent(const char *url, unsigned long n)
     free(xfers);
 }
 
+/* HTTP/2: the same transfers as streams on one connection (CURLPIPE_MULTIPLEX, one connection per
+ * host, PIPEWAIT so every transfer waits for the connection to multiplex on), driven with
+ * curl_multi_perform + curl_multi_poll (one socket: epoll would change nothing). */
+static void h2concurrent(const char *url, unsigned long n)
+{
+    struct conc_xfer *xfers;
+    struct bench_clock clk;
+    struct bench_watch watch;
+    unsigned long i, done = 0;
+    unsigned long long bytes = 0;
+    int running = 0;
+    const char *cafile = getenv("SSL_CERT_FILE"), *capath = getenv("SSL_CERT_DIR");
+    CURLM *multi;
+
+    if (!cafile || !*cafile)
+        bench_die("https modes need SSL_CERT_FILE (the CA file)");
+    xfers = calloc(n, sizeof(*xfers));
+    if (!xfers)
+        bench_die("out of memory");
+    memset(xfers, 0xff, n * sizeof(*xfers));
+    memset(xfers, 0, n * sizeof(*xfers));
+    multi = curl_multi_init();
+    if (!multi)
+        bench_die("curl_multi_init");
+    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    bench_watch_start(&watch);
+    bench_start(&clk);
+    for (i = 0; i < n; i++) {
+        CURL *e = curl_easy_init();
+        if (!e)
+            bench_die("curl_easy_init");
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "bench/1.0");
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        curl_easy_setopt(e, CURLOPT_CAINFO, cafile);
+        curl_easy_setopt(e, CURLOPT_CAPATH, capath && *capath ? capath : NULL);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, count_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &xfers[i].bytes);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&xfers[i]);
+        __atomic_fetch_add(&bench_started, 1, __ATOMIC_RELAXED);
+        if (curl_multi_add_handle(multi, e) != CURLM_OK)
+            bench_die("curl_multi_add_handle");
+        bench_note_inflight();
+    }
+    do {
+        if (curl_multi_perform(multi, &running) != CURLM_OK)
+            bench_die("curl_multi_perform");
+        done += conc_reap(multi, &bytes);
+        if (running && curl_multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK)
+            bench_die("curl_multi_poll");
+    } while (running || done < n);
+    bench_watch_stop(&watch);
+    bench_conc_row = "h2conc";
+    bench_report_concurrent(&clk, &watch, "libcurl", bytes, n);
+    curl_multi_cleanup(multi);
+    free(xfers);
+}
+
 int main(int argc, char **argv)
 {
     char url[2048];
@@ -265,7 +329,7 @@ int main(int argc, char **argv)
     int tls = 0;
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+        fprintf(stderr, "usage: %s [https-|h2-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
                 argv[0]);
         return 2;
     }
@@ -274,11 +338,18 @@ int main(int argc, char **argv)
         mode += 6;
         pfx = "tls_";
         tls = 1;
+    } else if (strncmp(mode, "h2-", 3) == 0) { /* HTTPS with HTTP/2 */
+        mode += 3;
+        pfx = "h2_";
+        tls = 2;
     }
     snprintf(url, sizeof(url), "%s://%s:%s%s", tls ? "https" : "http", argv[2], argv[3], argv[4]);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (strcmp(mode, "concurrent") == 0 && !tls) {
-        concurrent(url, strtoul(argv[5], NULL, 10));
+    if (strcmp(mode, "concurrent") == 0) {
+        if (tls)
+            h2concurrent(url, strtoul(argv[5], NULL, 10));
+        else
+            concurrent(url, strtoul(argv[5], NULL, 10));
         curl_global_cleanup();
         return 0;
     }
@@ -297,7 +368,7 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_CAPATH, capath && *capath ? capath : NULL);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)(tls == 2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
     }
 
     if (strcmp(mode, "gets") == 0 || strcmp(mode, "handshakes") == 0) {

@@ -192,8 +192,9 @@ static void CALLBACK conc_callback(HINTERNET hInternet, DWORD_PTR dwContext, DWO
     }
 }
 
-static void concurrent(const WCHAR *host, INTERNET_PORT port, const WCHAR *path, unsigned long n, int hold)
+static void concurrent(const WCHAR *host, INTERNET_PORT port, const WCHAR *path, unsigned long n, int hold, int h2)
 {
+    DWORD http2 = WINHTTP_PROTOCOL_FLAG_HTTP2;
     DWORD unlimited = WINHTTP_CONNS_PER_SERVER_UNLIMITED, no_keep_alive = WINHTTP_DISABLE_KEEP_ALIVE;
     HINTERNET hSession, hConnect;
     struct bench_clock clk;
@@ -217,6 +218,9 @@ static void concurrent(const WCHAR *host, INTERNET_PORT port, const WCHAR *path,
         fail("WinHttpOpen");
     if (!WinHttpSetOption(hSession, WINHTTP_OPTION_MAX_CONNS_PER_SERVER, &unlimited, sizeof(unlimited)))
         fail("WinHttpSetOption(MAX_CONNS_PER_SERVER)");
+    /* HTTP/2 (https-concurrent): every request a stream on one connection. */
+    if (h2 && !WinHttpSetOption(hSession, WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL, &http2, sizeof(http2)))
+        fail("WinHttpSetOption(ENABLE_HTTP_PROTOCOL)");
     if (WinHttpSetStatusCallback(hSession, conc_callback,
                                  WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS | WINHTTP_CALLBACK_FLAG_HANDLES,
                                  0) == WINHTTP_INVALID_STATUS_CALLBACK)
@@ -230,7 +234,7 @@ static void concurrent(const WCHAR *host, INTERNET_PORT port, const WCHAR *path,
     for (i = 0; i < n; i++) {
         struct conc_req *r = &conc[i];
         r->h = open_request(hConnect, L"GET", path);
-        if (!WinHttpSetOption(r->h, WINHTTP_OPTION_DISABLE_FEATURE, &no_keep_alive, sizeof(no_keep_alive)))
+        if (!h2 && !WinHttpSetOption(r->h, WINHTTP_OPTION_DISABLE_FEATURE, &no_keep_alive, sizeof(no_keep_alive)))
             fail("WinHttpSetOption(DISABLE_FEATURE)");
         __atomic_fetch_add(&bench_started, 1, __ATOMIC_RELAXED);
         if (!WinHttpSendRequest(r->h, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, (DWORD_PTR)r))
@@ -270,9 +274,10 @@ int main(int argc, char **argv)
     HINTERNET hSession, hConnect, hRequest;
     struct bench_clock clk;
     const char *mode, *pfx = "";
+    int h2 = 0;
 
     if (argc < 6) {
-        fprintf(stderr, "usage: %s [https-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
+        fprintf(stderr, "usage: %s [https-|h2-]gets|[https-]download|upload|concurrent|[https-]handshakes HOST PORT PATH ARG [CHUNK]\n",
                 argv[0]);
         return 2;
     }
@@ -281,12 +286,19 @@ int main(int argc, char **argv)
         mode += 6;
         pfx = "tls_";
         open_flags = WINHTTP_FLAG_SECURE;
+    } else if (strncmp(mode, "h2-", 3) == 0) { /* HTTPS with WINHTTP_PROTOCOL_FLAG_HTTP2 */
+        mode += 3;
+        pfx = "h2_";
+        open_flags = WINHTTP_FLAG_SECURE;
+        h2 = 1;
     }
     to_wide(argv[2], host, 256);
     to_wide(argv[4], path, 1024);
-    if (strcmp(mode, "concurrent") == 0 && !open_flags) {
+    if (strcmp(mode, "concurrent") == 0) {
+        if (open_flags)
+            bench_conc_row = "h2conc";
         concurrent(host, (INTERNET_PORT)atoi(argv[3]), path, strtoul(argv[5], NULL, 10),
-                   argc > 6 && strcmp(argv[6], "hold") == 0);
+                   argc > 6 && strcmp(argv[6], "hold") == 0, open_flags != 0);
         return 0;
     }
 
@@ -294,6 +306,11 @@ int main(int argc, char **argv)
                            WINHTTP_NO_PROXY_BYPASS, 0);
     if (!hSession)
         fail("WinHttpOpen");
+    if (h2) {
+        DWORD http2 = WINHTTP_PROTOCOL_FLAG_HTTP2;
+        if (!WinHttpSetOption(hSession, WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL, &http2, sizeof(http2)))
+            fail("WinHttpSetOption(ENABLE_HTTP_PROTOCOL)");
+    }
     hConnect = WinHttpConnect(hSession, host, (INTERNET_PORT)atoi(argv[3]), 0);
     if (!hConnect)
         fail("WinHttpConnect");

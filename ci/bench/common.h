@@ -258,6 +258,9 @@ static inline void bench_watch_stop(struct bench_watch *w)
 }
 
 /* The BENCH line of the concurrent mode (see the top of this file). */
+/* The row name of bench_report_concurrent before N: "conc", or "h2conc" for the HTTP/2 row. */
+static const char *bench_conc_row = "conc";
+
 static inline void bench_report_concurrent(const struct bench_clock *c, const struct bench_watch *w, const char *client,
                                     uint64_t bytes, uint64_t n)
 {
@@ -265,9 +268,9 @@ static inline void bench_report_concurrent(const struct bench_clock *c, const st
     double cpu = w->c_end - c->c0;
     long maxrss = bench_maxrss_kib();
     bench_note_inflight();
-    printf("BENCH row=conc%llu client=%s value=%.6f unit=s secs=%.6f cpu=%.6f maxrss_kib=%ld bytes=%llu n=%llu "
+    printf("BENCH row=%s%llu client=%s value=%.6f unit=s secs=%.6f cpu=%.6f maxrss_kib=%ld bytes=%llu n=%llu "
            "base_rss_kib=%ld rss_per_req_kib=%.3f threads_base=%d threads_peak=%d inflight_peak=%ld\n",
-           (unsigned long long)n, client, secs, secs, cpu, maxrss, (unsigned long long)bytes, (unsigned long long)n,
+           bench_conc_row, (unsigned long long)n, client, secs, secs, cpu, maxrss, (unsigned long long)bytes, (unsigned long long)n,
            w->base_rss_kib, (double)(maxrss - w->base_rss_kib) / (double)(n ? n : 1), w->base, w->peak,
            bench_inflight_peak);
     fflush(stdout);

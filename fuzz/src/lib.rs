@@ -2044,3 +2044,77 @@ pub fn ffi16(data: &[u8]) {
     }
     assert_eq!(wide::decode(got32), text, "user agent {text:?} as wchar_t");
 }
+
+/// `h2_headers`: `proto::h2::request_head`, the mapping of a serialized HTTP/1.1 request head to
+/// HTTP/2's pseudo-headers and field list. Byte 0 bit 0: the rest is raw head text (0), or (1)
+/// lines `name:value` that are first written as a head by `h1::write_request_head` (so every
+/// field survives the writer, and only the mapping's own rules drop any).
+///
+/// Properties: a mapped head has a method without spaces, a path and an authority; field names are
+/// lower case, never `host`, a connection-specific field, a field the `Connection` header names,
+/// or `te` other than `trailers`; no CR, LF or NUL anywhere; the fields are exactly the input's
+/// fields those rules keep, in order, values trimmed. From a written head the mapping succeeds
+/// whenever a `Host` field with a value was given.
+pub fn h2_headers(data: &[u8]) {
+    use winhttp::proto::h2::{self, MapError};
+    let Some((&config, rest)) = data.split_first() else { return };
+    let (head, given): (Vec<u8>, Option<Vec<(String, String)>>) = if config & 1 == 0 {
+        (rest.to_vec(), None)
+    } else {
+        let text = String::from_utf8_lossy(rest);
+        let pairs: Vec<(String, String)> = text
+            .split('\n')
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.to_string(), v.trim_matches([' ', '\t']).to_string()))
+            .collect();
+        let mut out = Vec::new();
+        if h1::write_request_head(&mut out, "POST", "/p?q", h1::Version::Http11, &pairs).is_err() {
+            return;
+        }
+        (out, Some(pairs))
+    };
+    let mapped = match h2::request_head(&head) {
+        Ok(m) => m,
+        Err(e) => {
+            if let Some(pairs) = &given {
+                let has_host = pairs.iter().any(|(n, v)| n.eq_ignore_ascii_case("host") && !v.is_empty());
+                // A value may hold nothing but spaces, trimmed away: then there is no authority.
+                assert!(!has_host || e != MapError::Malformed, "a written head did not map: {e:?}");
+            }
+            return;
+        }
+    };
+    assert!(!mapped.method.is_empty() && !mapped.method.contains(' '));
+    assert!(!mapped.path.is_empty() && !mapped.authority.is_empty());
+    let clean = |s: &str| !s.contains(['\r', '\n', '\0']);
+    assert!(clean(&mapped.method) && clean(&mapped.path) && clean(&mapped.authority));
+    // The input's fields, as the mapping should see them.
+    let text = std::str::from_utf8(&head).expect("a mapped head is UTF-8");
+    let mut input: Vec<(String, String)> = Vec::new();
+    for l in text.split("\r\n").skip(1) {
+        if l.is_empty() {
+            break;
+        }
+        let (n, v) = l.split_once(':').expect("a mapped head's lines have colons");
+        input.push((n.to_ascii_lowercase(), v.trim_matches([' ', '\t']).to_string()));
+    }
+    let named: Vec<String> = input
+        .iter()
+        .filter(|(n, _)| n == "connection")
+        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
+        .collect();
+    let kept: Vec<(String, String)> = input
+        .into_iter()
+        .filter(|(n, v)| {
+            n != "host"
+                && !h2::connection_specific(n)
+                && !named.contains(n)
+                && (n != "te" || v.eq_ignore_ascii_case("trailers"))
+        })
+        .collect();
+    assert_eq!(mapped.fields, kept);
+    for (n, v) in &mapped.fields {
+        assert!(!n.is_empty() && *n == n.to_ascii_lowercase() && clean(n) && clean(v));
+        assert!(n != "host" && !h2::connection_specific(n));
+    }
+}

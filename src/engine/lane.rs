@@ -9,10 +9,13 @@ use crate::engine::conn::{Connection, Writing};
 use crate::engine::log::{self, trace};
 use crate::engine::plan::Plan;
 use crate::engine::pool::{self, Permit};
+use crate::engine::transport::h2::H2Stream;
 use crate::engine::transport::tcp::Stream;
+use crate::engine::transport::tls::Info;
 use crate::proto::coding;
 use crate::proto::followup::Target;
 use crate::proto::headers::HeaderList;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// A final response head, as `WinHttpQueryHeaders` reads it.
@@ -41,6 +44,8 @@ pub trait Owner: Send + Sync {
     fn cancel(&self) -> &Cancel;
     /// A connection was made or taken from the pool for the owner (addresses, TLS facts).
     fn connected(&self, stream: &Stream);
+    /// The owner's request became a stream on a shared HTTP/2 connection.
+    fn attached(&self, _local: SocketAddr, _peer: SocketAddr, _tls: Option<Arc<Info>>) {}
     /// The plan for following a redirect to `next` (`keep_body`: 307/308 send the body again).
     fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD>;
     /// A final response the caller will see.
@@ -101,6 +106,8 @@ pub struct Lane {
     pub replay: Option<Arc<Vec<u8>>>,
     /// The content decoding of the response body being read, when one applies.
     pub decoding: Option<Box<Decoding>>,
+    /// The request's stream when it goes over HTTP/2 (then `conn` is `None`).
+    pub h2: Option<Box<H2Stream>>,
 }
 
 impl Lane {
@@ -120,12 +127,15 @@ impl Lane {
         }
         self.conn = None;
         self.permit = None;
+        self.h2 = None;
     }
 
     /// The exchange is over: the connection goes back to the pool when both halves are complete
     /// and it may be reused, stays on the lane when it is a refused tunnel that can carry the
     /// next CONNECT, else it is closed (`true`: it was closed).
     pub fn release(&mut self) -> bool {
+        // A finished stream simply ends; its connection stays with the other streams.
+        self.h2 = None;
         let (Some(conn), Some(plan)) = (self.conn.take(), self.plan.as_ref()) else {
             self.permit = None;
             return false;

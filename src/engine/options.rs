@@ -603,8 +603,8 @@ fn query_request(r: &Request, option: DWORD) -> Result<Option<Value>, DWORD> {
             Some((local, peer)) => Value::Connection(local, peer),
             None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),
         },
-        // Only HTTP/1.x is spoken for now.
-        WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(0),
+        // HTTP/2 when the last exchange was a stream on an HTTP/2 connection.
+        WINHTTP_OPTION_HTTP_PROTOCOL_USED => Value::Dword(if st.http2 { WINHTTP_PROTOCOL_FLAG_HTTP2 } else { 0 }),
         WINHTTP_OPTION_REQUEST_TIMES | WINHTTP_OPTION_REQUEST_STATS => Value::Metrics(Box::new(r.metrics.record())),
         WINHTTP_OPTION_CONNECTION_GUID => match r.metrics.guid() {
             g if g == [0; 16] => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE),

@@ -70,6 +70,9 @@ pub struct TlsParams {
     /// `WINHTTP_FLAG_SECURE_PROTOCOL_*`.
     pub protocols: DWORD,
     pub client: ClientCert,
+    /// Offer HTTP/2 in ALPN and carry the request as a stream when the server takes it
+    /// (`WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL` with `WINHTTP_PROTOCOL_FLAG_HTTP2`).
+    pub h2: bool,
 }
 
 /// Everything an attempt needs, decided before its first step.

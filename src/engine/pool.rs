@@ -16,8 +16,9 @@ use crate::engine::conn::Connection;
 use crate::engine::log::{self, trace};
 use crate::engine::plan::Route;
 use crate::engine::reactor::{Token, reactor};
+use crate::engine::transport::h2::H2Conn;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long a connection may stay idle before it is closed.
@@ -356,14 +357,140 @@ pub fn idle_count(key: &Route) -> usize {
     global().idle_count(key)
 }
 
-/// Number of idle connections in the whole pool (diagnostics).
+/// Number of idle connections in the whole pool (diagnostics), HTTP/2 connections without a
+/// stream included.
 pub fn idle_total() -> usize {
-    global().idle_total()
+    global().idle_total() + h2_idle()
 }
 
 /// Closes every idle connection now (`WINHTTP_OPTION_PORTABLE_CLOSE_IDLE_CONNECTIONS`).
 pub fn close_idle() {
-    global().close_idle()
+    global().close_idle();
+    close_idle_h2();
+}
+
+// HTTP/2: one shared connection per route.
+//
+// A request that may speak HTTP/2 asks [`h2_lookup`] first: a live HTTP/2 connection for its
+// route (every session of the process shares it), or the right to open one (an [`H2Ticket`]: one
+// request connects while the others wait on their signal token, so a burst of requests makes one
+// connection), or word that the server chose HTTP/1.1 there lately (then the request goes the
+// HTTP/1.1 way, through the idle pool above).
+
+/// How long a route whose server refused `h2` in ALPN is spoken to in HTTP/1.1 without asking.
+const H1_MEMORY: Duration = Duration::from_secs(300);
+
+/// What [`h2_lookup`] gives.
+pub enum H2Lease {
+    /// A live HTTP/2 connection for the route.
+    Ready(Arc<H2Conn>),
+    /// Another request is connecting: the waiter's token is signalled when it knows.
+    Wait,
+    /// Open a connection offering `h2`, and say what came of it through the ticket.
+    Connect(H2Ticket),
+    /// The server spoke HTTP/1.1 here lately.
+    H1,
+}
+
+#[derive(Default)]
+struct H2Entry {
+    conn: Option<Arc<H2Conn>>,
+    connecting: bool,
+    waiters: Vec<Token>,
+    h1_since: Option<Instant>,
+}
+
+fn h2_routes() -> MutexGuard<'static, HashMap<Route, H2Entry>> {
+    static ROUTES: OnceLock<Mutex<HashMap<Route, H2Entry>>> = OnceLock::new();
+    ROUTES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The HTTP/2 connection for `key`, or what to do instead (see [`H2Lease`]).
+pub fn h2_lookup(key: &Route, waiter: Token) -> H2Lease {
+    let mut routes = h2_routes();
+    let entry = routes.entry(key.clone()).or_default();
+    if let Some(c) = entry.conn.as_ref() {
+        if c.is_open() {
+            return H2Lease::Ready(c.clone());
+        }
+        trace!(log::POOL, "HTTP/2 connection {} to {key} is closing: a new one", c.local);
+        entry.conn = None;
+    }
+    if entry.h1_since.is_some_and(|t| t.elapsed() < H1_MEMORY) {
+        return H2Lease::H1;
+    }
+    if entry.connecting {
+        if !entry.waiters.contains(&waiter) {
+            entry.waiters.push(waiter);
+        }
+        return H2Lease::Wait;
+    }
+    entry.connecting = true;
+    entry.h1_since = None;
+    H2Lease::Connect(H2Ticket(Some(key.clone())))
+}
+
+/// The right to open the route's HTTP/2 connection; dropped unused, the next request tries.
+pub struct H2Ticket(Option<Route>);
+
+impl H2Ticket {
+    /// The connection came up: `Some` with HTTP/2, `None` when the server chose HTTP/1.1.
+    pub fn publish(mut self, conn: Option<Arc<H2Conn>>) {
+        let Some(key) = self.0.take() else { return };
+        let mut routes = h2_routes();
+        let entry = routes.entry(key).or_default();
+        entry.connecting = false;
+        match conn {
+            Some(c) => entry.conn = Some(c),
+            None => entry.h1_since = Some(Instant::now()),
+        }
+        wake_all(&mut entry.waiters);
+    }
+}
+
+impl Drop for H2Ticket {
+    fn drop(&mut self) {
+        if let Some(key) = self.0.take() {
+            let mut routes = h2_routes();
+            if let Some(entry) = routes.get_mut(&key) {
+                entry.connecting = false;
+                wake_all(&mut entry.waiters);
+            }
+        }
+    }
+}
+
+/// The server asked for HTTP/1.1 (`HTTP_1_1_REQUIRED`): the route is spoken to in HTTP/1.1 from now
+/// on (for [`H1_MEMORY`]); streams still on its HTTP/2 connection finish there.
+pub fn h2_downgrade(key: &Route) {
+    let doomed = {
+        let mut routes = h2_routes();
+        let entry = routes.entry(key.clone()).or_default();
+        entry.h1_since = Some(Instant::now());
+        entry.conn.take()
+    };
+    trace!(log::POOL, "{key}: the server requires HTTP/1.1");
+    drop(doomed);
+}
+
+/// Drops the shared HTTP/2 connections nobody uses (with the idle ones: closing them).
+pub fn close_idle_h2() {
+    let doomed: Vec<Arc<H2Conn>> = {
+        let mut routes = h2_routes();
+        let mut out = Vec::new();
+        for e in routes.values_mut() {
+            if e.conn.as_ref().is_some_and(|c| Arc::strong_count(c) == 1) {
+                out.extend(e.conn.take());
+            }
+        }
+        out
+    };
+    drop(doomed);
+}
+
+/// Number of shared HTTP/2 connections that no request holds (diagnostics: they are idle).
+fn h2_idle() -> usize {
+    h2_routes().values().filter(|e| e.conn.as_ref().is_some_and(|c| Arc::strong_count(c) == 1)).count()
 }
 
 /// What `f` says of the idle connection whose GUID is `guid` (`None` when it is not idle in the

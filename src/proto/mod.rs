@@ -7,6 +7,7 @@ pub mod cookie;
 pub mod desktop_proxy;
 pub mod followup;
 pub mod h1;
+pub mod h2;
 pub mod headers;
 pub mod pac_helpers;
 pub mod passport;

@@ -150,6 +150,10 @@ pub struct Servers {
     pub squid: Option<(u16, std::process::Child)>,
     /// nginx with `gzip on` ([`peers::nginx_gzip`]), when installed.
     pub nginx_gzip: Option<(u16, std::process::Child)>,
+    /// nginx with HTTP/2 over TLS in front of the HTTP/1.1 server ([`peers::nginx`]), and its access log.
+    pub nginx: Option<(u16, std::process::Child, std::path::PathBuf)>,
+    /// `h2_server.py` (Python's h2: small SETTINGS, GOAWAY, RST_STREAM), when python3 has `h2`.
+    pub h2: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -203,6 +207,13 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.nginx_gzip {
         v.push(("WINHTTP_TEST_NGINX_GZIP_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _, log)) = &s.nginx {
+        v.push(("WINHTTP_TEST_NGINX_H2_PORT".to_string(), port.to_string()));
+        v.push(("WINHTTP_TEST_NGINX_LOG".to_string(), log.display().to_string()));
+    }
+    if let Some((port, _)) = &s.h2 {
+        v.push(("WINHTTP_TEST_H2_EDGE_PORT".to_string(), port.to_string()));
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
@@ -306,6 +317,11 @@ fn start() -> Servers {
     let apache = peers::apache(&pki.dir);
     let squid = peers::squid(&pki.dir);
     let nginx_gzip = peers::nginx_gzip(&pki.dir);
+    let nginx = peers::nginx(&pki.dir, http_port);
+    let h2 = start_python(
+        "h2_server.py",
+        &[("H2_CERT", &pki.dir.join("server.pem")), ("H2_KEY", &pki.dir.join("server.key"))],
+    );
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -318,6 +334,8 @@ fn start() -> Servers {
         apache,
         squid,
         nginx_gzip,
+        nginx,
+        h2,
         http_port,
         raw_port,
         closed_port,

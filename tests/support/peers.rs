@@ -157,3 +157,39 @@ pub fn nginx_gzip(base: &Path) -> Option<(u16, Child)> {
 unsafe extern "C" {
     fn geteuid() -> u32;
 }
+
+/// nginx over TLS with HTTP/2 offered in ALPN (and HTTP/1.1), on a loopback port: `/static/`
+/// from a directory (a 1 MiB `big.bin`), everything else proxied to the test HTTP/1.1 server at
+/// `backend`. The access log (`nginx_h2/access.log`) starts each line with nginx's connection
+/// serial number and the protocol, so a test can count the connections its requests used.
+pub fn nginx(base: &Path, backend: u16) -> Option<(u16, Child, std::path::PathBuf)> {
+    let bin = "/usr/sbin/nginx";
+    if !Path::new(bin).exists() {
+        eprintln!("nginx not installed (apt-get install nginx): HTTP/2 tests skip");
+        return None;
+    }
+    let dir = shared_dir(base, "nginx_h2")?;
+    let stat = dir.join("static");
+    std::fs::create_dir_all(&stat).ok()?;
+    std::fs::write(stat.join("hello.txt"), "hello over h2\n").ok()?;
+    std::fs::write(stat.join("big.bin"), (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect::<Vec<_>>()).ok()?;
+    let port = free_port()?;
+    let (d, pki) = (dir.display(), base.display());
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 8192; }}\n\
+         http {{\n  log_format conn '$connection $server_protocol $request_method $request_uri $status';\n\
+           access_log {d}/access.log conn;\n\
+           client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fcgi;\n\
+           uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+           keepalive_requests 1000000;\n  http2_max_concurrent_streams 128;\n\
+           server {{\n    listen 127.0.0.1:{port} ssl http2;\n\
+             ssl_certificate {pki}/server.pem;\n    ssl_certificate_key {pki}/server.key;\n\
+             location /static/ {{ alias {d}/static/; }}\n\
+             location / {{ proxy_pass http://127.0.0.1:{backend}; proxy_http_version 1.1; \
+         proxy_set_header Connection \"\"; proxy_buffering off; proxy_request_buffering off; }}\n  }}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+    let child = watched("nginx", &format!("{bin} -c {d}/nginx.conf -p {d}"), port)?;
+    Some((port, child, dir.join("access.log")))
+}

@@ -64,6 +64,8 @@ pub struct RequestState {
     pub original_url: Option<String>,
     /// Local and remote address of the connection the last exchange used.
     pub connection: Option<(SocketAddr, SocketAddr)>,
+    /// The last exchange was a stream on an HTTP/2 connection (`WINHTTP_OPTION_HTTP_PROTOCOL_USED`).
+    pub http2: bool,
     /// `WINHTTP_OPTION_PROXY` set on the request.
     pub proxy_override: Option<ProxyConfig>,
     /// What the TLS handshake of the last exchange's connection established (HTTPS only).
@@ -172,6 +174,7 @@ impl Request {
                 proxy_host: String::new(),
                 original_url: None,
                 connection: None,
+                http2: false,
                 proxy_override: None,
                 tls: None,
                 client_cert: crate::engine::transport::tls::ClientCert::Unset,
@@ -377,7 +380,9 @@ impl Request {
     pub fn plan(&self, total: Option<u64>, with_head: &[u8]) -> Result<Plan, DWORD> {
         let (target, settings, own_proxy, tls, disable, at_origin) = {
             let mut st = self.state();
-            let tls = TlsParams { ignore: st.security_flags, protocols: 0, client: st.client_cert.clone() };
+            // HTTP/2 only over TLS (no h2c, as Windows), never for a WebSocket upgrade.
+            let h2 = st.settings.enable_http_protocol & WINHTTP_PROTOCOL_FLAG_HTTP2 != 0 && !st.upgrade_to_websocket;
+            let tls = TlsParams { ignore: st.security_flags, protocols: 0, client: st.client_cert.clone(), h2 };
             let (user, password) = (st.username.clone(), st.password.clone());
             st.server_auth.set_options(&user, &password);
             let at_origin = st.target.same_origin(&st.origin);
@@ -662,6 +667,14 @@ impl Owner for Request {
         let mut st = self.state();
         st.connection = Some((stream.local, stream.peer));
         st.tls = stream.tls_info.clone();
+        st.http2 = false;
+    }
+
+    fn attached(&self, local: SocketAddr, peer: SocketAddr, tls: Option<Arc<crate::engine::transport::tls::Info>>) {
+        let mut st = self.state();
+        st.connection = Some((local, peer));
+        st.tls = tls;
+        st.http2 = true;
     }
 
     fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD> {

@@ -23,6 +23,23 @@ use super::Step;
 /// A signal token owned by a stage that waits for a pool slot (released when the stage ends).
 pub struct SlotWaiter(Token);
 
+impl SlotWaiter {
+    /// A new signal token, released with the waiter.
+    pub fn new() -> SlotWaiter {
+        SlotWaiter(reactor().signal_token())
+    }
+
+    pub fn token(&self) -> Token {
+        self.0
+    }
+}
+
+impl Default for SlotWaiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Drop for SlotWaiter {
     fn drop(&mut self) {
         reactor().release(self.0);
@@ -340,6 +357,7 @@ fn start_tls(
         ignore: params.ignore,
         protocols: params.protocols,
         client: params.client.clone(),
+        h2: params.h2,
     })?;
     stream.start_tls(session);
     Ok(ConnectOp::Handshaking { stream, permit })
@@ -347,7 +365,7 @@ fn start_tls(
 
 /// Whether a pooled connection may carry this attempt (always, unless it is TLS verified with
 /// waivers the attempt does not give, or with another client certificate or protocol set).
-fn tls_serves(plan: &Plan, stream: &Stream) -> bool {
+pub(crate) fn tls_serves(plan: &Plan, stream: &Stream) -> bool {
     match (&stream.tls_info, &plan.tls) {
         (None, _) => true,
         (Some(info), Some(p)) => info.serves(p.ignore, &p.client, p.protocols),
@@ -385,6 +403,7 @@ fn begin_connect(plan: &Plan, addrs: &[SocketAddr], from: usize) -> Result<(Stre
 /// Makes `conn` the lane's connection (registered with the reactor for async sessions).
 pub fn install(owner: &dyn Owner, lane: &mut Lane, (mut conn, mut permit): (Box<Connection>, Permit)) {
     permit.attach(conn.guid);
+    lane.h2 = None;
     if lane.plan.as_ref().is_some_and(|p| p.is_async) {
         // A pooled connection first used by a sync session; failing here only costs a wait.
         let _ = conn.stream.register();

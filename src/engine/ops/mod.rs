@@ -440,6 +440,7 @@ pub(crate) mod testing {
             permit: None,
             replay: None,
             decoding: None,
+            h2: None,
         };
         (lane, peer)
     }

@@ -7,7 +7,7 @@
 //! socket (or the TLS session) straight into the caller's buffer. Windows' promise holds: after
 //! QueryDataAvailable reports n, reading n bytes does not block.
 
-use super::{Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, socket_wait};
+use super::{Completion, Operation, Outcome, Step, StepResult, Wait, end_body, end_of_stream, execute, socket_wait};
 use crate::abi::*;
 use crate::engine::conn::{Connection, Reading};
 use crate::engine::error::Error;
@@ -20,6 +20,13 @@ use std::sync::Arc;
 fn receive_wait<T>(lane: &Lane) -> StepResult<T> {
     let timeout = lane.plan()?.timeouts.receive;
     Ok(Step::Wait(socket_wait(lane, Want::Read, timeout)?))
+}
+
+/// A wait for the lane's HTTP/2 stream (data, or its end), with the receive timeout.
+fn h2_wait<T>(lane: &Lane) -> StepResult<T> {
+    let timeout_ms = lane.plan()?.timeouts.receive;
+    let token = lane.h2.as_ref().map(|s| s.token).ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+    Ok(Step::Wait(Wait::Signal { token, timeout_ms }))
 }
 
 /// `WinHttpQueryDataAvailable`: body bytes that can be read without waiting (waiting for some
@@ -39,6 +46,16 @@ impl Operation for AvailableOp {
     }
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
+        if let Some(stream) = lane.h2.as_mut() {
+            return match stream.poll_available()? {
+                None => h2_wait(lane),
+                Some(0) => {
+                    end_body(owner, lane);
+                    Ok(Step::Done(0))
+                }
+                Some(n) => Ok(Step::Done(n.min(DWORD::MAX as usize) as DWORD)),
+            };
+        }
         if lane.decoding.is_some() {
             return decoded_available(owner, lane);
         }
@@ -110,6 +127,18 @@ impl Operation for ReadOp {
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<usize> {
         // SAFETY: see `impl Send for ReadOp`.
         let out = unsafe { core::slice::from_raw_parts_mut(self.out, self.len) };
+        if let Some(stream) = lane.h2.as_mut() {
+            // HTTP/2: the DATA frames' bytes, copied out of the stream (its window reopens).
+            return match stream.read(out)? {
+                None => h2_wait(lane),
+                Some(n) => {
+                    if lane.h2.as_ref().is_some_and(|s| s.body_done()) {
+                        end_body(owner, lane);
+                    }
+                    Ok(Step::Done(n))
+                }
+            };
+        }
         if lane.decoding.is_some() {
             return decoded_read(owner, lane, out);
         }

@@ -4,7 +4,7 @@
 
 use super::send::SendOp;
 use super::{
-    Completion, Operation, Outcome, Step, StepResult, end_body, end_of_stream, execute, notify_request_error,
+    Completion, Operation, Outcome, Step, StepResult, Wait, end_body, end_of_stream, execute, notify_request_error,
     socket_wait,
 };
 use crate::abi::*;
@@ -14,12 +14,13 @@ use crate::engine::error::Error;
 use crate::engine::lane::{Decoding, Lane, Owner, Payload, Response};
 use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
+use crate::engine::pool;
 use crate::engine::reactor::Want;
-use crate::proto::coding;
 use crate::proto::followup::{self, Followup, Target};
 use crate::proto::h1::{self, Decoder, Framing, HeadParser, Parse};
 use crate::proto::passport;
 use crate::proto::ws;
+use crate::proto::{self, coding};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -94,6 +95,36 @@ impl Operation for ReceiveOp {
                         owner.notify(WINHTTP_CALLBACK_STATUS_RECEIVING_RESPONSE, Payload::None);
                         owner.mark(WinHttpReceiveResponseStart);
                     }
+                    if lane.h2.is_some() {
+                        let wait = head_wait_ms(timeouts.receive, *deadline)?;
+                        let got = match h2_head(owner, lane, wait) {
+                            // Never processed by the server (GOAWAY, REFUSED_STREAM): once more,
+                            // on a new connection.
+                            Err(_)
+                                if !self.retried
+                                    && lane.replay.is_some()
+                                    && lane.h2.as_ref().is_some_and(|s| s.retryable) =>
+                            {
+                                self.retried = true;
+                                if lane.h2.as_ref().is_some_and(|s| s.h1_required) {
+                                    pool::h2_downgrade(&lane.plan()?.route);
+                                }
+                                let body = lane.replay.clone().unwrap_or_default();
+                                lane.discard();
+                                self.stage = Receive::Resend(SendOp::new(body));
+                                continue;
+                            }
+                            got => got?,
+                        };
+                        let Some(response) = got else {
+                            let token = lane.h2.as_ref().map(|s| s.token).ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+                            return Ok(Step::Wait(Wait::Signal { token, timeout_ms: wait }));
+                        };
+                        if self.decide(owner, lane, response)? {
+                            return Ok(Step::Done(()));
+                        }
+                        continue;
+                    }
                     let parser = parser.get_or_insert_with(|| HeadParser::new(max_head));
                     let conn = lane.conn.as_mut().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
                     let head = match parser.parse(conn.rbuf.bytes()).map_err(Error::protocol)? {
@@ -137,68 +168,9 @@ impl Operation for ReceiveOp {
                         *parser = HeadParser::new(max_head);
                         continue;
                     }
-                    let (mut response, set_cookie) = start_body(owner, lane, head)?;
-                    let plan = lane.plan()?;
-                    // Every response's cookies, before anything follows it (a redirect's and a
-                    // challenge's too); a proxy's refusal of a tunnel sets none for the origin.
-                    if set_cookie && plan.cookies && !lane.conn.as_ref().is_some_and(|c| c.refused) {
-                        owner.set_cookies(&response.headers, &plan.target, &plan.request_uri);
-                    }
-                    if let Some(offer) = plan.websocket.as_ref()
-                        && response.status == 101
-                    {
-                        // The WebSocket handshake: a 101 that does not answer our key (or agrees to
-                        // an extension) fails the receive. The connection is the WebSocket's now,
-                        // with what was read past the head left in its buffer.
-                        ws::handshake::check_response(offer, 101, response.headers.pairs())
-                            .map_err(|e| Error::other(e.code(), format!("WebSocket handshake: {e:?}")))?;
-                        let conn = lane.conn()?;
-                        conn.reading = Reading::Upgraded;
-                        conn.keep_alive = false;
-                        owner.set_response(response);
+                    let response = start_body(owner, lane, head)?;
+                    if self.decide(owner, lane, response)? {
                         return Ok(Step::Done(()));
-                    }
-                    let challenges = response.headers.get_all("WWW-Authenticate");
-                    if passport::reported_as_denied(plan.passport, response.status, challenges) {
-                        // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
-                        response.status = 401;
-                    }
-                    let mut policy = plan.policy;
-                    policy.body_replayable = lane.replay.is_some();
-                    let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
-                    if let Followup::Challenge { proxy, replay } = decision {
-                        // A refused CONNECT was for the authority (Digest's `uri`), not the path.
-                        let tunnel = lane.conn.as_ref().is_some_and(|c| c.refused);
-                        let uri = if tunnel { plan.target.authority() } else { plan.request_uri.clone() };
-                        decision = if self.auth_legs < MAX_AUTH_LEGS && owner.challenged(proxy, &response, &uri) {
-                            self.auth_legs += 1;
-                            self.stage = Receive::AuthDrain { replay, drained: 0 };
-                            continue;
-                        } else {
-                            Followup::Deliver
-                        };
-                    }
-                    match decision {
-                        Followup::Challenge { .. } => unreachable!("answered or delivered above"),
-                        Followup::Deliver => {
-                            let (flags, ratio) = (plan.decompression, plan.decompression_ratio);
-                            if flags != 0 && lane.conn.as_ref().is_some_and(|c| !c.body_done()) {
-                                decode_body(lane, &mut response, flags, ratio);
-                            }
-                            owner.set_response(response);
-                            if lane.conn.as_ref().is_some_and(|c| c.body_done()) {
-                                end_body(owner, lane);
-                            }
-                            return Ok(Step::Done(()));
-                        }
-                        Followup::Fail(e) => return Err(e.into()),
-                        Followup::Redirect { next, keep_body } => {
-                            if self.redirects >= plan.max_redirects {
-                                return Err(ERROR_WINHTTP_REDIRECT_FAILED.into());
-                            }
-                            self.redirects += 1;
-                            self.stage = Receive::Drain { next, keep_body, drained: 0 };
-                        }
                     }
                 }
                 Receive::AuthDrain { replay, drained } => {
@@ -254,6 +226,117 @@ impl Operation for ReceiveOp {
     }
 }
 
+impl ReceiveOp {
+    /// What follows a final response (the same over HTTP/1.1 and HTTP/2): true when it is
+    /// delivered to the caller, false when the stage changed (drain and redirect, answer a
+    /// challenge).
+    fn decide(&mut self, owner: &dyn Owner, lane: &mut Lane, mut response: Response) -> Result<bool, Error> {
+        let plan = lane.plan()?;
+        // Every response's cookies, before anything follows it (a redirect's and a challenge's
+        // too); a proxy's refusal of a tunnel sets none for the origin.
+        if plan.cookies && response.headers.contains("Set-Cookie") && !lane.conn.as_ref().is_some_and(|c| c.refused) {
+            owner.set_cookies(&response.headers, &plan.target, &plan.request_uri);
+        }
+        if let Some(offer) = plan.websocket.as_ref()
+            && response.status == 101
+            && lane.conn.is_some()
+        {
+            // The WebSocket handshake: a 101 that does not answer our key (or agrees to an
+            // extension) fails the receive. The connection is the WebSocket's now, with what was
+            // read past the head left in its buffer.
+            ws::handshake::check_response(offer, 101, response.headers.pairs())
+                .map_err(|e| Error::other(e.code(), format!("WebSocket handshake: {e:?}")))?;
+            let conn = lane.conn()?;
+            conn.reading = Reading::Upgraded;
+            conn.keep_alive = false;
+            owner.set_response(response);
+            return Ok(true);
+        }
+        let challenges = response.headers.get_all("WWW-Authenticate");
+        if passport::reported_as_denied(plan.passport, response.status, challenges) {
+            // WINHTTP_OPTION_CONFIGURE_PASSPORT_AUTH: the caller gets a 401 (reason kept).
+            response.status = 401;
+        }
+        let mut policy = plan.policy;
+        policy.body_replayable = lane.replay.is_some();
+        let mut decision = followup::decide(response.status, &response.headers, &plan.target, policy);
+        if let Followup::Challenge { proxy, replay } = decision {
+            // A refused CONNECT was for the authority (Digest's `uri`), not the path.
+            let tunnel = lane.conn.as_ref().is_some_and(|c| c.refused);
+            let uri = if tunnel { plan.target.authority() } else { plan.request_uri.clone() };
+            decision = if self.auth_legs < MAX_AUTH_LEGS && owner.challenged(proxy, &response, &uri) {
+                self.auth_legs += 1;
+                self.stage = Receive::AuthDrain { replay, drained: 0 };
+                return Ok(false);
+            } else {
+                Followup::Deliver
+            };
+        }
+        match decision {
+            Followup::Challenge { .. } => unreachable!("answered or delivered above"),
+            Followup::Deliver => {
+                // Content decoding applies to HTTP/1.1 bodies (an HTTP/2 stream never asks for a
+                // coding: its head goes without the Accept-Encoding decompression added).
+                let (flags, ratio) = (plan.decompression, plan.decompression_ratio);
+                if flags != 0 && lane.conn.as_ref().is_some_and(|c| !c.body_done()) {
+                    decode_body(lane, &mut response, flags, ratio);
+                }
+                owner.set_response(response);
+                if lane.conn.as_ref().is_some_and(|c| c.body_done()) || lane.h2.as_ref().is_some_and(|s| s.body_done())
+                {
+                    end_body(owner, lane);
+                }
+                Ok(true)
+            }
+            Followup::Fail(e) => Err(e.into()),
+            Followup::Redirect { next, keep_body } => {
+                if self.redirects >= plan.max_redirects {
+                    return Err(ERROR_WINHTTP_REDIRECT_FAILED.into());
+                }
+                self.redirects += 1;
+                // Over HTTP/2 nothing is drained: dropping the stream resets it.
+                self.stage = Receive::Drain { next, keep_body, drained: 0 };
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// HTTP/2: the stream's response head, as `WinHttpQueryHeaders` reads it (`None`: not yet). A
+/// request body still open (no announced length) ends here: receiving means it is complete.
+fn h2_head(owner: &dyn Owner, lane: &mut Lane, _wait_ms: DWORD) -> Result<Option<Response>, Error> {
+    let max_head = lane.plan()?.max_head;
+    let stream = lane.h2.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+    stream.finish()?;
+    let Some(head) = stream.poll_head()? else { return Ok(None) };
+    let mut headers = crate::proto::headers::HeaderList::with_capacity(head.headers.len());
+    let mut raw_len = proto::h2::VERSION.len() + 6;
+    for (name, value) in head.headers {
+        raw_len += name.len() + value.len() + 4;
+        headers.push(name, value);
+    }
+    // WINHTTP_OPTION_MAX_RESPONSE_HEADER_SIZE, measured on the head as WinHttpQueryHeaders shows it.
+    if raw_len + 2 > max_head {
+        return Err(Error::protocol(h1::Error::HeaderSizeOverflow));
+    }
+    if log::on(log::WIRE) {
+        let mut text = format!("{} {}\r\n", proto::h2::VERSION, head.status);
+        for (n, v) in headers.pairs() {
+            text.push_str(&format!("{n}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        log::head(owner.handle(), '<', text.as_bytes());
+    }
+    owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(raw_len as DWORD));
+    Ok(Some(Response {
+        version: proto::h2::VERSION,
+        status: head.status,
+        reason: String::new(),
+        headers,
+        chunked: false,
+    }))
+}
+
 /// How long one wait for head bytes may last: the receive timeout (per wait), cut to what is left
 /// of the receive-response deadline (for the whole head, so a server dripping a byte at a time
 /// cannot hold the call past it). Nothing left is `ERROR_WINHTTP_TIMEOUT`.
@@ -273,7 +356,7 @@ fn head_wait_ms(receive: DWORD, deadline: Option<Instant>) -> Result<DWORD, DWOR
 
 /// A final head arrived: sets up the body decoder and builds the response (and tells whether it
 /// has a `Set-Cookie`, found on the way).
-fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<(Response, bool), DWORD> {
+fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Response, DWORD> {
     owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(head.raw_len as DWORD));
     owner.mark(WinHttpReceiveResponseHeadersEnd);
     owner.count(WinHttpResponseHeadersSize, head.raw_len as u64);
@@ -285,15 +368,13 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<(Res
     // carries no `Connection: close`, whatever the request inside the tunnel would say).
     conn.keep_alive = h1::keep_alive(&head, framing) && (plan.keep_alive || conn.refused);
     conn.reading = Reading::Body(Decoder::new(framing));
-    let set_cookie = head.headers.pairs().any(|(name, _)| name.len() == 10 && name.eq_ignore_ascii_case("Set-Cookie"));
-    let response = Response {
+    Ok(Response {
         version: head.version.as_str(),
         status: head.status,
         reason: head.reason,
         headers: head.headers,
         chunked: framing == Framing::Chunked,
-    };
-    Ok((response, set_cookie))
+    })
 }
 
 /// `WINHTTP_OPTION_DECOMPRESSION`: a body in one coding asked for is decoded behind the body

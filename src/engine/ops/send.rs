@@ -2,15 +2,20 @@
 //! body bytes streamed after it (`WinHttpWriteData`). What is written is counted on the
 //! connection's request half, so the pool knows whether the request is complete.
 
-use super::connect::{ConnectOp, install, tunnel};
-use super::{Completion, Operation, Outcome, Step, StepResult, conn_wait, execute, socket_wait};
+use super::connect::{ConnectOp, SlotWaiter, install, tunnel};
+use super::{Completion, Operation, Outcome, Step, StepResult, Wait, conn_wait, execute, socket_wait};
 use crate::abi::*;
-use crate::engine::conn::{Reading, Writing};
+use crate::engine::conn::{Connection, Reading, Writing};
 use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner, Payload};
-use crate::engine::log;
+use crate::engine::log::{self, trace};
 use crate::engine::objects::request::{Phase, Request};
+use crate::engine::plan::Plan;
+use crate::engine::pool::{self, H2Lease, H2Ticket};
 use crate::engine::reactor::Want;
+use crate::engine::transport::h2::{H2Conn, H2Stream, Open};
+use crate::proto;
+use crate::proto::h1::Encoder;
 use std::sync::Arc;
 
 /// Sending a request head and a body held in memory, connecting first. A failure on a pooled
@@ -27,6 +32,22 @@ pub struct SendOp {
     retunnel: bool,
     /// Bytes of the previous response drained before the held connection is used.
     drained: u64,
+    /// HTTP/2: where the attempt stands (see [`H2Stage`]).
+    h2: H2Stage,
+}
+
+/// The HTTP/2 side of a send.
+enum H2Stage {
+    /// Not asked yet whether the route has an HTTP/2 connection.
+    Ask,
+    /// Another request is opening the route's connection: waiting on this token.
+    Waiting(SlotWaiter),
+    /// Connecting as the request that opens it (the ticket says what came of it).
+    Opening(H2Ticket),
+    /// Sending the optional data on the lane's stream.
+    Body,
+    /// HTTP/1.1 (or nothing more to decide).
+    No,
 }
 
 impl SendOp {
@@ -39,13 +60,121 @@ impl SendOp {
             begin: false,
             retunnel: false,
             drained: 0,
+            h2: H2Stage::Ask,
         }
     }
 
     /// Sending on the connection the lane holds (the next leg of an authentication handshake:
     /// NTLM authenticates the connection, so every leg goes on the same one).
     pub fn on_held(body: Arc<Vec<u8>>) -> Self {
-        SendOp { body, written: 0, attempt: 0, connect: None, begin: true, retunnel: false, drained: 0 }
+        SendOp {
+            body,
+            written: 0,
+            attempt: 0,
+            connect: None,
+            begin: true,
+            retunnel: false,
+            drained: 0,
+            h2: H2Stage::No,
+        }
+    }
+
+    /// HTTP/2 first: a live shared connection makes the request a stream at once; another
+    /// request opening it makes this one wait; else the connect stage runs (offering `h2` in ALPN).
+    fn ask_h2(&mut self, owner: &dyn Owner, lane: &mut Lane) -> Result<Option<Wait>, Error> {
+        let plan = lane.plan()?;
+        let wanted = plan.tls.as_ref().is_some_and(|t| t.h2) && !matches!(plan.encoder, Encoder::CallerChunked { .. });
+        if !wanted {
+            self.h2 = H2Stage::No;
+            return Ok(None);
+        }
+        let waiter = match std::mem::replace(&mut self.h2, H2Stage::No) {
+            H2Stage::Waiting(w) => w,
+            _ => SlotWaiter::new(),
+        };
+        match pool::h2_lookup(&plan.route, waiter.token()) {
+            H2Lease::Ready(conn) if h2_serves(plan, &conn) => {
+                self.connect = None;
+                self.attach(owner, lane, conn)?;
+            }
+            H2Lease::Ready(_) => self.h2 = H2Stage::No,
+            H2Lease::H1 => {
+                // HTTP/1.1 there lately: not even offered in ALPN (a server that answered a stream
+                // with HTTP_1_1_REQUIRED would choose h2 again).
+                if let Some(tls) = lane.plan.as_mut().and_then(|p| p.tls.as_mut()) {
+                    tls.h2 = false;
+                }
+                self.h2 = H2Stage::No;
+            }
+            H2Lease::Connect(ticket) => self.h2 = H2Stage::Opening(ticket),
+            H2Lease::Wait => {
+                let w = Wait::Signal { token: waiter.token(), timeout_ms: plan.timeouts.connect };
+                self.h2 = H2Stage::Waiting(waiter);
+                return Ok(Some(w));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The request becomes a stream on `conn`: its head goes out as HEADERS.
+    fn attach(&mut self, owner: &dyn Owner, lane: &mut Lane, conn: Arc<H2Conn>) -> Result<(), Error> {
+        let plan = lane.plan()?;
+        owner.attached(conn.local, conn.peer, conn.tls_info.clone());
+        trace!(log::POOL, "h={} is a stream on HTTP/2 {} -> {}", log::handle(owner.handle()), conn.local, conn.peer);
+        owner.notify(WINHTTP_CALLBACK_STATUS_SENDING_REQUEST, Payload::None);
+        if log::on(log::WIRE) {
+            log::head(owner.handle(), '>', &plan.head);
+        }
+        let mut head = proto::h2::request_head(&plan.head)
+            .map_err(|e| Error::other(ERROR_WINHTTP_INTERNAL_ERROR, format!("HTTP/2 head: {e:?}")))?;
+        if plan.decompression != 0 {
+            // Content decoding runs on HTTP/1.1 bodies only: a stream asks for none, so the body
+            // comes as it is (README, HTTP/2).
+            head.fields.retain(|(n, _)| n != "accept-encoding");
+        }
+        let mut stream = Box::new(H2Stream::new(conn.clone()));
+        stream.encoder = plan.encoder;
+        let end = self.body.is_empty() && plan.encoder.is_done();
+        let opened = stream.open(&Open {
+            method: &head.method,
+            scheme: "https",
+            authority: &head.authority,
+            path: &head.path,
+            fields: &head.fields,
+            end,
+        });
+        if let Err(e) = opened {
+            // The connection ended just before (its streams learn it first): nothing was sent,
+            // so the request asks again, and gets a new connection.
+            if !conn.is_open() && self.attempt < 2 {
+                self.attempt += 1;
+                self.h2 = H2Stage::Ask;
+                self.connect = Some(ConnectOp::Start);
+                return Ok(());
+            }
+            return Err(e);
+        }
+        lane.h2 = Some(stream);
+        self.written = 0;
+        self.h2 = H2Stage::Body;
+        Ok(())
+    }
+
+    /// Sends the optional data as DATA frames within the flow-control window.
+    fn h2_body(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<()> {
+        let timeout = lane.plan()?.timeouts.send;
+        let head_len = lane.plan()?.head.len();
+        let stream = lane.h2.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
+        while stream.sending() && self.written < self.body.len() {
+            let end = stream.encoder.is_done();
+            match stream.poll_write(&self.body[self.written..], end)? {
+                Some(n) => self.written += n,
+                None => return Ok(Step::Wait(Wait::Signal { token: stream.token, timeout_ms: timeout })),
+            }
+        }
+        let n = DWORD::try_from(head_len + self.body.len()).unwrap_or(DWORD::MAX);
+        owner.notify(WINHTTP_CALLBACK_STATUS_REQUEST_SENT, Payload::Dword(n));
+        Ok(Step::Done(()))
     }
 
     fn retry(&mut self, lane: &mut Lane) {
@@ -53,6 +182,15 @@ impl SendOp {
         self.attempt += 1;
         self.written = 0;
         self.connect = Some(ConnectOp::Start);
+        self.h2 = H2Stage::No;
+    }
+}
+
+/// Whether a shared HTTP/2 connection may carry this attempt (verified as the attempt asks).
+fn h2_serves(plan: &Plan, conn: &H2Conn) -> bool {
+    match (&conn.tls_info, &plan.tls) {
+        (Some(info), Some(p)) => info.serves(p.ignore, &p.client, p.protocols),
+        _ => false,
     }
 }
 
@@ -101,6 +239,18 @@ impl Operation for SendOp {
                 self.begin = false;
                 self.retunnel = true;
             }
+            if matches!(self.h2, H2Stage::Ask | H2Stage::Waiting(_)) {
+                if let Some(w) = self.ask_h2(owner, lane)? {
+                    return Ok(Step::Wait(w));
+                }
+                // The connection it found had just ended: ask again.
+                if matches!(self.h2, H2Stage::Ask) {
+                    continue;
+                }
+            }
+            if matches!(self.h2, H2Stage::Body) {
+                return self.h2_body(owner, lane);
+            }
             if let Some(connect) = self.connect.as_mut() {
                 let plan = lane.plan()?;
                 let got = match connect.step(owner, plan) {
@@ -116,8 +266,27 @@ impl Operation for SendOp {
                     Err(e) => return Err(e),
                 };
                 self.retunnel = false;
-                install(owner, lane, got);
                 self.connect = None;
+                let ticket = match std::mem::replace(&mut self.h2, H2Stage::No) {
+                    H2Stage::Opening(t) => Some(t),
+                    _ => None,
+                };
+                if got.0.stream.tls_info.as_ref().is_some_and(|i| i.h2) {
+                    // ALPN chose h2: the connection is shared from now on, the request a stream on it.
+                    let (conn, permit) = got;
+                    let Connection { stream, .. } = *conn;
+                    let shared = H2Conn::start(stream, Box::new(permit))?;
+                    if let Some(t) = ticket {
+                        t.publish(Some(shared.clone()));
+                    }
+                    self.attach(owner, lane, shared)?;
+                    continue;
+                }
+                // HTTP/1.1: the server refused h2 (a pooled connection tells nothing).
+                if let Some(t) = ticket.filter(|_| !got.0.reused) {
+                    t.publish(None);
+                }
+                install(owner, lane, got);
                 self.begin = true;
             }
             if self.begin {
@@ -300,6 +469,23 @@ impl Operation for WriteOp {
         // SAFETY: see `impl Send for WriteOp`.
         let data = unsafe { core::slice::from_raw_parts(self.data, self.len) };
         let timeout = lane.plan()?.timeouts.send;
+        if let Some(stream) = lane.h2.as_mut() {
+            // HTTP/2: DATA frames as the stream's flow-control window allows; the last byte the
+            // announced length expects ends the stream.
+            while self.written < data.len() {
+                let rest = &data[self.written..];
+                let mut after = stream.encoder;
+                after.wrote(rest);
+                match stream.poll_write(rest, after.is_done())? {
+                    Some(n) => {
+                        stream.encoder.wrote(&rest[..n]);
+                        self.written += n;
+                    }
+                    None => return Ok(Step::Wait(Wait::Signal { token: stream.token, timeout_ms: timeout })),
+                }
+            }
+            return Ok(Step::Done(self.len as DWORD));
+        }
         let conn = lane.conn()?;
         if conn.refused {
             // The tunnel was refused (its 407 waits to be received): the bytes meant for the
@@ -345,10 +531,12 @@ pub unsafe fn write(request: &Arc<Request>, data: *const u8, len: usize) -> Resu
     if request.state().phase != Phase::Sent {
         return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into());
     }
-    let room = match lane.conn.as_ref().map(|c| c.writing) {
-        Some(Writing::Body(e)) => e.room(),
-        Some(_) => Some(0),
-        None => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into()),
+    let room = match (lane.conn.as_ref().map(|c| c.writing), lane.h2.as_ref()) {
+        (_, Some(s)) if s.sending() => s.encoder.room(),
+        (_, Some(_)) => Some(0),
+        (Some(Writing::Body(e)), _) => e.room(),
+        (Some(_), _) => Some(0),
+        (None, None) => return Err(ERROR_WINHTTP_INCORRECT_HANDLE_STATE.into()),
     };
     if room.is_some_and(|left| len as u64 > left) {
         return Err(ERROR_INVALID_PARAMETER.into());
@@ -386,6 +574,7 @@ mod tests {
             begin: false,
             retunnel: false,
             drained: 0,
+            h2: H2Stage::No,
         };
         assert!(matches!(op.step(&owner, &mut lane), Ok(Step::Done(()))));
         assert_eq!(lane.conn.as_ref().unwrap().writing, Writing::Body(Encoder::Length(7)));

@@ -346,6 +346,8 @@ pub struct Params<'a> {
     /// `WINHTTP_FLAG_SECURE_PROTOCOL_*` of the session.
     pub protocols: DWORD,
     pub client: ClientCert,
+    /// Offer `h2` before `http/1.1` in ALPN (`WINHTTP_PROTOCOL_FLAG_HTTP2`).
+    pub h2: bool,
 }
 
 /// A TLS client session in the making, with what its handshake will report.
@@ -369,7 +371,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, DWORD> {
 /// Client configurations by what makes them differ: the trust store, the waivers, the protocol
 /// versions and the client certificate. Shared so that sessions resume (rustls resumes only with the
 /// verifier and resolver that made the session); the identity is kept so its address stays unique.
-type ConfigKey = (usize, DWORD, DWORD, usize);
+type ConfigKey = (usize, DWORD, DWORD, usize, bool);
 /// Each configuration with the identity its key points at.
 type Configs = HashMap<ConfigKey, (Arc<ClientConfig>, Option<Arc<Identity>>)>;
 
@@ -382,8 +384,13 @@ fn config(p: &Params<'_>, versions: &[&'static rustls::SupportedProtocolVersion]
     };
     let waived = waived(p.ignore);
     let protocols = p.protocols & (WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_2 | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_3);
-    let key =
-        (Arc::as_ptr(&roots) as usize, waived, protocols, identity.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize));
+    let key = (
+        Arc::as_ptr(&roots) as usize,
+        waived,
+        protocols,
+        identity.as_ref().map_or(0, |i| Arc::as_ptr(i) as usize),
+        p.h2,
+    );
     let configs = CONFIGS.get_or_init(Default::default);
     if let Some((c, _)) = configs.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(c.clone());
@@ -396,7 +403,7 @@ fn config(p: &Params<'_>, versions: &[&'static rustls::SupportedProtocolVersion]
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_client_cert_resolver(resolver);
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if p.h2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
     config.resumption = Resumption::store(session_store());
     let config = Arc::new(config);
     let mut configs = configs.lock().unwrap_or_else(|p| p.into_inner());
@@ -448,6 +455,8 @@ pub struct Info {
     pub protocol: &'static str,
     /// The handshake resumed an earlier session.
     pub resumed: bool,
+    /// ALPN chose `h2`.
+    pub h2: bool,
 }
 
 impl Info {
@@ -541,7 +550,8 @@ impl Session {
         let leaf = report
             .leaf
             .or_else(|| self.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.clone().into_owned()));
-        Info { found, ignore: self.ignore, client: self.client.clone(), leaf, key_bits, protocol, resumed }
+        let h2 = self.conn.alpn_protocol() == Some(b"h2");
+        Info { found, ignore: self.ignore, client: self.client.clone(), leaf, key_bits, protocol, resumed, h2 }
     }
 }
 
@@ -616,7 +626,7 @@ mod tests {
 
     #[test]
     fn protocol_sets_rustls_cannot_speak_fail() {
-        let p = |protocols| Params { host: "localhost", ignore: 0, protocols, client: ClientCert::Unset };
+        let p = |protocols| Params { host: "localhost", ignore: 0, protocols, client: ClientCert::Unset, h2: false };
         assert_eq!(
             start(p(WINHTTP_FLAG_SECURE_PROTOCOL_TLS1 | WINHTTP_FLAG_SECURE_PROTOCOL_TLS1_1)).err(),
             Some(ERROR_WINHTTP_SECURE_CHANNEL_ERROR)

@@ -1,0 +1,593 @@
+//! HTTP/2 connections shared by many requests, driven from the reactor: the `h2` crate does the
+//! framing, HPACK, flow control and stream states; this module gives it I/O and wake-ups without
+//! an async runtime.
+//!
+//! - [`Io`] is the connection's [`Stream`] seen through tokio's `AsyncRead`/`AsyncWrite` traits
+//!   (the traits only: no runtime): a `WouldBlock` is `Poll::Pending`, and the direction that
+//!   blocked is noted.
+//! - [`H2Conn`] owns the `h2` connection task. Its *pump* polls it (reading frames, writing what
+//!   streams queued) on a completion thread, or inline on the thread of a request that just queued
+//!   frames; when it would block it parks on the reactor for the socket's readiness (one waiter
+//!   per direction, the pump being the only waiter on the socket's token). The `h2` crate wakes
+//!   the task through a waker that schedules the pump again.
+//! - [`H2Stream`] is one request's stream. Its operations never wait themselves: they poll the
+//!   stream with a waker that signals the stream's own reactor signal token, and report
+//!   `Ok(None)` when they must wait; the operation then waits on that token (a sync call parks its
+//!   thread there, an async one parks its continuation). So a request waits the same way in both
+//!   modes, and the reactor stays the only place that waits for the socket.
+//!
+//! A connection's failure is seen by every stream once, through its own poll; closing a request
+//! drops its stream, which the crate resets (`RST_STREAM(CANCEL)`) unless it had ended.
+
+use crate::abi::*;
+use crate::engine::completion;
+use crate::engine::error::Error;
+use crate::engine::log::{self, trace};
+use crate::engine::reactor::{Token, Wake, Want, reactor};
+use crate::engine::transport::tcp::Stream;
+use crate::engine::transport::tls::Info;
+use crate::proto::h1::Encoder;
+use bytes::Bytes;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll, Waker};
+
+/// Receive window of each stream we open, and of the whole connection (`SETTINGS` and
+/// `WINDOW_UPDATE`): a stream holds at most this much unread data.
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 16 << 20;
+/// The largest response header block accepted (`SETTINGS_MAX_HEADER_LIST_SIZE`).
+const MAX_HEADER_LIST: u32 = 256 * 1024;
+
+/// Which direction of the socket the last I/O found blocked.
+#[derive(Default)]
+struct Blocked {
+    read: AtomicBool,
+    write: AtomicBool,
+}
+
+/// The connection's stream through the async I/O traits, for the `h2` crate.
+pub struct Io {
+    stream: Stream,
+    blocked: Arc<Blocked>,
+}
+
+impl tokio::io::AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let me = self.get_mut();
+        match me.stream.try_read(buf.initialize_unfilled()) {
+            Ok(n) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                me.blocked.read.store(true, Ordering::SeqCst);
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Io {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let me = self.get_mut();
+        match me.stream.try_write(buf) {
+            Ok(n) => Poll::Ready(Ok(n)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                me.blocked.write.store(true, Ordering::SeqCst);
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let me = self.get_mut();
+        match me.stream.flush() {
+            Ok(true) => Poll::Ready(Ok(())),
+            Ok(false) => {
+                me.blocked.write.store(true, Ordering::SeqCst);
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+struct Inner {
+    task: h2::client::Connection<Io, Bytes>,
+}
+
+/// One HTTP/2 connection, shared by the streams of every session in the process.
+pub struct H2Conn {
+    /// The connection task: held by the pump while it reads and writes.
+    inner: Mutex<Inner>,
+    /// The handle new streams are opened from (apart, so opening a stream never waits for a pump).
+    send: Mutex<h2::client::SendRequest<Bytes>>,
+    blocked: Arc<Blocked>,
+    /// The socket's reactor token: the pump is its only waiter.
+    token: Token,
+    /// A pump is queued on the completion pool (or running and will look again).
+    scheduled: AtomicBool,
+    /// The pump is parked on the reactor for reading / writing.
+    parked: [AtomicBool; 2],
+    /// The task ended (closed, failed, or the peer sent GOAWAY): no new stream goes here.
+    dead: AtomicBool,
+    me: Weak<H2Conn>,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    pub tls_info: Option<Arc<Info>>,
+    /// What keeps the connection's place under `MAX_CONNS_PER_SERVER` (the pool's permit).
+    _slot: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// Schedules the pump of a connection (the waker the `h2` crate wakes its task with).
+struct PumpWaker(Weak<H2Conn>);
+
+impl std::task::Wake for PumpWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(c) = self.0.upgrade() {
+            c.schedule();
+        }
+    }
+}
+
+/// Signals a stream's token (the waker its polls register).
+struct TokenWaker(Token);
+
+impl std::task::Wake for TokenWaker {
+    fn wake(self: Arc<Self>) {
+        reactor().signal(self.0);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        reactor().signal(self.0);
+    }
+}
+
+fn noop_waker() -> Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    Waker::from(Arc::new(Noop))
+}
+
+/// An `h2` error as a WinHTTP error: a protocol violation by the server is
+/// `ERROR_WINHTTP_INVALID_SERVER_RESPONSE`, anything else (reset, GOAWAY, I/O) a connection error.
+pub fn error(e: &h2::Error) -> Error {
+    let code = match e.reason() {
+        Some(h2::Reason::PROTOCOL_ERROR | h2::Reason::COMPRESSION_ERROR | h2::Reason::FRAME_SIZE_ERROR)
+            if !e.is_io() =>
+        {
+            ERROR_WINHTTP_INVALID_SERVER_RESPONSE
+        }
+        _ => ERROR_WINHTTP_CONNECTION_ERROR,
+    };
+    Error::other(code, format!("HTTP/2: {e}"))
+}
+
+/// True for a stream the server never processed (`REFUSED_STREAM`, or beyond a GOAWAY's last
+/// stream): it may be sent again on another connection.
+pub fn retryable(e: &h2::Error) -> bool {
+    // The crate fails with a GOAWAY error exactly the streams past the GOAWAY's last stream.
+    e.reason() == Some(h2::Reason::REFUSED_STREAM) || e.is_go_away()
+}
+
+impl H2Conn {
+    /// Starts HTTP/2 on a connected stream whose ALPN chose `h2` (the client preface and our
+    /// SETTINGS are queued, then written by the first pump). `slot` is kept as long as the
+    /// connection lives.
+    pub fn start(mut stream: Stream, slot: Box<dyn std::any::Any + Send + Sync>) -> Result<Arc<H2Conn>, Error> {
+        stream.register().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))?;
+        let blocked = Arc::new(Blocked::default());
+        let (token, local, peer, tls_info) = (stream.token, stream.local, stream.peer, stream.tls_info.clone());
+        let io = Io { stream, blocked: blocked.clone() };
+        let mut builder = h2::client::Builder::new();
+        builder
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_header_list_size(MAX_HEADER_LIST)
+            .enable_push(false);
+        let mut handshake = Box::pin(builder.handshake::<Io, Bytes>(io));
+        let waker = noop_waker();
+        // The handshake only writes the 24-byte preface into a fresh connection (TLS takes it
+        // as plaintext): it does not wait.
+        let (send, task) = match handshake.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(Ok(pair)) => pair,
+            Poll::Ready(Err(e)) => return Err(error(&e)),
+            Poll::Pending => {
+                return Err(Error::other(ERROR_WINHTTP_CONNECTION_ERROR, "HTTP/2: the preface could not be written"));
+            }
+        };
+        let conn = Arc::new_cyclic(|me| H2Conn {
+            inner: Mutex::new(Inner { task }),
+            send: Mutex::new(send),
+            blocked,
+            token,
+            scheduled: AtomicBool::new(false),
+            parked: [AtomicBool::new(false), AtomicBool::new(false)],
+            dead: AtomicBool::new(false),
+            me: me.clone(),
+            local,
+            peer,
+            tls_info,
+            _slot: slot,
+        });
+        trace!(log::POOL, "HTTP/2 connection {local} -> {peer} started");
+        conn.drive();
+        Ok(conn)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// False once the connection ended or the peer said GOAWAY: new streams go elsewhere.
+    pub fn is_open(&self) -> bool {
+        !self.dead.load(Ordering::SeqCst)
+    }
+
+    /// Queues a pump on the completion pool (once: a pump already queued will see the news).
+    fn schedule(&self) {
+        if self.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(me) = self.me.upgrade() {
+            completion::submit(move || me.pump());
+        }
+    }
+
+    /// Runs the pump here if nobody else is running it, else makes sure it runs again.
+    pub fn drive(&self) {
+        match self.inner.try_lock() {
+            Ok(inner) => self.pump_locked(inner),
+            Err(_) => self.schedule(),
+        }
+    }
+
+    fn pump(&self) {
+        self.scheduled.store(false, Ordering::SeqCst);
+        let inner = self.lock();
+        self.pump_locked(inner);
+    }
+
+    /// Polls the connection task: reads what arrived (waking the streams it concerns), writes what
+    /// the streams queued; then parks on the socket for what it waits for.
+    fn pump_locked(&self, mut inner: MutexGuard<'_, Inner>) {
+        if self.dead.load(Ordering::SeqCst) {
+            return;
+        }
+        self.blocked.read.store(false, Ordering::SeqCst);
+        self.blocked.write.store(false, Ordering::SeqCst);
+        let waker = Waker::from(Arc::new(PumpWaker(self.me.clone())));
+        let polled = Pin::new(&mut inner.task).poll(&mut Context::from_waker(&waker));
+        match polled {
+            Poll::Pending => {
+                // A GOAWAY: no new stream here (those in flight finish).
+                let mut cx = Context::from_waker(&waker);
+                let ready = self.send.lock().unwrap_or_else(|p| p.into_inner()).poll_ready(&mut cx);
+                if let Poll::Ready(Err(e)) = ready
+                    && e.is_go_away()
+                {
+                    self.dead.store(true, Ordering::SeqCst);
+                }
+                drop(inner);
+                if self.blocked.read.load(Ordering::SeqCst) {
+                    self.park(Want::Read);
+                }
+                if self.blocked.write.load(Ordering::SeqCst) {
+                    self.park(Want::Write);
+                }
+            }
+            Poll::Ready(r) => {
+                self.dead.store(true, Ordering::SeqCst);
+                trace!(log::POOL, "HTTP/2 connection {} -> {} ended: {r:?}", self.local, self.peer);
+            }
+        }
+    }
+
+    /// Parks the pump on the socket for `want` (unless it is parked for it already).
+    fn park(&self, want: Want) {
+        let d = usize::from(want == Want::Write);
+        if self.parked[d].swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.me.clone();
+        reactor().park(
+            self.token,
+            want,
+            None,
+            Box::new(move |wake| {
+                if let Some(c) = me.upgrade() {
+                    c.parked[d].store(false, Ordering::SeqCst);
+                    if wake != Wake::Cancelled || c.is_open() {
+                        c.schedule();
+                    }
+                }
+            }),
+        );
+    }
+}
+
+impl Drop for H2Conn {
+    fn drop(&mut self) {
+        trace!(log::POOL, "HTTP/2 connection {} -> {} closed", self.local, self.peer);
+    }
+}
+
+/// A response head as the stream received it.
+pub struct Head {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The stream ended with the head (no body: HEAD, 204, 304 ...).
+    pub end: bool,
+}
+
+/// One request as a stream on a shared connection.
+pub struct H2Stream {
+    pub conn: Arc<H2Conn>,
+    /// The signal token its waits use (released on drop).
+    pub token: Token,
+    waker: Waker,
+    send: Option<h2::SendStream<Bytes>>,
+    response: Option<h2::client::ResponseFuture>,
+    recv: Option<h2::RecvStream>,
+    /// Received body bytes not read yet (DATA frames' payloads), and how many.
+    chunks: std::collections::VecDeque<Bytes>,
+    buffered: usize,
+    /// The response body ended (`chunks` may still hold the last of it).
+    ended: bool,
+    /// The request body still to come (`WinHttpWriteData`), as on HTTP/1.1.
+    pub encoder: Encoder,
+    /// The stream failed unprocessed by the server (`REFUSED_STREAM`, or past a GOAWAY): it may be
+    /// sent again on another connection.
+    pub retryable: bool,
+    /// The server reset it with `HTTP_1_1_REQUIRED`: send it again over HTTP/1.1.
+    pub h1_required: bool,
+}
+
+impl Drop for H2Stream {
+    fn drop(&mut self) {
+        let unfinished = self.send.is_some() || self.response.is_some() || (self.recv.is_some() && !self.ended);
+        // Dropping the handles resets an unfinished stream; the connection writes the reset.
+        self.send = None;
+        self.response = None;
+        self.recv = None;
+        if unfinished {
+            self.conn.drive();
+        }
+        reactor().release(self.token);
+    }
+}
+
+/// A request to open a stream with.
+pub struct Open<'a> {
+    pub method: &'a str,
+    pub scheme: &'a str,
+    pub authority: &'a str,
+    pub path: &'a str,
+    pub fields: &'a [(String, String)],
+    /// No body follows the head (`END_STREAM` on HEADERS).
+    pub end: bool,
+}
+
+impl H2Stream {
+    /// A stream-to-be on `conn`.
+    pub fn new(conn: Arc<H2Conn>) -> H2Stream {
+        let token = reactor().signal_token();
+        let waker = Waker::from(Arc::new(TokenWaker(token)));
+        H2Stream {
+            conn,
+            token,
+            waker,
+            send: None,
+            response: None,
+            recv: None,
+            chunks: std::collections::VecDeque::new(),
+            buffered: 0,
+            ended: false,
+            encoder: Encoder::Length(0),
+            retryable: false,
+            h1_required: false,
+        }
+    }
+
+    /// Sends the request head (HEADERS, queued behind the server's `MAX_CONCURRENT_STREAMS` by
+    /// the crate when the connection is at its limit).
+    pub fn open(&mut self, req: &Open<'_>) -> Result<(), Error> {
+        let bad = |what: &str| Error::other(ERROR_WINHTTP_INVALID_SERVER_RESPONSE, format!("HTTP/2 request: {what}"));
+        let uri = http::Uri::builder()
+            .scheme(req.scheme)
+            .authority(req.authority)
+            .path_and_query(req.path)
+            .build()
+            .map_err(|_| Error::other(ERROR_WINHTTP_INVALID_URL, "HTTP/2 request: not a valid URI"))?;
+        let mut builder =
+            http::Request::builder().method(req.method.as_bytes()).uri(uri).version(http::Version::HTTP_2);
+        for (name, value) in req.fields {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let request = builder.body(()).map_err(|_| bad("a header the protocol cannot carry"))?;
+        let mut send = self.conn.send.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        // A fresh handle is always ready unless the connection is gone.
+        let mut cx = Context::from_waker(&self.waker);
+        if let Poll::Ready(Err(e)) = send.poll_ready(&mut cx) {
+            self.conn.dead.store(true, Ordering::SeqCst);
+            return Err(error(&e));
+        }
+        let (response, stream) = send.send_request(request, req.end).map_err(|e| {
+            if e.is_io() || e.is_go_away() || e.is_reset() || e.is_remote() {
+                self.conn.dead.store(true, Ordering::SeqCst);
+            }
+            error(&e)
+        })?;
+        self.response = Some(response);
+        self.send = (!req.end).then_some(stream);
+        self.conn.drive();
+        Ok(())
+    }
+
+    /// Queues body bytes as DATA within the flow-control window: `Ok(Some(n))` took the first
+    /// `n` (`end`: they end the request when they are all of `data`), `Ok(None)`: no window
+    /// yet, wait on the token.
+    pub fn poll_write(&mut self, data: &[u8], end: bool) -> Result<Option<usize>, Error> {
+        let Some(send) = self.send.as_mut() else {
+            return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: the request body has ended"));
+        };
+        if data.is_empty() {
+            if end {
+                send.send_data(Bytes::new(), true).map_err(|e| error(&e))?;
+                self.send = None;
+                self.conn.drive();
+            }
+            return Ok(Some(0));
+        }
+        send.reserve_capacity(data.len());
+        let mut cx = Context::from_waker(&self.waker);
+        let room = match send.poll_capacity(&mut cx) {
+            Poll::Pending => return Ok(None),
+            Poll::Ready(Some(Ok(0))) => return Ok(None),
+            Poll::Ready(Some(Ok(n))) => n,
+            Poll::Ready(Some(Err(e))) => return Err(error(&e)),
+            Poll::Ready(None) => {
+                return Err(Error::other(ERROR_WINHTTP_CONNECTION_ERROR, "HTTP/2: the stream was reset"));
+            }
+        };
+        let n = room.min(data.len());
+        let last = end && n == data.len();
+        send.send_data(Bytes::copy_from_slice(&data[..n]), last).map_err(|e| error(&e))?;
+        if last {
+            self.send = None;
+        }
+        self.conn.drive();
+        Ok(Some(n))
+    }
+
+    /// The request body is complete: ends the stream (an empty DATA with `END_STREAM`).
+    pub fn finish(&mut self) -> Result<(), Error> {
+        if self.send.is_some() {
+            self.poll_write(&[], true)?;
+        }
+        Ok(())
+    }
+
+    /// True while request body bytes may still be sent.
+    pub fn sending(&self) -> bool {
+        self.send.is_some()
+    }
+
+    /// The response head: `Ok(None)` while it has not come (wait on the token). Interim
+    /// responses are the crate's.
+    pub fn poll_head(&mut self) -> Result<Option<Head>, Error> {
+        let Some(fut) = self.response.as_mut() else {
+            return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: no response pending"));
+        };
+        let mut cx = Context::from_waker(&self.waker);
+        match Pin::new(fut).poll(&mut cx) {
+            Poll::Pending => Ok(None),
+            Poll::Ready(Err(e)) => {
+                self.response = None;
+                self.h1_required = e.reason() == Some(h2::Reason::HTTP_1_1_REQUIRED);
+                self.retryable = retryable(&e) || self.h1_required;
+                if e.is_go_away() {
+                    self.conn.dead.store(true, Ordering::SeqCst);
+                }
+                Err(error(&e))
+            }
+            Poll::Ready(Ok(resp)) => {
+                self.response = None;
+                let (parts, recv) = resp.into_parts();
+                let headers = parts
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect();
+                let end = recv.is_end_stream();
+                self.ended = end;
+                self.recv = Some(recv);
+                Ok(Some(Head { status: parts.status.as_u16(), headers, end }))
+            }
+        }
+    }
+
+    /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
+    /// the body, `Ok(None)` when none has come yet (wait on the token).
+    pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
+        while !self.ended {
+            let Some(recv) = self.recv.as_mut() else {
+                self.ended = true;
+                break;
+            };
+            let mut cx = Context::from_waker(&self.waker);
+            match recv.poll_data(&mut cx) {
+                Poll::Pending => break,
+                Poll::Ready(None) => self.ended = true,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    // Capacity goes back to the server as the caller reads (see `read`).
+                    self.buffered += chunk.len();
+                    if !chunk.is_empty() {
+                        self.chunks.push_back(chunk);
+                    }
+                    if recv.is_end_stream() {
+                        self.ended = true;
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Err(error(&e)),
+            }
+        }
+        match (self.buffered, self.ended) {
+            (0, false) => Ok(None),
+            (n, _) => Ok(Some(n)),
+        }
+    }
+
+    /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
+    /// `Ok(None)` to wait.
+    pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        if self.buffered < out.len() {
+            match self.poll_available()? {
+                None => return Ok(None),
+                Some(0) => return Ok(Some(0)),
+                Some(_) => {}
+            }
+        }
+        let mut n = 0;
+        while n < out.len() {
+            let Some(chunk) = self.chunks.front_mut() else { break };
+            let k = chunk.len().min(out.len() - n);
+            out[n..n + k].copy_from_slice(&chunk[..k]);
+            bytes::Buf::advance(chunk, k);
+            if chunk.is_empty() {
+                self.chunks.pop_front();
+            }
+            n += k;
+        }
+        self.buffered -= n;
+        if let Some(recv) = self.recv.as_mut() {
+            // The window reopens as the caller reads (a slow reader holds the server back); the
+            // crate wakes the connection when a WINDOW_UPDATE is due.
+            let _ = recv.flow_control().release_capacity(n);
+        }
+        Ok(Some(n))
+    }
+
+    /// The body was read to the end.
+    pub fn body_done(&self) -> bool {
+        self.ended && self.buffered == 0
+    }
+}

@@ -322,6 +322,57 @@ pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
     lane.release();
 }
 
+/// How reading (and dropping) the rest of a body nobody will see ended.
+pub(crate) enum Drained {
+    /// No body being read on the lane.
+    Nothing,
+    /// The body ended: the connection's response half is complete once the caller says so.
+    Complete,
+    /// More than the drain limit (`WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`).
+    Overflow,
+    /// The connection closed first.
+    Closed,
+    /// The framing was broken, or the socket failed.
+    Failed(Error),
+}
+
+/// Reads and drops what is left of the response body on the lane's connection, counting the body
+/// bytes into `drained`, up to the plan's drain limit. The caller decides what each end means.
+pub(crate) fn drain_body(lane: &mut Lane, drained: &mut u64) -> StepResult<Drained> {
+    let plan = lane.plan()?;
+    let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
+    let mut scratch = [0u8; 4096];
+    loop {
+        let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(Drained::Nothing)) };
+        let crate::engine::conn::Reading::Body(decoder) = &mut conn.reading else {
+            return Ok(Step::Done(Drained::Nothing));
+        };
+        if decoder.is_done() {
+            return Ok(Step::Done(Drained::Complete));
+        }
+        if !conn.rbuf.is_empty() {
+            let (used, made) = match decoder.decode(conn.rbuf.bytes(), &mut scratch) {
+                Ok(r) => r,
+                Err(e) => return Ok(Step::Done(Drained::Failed(Error::protocol(e)))),
+            };
+            conn.rbuf.consume(used);
+            *drained += made as u64;
+            if *drained > limit {
+                return Ok(Step::Done(Drained::Overflow));
+            }
+            if used > 0 || made > 0 {
+                continue;
+            }
+        }
+        match conn.try_fill() {
+            Ok(Some(0)) => return Ok(Step::Done(Drained::Closed)),
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(Step::Wait(socket_wait(lane, Want::Read, receive)?)),
+            Err(e) => return Ok(Step::Done(Drained::Failed(Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e)))),
+        }
+    }
+}
+
 /// The connection ended: the end of a close-delimited body (true), or a truncated one.
 pub(crate) fn end_of_stream(owner: &dyn Owner, lane: &mut Lane) -> Result<bool, Error> {
     let Some(conn) = lane.conn.as_mut() else { return Ok(true) };

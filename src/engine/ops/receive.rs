@@ -4,8 +4,8 @@
 
 use super::send::SendOp;
 use super::{
-    Completion, Operation, Outcome, Step, StepResult, Wait, end_body, end_of_stream, execute, notify_request_error,
-    socket_wait,
+    Completion, Drained, Operation, Outcome, Step, StepResult, Wait, drain_body, end_body, end_of_stream, execute,
+    notify_request_error, socket_wait,
 };
 use crate::abi::*;
 use crate::engine::cancel;
@@ -392,40 +392,22 @@ fn decode_body(lane: &mut Lane, response: &mut Response, flags: DWORD, ratio: DW
 /// `WINHTTP_OPTION_MAX_RESPONSE_DRAIN_SIZE`. `keep`: the connection stays on the lane for the
 /// next leg (else it goes back to the pool).
 fn drain(owner: &dyn Owner, lane: &mut Lane, drained: &mut u64, keep: bool) -> StepResult<()> {
-    let plan = lane.plan()?;
-    let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
-    let mut scratch = [0u8; 4096];
-    loop {
-        let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(())) };
-        let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(())) };
-        if decoder.is_done() {
-            if keep {
+    match drain_body(lane, drained)? {
+        Step::Wait(w) => return Ok(Step::Wait(w)),
+        Step::Done(Drained::Nothing) => {}
+        Step::Done(Drained::Complete) if keep => {
+            if let Some(conn) = lane.conn.as_mut() {
                 conn.finish_response();
-            } else {
-                end_body(owner, lane);
-            }
-            return Ok(Step::Done(()));
-        }
-        if !conn.rbuf.is_empty() {
-            let (used, made) = decoder.decode(conn.rbuf.bytes(), &mut scratch).map_err(Error::protocol)?;
-            conn.rbuf.consume(used);
-            *drained += made as u64;
-            if *drained > limit {
-                return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW.into());
-            }
-            if used > 0 || made > 0 {
-                continue;
             }
         }
-        match conn.try_fill().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))? {
-            Some(0) => {
-                end_of_stream(owner, lane)?;
-                return Ok(Step::Done(()));
-            }
-            Some(_) => {}
-            None => return Ok(Step::Wait(socket_wait(lane, Want::Read, receive)?)),
+        Step::Done(Drained::Complete) => end_body(owner, lane),
+        Step::Done(Drained::Overflow) => return Err(ERROR_WINHTTP_RESPONSE_DRAIN_OVERFLOW.into()),
+        Step::Done(Drained::Closed) => {
+            end_of_stream(owner, lane)?;
         }
+        Step::Done(Drained::Failed(e)) => return Err(e),
     }
+    Ok(Step::Done(()))
 }
 
 /// `WinHttpReceiveResponse`.

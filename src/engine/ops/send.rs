@@ -3,7 +3,9 @@
 //! connection's request half, so the pool knows whether the request is complete.
 
 use super::connect::{ConnectOp, SlotWaiter, install, tunnel};
-use super::{Completion, Operation, Outcome, Step, StepResult, Wait, conn_wait, execute, socket_wait};
+use super::{
+    Completion, Drained, Operation, Outcome, Step, StepResult, Wait, conn_wait, drain_body, execute, socket_wait,
+};
 use crate::abi::*;
 use crate::engine::conn::{Connection, Reading, Writing};
 use crate::engine::error::Error;
@@ -356,40 +358,18 @@ impl Operation for SendOp {
 /// complete) or when the connection cannot be kept (over the limit, closed, broken: the caller
 /// then discards it).
 fn drain_held(lane: &mut Lane, drained: &mut u64) -> StepResult<()> {
-    let plan = lane.plan()?;
-    let (limit, receive) = (plan.max_drain, plan.timeouts.receive);
-    let mut scratch = [0u8; 4096];
-    loop {
-        let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(())) };
-        let Reading::Body(decoder) = &mut conn.reading else { return Ok(Step::Done(())) };
-        if decoder.is_done() {
-            conn.finish_response();
-            return Ok(Step::Done(()));
-        }
-        if !conn.rbuf.is_empty() {
-            let Ok((used, made)) = decoder.decode(conn.rbuf.bytes(), &mut scratch) else {
-                conn.keep_alive = false;
-                return Ok(Step::Done(()));
-            };
-            conn.rbuf.consume(used);
-            *drained += made as u64;
-            if *drained > limit {
-                conn.keep_alive = false;
-                return Ok(Step::Done(()));
-            }
-            if used > 0 || made > 0 {
-                continue;
-            }
-        }
-        match conn.try_fill() {
-            Ok(Some(0)) | Err(_) => {
-                conn.keep_alive = false;
-                return Ok(Step::Done(()));
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(Step::Wait(socket_wait(lane, Want::Read, receive)?)),
+    let end = match drain_body(lane, drained)? {
+        Step::Wait(w) => return Ok(Step::Wait(w)),
+        Step::Done(end) => end,
+    };
+    if let Some(conn) = lane.conn.as_mut() {
+        match end {
+            Drained::Nothing => {}
+            Drained::Complete => conn.finish_response(),
+            Drained::Overflow | Drained::Closed | Drained::Failed(_) => conn.keep_alive = false,
         }
     }
+    Ok(Step::Done(()))
 }
 
 /// `WinHttpSendRequest`: adds the caller's headers, plans the attempt, connects (or reuses a

@@ -2,7 +2,8 @@
 # The whole test suite: formatting, lints, Rust unit tests, the header checks, the C suite (every
 # tests/c/test_*.c against both the static and the shared library), the install test (tests/install.rs:
 # ci/install.sh into a temporary prefix, a consumer built with pkg-config, pkg-config --static and CMake), then
-# the C suite again with every program under valgrind memcheck (zero errors, zero definitely-lost bytes), then
+# the C suite again with every program under valgrind memcheck (static links; zero errors, zero definitely-lost
+# bytes), then
 # the macOS cross-check (ci/macos-check.sh).
 #
 # On a fresh Debian/Ubuntu machine with Rust it first installs what it needs: apt-get packages when run as
@@ -157,7 +158,8 @@ status=${PIPESTATUS[0]}
 set -e
 
 # Memory and handle hygiene: any memcheck error or definitely-lost block makes valgrind exit 99,
-# which fails that program. Under valgrind the stress tests scale their loops down
+# which fails that program (every program, 32-bit WCHAR, linked statically; WINHTTP_C_RUNNER_LINKS=both
+# adds the shared links). Under valgrind the stress tests scale their loops down
 # (WINHTTP_TEST_UNDER_CHECKER, set by tests/c_suite.rs).
 if [ "${WINHTTP_SKIP_VALGRIND:-}" = 1 ]; then
     skipped+=("the C suite under valgrind memcheck (WINHTTP_SKIP_VALGRIND=1)")

@@ -230,6 +230,42 @@ fn run(exe: &Path, envs: &[(String, String)], limit: Duration) -> Result<String,
     }
 }
 
+/// One program to build and run: a source, a character width, a link.
+struct Job {
+    src: PathBuf,
+    stem: String,
+    width: Width,
+    link: Link,
+    exe: PathBuf,
+}
+
+/// The build results of the jobs, filled by the workers as they finish, waited for in order.
+struct Built {
+    results: std::sync::Mutex<Vec<Option<Result<(), String>>>>,
+    done: std::sync::Condvar,
+}
+
+impl Built {
+    fn new(n: usize) -> Built {
+        Built { results: std::sync::Mutex::new(vec![None; n]), done: std::sync::Condvar::new() }
+    }
+
+    fn set(&self, i: usize, r: Result<(), String>) {
+        self.results.lock().unwrap()[i] = Some(r);
+        self.done.notify_all();
+    }
+
+    fn wait(&self, i: usize) -> Result<(), String> {
+        let mut results = self.results.lock().unwrap();
+        loop {
+            if let Some(r) = results[i].take() {
+                return r;
+            }
+            results = self.done.wait(results).unwrap();
+        }
+    }
+}
+
 /// The line with which a C program asks for the resolver shim.
 const PRELOAD_MARKER: &str = "c_suite: preload shim_resolver";
 
@@ -307,41 +343,61 @@ fn c_suite_against_static_and_shared_library() {
     let checker = std::env::var_os("WINHTTP_C_RUNNER").is_some_and(|r| !r.is_empty());
     let both = std::env::var("WINHTTP_C_RUNNER_LINKS").is_ok_and(|v| v == "both");
     let links: &[Link] = if checker && !both { &[Link::Static] } else { &[Link::Static, Link::Shared] };
-    for src in &tests {
-        let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-        let mut envs = envs.clone();
-        if let Some(shim) = shim.as_ref().filter(|_| wants_shim(src)) {
-            envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
+    let jobs: Vec<Job> = tests
+        .iter()
+        .flat_map(|src| widths(src).into_iter().map(move |width| (src, width)))
+        .flat_map(|(src, width)| links.iter().map(move |&link| (src, width, link)))
+        .map(|(src, width, link)| {
+            let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+            let exe = out_dir.join(format!("{stem}{}_{link:?}", width.tag()).to_lowercase());
+            Job { src: src.clone(), stem, width, link, exe }
+        })
+        .collect();
+    // Programs are compiled and linked ahead by two workers (linking the debug static library is
+    // most of a program's build time) and run one at a time, in order: programs share the test
+    // servers and some of their logs, so only the builds overlap.
+    let built = Built::new(jobs.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(j) = jobs.get(i) else { break };
+                    built.set(i, compile(&j.src, &j.exe, j.link, j.width));
+                }
+            });
         }
-        for width in widths(src) {
+        for (i, j) in jobs.iter().enumerate() {
             let begun = Instant::now();
-            for &link in links {
-                let exe = out_dir.join(format!("{stem}{}_{link:?}", width.tag()).to_lowercase());
-                let what = if width == Width::Wchar32 { format!("{link:?}") } else { format!("{link:?}, {width:?}") };
-                programs += 1;
-                let mut envs = envs.clone();
-                envs.extend(extra_env(src, &exe));
-                let result = compile(src, &exe, link, width).and_then(|()| run(&exe, &envs, Duration::from_secs(120)));
-                match result {
-                    Ok(stdout) => {
-                        // Say which checks a program skipped (a missing facility of this system).
-                        for line in stdout.lines().filter(|l| l.contains("skipped")) {
-                            println!("{stem} ({what}): {line}");
-                        }
-                        let summary = stdout.lines().last().unwrap_or("");
-                        println!("{stem} ({what}): {summary}");
+            let mut envs = envs.clone();
+            if let Some(shim) = shim.as_ref().filter(|_| wants_shim(&j.src)) {
+                envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
+            }
+            envs.extend(extra_env(&j.src, &j.exe));
+            let (stem, width, link) = (&j.stem, j.width, j.link);
+            let what = if width == Width::Wchar32 { format!("{link:?}") } else { format!("{link:?}, {width:?}") };
+            programs += 1;
+            let result = built.wait(i).and_then(|()| run(&j.exe, &envs, Duration::from_secs(120)));
+            match result {
+                Ok(stdout) => {
+                    // Say which checks a program skipped (a missing facility of this system).
+                    for line in stdout.lines().filter(|l| l.contains("skipped")) {
+                        println!("{stem} ({what}): {line}");
                     }
-                    Err(e) => {
-                        println!("{stem} ({what}): FAILED");
-                        failures.push(e);
-                    }
+                    let summary = stdout.lines().last().unwrap_or("");
+                    println!("{stem} ({what}): {summary}");
+                }
+                Err(e) => {
+                    println!("{stem} ({what}): FAILED");
+                    failures.push(e);
                 }
             }
             if width != Width::Wchar32 {
                 sixteen += begun.elapsed();
             }
         }
-    }
+    });
     println!(
         "{programs} programs in {:.1} s, of which the 16-bit builds took {:.1} s",
         started.elapsed().as_secs_f64(),

@@ -15,8 +15,10 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-/// Where the settings come from, and what tells that they changed.
+/// Where the settings come from, and what tells that they changed (on macOS the system's settings
+/// only: the desktop variants are never made there).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(target_os = "macos", allow(dead_code))]
 enum Source {
     Kde(PathBuf),
     Gnome,

@@ -636,8 +636,13 @@ static void test_edge_cases(void)
     snprintf(tag, sizeof tag, "k%s", run_id);
     reqs = async_batch(edge_port, L"/kill?key=%s&i=%d", tag, 4, &as);
     int failed_once = 0;
+    /* Under valgrind a request may be sent only after the cut, on a new connection where its /kill
+     * stream is not cut: it then ends with the receive timeout, still exactly once. */
+    int checker = getenv("WINHTTP_TEST_UNDER_CHECKER") != NULL;
     for (int i = 0; i < 4; i++) {
-        failed_once += reqs[i].done && reqs[i].error == ERROR_WINHTTP_CONNECTION_ERROR && reqs[i].errors == 1;
+        DWORD e = reqs[i].error;
+        int expected = e == ERROR_WINHTTP_CONNECTION_ERROR || (checker && e == ERROR_WINHTTP_TIMEOUT);
+        failed_once += reqs[i].done && expected && reqs[i].errors == 1;
         if (reqs[i].error != ERROR_WINHTTP_CONNECTION_ERROR)
             printf("  request %d: error %lu, %d REQUEST_ERRORs\n", i, (unsigned long)reqs[i].error, reqs[i].errors);
     }

@@ -599,7 +599,7 @@ pub fn headers(data: &[u8]) {
     }
     if let Some((name, _)) = list.iter().next() {
         let answer = block.query(&facts, headers::Attribute::Custom, Some(&name.to_ascii_uppercase()), 0);
-        assert_eq!(answer.map(|a| a.text), Ok(list.get(name).unwrap().to_owned()));
+        assert_eq!(answer.map(|a| a.text.into_owned()), Ok(list.get(name).unwrap().to_owned()));
     }
 }
 

@@ -385,7 +385,7 @@ pub fn set(object: &Object, option: DWORD, value: Value) -> Result<(), DWORD> {
 fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
     let mut st = s.state();
     match (option, value) {
-        (WINHTTP_OPTION_USER_AGENT, Value::Str(v)) => st.user_agent = Some(v.clone()),
+        (WINHTTP_OPTION_USER_AGENT, Value::Str(v)) => st.user_agent = Some(v.as_str().into()),
         (WINHTTP_OPTION_HTTP_VERSION, Value::Version(major, minor)) => st.settings.http_version = (*major, *minor),
         (WINHTTP_OPTION_MAX_CONNS_PER_SERVER | WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER, Value::Dword(v)) => {
             if *v == 0 {
@@ -553,7 +553,7 @@ pub fn query(object: &Object, option: DWORD) -> Result<Value, DWORD> {
 fn query_session(s: &Session, option: DWORD) -> Option<Value> {
     let st = s.state();
     Some(match option {
-        WINHTTP_OPTION_USER_AGENT => Value::Str(st.user_agent.clone().unwrap_or_default()),
+        WINHTTP_OPTION_USER_AGENT => Value::Str(st.user_agent.as_deref().unwrap_or_default().to_owned()),
         WINHTTP_OPTION_MAX_CONNS_PER_SERVER => Value::Dword(st.max_conns_per_server),
         WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER => Value::Dword(st.max_conns_per_1_0_server),
         WINHTTP_OPTION_SECURE_PROTOCOLS => Value::Dword(st.secure_protocols),

@@ -79,7 +79,7 @@ pub struct TlsParams {
 pub struct Plan {
     pub target: Target,
     /// The request-target as written on the request line (Digest hashes it).
-    pub request_uri: String,
+    pub request_uri: std::sync::Arc<str>,
     /// The `Proxy-Authorization` value for the CONNECT of a tunnel.
     pub connect_auth: Option<String>,
     pub route: Route,

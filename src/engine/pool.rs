@@ -137,6 +137,20 @@ fn forget(guids: &mut std::collections::HashSet<[u8; 16]>, guid: Option<[u8; 16]
     }
 }
 
+/// Moves a route's idle connections past `timeout` into `doomed` (slots freed).
+fn expire(entry: &mut Entry, timeout: Duration, now: Instant, doomed: &mut Vec<Idle>) {
+    let n = entry.idle.iter().take_while(|i| now.saturating_duration_since(i.since) >= timeout).count();
+    if n == 0 {
+        return;
+    }
+    for mut idle in entry.idle.drain(..n) {
+        trace!(log::POOL, "closed {} (idle for {timeout:?})", idle.conn.stream.local);
+        disarm(&mut idle, &mut entry.open, &mut entry.guids);
+        doomed.push(idle);
+    }
+    wake_all(&mut entry.waiters);
+}
+
 /// Wakes every waiter of an entry (they ask again).
 fn wake_all(waiters: &mut Vec<Token>) {
     for t in waiters.drain(..) {
@@ -165,29 +179,16 @@ impl Pool {
         }
     }
 
-    /// Moves idle connections past the idle timeout into `doomed` (slots freed): those of `key`
-    /// always, those of every key at most once a second.
-    fn sweep(&self, inner: &mut Inner, key: &Route, now: Instant, doomed: &mut Vec<Idle>) {
+    /// Moves idle connections past the idle timeout into `doomed` (slots freed): those of every
+    /// route at most once a second (a route's own are looked at by [`expire`] on each use).
+    fn sweep(&self, inner: &mut Inner, now: Instant, doomed: &mut Vec<Idle>) {
         let timeout = self.idle_timeout;
-        let expire = |entry: &mut Entry, doomed: &mut Vec<Idle>| {
-            let n = entry.idle.iter().take_while(|i| now.saturating_duration_since(i.since) >= timeout).count();
-            for mut idle in entry.idle.drain(..n) {
-                trace!(log::POOL, "closed {} (idle for {timeout:?})", idle.conn.stream.local);
-                disarm(&mut idle, &mut entry.open, &mut entry.guids);
-                doomed.push(idle);
-            }
-            if n > 0 {
-                wake_all(&mut entry.waiters);
-            }
-        };
         if now.saturating_duration_since(inner.last_sweep) >= timeout.min(Duration::from_secs(1)) {
             inner.last_sweep = now;
             for entry in inner.map.values_mut() {
-                expire(entry, doomed);
+                expire(entry, timeout, now, doomed);
             }
             inner.map.retain(|_, e| e.open > 0 || !e.idle.is_empty() || !e.waiters.is_empty());
-        } else if let Some(entry) = inner.map.get_mut(key) {
-            expire(entry, doomed);
         }
     }
 
@@ -206,11 +207,9 @@ impl Pool {
         let mut doomed = Vec::new();
         let mut inner = self.lock();
         let now = Instant::now();
-        self.sweep(&mut inner, key, now, &mut doomed);
-        if !inner.map.contains_key(key) {
-            inner.map.insert(key.clone(), Entry::default());
-        }
-        let entry = inner.map.get_mut(key).expect("entry present");
+        self.sweep(&mut inner, now, &mut doomed);
+        let entry = inner.map.entry(key.clone()).or_default();
+        expire(entry, self.idle_timeout, now, &mut doomed);
         let mut lease = None;
         // The limit counts connections in use: idle ones beyond it (left by an earlier burst, or
         // by a session without the limit) wait in the pool rather than serve more at once.
@@ -275,14 +274,12 @@ impl Pool {
             permit.key = Some(key.clone());
         }
         let now = Instant::now();
-        if !inner.map.contains_key(&key) {
-            inner.map.insert(key.clone(), Entry::default());
-        }
-        let entry = inner.map.get_mut(&key).expect("entry present");
-        trace!(log::POOL, "pooled {} to {key} ({} idle)", conn.stream.local, entry.idle.len() + 1);
+        self.sweep(&mut inner, now, &mut doomed);
+        trace!(log::POOL, "pooled {} to {key}", conn.stream.local);
+        let entry = inner.map.entry(key).or_default();
+        expire(entry, self.idle_timeout, now, &mut doomed);
         entry.idle.push(Idle { conn, permit, since: now });
         wake_all(&mut entry.waiters);
-        self.sweep(&mut inner, &key, now, &mut doomed);
         drop(inner);
         drop(doomed);
     }

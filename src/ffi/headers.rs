@@ -133,13 +133,16 @@ pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
         let target = request.target();
         let original = request.state().original_url.clone();
         let facts = RequestFacts { method: &target.verb, original_uri: original.as_deref() };
-        let answer = if dwInfoLevel & WINHTTP_QUERY_FLAG_REQUEST_HEADERS != 0 || attr == Attribute::RequestMethod {
+        // The answer borrows from the headers: delivered while they are held.
+        if dwInfoLevel & WINHTTP_QUERY_FLAG_REQUEST_HEADERS != 0 || attr == Attribute::RequestMethod {
             let list = request.headers();
             let block = HeaderBlock {
                 start: StartLine::Request { method: &target.verb, target: &target.path, version: &request.version },
                 headers: &list,
             };
-            block.query(&facts, attr, name.as_deref(), index)?
+            let answer = block.query(&facts, attr, name.as_deref(), index)?;
+            // SAFETY: the caller's buffer, length and index pointers, as the API describes them.
+            unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
         } else {
             // Response headers exist once WinHttpReceiveResponse has produced a response.
             let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
@@ -147,10 +150,10 @@ pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
                 start: StartLine::Status { version: response.version, code: response.status, reason: &response.reason },
                 headers: &response.headers,
             };
-            block.query(&facts, attr, name.as_deref(), index)?
-        };
-        // SAFETY: the caller's buffer, length and index pointers, as the API describes them.
-        unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
+            let answer = block.query(&facts, attr, name.as_deref(), index)?;
+            // SAFETY: as above.
+            unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
+        }
     })
 }
 
@@ -161,7 +164,7 @@ pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
 /// `len` is valid for a read and a write; `buffer` is NULL or valid for `*len` bytes; `index` is
 /// NULL or valid for a read and a write.
 pub(crate) unsafe fn deliver<C: CodeUnit>(
-    answer: Answer,
+    answer: Answer<'_>,
     info_level: DWORD,
     buffer: LPVOID,
     len: LPDWORD,
@@ -181,45 +184,64 @@ pub(crate) unsafe fn deliver<C: CodeUnit>(
 ///
 /// # Safety
 /// `len` is valid for a read and a write; `buffer` is NULL or valid for `*len` bytes.
-pub(crate) unsafe fn write_value<C: CodeUnit>(value: &Value, buffer: LPVOID, len: LPDWORD) -> ApiResult<()> {
-    let mut bytes = Vec::new();
-    let reported = match value {
+pub(crate) unsafe fn write_value<C: CodeUnit>(value: &Value<'_>, buffer: LPVOID, len: LPDWORD) -> ApiResult<()> {
+    // Numbers and times are laid out here; text is encoded straight into the caller's buffer.
+    let mut fixed = [0u8; 16];
+    let (need, reported) = match value {
         Value::Text(s) => {
-            let mut units: Vec<C> = wide::encode(s);
-            units.push(C::from_u32(0));
-            for u in units {
-                match C::BYTES {
-                    2 => bytes.extend_from_slice(&(u.to_u32() as u16).to_ne_bytes()),
-                    _ => bytes.extend_from_slice(&u.to_u32().to_ne_bytes()),
-                }
-            }
-            bytes.len() - C::BYTES
+            let need = (wide::encoded_len::<C>(s) + 1).checked_mul(C::BYTES).ok_or(ERROR_NOT_ENOUGH_MEMORY)?;
+            (need, need - C::BYTES)
         }
         Value::Number(n) => {
-            bytes.extend_from_slice(&n.to_ne_bytes());
-            bytes.len()
+            fixed[..4].copy_from_slice(&n.to_ne_bytes());
+            (4, 4)
         }
         Value::Number64(n) => {
-            bytes.extend_from_slice(&n.to_ne_bytes());
-            bytes.len()
+            fixed[..8].copy_from_slice(&n.to_ne_bytes());
+            (8, 8)
         }
         Value::Time(st) => {
-            for w in [st.wYear, st.wMonth, st.wDayOfWeek, st.wDay, st.wHour, st.wMinute, st.wSecond, st.wMilliseconds] {
-                bytes.extend_from_slice(&w.to_ne_bytes());
+            let words =
+                [st.wYear, st.wMonth, st.wDayOfWeek, st.wDay, st.wHour, st.wMinute, st.wSecond, st.wMilliseconds];
+            for (i, w) in words.iter().enumerate() {
+                fixed[i * 2..i * 2 + 2].copy_from_slice(&w.to_ne_bytes());
             }
-            bytes.len()
+            (16, 16)
         }
     };
-    let need = DWORD::try_from(bytes.len()).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
+    let need_dw = DWORD::try_from(need).map_err(|_| ERROR_NOT_ENOUGH_MEMORY)?;
     // SAFETY: `len` is valid, as promised by the caller.
     let cap = unsafe { len.read_unaligned() };
-    if buffer.is_null() || cap < need {
+    if buffer.is_null() || cap < need_dw {
         // SAFETY: as above.
-        unsafe { put(len, need) };
+        unsafe { put(len, need_dw) };
         return Err(ERROR_INSUFFICIENT_BUFFER);
     }
-    // SAFETY: `buffer` holds `cap >= bytes.len()` bytes; byte copies need no alignment.
-    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.cast::<u8>(), bytes.len()) };
+    let out = buffer.cast::<u8>();
+    match value {
+        Value::Text(s) => {
+            let mut at = 0;
+            let mut unit = |u: u32| {
+                // SAFETY: `buffer` holds `cap >= need` bytes, and exactly `need` are written here;
+                // unaligned writes, in case the caller's buffer is.
+                unsafe {
+                    match C::BYTES {
+                        2 => out.add(at).cast::<u16>().write_unaligned(u as u16),
+                        _ => out.add(at).cast::<u32>().write_unaligned(u),
+                    }
+                }
+                at += C::BYTES;
+            };
+            if C::UTF16 {
+                s.encode_utf16().for_each(|u| unit(u32::from(u)));
+            } else {
+                s.chars().for_each(|c| unit(c as u32));
+            }
+            unit(0);
+        }
+        // SAFETY: `buffer` holds `cap >= need` bytes; byte copies need no alignment.
+        _ => unsafe { core::ptr::copy_nonoverlapping(fixed.as_ptr(), out, need) },
+    }
     // SAFETY: as above.
     unsafe { put(len, reported as DWORD) };
     Ok(())
@@ -229,7 +251,7 @@ pub(crate) unsafe fn write_value<C: CodeUnit>(value: &Value, buffer: LPVOID, len
 mod tests {
     use super::*;
 
-    fn text(s: &str) -> Value {
+    fn text(s: &str) -> Value<'_> {
         Value::Text(s.into())
     }
 

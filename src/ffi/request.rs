@@ -50,9 +50,17 @@ pub(crate) unsafe fn WinHttpOpenRequest_of<C: CodeUnit>(
     };
     handle_api_args(args, || {
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        // The verb and object straight into the shared strings the request keeps.
+        let shared = |p: *const C, default: &str| -> Arc<str> {
+            // SAFETY: NULL or a NUL-terminated string, by the API's contract.
+            match unsafe { super::wcs(p) } {
+                Some(units) if !units.is_empty() => crate::proto::wide::decode_shared(units),
+                _ => default.into(),
+            }
+        };
+        let (verb, object) = (shared(pwszVerb, "GET"), shared(pwszObjectName, "/"));
         // SAFETY: NULL or NUL-terminated strings, by the API's contract.
-        let (verb, object, version, referrer) =
-            unsafe { (wstring(pwszVerb), wstring(pwszObjectName), wstring(pwszVersion), wstring(pwszReferrer)) };
+        let (version, referrer) = unsafe { (wstring(pwszVersion), wstring(pwszReferrer)) };
         let mut accept = Vec::new();
         if !ppwszAcceptTypes.is_null() {
             // SAFETY: a NULL-terminated array of NUL-terminated strings.
@@ -67,8 +75,8 @@ pub(crate) unsafe fn WinHttpOpenRequest_of<C: CodeUnit>(
         let connect = handles::connect(hConnect)?;
         let request = Request::new(
             connect.clone(),
-            nonempty(verb).unwrap_or_else(|| "GET".into()),
-            nonempty(object).unwrap_or_else(|| "/".into()),
+            verb,
+            object,
             nonempty(version).map_or("HTTP/1.1".into(), Into::into),
             dwFlags,
         )?;

@@ -73,6 +73,29 @@ impl Target {
         out.into()
     }
 
+    /// The `Host` header value in two parts, the host and `:port` (empty for the scheme's
+    /// default port), the port written into `buf`: no allocation for the usual host.
+    pub fn host_header_parts<'a>(&'a self, buf: &'a mut [u8; 6]) -> (std::borrow::Cow<'a, str>, &'a str) {
+        let default = if self.secure { 443 } else { 80 };
+        if self.port == default {
+            return (self.bracketed_host(), "");
+        }
+        let mut n = self.port;
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        i -= 1;
+        buf[i] = b':';
+        // SAFETY: ASCII digits and a colon.
+        (self.bracketed_host(), unsafe { core::str::from_utf8_unchecked(&buf[i..]) })
+    }
+
     /// `host:port` as a CONNECT request names it.
     pub fn authority(&self) -> String {
         let host = self.bracketed_host();

@@ -86,6 +86,20 @@ impl HeaderList {
         HeaderList { text: String::with_capacity(bytes), items: Vec::with_capacity(n), garbage: 0 }
     }
 
+    /// A list whose text is `text` itself (a response head copied whole), each header given as
+    /// the byte ranges of its name and value in it; the bytes between them count as garbage.
+    pub fn from_ranges(text: String, ranges: impl ExactSizeIterator<Item = ((u32, u32), (u32, u32))>) -> Self {
+        let mut items = Vec::with_capacity(ranges.len());
+        let mut used = 0;
+        for (name, value) in ranges {
+            debug_assert!(text.is_char_boundary(name.0 as usize) && text.is_char_boundary(value.1 as usize));
+            used += (name.1 - name.0 + value.1 - value.0) as usize;
+            items.push(Entry { name, value });
+        }
+        let garbage = text.len() - used;
+        HeaderList { text, items, garbage }
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -209,9 +223,14 @@ impl HeaderList {
     /// Sets `name` to exactly one value: the first occurrence is updated in place and the others
     /// dropped, or the header is appended.
     pub fn set(&mut self, name: &str, value: impl AsRef<str>) {
+        self.set_parts(name, &[value.as_ref()]);
+    }
+
+    /// [`set`](Self::set) with the value given as parts written one after the other.
+    pub fn set_parts(&mut self, name: &str, parts: &[&str]) {
         match self.position(name, 0) {
             Some(i) => {
-                self.replace_value(i, &[value.as_ref()]);
+                self.replace_value(i, parts);
                 let mut seen = 0;
                 self.retain(|n| {
                     if !n.eq_ignore_ascii_case(name) {
@@ -221,7 +240,11 @@ impl HeaderList {
                     seen == 1
                 });
             }
-            None => self.push(name, value),
+            None => {
+                let name = self.append(&[name]);
+                let value = self.append(parts);
+                self.items.push(Entry { name, value });
+            }
         }
     }
 
@@ -551,16 +574,16 @@ pub fn header_name(info_level: u32) -> Option<&'static str> {
 
 /// A query's text answer, before any `FLAG_NUMBER` / `FLAG_SYSTEMTIME` conversion.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
-    /// The text. For `RAW_HEADERS` it holds a NUL after every line, so with the caller's
-    /// terminator the block ends in two NULs.
-    pub text: String,
+pub struct Answer<'a> {
+    /// The text (borrowed from the block for header lookups). For `RAW_HEADERS` it holds a NUL
+    /// after every line, so with the caller's terminator the block ends in two NULs.
+    pub text: std::borrow::Cow<'a, str>,
     /// True when the answer is the index-th occurrence of a header: the caller's index then
     /// advances on success. Computed levels leave the index alone.
     pub indexed: bool,
 }
 
-impl HeaderBlock<'_> {
+impl<'a> HeaderBlock<'a> {
     /// The whole block with CRLF line ends and the blank line: "start\r\nA: b\r\n\r\n".
     pub fn raw_crlf(&self) -> String {
         let mut out = String::new();
@@ -588,10 +611,11 @@ impl HeaderBlock<'_> {
         attr: Attribute,
         name: Option<&str>,
         index: u32,
-    ) -> Result<Answer, DWORD> {
-        let computed = |text: String| Ok(Answer { text, indexed: false });
-        let lookup = |name: &str| match self.headers.nth(name, index as usize) {
-            Some(v) => Ok(Answer { text: v.to_owned(), indexed: true }),
+    ) -> Result<Answer<'a>, DWORD> {
+        let computed = |text: String| Ok(Answer { text: text.into(), indexed: false });
+        let headers: &'a HeaderList = self.headers;
+        let lookup = |name: &str| match headers.nth(name, index as usize) {
+            Some(v) => Ok(Answer { text: v.into(), indexed: true }),
             None => Err(ERROR_WINHTTP_HEADER_NOT_FOUND),
         };
         match attr {
@@ -602,7 +626,7 @@ impl HeaderBlock<'_> {
             },
             Attribute::Version => computed(self.start.version().to_owned()),
             Attribute::StatusCode => match self.start {
-                StartLine::Status { code, .. } => computed(code.to_string()),
+                StartLine::Status { code, .. } => Ok(Answer { text: status_text(code), indexed: false }),
                 StartLine::Request { .. } => Err(ERROR_WINHTTP_HEADER_NOT_FOUND),
             },
             Attribute::StatusText => match self.start {
@@ -665,10 +689,36 @@ pub fn ex_attribute(info_level: u32) -> Option<Attribute> {
     }
 }
 
+/// Every three-digit status code as text, "100" to "999", one after the other.
+static STATUS_TEXT: [u8; 2700] = {
+    let mut t = [0u8; 2700];
+    let mut code = 100;
+    while code < 1000 {
+        let i = (code - 100) * 3;
+        t[i] = b'0' + (code / 100) as u8;
+        t[i + 1] = b'0' + (code / 10 % 10) as u8;
+        t[i + 2] = b'0' + (code % 10) as u8;
+        code += 1;
+    }
+    t
+};
+
+/// A status code as text, without an allocation for the three-digit ones.
+fn status_text(code: u16) -> std::borrow::Cow<'static, str> {
+    match code {
+        100..=999 => {
+            let i = (code as usize - 100) * 3;
+            // SAFETY: ASCII digits.
+            unsafe { core::str::from_utf8_unchecked(&STATUS_TEXT[i..i + 3]) }.into()
+        }
+        _ => code.to_string().into(),
+    }
+}
+
 /// A query answer in the form the caller asked for with the `FLAG_*` modifiers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Text(String),
+pub enum Value<'a> {
+    Text(std::borrow::Cow<'a, str>),
     /// `WINHTTP_QUERY_FLAG_NUMBER`: a `DWORD`.
     Number(u32),
     /// `WINHTTP_QUERY_FLAG_NUMBER64`: a `ULONGLONG`.
@@ -690,7 +740,7 @@ fn leading_number(s: &str) -> Option<u64> {
 /// Converts a text answer as the modifier bits of `info_level` ask: `FLAG_NUMBER` (saturating
 /// at `u32::MAX`), then `FLAG_NUMBER64`, then `FLAG_SYSTEMTIME`; text otherwise. A value that is
 /// not a number or not a date fails with `ERROR_WINHTTP_INVALID_QUERY_REQUEST`.
-pub fn convert(text: String, info_level: u32) -> Result<Value, DWORD> {
+pub fn convert(text: std::borrow::Cow<'_, str>, info_level: u32) -> Result<Value<'_>, DWORD> {
     if info_level & WINHTTP_QUERY_FLAG_NUMBER != 0 {
         let n = leading_number(&text).ok_or(ERROR_WINHTTP_INVALID_QUERY_REQUEST)?;
         Ok(Value::Number(n.min(u32::MAX as u64) as u32))

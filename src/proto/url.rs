@@ -405,6 +405,28 @@ fn request_needs_escape(b: u8) -> bool {
     b <= 0x20 || matches!(b, 0x7f | b'"' | b'#' | b'<' | b'>' | b'[' | b'\\' | b']' | b'^' | b'`' | b'{' | b'|' | b'}')
 }
 
+/// True when [`escape_request_path`] would give `path` back unchanged (the usual case: the
+/// caller can keep its own copy).
+pub fn request_path_unchanged(path: &str, flags: DWORD) -> bool {
+    let percent = flags & WINHTTP_FLAG_ESCAPE_PERCENT != 0;
+    let escape_path = flags & WINHTTP_FLAG_ESCAPE_DISABLE == 0;
+    let escape_query = escape_path && flags & WINHTTP_FLAG_ESCAPE_DISABLE_QUERY == 0;
+    let mut escape = escape_path;
+    path.bytes().all(|b| {
+        if b == b'?' {
+            escape = escape_query;
+        }
+        !changes(b, escape, percent)
+    })
+}
+
+/// Whether a byte of a request path is escaped or dropped.
+#[inline]
+fn changes(b: u8, escape: bool, percent: bool) -> bool {
+    let esc = !b.is_ascii() || b == b' ' || (escape && (request_needs_escape(b) || (percent && b == b'%')));
+    esc || (!escape && matches!(b, b'\r' | b'\n'))
+}
+
 fn escape_request_part(s: &str, escape: bool, percent: bool, out: &mut String) {
     // Byte by byte: every byte of a non-ASCII character is escaped, so its UTF-8 bytes can be
     // looked at one at a time; runs of bytes that need nothing are copied whole.

@@ -63,13 +63,37 @@ impl CodeUnit for i32 {
 
 /// Decodes wide units to a `String`; invalid units become U+FFFD.
 pub fn decode<C: CodeUnit>(units: &[C]) -> String {
-    if C::UTF16 {
-        char::decode_utf16(units.iter().map(|u| u.to_u32() as u16))
-            .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
-    } else {
-        units.iter().map(|u| char::from_u32(u.to_u32()).unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+    // ASCII (verbs, paths, header names) byte by byte, into exactly the room it needs.
+    let ascii = units.iter().take_while(|u| u.to_u32() < 0x80).count();
+    let mut out = String::with_capacity(units.len());
+    // SAFETY: only bytes below 0x80 are pushed, so the text stays UTF-8.
+    unsafe { out.as_mut_vec() }.extend(units[..ascii].iter().map(|u| u.to_u32() as u8));
+    let rest = &units[ascii..];
+    if rest.is_empty() {
+        return out;
     }
+    if C::UTF16 {
+        out.extend(
+            char::decode_utf16(rest.iter().map(|u| u.to_u32() as u16))
+                .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)),
+        );
+    } else {
+        out.extend(rest.iter().map(|u| char::from_u32(u.to_u32()).unwrap_or(char::REPLACEMENT_CHARACTER)));
+    }
+    out
+}
+
+/// [`decode`] into a shared string, without a temporary `String` for short ASCII text.
+pub fn decode_shared<C: CodeUnit>(units: &[C]) -> std::sync::Arc<str> {
+    let mut buf = [0u8; 256];
+    if units.len() <= buf.len() && units.iter().all(|u| u.to_u32() < 0x80) {
+        for (b, u) in buf.iter_mut().zip(units) {
+            *b = u.to_u32() as u8;
+        }
+        // SAFETY: ASCII.
+        return std::sync::Arc::from(unsafe { core::str::from_utf8_unchecked(&buf[..units.len()]) });
+    }
+    decode(units).into()
 }
 
 /// Encodes a string as wide units (no terminator).

@@ -130,8 +130,8 @@ impl Request {
     /// A new request under `connect` (`ERROR_INVALID_HANDLE` when the connection is being closed).
     pub fn new(
         connect: Arc<Connect>,
-        verb: String,
-        path: String,
+        verb: Arc<str>,
+        path: Arc<str>,
         version: std::borrow::Cow<'static, str>,
         flags: DWORD,
     ) -> Result<Self, DWORD> {
@@ -142,7 +142,6 @@ impl Request {
             0 => INTERNET_DEFAULT_HTTP_PORT,
             p => p,
         };
-        let (verb, path): (Arc<str>, Arc<str>) = (verb.into(), path.into());
         let target = Target { secure, host: connect.host.clone(), port, path: path.clone(), verb: verb.clone() };
         Ok(Request {
             core: Arc::new(HandleCore::inherit(&connect.core)?),
@@ -427,11 +426,16 @@ impl Request {
                 st.proxy_host.clone_from(&p.host);
             }
         }
-        let escaped = url::escape_request_path(&target.path, self.flags);
-        let escaped = if escaped.starts_with('/') { escaped } else { format!("/{escaped}") };
-        let request_uri = match via {
+        let escaped: Arc<str> = if target.path.starts_with('/') && url::request_path_unchanged(&target.path, self.flags)
+        {
+            target.path.clone()
+        } else {
+            let escaped = url::escape_request_path(&target.path, self.flags);
+            if escaped.starts_with('/') { escaped.into() } else { format!("/{escaped}").into() }
+        };
+        let request_uri: Arc<str> = match via {
             // Through a proxy, the request line carries the absolute URI.
-            Via::Proxy(_) => Target { path: escaped.into(), ..target.clone() }.url(),
+            Via::Proxy(_) => Target { path: escaped, ..target.clone() }.url().into(),
             _ => escaped,
         };
         let (server_value, proxy_value) =
@@ -471,7 +475,9 @@ impl Request {
                 h.push("User-Agent", agent);
             }
             let encoder = h1::frame_request(&mut h, &target.verb, total, with_head);
-            h.set("Host", target.host_header());
+            let mut port = [0u8; 6];
+            let (host, port) = target.host_header_parts(&mut port);
+            h.set_parts("Host", &[&host, port]);
             // Credentials are not kept in the request headers: each leg decides its own, and a
             // header the caller added wins. The head is written from borrowed headers.
             let mut extra: Vec<(&str, String)> = Vec::new();

@@ -23,7 +23,7 @@ pub struct ProxyConfig {
 /// State of a session that options may change.
 #[derive(Debug)]
 pub struct SessionState {
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Arc<str>>,
     pub settings: Settings,
     pub max_conns_per_server: DWORD,
     pub max_conns_per_1_0_server: DWORD,
@@ -84,7 +84,7 @@ impl Session {
             flags,
             proxy,
             state: Mutex::new(SessionState {
-                user_agent: agent,
+                user_agent: agent.map(Into::into),
                 settings: Settings::default(),
                 max_conns_per_server: WINHTTP_CONNS_PER_SERVER_UNLIMITED,
                 max_conns_per_1_0_server: WINHTTP_CONNS_PER_SERVER_UNLIMITED,

@@ -263,7 +263,7 @@ impl ReceiveOp {
         if let Followup::Challenge { proxy, replay } = decision {
             // A refused CONNECT was for the authority (Digest's `uri`), not the path.
             let tunnel = lane.conn.as_ref().is_some_and(|c| c.refused);
-            let uri = if tunnel { plan.target.authority() } else { plan.request_uri.clone() };
+            let uri = if tunnel { plan.target.authority() } else { plan.request_uri.to_string() };
             decision = if self.auth_legs < MAX_AUTH_LEGS && owner.challenged(proxy, &response, &uri) {
                 self.auth_legs += 1;
                 self.stage = Receive::AuthDrain { replay, drained: 0 };
@@ -363,10 +363,10 @@ fn start_body(owner: &dyn Owner, lane: &mut Lane, head: h1::Head) -> Result<Resp
     let Lane { plan, conn, .. } = lane;
     let plan = plan.as_ref().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
     let conn = conn.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
-    let framing = h1::framing(&plan.target.verb, &head).map_err(Error::protocol)?;
+    let (framing, keep_alive) = h1::framing_and_keep_alive(&plan.target.verb, &head).map_err(Error::protocol)?;
     // A proxy's answer to CONNECT keeps its connection open by its own head alone (the CONNECT
     // carries no `Connection: close`, whatever the request inside the tunnel would say).
-    conn.keep_alive = h1::keep_alive(&head, framing) && (plan.keep_alive || conn.refused);
+    conn.keep_alive = keep_alive && (plan.keep_alive || conn.refused);
     conn.reading = Reading::Body(Decoder::new(framing));
     Ok(Response {
         version: head.version.as_str(),

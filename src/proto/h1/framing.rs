@@ -1,6 +1,6 @@
 //! How a response body is delimited (RFC 9112 §6.3), and whether the connection survives it.
 
-use super::{Error, Head, Version, list, values};
+use super::{Error, Head, Version};
 
 /// How the body of a response is delimited on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,10 @@ pub enum Framing {
 ///
 /// Methods are case-sensitive (RFC 9110 §9.1): "head" is not HEAD.
 pub fn framing(method: &str, head: &Head) -> Result<Framing, Error> {
+    decide(method, head, &Summary::of(head))
+}
+
+fn decide(method: &str, head: &Head, summary: &Summary) -> Result<Framing, Error> {
     let status = head.status;
     if method == "HEAD"
         || (100..200).contains(&status)
@@ -36,24 +40,13 @@ pub fn framing(method: &str, head: &Head) -> Result<Framing, Error> {
     {
         return Ok(Framing::NoBody);
     }
-    if has(head, "transfer-encoding") {
-        let last = list(&head.headers, "transfer-encoding").last();
-        return Ok(match last {
-            Some(coding) if coding.eq_ignore_ascii_case("chunked") => Framing::Chunked,
-            _ => Framing::CloseDelimited,
-        });
+    if summary.te {
+        return Ok(if summary.chunked_last { Framing::Chunked } else { Framing::CloseDelimited });
     }
-    let mut length = None;
-    for value in values(&head.headers, "content-length") {
-        for element in value.split(',') {
-            let n = parse_length(element.trim_matches([' ', '\t']))?;
-            if length.is_some_and(|l| l != n) {
-                return Err(Error::InvalidContentLength);
-            }
-            length = Some(n);
-        }
+    match summary.length {
+        None => Ok(Framing::CloseDelimited),
+        Some(length) => length.map(Framing::Length),
     }
-    Ok(length.map_or(Framing::CloseDelimited, Framing::Length))
 }
 
 /// Whether the connection may carry another request once this response's body has been read
@@ -65,27 +58,81 @@ pub fn framing(method: &str, head: &Head) -> Result<Framing, Error> {
 /// The request side (a request sent with "Connection: close", a tunnel after CONNECT) is the
 /// caller's business.
 pub fn keep_alive(head: &Head, framing: Framing) -> bool {
-    let te = has(head, "transfer-encoding");
+    persists(head, framing, &Summary::of(head))
+}
+
+fn persists(head: &Head, framing: Framing, summary: &Summary) -> bool {
+    let te = summary.te;
     if framing == Framing::CloseDelimited
         || head.status == 101
-        || (te && has(head, "content-length"))
+        || (te && summary.length.is_some())
         || (te && head.version == Version::Http10)
     {
         return false;
     }
-    let mut connection = list(&head.headers, "connection");
     match head.version {
-        Version::Http11 => !connection.any(|t| t.eq_ignore_ascii_case("close")),
-        Version::Http10 => {
-            let tokens: Vec<&str> = connection.collect();
-            tokens.iter().any(|t| t.eq_ignore_ascii_case("keep-alive"))
-                && !tokens.iter().any(|t| t.eq_ignore_ascii_case("close"))
-        }
+        Version::Http11 => !summary.close,
+        Version::Http10 => summary.keep_alive && !summary.close,
     }
 }
 
-fn has(head: &Head, name: &str) -> bool {
-    values(&head.headers, name).next().is_some()
+/// [`framing`] and [`keep_alive`] together, from one pass over the headers.
+pub fn framing_and_keep_alive(method: &str, head: &Head) -> Result<(Framing, bool), Error> {
+    let summary = Summary::of(head);
+    let framing = decide(method, head, &summary)?;
+    Ok((framing, persists(head, framing, &summary)))
+}
+
+/// What the headers that decide framing and persistence say, gathered in one pass.
+#[derive(Default)]
+struct Summary {
+    /// A Transfer-Encoding header is present, and whether its last coding is "chunked".
+    te: bool,
+    chunked_last: bool,
+    /// Content-Length: absent, its value, or the error it makes.
+    length: Option<Result<u64, Error>>,
+    /// Connection tokens.
+    close: bool,
+    keep_alive: bool,
+}
+
+impl Summary {
+    fn of(head: &Head) -> Summary {
+        let mut s = Summary::default();
+        for (name, value) in head.headers.iter() {
+            match name.len() {
+                17 if name.eq_ignore_ascii_case("transfer-encoding") => {
+                    s.te = true;
+                    for coding in elements(value) {
+                        s.chunked_last = coding.eq_ignore_ascii_case("chunked");
+                    }
+                }
+                14 if name.eq_ignore_ascii_case("content-length") => {
+                    for element in value.split(',') {
+                        let n = parse_length(element.trim_matches([' ', '\t']));
+                        s.length = Some(match (s.length.take(), n) {
+                            (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+                            (Some(Ok(l)), Ok(n)) if l != n => Err(Error::InvalidContentLength),
+                            (_, Ok(n)) => Ok(n),
+                        });
+                    }
+                }
+                10 if name.eq_ignore_ascii_case("connection") => {
+                    for token in elements(value) {
+                        s.close |= token.eq_ignore_ascii_case("close");
+                        s.keep_alive |= token.eq_ignore_ascii_case("keep-alive");
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+/// The comma-separated elements of a value, trimmed, empty ones skipped.
+fn elements(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty())
 }
 
 /// 1*DIGIT into a u64, refusing anything else (signs, spaces, overflow).

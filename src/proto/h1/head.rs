@@ -141,6 +141,12 @@ impl HeadParser {
     /// as soon as its first bytes arrive, without waiting for the end of the head.
     pub fn parse(&mut self, buf: &[u8]) -> Result<Parse, Error> {
         debug_assert!(self.scanned <= buf.len(), "the buffer must only grow");
+        if self.scanned == 0
+            && !buf.is_empty()
+            && let Some(done) = self.whole(buf)
+        {
+            return Ok(done);
+        }
         let limit = buf.len().min(self.max_head_size);
         while let Some(i) = memchr::memchr(b'\n', &buf[self.scanned..limit]) {
             let lf = self.scanned + i;
@@ -187,6 +193,56 @@ impl HeadParser {
         } else {
             Error::InvalidStatusLine
         }
+    }
+
+    /// The fast path, for the usual case of a whole head arriving at once: one httparse pass
+    /// over the buffer, and, when the head is ASCII without obs-folds or leading blank lines, one
+    /// copy of it as the header list's text. `None` (anything else: incomplete, an error, more
+    /// than 32 headers) leaves the parser untouched for the line scan below, which gives every
+    /// error its exact code.
+    fn whole(&mut self, buf: &[u8]) -> Option<Parse> {
+        let limit = buf.len().min(self.max_head_size);
+        let mut slots = [httparse::EMPTY_HEADER; 32];
+        let mut res = httparse::Response::new(&mut slots);
+        let consumed = match config().parse_response(&mut res, &buf[..limit]) {
+            Ok(httparse::Status::Complete(n)) => n,
+            _ => return None,
+        };
+        let version = match res.version {
+            Some(0) => Version::Http10,
+            Some(1) => Version::Http11,
+            _ => return None,
+        };
+        let status = res.code.filter(|&c| c >= 100)?;
+        let raw = &buf[..consumed];
+        // Lines: the status line, one per header, the blank line; more means obs-folds.
+        let plain = raw.is_ascii()
+            && !matches!(raw[0], b'\r' | b'\n')
+            && memchr::memchr_iter(b'\n', raw).count() == res.headers.len() + 2;
+        let headers = if plain {
+            let base = raw.as_ptr() as usize;
+            let range = |s: &[u8]| {
+                let start = (s.as_ptr() as usize).wrapping_sub(base) as u32;
+                (start, start + s.len() as u32)
+            };
+            // SAFETY: checked ASCII above, so UTF-8.
+            let text = unsafe { String::from_utf8_unchecked(raw.to_vec()) };
+            let ranges = res.headers.iter().map(|h| (range(h.name.as_bytes()), range(h.value)));
+            crate::proto::headers::HeaderList::from_ranges(text, ranges)
+        } else {
+            let folded = memchr::memchr_iter(b'\n', raw).count() != res.headers.len() + 2;
+            let bytes = res.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
+            let mut headers = crate::proto::headers::HeaderList::with_capacity_bytes(res.headers.len(), bytes);
+            for h in res.headers.iter() {
+                headers.push_with(h.name, |text| decode_unfolded(h.value, folded, text));
+            }
+            headers
+        };
+        *self = HeadParser::new(self.max_head_size);
+        Some(Parse::Complete {
+            head: Head { version, status, reason: reason_phrase(raw), headers, raw_len: consumed },
+            consumed,
+        })
     }
 
     /// Parses the complete head `buf` and resets the parser for the next head.
@@ -542,6 +598,34 @@ mod tests {
         raw.push(b'\n');
         let Ok(Parse::Complete { head, .. }) = HeadParser::new(1 << 20).parse(&raw) else { panic!() };
         assert_eq!(head.headers.len(), 20000);
+    }
+
+    /// The whole-head fast path and the line scan agree on every head, whole or dripped.
+    #[test]
+    fn fast_path_agrees_with_the_line_scan() {
+        let heads: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc",
+            b"HTTP/1.1 200 OK\r\nX-Fold: a\r\n  b\r\nY: c\r\n\r\n",
+            b"\r\nHTTP/1.0 404 Not Found\r\nA: 1\r\n\r\n",
+            b"HTTP/1.1 200 \xc3\xa9t\xe9\r\nX-Latin: caf\xe9\r\nX-Utf8: \xc3\xa9\r\n\r\n",
+            b"HTTP/1.1 200 OK\nBare: lf\n\n",
+            b"HTTP/1.1 204  \r\nEmpty:\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n",
+            b"HTTP/1.1 99 Low\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\r\nA: b\r\n\r\n",
+            b"HTTP/2.0 200 OK\r\n\r\n",
+        ];
+        for &raw in heads {
+            let whole = HeadParser::default().parse(raw);
+            let (dripped, _) = drip(&mut HeadParser::default(), raw);
+            assert_eq!(whole, dripped, "{}", String::from_utf8_lossy(raw));
+        }
+        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..40 {
+            many.extend_from_slice(format!("H{i}: v{i}\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(HeadParser::default().parse(&many), drip(&mut HeadParser::default(), &many).0);
     }
 
     #[test]

@@ -25,7 +25,7 @@ mod head;
 
 pub use decode::{DEFAULT_MAX_CHUNK_LINE, Decoder};
 pub use encode::{Encoder, frame_request};
-pub use framing::{Framing, framing, keep_alive};
+pub use framing::{Framing, framing, framing_and_keep_alive, keep_alive};
 pub use head::{DEFAULT_MAX_HEAD_SIZE, Head, HeadParser, Parse, write_request_head, write_request_head_from};
 
 use crate::abi::{
@@ -33,7 +33,6 @@ use crate::abi::{
     ERROR_WINHTTP_CONNECTION_ERROR, ERROR_WINHTTP_HEADER_SIZE_OVERFLOW, ERROR_WINHTTP_INVALID_HEADER,
     ERROR_WINHTTP_INVALID_SERVER_RESPONSE,
 };
-use crate::proto::headers::HeaderList;
 
 /// The HTTP version of a request or response. Only HTTP/1.0 and HTTP/1.1 exist on this wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,16 +153,6 @@ fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
-/// The values of every header named `name` (case-insensitive), in order.
-fn values<'a>(headers: &'a HeaderList, name: &'a str) -> impl Iterator<Item = &'a str> {
-    headers.get_all(name)
-}
-
-/// The comma-separated elements of every header named `name`, trimmed, empty ones skipped.
-fn list<'a>(headers: &'a HeaderList, name: &'a str) -> impl Iterator<Item = &'a str> {
-    values(headers, name).flat_map(|v| v.split(',')).map(|e| e.trim_matches([' ', '\t'])).filter(|e| !e.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,10 +269,19 @@ mod tests {
     }
 
     #[test]
-    fn header_lists() {
-        let h: HeaderList =
-            [("Connection", "Upgrade, ,close"), ("X", "y"), ("connection", "\tkeep-alive ")].into_iter().collect();
-        let got: Vec<_> = list(&h, "CONNECTION").collect();
-        assert_eq!(got, ["Upgrade", "close", "keep-alive"]);
+    fn connection_tokens_across_headers() {
+        // Tokens are split on commas, trimmed, empty ones skipped, across every Connection header.
+        let head = |pairs: &[(&str, &str)]| Head {
+            version: Version::Http10,
+            status: 200,
+            reason: String::new(),
+            headers: pairs.iter().copied().collect(),
+            raw_len: 0,
+        };
+        let h = head(&[("Connection", "Upgrade, ,close"), ("X", "y"), ("connection", "\tkeep-alive ")]);
+        assert!(!keep_alive(&h, Framing::Length(0)));
+        let h = head(&[("Connection", "Upgrade, ,"), ("X", "y"), ("connection", "\tKEEP-ALIVE ")]);
+        assert!(keep_alive(&h, Framing::Length(0)));
+        assert_eq!(framing_and_keep_alive("GET", &h), Ok((Framing::CloseDelimited, false)));
     }
 }

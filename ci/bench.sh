@@ -9,7 +9,9 @@
 # Rows:
 #   gets          2,000 sequential GETs of a 128-byte file on one keep-alive connection: req/s, and the
 #                 client's CPU per request in microseconds: user+system, and user alone (the library's own
-#                 cost without the kernel's socket work)
+#                 cost without the kernel's socket work), the latter also pooled over all rounds
+#                 (user_us_pooled: the kernel splits user/system time by clock-tick samples, too
+#                 few in one round for a steady per-round figure)
 #   downloadqda   100 MiB download read the way ported programs read: WinHttpQueryDataAvailable(&n), then
 #                 WinHttpReadData of n bytes into a buffer grown to n (libcurl: its write callback with a
 #                 64 KiB buffer; raw: recv() into 64 KiB): MiB/s, client CPU seconds
@@ -427,9 +429,14 @@ awk -F'\t' -v gets="$GETS" 'BEGIN { o["gets"] = 1; o["downloadqda"] = 2; o["down
     print o[$2] "1\t" $2 "\t" ($2 == "gets" ? "req/s" : "MiB/s") "\t" $3 "\t" $4
     if ($2 == "gets") print o[$2] "2\t" $2 "\tcpu_us_per_req\t" $3 "\t" $7 * 1e6 / gets
     if ($2 == "gets") print o[$2] "3\t" $2 "\tuser_us_per_req\t" $3 "\t" $14 * 1e6 / gets
+    # The user/system split is sampled at clock ticks: one round holds only a few ticks of user
+    # time, so the per-round medians jump between 0 and twice the truth. Pooled over every
+    # round (sum of user CPU / sum of requests), the same samples give a steady figure.
+    if ($2 == "gets") { usum[$3] += $14; ucount[$3] += gets }
     if ($2 ~ /^download/) print o[$2] "2\t" $2 "\tcpu_s\t" $3 "\t" $7
     if ($2 == "upload") print o[$2] "2\t" $2 "\trss_mib\t" $3 "\t" $8 / 1024
-}' "$SAMPLES" | sort -t$'\t' -k1,1n -k4,4 -k5,5g | awk -F'\t' '
+}
+END { for (c in usum) print o["gets"] "4\tgets\tuser_us_pooled\t" c "\t" usum[c] * 1e6 / ucount[c] }' "$SAMPLES" | sort -t$'\t' -k1,1n -k4,4 -k5,5g | awk -F'\t' '
     function flush() {
         if (n) printf "%s\t%s\t%s\t%.6g\t%.6g\t%.6g\t%d\n", key2, key3, key4, (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2), v[1], v[n], n
         n = 0
@@ -464,7 +471,7 @@ NGINXV=$("$NGINX" -v 2>&1 | sed 's/.*\///')
                     if (p[2] != "cpu_s") { target = ">=1.0x libcurl/OpenSSL"; verdict = rc != "-" && rc + 0 >= 1.0 ? "met" : "missed" }
                 }
                 else if (p[2] == "req/s") { target = ">=1.5x libcurl, >=0.8x raw"; verdict = (rc >= 1.5 && rr >= 0.8) ? "met" : "missed" }
-                else if (p[2] == "user_us_per_req") { target = "ours <= 3 us"; verdict = med[k, "ours"] <= 3 ? "met" : "missed" }
+                else if (p[2] == "user_us_pooled") { target = "ours <= 3 us"; verdict = med[k, "ours"] <= 3 ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] == "downloadqda") { target = ">=0.95x raw"; verdict = rr >= 0.95 ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] ~ /^download/) { target = ">=1.0x libcurl, >=0.9x raw"; verdict = (rc >= 1.0 && rr >= 0.9) ? "met" : "missed" }
                 else if (p[2] == "MiB/s" && p[1] == "upload") { target = ">=1.2x libcurl"; verdict = rc >= 1.2 ? "met" : "missed" }

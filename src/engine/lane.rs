@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub struct Response {
     pub version: &'static str,
     pub status: u16,
-    pub reason: String,
+    pub reason: std::borrow::Cow<'static, str>,
     pub headers: HeaderList,
     pub chunked: bool,
 }

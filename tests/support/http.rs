@@ -41,6 +41,52 @@ pub fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
+/// Requests waiting at `/gather` under one key.
+struct Gathering {
+    arrived: std::sync::atomic::AtomicUsize,
+    released: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+/// Holds a `/gather` request until `n` requests with `key` have arrived (all are then answered
+/// at once: true) or `limit` passes (false): a test can have many requests in flight at once
+/// however slowly it sends them.
+async fn gather(key: &str, n: usize, limit: Duration) -> bool {
+    use std::sync::atomic::Ordering::SeqCst;
+    static GATHERINGS: std::sync::Mutex<Option<std::collections::HashMap<String, Arc<Gathering>>>> =
+        std::sync::Mutex::new(None);
+    let g = {
+        let mut map = GATHERINGS.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.get_or_insert_with(Default::default).entry(key.to_owned()).or_insert_with(|| {
+            Arc::new(Gathering {
+                arrived: Default::default(),
+                released: Default::default(),
+                notify: tokio::sync::Notify::new(),
+            })
+        });
+        entry.clone()
+    };
+    if g.arrived.fetch_add(1, SeqCst) + 1 >= n {
+        g.released.store(true, SeqCst);
+        g.notify.notify_waiters();
+        return true;
+    }
+    let deadline = tokio::time::sleep(limit);
+    tokio::pin!(deadline);
+    loop {
+        let notified = g.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if g.released.load(SeqCst) {
+            return true;
+        }
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = &mut deadline => return g.released.load(SeqCst),
+        }
+    }
+}
+
 /// Accepts connections forever; each is numbered (from 1) and handed to `handle` on a task of its own.
 async fn accept_forever<F, Fut>(listener: TcpListener, handle: F)
 where
@@ -232,6 +278,13 @@ async fn route(mut req: Request<Incoming>, conn: u64) -> Resp {
             let ms = query_param(q, "ms").and_then(|v| v.parse().ok()).unwrap_or(2000);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             respond(200, "slow")
+        }
+        "/gather" => {
+            let n = query_param(q, "n").and_then(|v| v.parse().ok()).unwrap_or(1usize);
+            let ms = query_param(q, "ms").and_then(|v| v.parse().ok()).unwrap_or(30_000);
+            let key = query_param(q, "key").unwrap_or_default();
+            let released = gather(&key, n, Duration::from_millis(ms)).await;
+            respond(200, if released { "gathered" } else { "timed out" })
         }
         "/upgrade" => upgrade(&mut req),
         "/auth/401" | "/auth/407" | "/auth/401-unknown" | "/auth/401-none" => challenges(&path),

@@ -47,6 +47,7 @@
 //! | `/conn-id` | body: the connection number (decimal) |
 //! | `/close` | `Connection: close`, body: the connection number; the server closes the connection after it |
 //! | `/slow?ms=N` | waits N ms (default 2000) and then answers 200 `slow` |
+//! | `/gather?n=N&key=K&ms=T` | held until N requests with key K have arrived, then all answered 200 `gathered` (after T ms, default 30000: `timed out`) |
 //! | `/upgrade` | 101 Switching Protocols, `Upgrade: websocket`, `Connection: Upgrade`; the upgraded socket is then held (and drained) for up to 10 s |
 //! | `/auth/basic?pad=N` | Basic for `user`/`pwd`: 200 `hello world`, else 401 `WWW-Authenticate: Basic realm="test"` (body `Unauthorized`, or N pattern bytes); `X-Auth-Seen`, `X-Proxy-Auth-Seen` (the values received, `-` for none) and `X-Body-Len` on every answer |
 //! | `/auth/proxy-basic` | the same checked in `Proxy-Authorization`, as a proxy: 407 `Proxy-Authenticate: Basic realm="proxy"` |

@@ -328,13 +328,7 @@ fn h2_head(owner: &dyn Owner, lane: &mut Lane, _wait_ms: DWORD) -> Result<Option
         log::head(owner.handle(), '<', text.as_bytes());
     }
     owner.notify(WINHTTP_CALLBACK_STATUS_RESPONSE_RECEIVED, Payload::Dword(raw_len as DWORD));
-    Ok(Some(Response {
-        version: proto::h2::VERSION,
-        status: head.status,
-        reason: String::new(),
-        headers,
-        chunked: false,
-    }))
+    Ok(Some(Response { version: proto::h2::VERSION, status: head.status, reason: "".into(), headers, chunked: false }))
 }
 
 /// How long one wait for head bytes may last: the receive timeout (per wait), cut to what is left

@@ -151,7 +151,7 @@ mod tests {
         Head {
             version,
             status,
-            reason: String::new(),
+            reason: "".into(),
             headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             raw_len: 0,
         }

@@ -67,7 +67,7 @@ pub struct Head {
     pub version: Version,
     pub status: u16,
     /// The reason phrase as sent (may be empty), decoded as described in the module docs.
-    pub reason: String,
+    pub reason: std::borrow::Cow<'static, str>,
     /// The headers in wire order. Names as sent; values with surrounding whitespace removed and
     /// obs-folds (a line break followed by a space or tab) turned into spaces.
     pub headers: crate::proto::headers::HeaderList,
@@ -321,7 +321,7 @@ fn check_status_line(buf: &[u8]) -> Result<(), Error> {
 
 /// The reason phrase as sent, read from the raw status line of a head that httparse accepted
 /// (httparse itself returns "" for a reason holding bytes above 0x7F).
-fn reason_phrase(head: &[u8]) -> String {
+fn reason_phrase(head: &[u8]) -> std::borrow::Cow<'static, str> {
     let start = head.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(0);
     let line = &head[start..];
     let line = &line[..line.iter().position(|&b| b == b'\n').unwrap_or(line.len())];
@@ -331,7 +331,11 @@ fn reason_phrase(head: &[u8]) -> String {
     let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
     let rest = rest.get(3..).unwrap_or_default();
     let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
-    decode_text(rest)
+    match rest {
+        b"OK" => "OK".into(),
+        b"" => "".into(),
+        _ => decode_text(rest).into(),
+    }
 }
 
 /// Appends a header value to `out`, decoded as described in the module docs, with obs-fold line
@@ -461,7 +465,7 @@ mod tests {
         assert_eq!(at, raw.len(), "complete exactly at the last byte");
         let Ok(Parse::Complete { head, consumed }) = res else { panic!("{res:?}") };
         assert_eq!(consumed, raw.len());
-        assert_eq!((head.version, head.status, head.reason.as_str()), (Version::Http10, 404, "Not Found"));
+        assert_eq!((head.version, head.status, &*head.reason), (Version::Http10, 404, "Not Found"));
         assert_eq!(head.headers.len(), 2);
     }
 
@@ -485,7 +489,7 @@ mod tests {
         assert_eq!(complete(b"HTTP/1.1 200 \r\n\r\n").0.reason, "");
         // Several spaces; the reason is kept as sent, inner spaces included.
         let (head, _) = complete(b"HTTP/1.1  302   Moved  Here \r\n\r\n");
-        assert_eq!((head.status, head.reason.as_str()), (302, "Moved  Here "));
+        assert_eq!((head.status, &*head.reason), (302, "Moved  Here "));
         // Latin-1 and UTF-8 reason phrases survive (httparse alone would give "").
         assert_eq!(complete(b"HTTP/1.1 200 D\xe9j\xe0 vu\r\n\r\n").0.reason, "Déjà vu");
         assert_eq!(complete("HTTP/1.1 200 Déjà vu\r\n\r\n".as_bytes()).0.reason, "Déjà vu");

@@ -274,7 +274,7 @@ mod tests {
         let head = |pairs: &[(&str, &str)]| Head {
             version: Version::Http10,
             status: 200,
-            reason: String::new(),
+            reason: "".into(),
             headers: pairs.iter().copied().collect(),
             raw_len: 0,
         };

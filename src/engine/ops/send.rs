@@ -282,14 +282,17 @@ impl Operation for SendOp {
                     let (conn, permit) = got;
                     let Connection { stream, .. } = *conn;
                     let shared = H2Conn::start(stream, Box::new(permit))?;
-                    if let Some(t) = ticket {
-                        t.publish(Some(shared.clone()));
+                    match ticket {
+                        Some(t) => t.publish(Some(shared.clone())),
+                        // A tunnel made again after the proxy's 407 (no ticket on that leg).
+                        None => pool::h2_offer(&lane.plan()?.route, &shared),
                     }
                     self.attach(owner, lane, shared)?;
                     continue;
                 }
-                // HTTP/1.1: the server refused h2 (a pooled connection tells nothing).
-                if let Some(t) = ticket.filter(|_| !got.0.reused) {
+                // HTTP/1.1: the server refused h2 (a pooled connection tells nothing, nor a tunnel
+                // the proxy refused with a 407: no TLS was spoken on it).
+                if let Some(t) = ticket.filter(|_| !got.0.reused && !got.0.refused) {
                     t.publish(None);
                 }
                 install(owner, lane, got);

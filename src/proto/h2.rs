@@ -111,15 +111,14 @@ pub const VERSION: &str = "HTTP/2";
 /// be carried by a stream of a shared HTTP/2 connection, so the request goes over HTTP/1.1 (as
 /// WinHTTP does; README, HTTP/2).
 pub fn connection_auth(head: &[u8]) -> bool {
-    head.split(|&b| b == b'\n').skip(1).any(|line| {
-        let Some(colon) = line.iter().position(|&b| b == b':') else { return false };
-        let (name, value) = line.split_at(colon);
-        if !name.eq_ignore_ascii_case(b"authorization") {
+    let Ok(text) = std::str::from_utf8(head) else { return false };
+    text.split("\r\n").skip(1).take_while(|l| !l.is_empty()).any(|line| {
+        let Some((name, value)) = line.split_once(':') else { return false };
+        if !name.eq_ignore_ascii_case("authorization") {
             return false;
         }
-        let value = value[1..].trim_ascii_start();
-        let scheme = value.split(|&b| b == b' ' || b == b'\r').next().unwrap_or_default();
-        scheme.eq_ignore_ascii_case(b"ntlm") || scheme.eq_ignore_ascii_case(b"negotiate")
+        let scheme = value.trim_matches([' ', '\t']).split([' ', '\t']).next().unwrap_or_default();
+        scheme.eq_ignore_ascii_case("ntlm") || scheme.eq_ignore_ascii_case("negotiate")
     })
 }
 

@@ -13,7 +13,7 @@
  *    Content-Encoding and Content-Length fields are gone; without the option nothing is decoded
  *    (a caller's own Accept-Encoding gets the gzip bytes as they are); a corrupt and a truncated
  *    gzip body fail the read with ERROR_WINHTTP_INVALID_SERVER_RESPONSE, and the connection's
- *    other streams go on.
+ *    other streams go on; four decoded bodies read at once from four threads share one connection.
  *  - Through a CONNECT tunnel (squid): h2 in ALPN inside the tunnel, HTTP_PROTOCOL_USED says
  *    HTTP/2; tunnelled and direct HTTP/2 connections are kept apart by the pool (nginx's log: the
  *    tunnelled requests share one connection, the direct ones another), and squid's log shows one
@@ -384,6 +384,7 @@ static void test_decompression(void)
     CHECK_EQ(r.status, 200);
     CHECK_EQ(r.protocol, WINHTTP_PROTOCOL_FLAG_HTTP2);
     CHECK_EQ(r.encoding_error, ERROR_WINHTTP_HEADER_NOT_FOUND);
+    CHECK_EQ(r.length_error, ERROR_WINHTTP_HEADER_NOT_FOUND); /* it came with a content-length */
     CHECK_EQ(r.short_reads, 0);
     CHECK(body_is_lines(&r, "line ", 20000));
     free_result(&r);
@@ -407,6 +408,62 @@ static void test_decompression(void)
     CHECK(body_is_lines(&r, "line ", 10));
     free_result(&r);
     WinHttpCloseHandle(s);
+}
+
+/* Four decoded bodies at once, from four threads: four streams of one connection, interleaved. */
+struct decode_job {
+    HINTERNET session;
+    struct spec sp;
+    struct result r;
+};
+
+static void *decode_main(void *arg)
+{
+    struct decode_job *j = arg;
+    run(j->session, nginx_port, &j->sp, &j->r);
+    return NULL;
+}
+
+static void test_concurrent_decoding(void)
+{
+    HINTERNET s = open_session(NULL);
+    struct decode_job jobs[4];
+    pthread_t threads[4];
+    WCHAR paths[4][96];
+    char tag[64];
+    snprintf(tag, sizeof tag, "dec-%s-%d", run_id, is_async);
+    for (int i = 0; i < 4; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        harness_swprintf(paths[i], 96, L"/gz/lines.txt?%s-%d", tag, i);
+        jobs[i].session = s;
+        jobs[i].sp.path = paths[i];
+        jobs[i].sp.decompression = WINHTTP_DECOMPRESSION_FLAG_GZIP;
+        jobs[i].sp.read_size = i % 2 ? 1000 : 0;
+        pthread_create(&threads[i], NULL, decode_main, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    int good = 0;
+    for (int i = 0; i < 4; i++) {
+        good += jobs[i].r.error == 0 && jobs[i].r.protocol == WINHTTP_PROTOCOL_FLAG_HTTP2 &&
+                jobs[i].r.short_reads == 0 && body_is_lines(&jobs[i].r, "h2 line ", 20000);
+        free_result(&jobs[i].r);
+    }
+    CHECK_EQ(good, 4);
+    WinHttpCloseHandle(s);
+    /* One connection carried them (nginx's log). */
+    char one[96];
+    long first = -1;
+    int same = 1;
+    for (int i = 0; i < 4; i++) {
+        snprintf(one, sizeof one, "%s-%d ", tag, i);
+        long id = nginx_connection(one);
+        CHECK(id >= 0);
+        if (i == 0)
+            first = id;
+        same &= id == first;
+    }
+    CHECK(same);
 }
 
 /* ---- a CONNECT tunnel ------------------------------------------------------------------------- */
@@ -635,6 +692,7 @@ int main(void)
     for (is_async = 0; is_async < 2; is_async++) {
         printf("%s\n", is_async ? "async" : "sync");
         test_decompression();
+        test_concurrent_decoding();
         test_tunnel();
         test_auth();
         test_cookies();

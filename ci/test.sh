@@ -102,6 +102,7 @@ if lacks krb5-kdc || lacks krb5-admin-server || lacks krb5-user || lacks python3
 fi
 lacks apache2 && skipped+=("tests/c/test_auth_peers.c: Digest against Apache httpd (apt-get install apache2)")
 lacks squid && skipped+=("tests/c/test_auth_peers.c: Basic proxy auth against squid (apt-get install squid)")
+lacks squid && skipped+=("tests/c/test_http2_features.c: HTTP/2 through a CONNECT tunnel of squid (apt-get install squid)")
 lacks nginx && skipped+=("tests/c/test_decompression.c: gzip from nginx (apt-get install nginx)")
 # The independent NTLM/SPNEGO acceptor of tests/ntlm_pyspnego.rs and tests/support/ntlm_server.py (it skips, saying so, without it).
 if ! python3 -c 'import spnego' >/dev/null 2>&1 && [ $auto_install = 1 ]; then

@@ -2054,7 +2054,8 @@ pub fn ffi16(data: &[u8]) {
 /// lower case, never `host`, a connection-specific field, a field the `Connection` header names,
 /// or `te` other than `trailers`; no CR, LF or NUL anywhere; the fields are exactly the input's
 /// fields those rules keep, in order, values trimmed. From a written head the mapping succeeds
-/// whenever a `Host` field with a value was given.
+/// whenever a `Host` field with a value was given. `connection_auth` is true exactly when one of
+/// the input's fields is `Authorization` with the scheme NTLM or Negotiate.
 pub fn h2_headers(data: &[u8]) {
     use winhttp::proto::h2::{self, MapError};
     let Some((&config, rest)) = data.split_first() else { return };
@@ -2098,6 +2099,12 @@ pub fn h2_headers(data: &[u8]) {
         let (n, v) = l.split_once(':').expect("a mapped head's lines have colons");
         input.push((n.to_ascii_lowercase(), v.trim_matches([' ', '\t']).to_string()));
     }
+    // `connection_auth`: an `Authorization` field whose scheme is NTLM or Negotiate, whatever else.
+    let connection_based = input.iter().any(|(n, v)| {
+        let scheme = v.split([' ', '\t']).next().unwrap_or_default();
+        n == "authorization" && (scheme.eq_ignore_ascii_case("ntlm") || scheme.eq_ignore_ascii_case("negotiate"))
+    });
+    assert_eq!(h2::connection_auth(&head), connection_based);
     let named: Vec<String> = input
         .iter()
         .filter(|(n, _)| n == "connection")

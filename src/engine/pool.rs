@@ -457,6 +457,20 @@ impl Drop for H2Ticket {
     }
 }
 
+/// Shares an HTTP/2 connection made without a ticket (a tunnel whose CONNECT was answered on a
+/// proxy's 407 connection, for the same request's next leg) when the route has no live one and no
+/// request is opening one; else it stays the request's own (its other streams are none).
+pub fn h2_offer(key: &Route, conn: &Arc<H2Conn>) {
+    let mut routes = h2_routes();
+    let entry = routes.entry(key.clone()).or_default();
+    if entry.connecting || entry.conn.as_ref().is_some_and(|c| c.is_open()) {
+        return;
+    }
+    entry.conn = Some(conn.clone());
+    entry.h1_since = None;
+    wake_all(&mut entry.waiters);
+}
+
 /// The server asked for HTTP/1.1 (`HTTP_1_1_REQUIRED`): the route is spoken to in HTTP/1.1 from now
 /// on (for [`H1_MEMORY`]); streams still on its HTTP/2 connection finish there.
 pub fn h2_downgrade(key: &Route) {

@@ -106,9 +106,40 @@ pub fn request_head(head: &[u8]) -> Result<RequestHead, MapError> {
 /// The version `WinHttpQueryHeaders(WINHTTP_QUERY_VERSION)` reports for a response over HTTP/2.
 pub const VERSION: &str = "HTTP/2";
 
+/// True when a request head answers the server with a connection-based scheme (`Authorization:
+/// NTLM ...` or `Negotiate ...`): such a handshake authenticates one HTTP/1.1 connection and cannot
+/// be carried by a stream of a shared HTTP/2 connection, so the request goes over HTTP/1.1 (as
+/// WinHTTP does; README, HTTP/2).
+pub fn connection_auth(head: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(head) else { return false };
+    text.split("\r\n").skip(1).take_while(|l| !l.is_empty()).any(|line| {
+        let Some((name, value)) = line.split_once(':') else { return false };
+        if !name.eq_ignore_ascii_case("authorization") {
+            return false;
+        }
+        let scheme = value.trim_matches([' ', '\t']).split([' ', '\t']).next().unwrap_or_default();
+        scheme.eq_ignore_ascii_case("ntlm") || scheme.eq_ignore_ascii_case("negotiate")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_based_authorization_is_recognised() {
+        let head = |auth: &str| format!("GET / HTTP/1.1\r\nHost: h\r\n{auth}X-A: b\r\n\r\n").into_bytes();
+        assert!(connection_auth(&head("Authorization: NTLM TlRMTVNTUAABAAAA\r\n")));
+        assert!(connection_auth(&head("authorization:Negotiate YII=\r\n")));
+        assert!(connection_auth(&head("AUTHORIZATION: ntlm\r\n")));
+        assert!(!connection_auth(&head("Authorization: Basic dXNlcjpwd2Q=\r\n")));
+        assert!(!connection_auth(&head("Authorization: Digest username=\"NTLM\"\r\n")));
+        assert!(!connection_auth(&head("Proxy-Authorization: NTLM TlRM\r\n")));
+        assert!(!connection_auth(&head("X-Authorization: NTLM TlRM\r\n")));
+        assert!(!connection_auth(&head("")));
+        // The request line is not a field.
+        assert!(!connection_auth(b"GET /Authorization:NTLM HTTP/1.1\r\nHost: h\r\n\r\n"));
+    }
 
     #[test]
     fn pseudo_headers_lower_case_and_no_connection_fields() {

@@ -19,9 +19,22 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /kill?key=K            no answer; every second stream of K cuts the TCP connection
   /goaway-once?key=K     the first time: GOAWAY(NO_ERROR, last stream 0) before any response, then the
                          connection closes (the stream was not processed); later: 200 "after goaway\n"
+  /gzip?kind=K&n=N       N numbered lines ("line <i>\n", i from 0), gzip-encoded when the request's
+                         accept-encoding has gzip (else as they are, with x-coding: identity), sent in
+                         DATA frames of at most 1000 bytes; K: ok, corrupt (bytes flipped in the
+                         middle), truncated (the first half of the stream, then END_STREAM)
+  /auth/basic            Basic for user/pwd: 200 "basic ok\n", else 401 (www-authenticate: Basic realm="h2")
+  /auth/digest           Digest MD5 qop=auth for user/pwd (realm "h2"), checked here with hashlib:
+                         200 "digest ok\n", else 401
+  /auth/ntlm             401 with www-authenticate: NTLM (over HTTP/1.1 the fallback
+                         answers 200 "over http/1.1 auth=<scheme of the request's authorization>\n")
+  /cookies/set           200 with three set-cookie fields: h2a=1, h2b=2; Path=/, h2c=3
+  /cookies/echo          200: each cookie field received, as "cookie: <value>\n"
 """
 
 import asyncio
+import gzip
+import hashlib
 import os
 import ssl
 import sys
@@ -40,6 +53,7 @@ ACTIVE = {}
 MOST = {}
 SEEN = {}
 GOAWAY_DONE = set()
+DIGEST_NONCE = os.urandom(12).hex()
 
 
 def fnv1a64(data):
@@ -68,6 +82,14 @@ class H1Conn(asyncio.Protocol):
                     length = int(value.strip())
             self.buf = self.buf[length:]
             body = b"over http/1.1\n"
+            lines = head.split(b"\r\n")
+            if b" /auth/ntlm" in lines[0]:
+                scheme = b"-"
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"authorization":
+                        scheme = value.strip().split(b" ")[0]
+                body = b"over http/1.1 auth=%s\n" % scheme
             self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
@@ -109,7 +131,12 @@ class Conn(asyncio.Protocol):
         for ev in events:
             if isinstance(ev, h2.events.RequestReceived):
                 headers = dict(ev.headers)
-                self.requests[ev.stream_id] = (headers.get(":method"), headers.get(":path", "/"), bytearray())
+                self.requests[ev.stream_id] = (
+                    headers.get(":method"),
+                    headers.get(":path", "/"),
+                    bytearray(),
+                    list(ev.headers),
+                )
             elif isinstance(ev, h2.events.DataReceived):
                 req = self.requests.get(ev.stream_id)
                 if req:
@@ -123,18 +150,81 @@ class Conn(asyncio.Protocol):
                 self.requests.pop(ev.stream_id, None)
         self.flush()
 
-    def respond(self, stream_id, body, status=200):
+    def respond(self, stream_id, body, status=200, fields=(), piece=None):
         try:
-            self.conn.send_headers(stream_id, [(":status", str(status)), ("content-length", str(len(body)))])
-            self.conn.send_data(stream_id, body, end_stream=True)
+            head = [(":status", str(status)), ("content-length", str(len(body)))]
+            self.conn.send_headers(stream_id, head + list(fields))
+            piece = piece or len(body)
+            at = 0
+            while True:
+                end = at + piece >= len(body)
+                self.conn.send_data(stream_id, body[at : at + piece], end_stream=end)
+                if end:
+                    break
+                at += piece
         except Exception:
             pass
         self.flush()
 
-    def handle(self, stream_id, method, path, body):
+    def digest_ok(self, method, value):
+        # Digest MD5 with qop=auth, for user/pwd in realm "h2" (RFC 7616 section 3.4.1).
+        if not value.lower().startswith("digest "):
+            return False
+        params = {}
+        for part in value[7:].split(","):
+            name, _, v = part.strip().partition("=")
+            params[name.strip().lower()] = v.strip().strip('"')
+
+        def md5(text):
+            return hashlib.md5(text.encode()).hexdigest()
+
+        if params.get("username") != "user" or params.get("nonce") != DIGEST_NONCE:
+            return False
+        ha1 = md5("user:h2:pwd")
+        ha2 = md5(f"{method}:{params.get('uri', '')}")
+        want = md5(f"{ha1}:{DIGEST_NONCE}:{params.get('nc', '')}:{params.get('cnonce', '')}:auth:{ha2}")
+        return params.get("qop") == "auth" and params.get("response") == want
+
+    def handle(self, stream_id, method, path, body, fields=()):
         url = urlsplit(path)
-        key = parse_qs(url.query).get("key", [""])[0]
-        if url.path == "/hello":
+        query = parse_qs(url.query)
+        key = query.get("key", [""])[0]
+        auth = next((v for name, v in fields if name == "authorization"), "")
+        if url.path == "/gzip":
+            n = int(query.get("n", ["1000"])[0])
+            plain = "".join(f"line {i}\n" for i in range(n)).encode()
+            accepts = ",".join(v for name, v in fields if name == "accept-encoding")
+            if "gzip" not in accepts:
+                self.respond(stream_id, plain, fields=[("x-coding", "identity")], piece=1000)
+                return
+            data = bytearray(gzip.compress(plain))
+            kind = query.get("kind", ["ok"])[0]
+            if kind == "corrupt":
+                mid = len(data) // 2
+                data[mid : mid + 8] = bytes(b ^ 0x5A for b in data[mid : mid + 8])
+            elif kind == "truncated":
+                data = data[: len(data) // 2]
+            self.respond(stream_id, bytes(data), fields=[("content-encoding", "gzip")], piece=1000)
+        elif url.path == "/auth/basic":
+            if auth == "Basic dXNlcjpwd2Q=":
+                self.respond(stream_id, b"basic ok\n")
+            else:
+                self.respond(stream_id, b"unauthorized\n", 401, [("www-authenticate", 'Basic realm="h2"')])
+        elif url.path == "/auth/digest":
+            if self.digest_ok(method, auth):
+                self.respond(stream_id, b"digest ok\n")
+            else:
+                challenge = f'Digest realm="h2", qop="auth", nonce="{DIGEST_NONCE}", algorithm=MD5'
+                self.respond(stream_id, b"unauthorized\n", 401, [("www-authenticate", challenge)])
+        elif url.path == "/auth/ntlm":
+            self.respond(stream_id, b"unauthorized\n", 401, [("www-authenticate", "NTLM")])
+        elif url.path == "/cookies/set":
+            cookies = [("set-cookie", "h2a=1"), ("set-cookie", "h2b=2; Path=/"), ("set-cookie", "h2c=3")]
+            self.respond(stream_id, b"set\n", fields=cookies)
+        elif url.path == "/cookies/echo":
+            text = "".join(f"cookie: {v}\n" for name, v in fields if name == "cookie")
+            self.respond(stream_id, text.encode())
+        elif url.path == "/hello":
             self.respond(stream_id, b"hello from python h2\n")
         elif url.path == "/slow":
             ACTIVE[key] = ACTIVE.get(key, 0) + 1

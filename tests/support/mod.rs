@@ -18,6 +18,7 @@
 //! | `WINHTTP_TEST_WS_PORT` | the WebSocket peer of [`ws`] (Python `websockets`, behaviour by path: `/echo`, `/ping`, `/fragments`, `/large?size=N`, `/server-close`, `/abort`, `/invalid?kind=K`, `/bad-handshake/K`; see `ws_server.py`). Unset when Python or the package is missing: a C test then skips |
 //! | `WINHTTP_TEST_APACHE_PORT` | Apache httpd (when installed) with mod_auth_digest: `/digest/hello.txt` (`digest ok\n`) needs Digest for `user`/`pwd`, realm `winhttp` (see [`peers`]) |
 //! | `WINHTTP_TEST_SQUID_PORT` | squid (when installed) as a forward proxy that wants Basic `user`/`pwd` (plain requests and CONNECT to any port) |
+//! | `WINHTTP_TEST_SQUID_LOG` | squid's access log (a `CONNECT` line is written when its tunnel closes) |
 //! | `WINHTTP_TEST_DIGEST_PORT` | `digest_server.py`: Digest MD5, SHA-256 and their `-sess` forms for `user`/`pwd`, a stale nonce on demand, checked with Python's hashlib; see that file. Only set when python3 is there |
 //! | `WINHTTP_TEST_CODING_PORT` | `coding_server.py`: bodies in gzip, deflate, br, zstd (corrupt, truncated, a bomb) and cookie routes (set, echo, redirect, 401); see that file. Only set when python3 is there (br and zstd answer 501 without their Python modules) |
 //! | `WINHTTP_TEST_NGINX_GZIP_PORT` | nginx (when installed) with `gzip on` for text: `/big.txt` (about 1 MiB of numbered lines) and `/small.txt`, compressed on the fly (chunked) when the request accepts gzip (see [`peers`]) |
@@ -218,6 +219,7 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
+        v.push(("WINHTTP_TEST_SQUID_LOG".to_string(), s.pki.dir.join("squid/access.log").display().to_string()));
     }
     v
 }

@@ -159,7 +159,8 @@ unsafe extern "C" {
 }
 
 /// nginx over TLS with HTTP/2 offered in ALPN (and HTTP/1.1), on a loopback port: `/static/`
-/// from a directory (a 1 MiB `big.bin`), everything else proxied to the test HTTP/1.1 server at
+/// from a directory (a 1 MiB `big.bin`; `lines.txt`, 20,000 lines `h2 line <i>`, also under `/gz/`
+/// with `gzip on`), everything else proxied to the test HTTP/1.1 server at
 /// `backend`. The access log (`nginx_h2/access.log`) starts each line with nginx's connection
 /// serial number and the protocol, so a test can count the connections its requests used.
 pub fn nginx(base: &Path, backend: u16) -> Option<(u16, Child, std::path::PathBuf)> {
@@ -173,6 +174,8 @@ pub fn nginx(base: &Path, backend: u16) -> Option<(u16, Child, std::path::PathBu
     std::fs::create_dir_all(&stat).ok()?;
     std::fs::write(stat.join("hello.txt"), "hello over h2\n").ok()?;
     std::fs::write(stat.join("big.bin"), (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect::<Vec<_>>()).ok()?;
+    let lines: String = (0..20_000u32).map(|i| format!("h2 line {i}\n")).collect();
+    std::fs::write(stat.join("lines.txt"), lines).ok()?;
     let port = free_port()?;
     let (d, pki) = (dir.display(), base.display());
     let conf = format!(
@@ -186,6 +189,7 @@ pub fn nginx(base: &Path, backend: u16) -> Option<(u16, Child, std::path::PathBu
            server {{\n    listen 127.0.0.1:{port} ssl http2;\n\
              ssl_certificate {pki}/server.pem;\n    ssl_certificate_key {pki}/server.key;\n\
              location /static/ {{ alias {d}/static/; }}\n\
+             location /gz/ {{ alias {d}/static/; gzip on; gzip_types text/plain; gzip_min_length 1; }}\n\
              location / {{ proxy_pass http://127.0.0.1:{backend}; proxy_http_version 1.1; \
          proxy_set_header Connection \"\"; proxy_buffering off; proxy_request_buffering off; }}\n  }}\n}}\n"
     );

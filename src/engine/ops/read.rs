@@ -14,6 +14,7 @@ use crate::engine::error::Error;
 use crate::engine::lane::{Lane, Owner};
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::Want;
+use crate::engine::transport::h2::H2Stream;
 use crate::proto::coding;
 use std::sync::Arc;
 
@@ -46,6 +47,9 @@ impl Operation for AvailableOp {
     }
 
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
+        if lane.decoding.is_some() {
+            return decoded_available(owner, lane);
+        }
         if let Some(stream) = lane.h2.as_mut() {
             return match stream.poll_available()? {
                 None => h2_wait(lane),
@@ -55,9 +59,6 @@ impl Operation for AvailableOp {
                 }
                 Some(n) => Ok(Step::Done(n.min(DWORD::MAX as usize) as DWORD)),
             };
-        }
-        if lane.decoding.is_some() {
-            return decoded_available(owner, lane);
         }
         loop {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
@@ -127,6 +128,9 @@ impl Operation for ReadOp {
     fn step(&mut self, owner: &dyn Owner, lane: &mut Lane) -> StepResult<usize> {
         // SAFETY: see `impl Send for ReadOp`.
         let out = unsafe { core::slice::from_raw_parts_mut(self.out, self.len) };
+        if lane.decoding.is_some() {
+            return decoded_read(owner, lane, out);
+        }
         if let Some(stream) = lane.h2.as_mut() {
             // HTTP/2: the DATA frames' bytes, copied out of the stream (its window reopens).
             return match stream.read(out)? {
@@ -138,9 +142,6 @@ impl Operation for ReadOp {
                     Ok(Step::Done(n))
                 }
             };
-        }
-        if lane.decoding.is_some() {
-            return decoded_read(owner, lane, out);
         }
         loop {
             let Some(conn) = lane.conn.as_mut() else { return Ok(Step::Done(0)) };
@@ -225,10 +226,45 @@ fn coding_error(e: coding::Error) -> Error {
     Error::other(e.code(), what)
 }
 
+/// Where a decoded body's encoded bytes come from.
+enum Source<'a> {
+    /// HTTP/1.1: the connection's read buffer, behind the body (framing) decoder.
+    H1(&'a mut Connection),
+    /// HTTP/2: the stream's received DATA payloads.
+    H2(&'a mut H2Stream),
+}
+
+/// The lane's source of encoded body bytes, if it still has one.
+fn source<'a>(conn: &'a mut Option<Box<Connection>>, h2: &'a mut Option<Box<H2Stream>>) -> Option<Source<'a>> {
+    match h2.as_deref_mut() {
+        Some(stream) => Some(Source::H2(stream)),
+        None => conn.as_deref_mut().map(Source::H1),
+    }
+}
+
 /// Runs the content decoder over the body bytes the connection has buffered (the body decoder
-/// strips the framing in place, nothing is copied), or, once the connection is gone, over what
-/// the content decoder still holds.
-fn feed(conn: Option<&mut Connection>, coder: &mut coding::Decoder, out: &mut [u8]) -> Result<Fed, Error> {
+/// strips the framing in place, nothing is copied) or the stream has received, or, once the
+/// connection (the stream) is gone, over what the content decoder still holds.
+fn feed(source: Option<Source<'_>>, coder: &mut coding::Decoder, out: &mut [u8]) -> Result<Fed, Error> {
+    let conn = match source {
+        None => None,
+        Some(Source::H1(conn)) => Some(conn),
+        Some(Source::H2(stream)) => loop {
+            // `Fill` here is a wait on the stream's token (see `turn`).
+            let Some(data) = stream.front()? else { return Ok(Fed::Fill) };
+            if data.is_empty() {
+                return Ok(Fed::WireDone);
+            }
+            let (used, made) = coder.decode(data, out).map_err(coding_error)?;
+            stream.consume(used);
+            if made > 0 {
+                return Ok(Fed::Made(made));
+            }
+            if used == 0 {
+                return Ok(Fed::Fill);
+            }
+        },
+    };
     let Some(conn) = conn else {
         let (_, made) = coder.decode(&[], out).map_err(coding_error)?;
         if made > 0 {
@@ -273,6 +309,7 @@ fn turn<T>(owner: &dyn Owner, lane: &mut Lane, fed: Result<Fed, Error>) -> Optio
             end_body(owner, lane);
             None
         }
+        Ok(Fed::Fill) if lane.h2.is_some() => Some(h2_wait(lane)),
         Ok(Fed::Fill) => {
             let conn = lane.conn.as_mut()?;
             match conn.try_fill() {
@@ -296,7 +333,7 @@ fn turn<T>(owner: &dyn Owner, lane: &mut Lane, fed: Result<Fed, Error>) -> Optio
 /// `WinHttpReadData` of a decoded body: staged bytes first, then decoding into `out`.
 fn decoded_read(owner: &dyn Owner, lane: &mut Lane, out: &mut [u8]) -> StepResult<usize> {
     loop {
-        let Lane { conn, decoding, .. } = lane;
+        let Lane { conn, decoding, h2, .. } = lane;
         let Some(d) = decoding.as_deref_mut() else { return Ok(Step::Done(0)) };
         if d.end > d.at {
             let n = (d.end - d.at).min(out.len());
@@ -304,7 +341,7 @@ fn decoded_read(owner: &dyn Owner, lane: &mut Lane, out: &mut [u8]) -> StepResul
             d.at += n;
             return Ok(Step::Done(n));
         }
-        let fed = feed(conn.as_deref_mut(), &mut d.coder, out);
+        let fed = feed(source(conn, h2), &mut d.coder, out);
         match fed {
             Ok(Fed::Made(n)) => return Ok(Step::Done(n)),
             Ok(Fed::End) => return Ok(Step::Done(0)),
@@ -321,7 +358,7 @@ fn decoded_read(owner: &dyn Owner, lane: &mut Lane, out: &mut [u8]) -> StepResul
 /// (so the reads of what it reported never block).
 fn decoded_available(owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
     loop {
-        let Lane { conn, decoding, .. } = lane;
+        let Lane { conn, decoding, h2, .. } = lane;
         let Some(d) = decoding.as_deref_mut() else { return Ok(Step::Done(0)) };
         if d.end > d.at {
             return Ok(Step::Done((d.end - d.at) as DWORD));
@@ -330,7 +367,7 @@ fn decoded_available(owner: &dyn Owner, lane: &mut Lane) -> StepResult<DWORD> {
             d.buf = vec![0; STAGE];
         }
         (d.at, d.end) = (0, 0);
-        let fed = feed(conn.as_deref_mut(), &mut d.coder, &mut d.buf);
+        let fed = feed(source(conn, h2), &mut d.coder, &mut d.buf);
         match fed {
             Ok(Fed::Made(n)) => {
                 d.end = n;

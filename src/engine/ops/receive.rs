@@ -275,10 +275,11 @@ impl ReceiveOp {
         match decision {
             Followup::Challenge { .. } => unreachable!("answered or delivered above"),
             Followup::Deliver => {
-                // Content decoding applies to HTTP/1.1 bodies (an HTTP/2 stream never asks for a
-                // coding: its head goes without the Accept-Encoding decompression added).
+                // Content decoding, over HTTP/1.1 and HTTP/2 alike (`ops::read` runs it).
                 let (flags, ratio) = (plan.decompression, plan.decompression_ratio);
-                if flags != 0 && lane.conn.as_ref().is_some_and(|c| !c.body_done()) {
+                let body_left = lane.conn.as_ref().is_some_and(|c| !c.body_done())
+                    || lane.h2.as_ref().is_some_and(|s| !s.body_done());
+                if flags != 0 && body_left {
                     decode_body(lane, &mut response, flags, ratio);
                 }
                 owner.set_response(response);

@@ -90,6 +90,15 @@ impl SendOp {
             self.h2 = H2Stage::No;
             return Ok(None);
         }
+        if proto::h2::connection_auth(&plan.head) {
+            // NTLM or Negotiate authenticates a connection: this request (not the route) goes over
+            // HTTP/1.1, h2 not offered in ALPN; the route's next requests try HTTP/2 again.
+            if let Some(tls) = lane.plan.as_mut().and_then(|p| p.tls.as_mut()) {
+                tls.h2 = false;
+            }
+            self.h2 = H2Stage::No;
+            return Ok(None);
+        }
         let waiter = match std::mem::replace(&mut self.h2, H2Stage::No) {
             H2Stage::Waiting(w) => w,
             _ => SlotWaiter::new(),
@@ -127,13 +136,8 @@ impl SendOp {
         if log::on(log::WIRE) {
             log::head(owner.handle(), '>', &plan.head);
         }
-        let mut head = proto::h2::request_head(&plan.head)
+        let head = proto::h2::request_head(&plan.head)
             .map_err(|e| Error::other(ERROR_WINHTTP_INTERNAL_ERROR, format!("HTTP/2 head: {e:?}")))?;
-        if plan.decompression != 0 {
-            // Content decoding runs on HTTP/1.1 bodies only: a stream asks for none, so the body
-            // comes as it is (README, HTTP/2).
-            head.fields.retain(|(n, _)| n != "accept-encoding");
-        }
         let mut stream = Box::new(H2Stream::new(conn.clone()));
         stream.encoder = plan.encoder;
         let end = self.body.is_empty() && plan.encoder.is_done();
@@ -278,14 +282,17 @@ impl Operation for SendOp {
                     let (conn, permit) = got;
                     let Connection { stream, .. } = *conn;
                     let shared = H2Conn::start(stream, Box::new(permit))?;
-                    if let Some(t) = ticket {
-                        t.publish(Some(shared.clone()));
+                    match ticket {
+                        Some(t) => t.publish(Some(shared.clone())),
+                        // A tunnel made again after the proxy's 407 (no ticket on that leg).
+                        None => pool::h2_offer(&lane.plan()?.route, &shared),
                     }
                     self.attach(owner, lane, shared)?;
                     continue;
                 }
-                // HTTP/1.1: the server refused h2 (a pooled connection tells nothing).
-                if let Some(t) = ticket.filter(|_| !got.0.reused) {
+                // HTTP/1.1: the server refused h2 (a pooled connection tells nothing, nor a tunnel
+                // the proxy refused with a 407: no TLS was spoken on it).
+                if let Some(t) = ticket.filter(|_| !got.0.reused && !got.0.refused) {
                     t.publish(None);
                 }
                 install(owner, lane, got);

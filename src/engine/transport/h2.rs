@@ -577,13 +577,39 @@ impl H2Stream {
             }
             n += k;
         }
+        self.release(n);
+        Ok(Some(n))
+    }
+
+    /// `n` received bytes were taken: the window reopens as the caller reads (a slow reader holds
+    /// the server back); the crate wakes the connection when a WINDOW_UPDATE is due.
+    fn release(&mut self, n: usize) {
         self.buffered -= n;
         if let Some(recv) = self.recv.as_mut() {
-            // The window reopens as the caller reads (a slow reader holds the server back); the
-            // crate wakes the connection when a WINDOW_UPDATE is due.
             let _ = recv.flow_control().release_capacity(n);
         }
-        Ok(Some(n))
+    }
+
+    /// The received body bytes at the front (for a decoder that reads them in place, as the
+    /// content decoding does): `Ok(None)` to wait, an empty slice at the end of the body. Then
+    /// [`H2Stream::consume`] says how many were used.
+    pub fn front(&mut self) -> Result<Option<&[u8]>, Error> {
+        match self.poll_available()? {
+            None => Ok(None),
+            Some(0) => Ok(Some(&[])),
+            Some(_) => Ok(self.chunks.front().map(|c| &c[..])),
+        }
+    }
+
+    /// The first `n` bytes [`H2Stream::front`] gave were used.
+    pub fn consume(&mut self, n: usize) {
+        let Some(chunk) = self.chunks.front_mut() else { return };
+        let n = n.min(chunk.len());
+        bytes::Buf::advance(chunk, n);
+        if chunk.is_empty() {
+            self.chunks.pop_front();
+        }
+        self.release(n);
     }
 
     /// The body was read to the end.

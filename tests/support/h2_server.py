@@ -19,6 +19,12 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /kill?key=K            no answer; every second stream of K cuts the TCP connection
   /goaway-once?key=K     the first time: GOAWAY(NO_ERROR, last stream 0) before any response, then the
                          connection closes (the stream was not processed); later: 200 "after goaway\n"
+  /conns?key=K           200 "<connections that carried /slow streams of K>"
+  /pings                 200 "<PING frames received on this connection so far>"
+  /mute                  no answer, and from then on nothing at all is written on this connection
+                         (PINGs go unanswered)
+  /trailers              200 "body\n" then trailers x-checksum: abc123, x-done: yes (END_STREAM on them)
+  /upload-te             200 "<length> <FNV-1a 64 of the body> <transfer-encoding field or ->"
 """
 
 import asyncio
@@ -40,6 +46,8 @@ ACTIVE = {}
 MOST = {}
 SEEN = {}
 GOAWAY_DONE = set()
+CONNS = {}
+NEXT_CONN = [0]
 
 
 def fnv1a64(data):
@@ -90,11 +98,15 @@ class Conn(asyncio.Protocol):
         )
         self.conn.initiate_connection()
         self.requests = {}
+        NEXT_CONN[0] += 1
+        self.cid = NEXT_CONN[0]
+        self.pings = 0
+        self.muted = False
         self.flush()
 
     def flush(self):
         data = self.conn.data_to_send()
-        if data:
+        if data and not self.muted:
             self.transport.write(data)
 
     def data_received(self, data):
@@ -110,6 +122,9 @@ class Conn(asyncio.Protocol):
             if isinstance(ev, h2.events.RequestReceived):
                 headers = dict(ev.headers)
                 self.requests[ev.stream_id] = (headers.get(":method"), headers.get(":path", "/"), bytearray())
+                self.te = headers.get("transfer-encoding", "-")
+            elif isinstance(ev, h2.events.PingReceived):
+                self.pings += 1
             elif isinstance(ev, h2.events.DataReceived):
                 req = self.requests.get(ev.stream_id)
                 if req:
@@ -140,6 +155,7 @@ class Conn(asyncio.Protocol):
             ACTIVE[key] = ACTIVE.get(key, 0) + 1
             SEEN[key] = SEEN.get(key, 0) + 1
             MOST[key] = max(MOST.get(key, 0), ACTIVE[key])
+            CONNS.setdefault(key, set()).add(self.cid)
 
             def done():
                 ACTIVE[key] -= 1
@@ -148,6 +164,22 @@ class Conn(asyncio.Protocol):
             asyncio.get_event_loop().call_later(0.3, done)
         elif url.path == "/stats":
             self.respond(stream_id, f"{MOST.get(key, 0)} {SEEN.get(key, 0)}".encode())
+        elif url.path == "/conns":
+            self.respond(stream_id, f"{len(CONNS.get(key, ()))}".encode())
+        elif url.path == "/pings":
+            self.respond(stream_id, f"{self.pings}".encode())
+        elif url.path == "/mute":
+            self.muted = True
+        elif url.path == "/trailers":
+            try:
+                self.conn.send_headers(stream_id, [(":status", "200"), ("trailer", "x-checksum, x-done")])
+                self.conn.send_data(stream_id, b"body\n")
+                self.conn.send_headers(stream_id, [("x-checksum", "abc123"), ("x-done", "yes")], end_stream=True)
+            except Exception:
+                pass
+            self.flush()
+        elif url.path == "/upload-te":
+            self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x} {getattr(self, 'te', '-')}".encode())
         elif url.path == "/upload":
             self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x}".encode())
         elif url.path == "/big-headers":

@@ -142,7 +142,7 @@ static void test_option_values(void)
     v = 0;
     CHECK_FAILS(WinHttpSetOption(s, WINHTTP_OPTION_HTTP2_KEEPALIVE, &v, sizeof v), ERROR_INVALID_PARAMETER);
     v = 5000;
-    CHECK_FAILS(WinHttpSetOption(s, WINHTTP_OPTION_HTTP2_KEEPALIVE, &v, 2), ERROR_INVALID_PARAMETER);
+    CHECK_FAILS(WinHttpSetOption(s, WINHTTP_OPTION_HTTP2_KEEPALIVE, &v, 2), ERROR_INSUFFICIENT_BUFFER);
     CHECK_OK(WinHttpSetOption(s, WINHTTP_OPTION_HTTP2_KEEPALIVE, &v, sizeof v));
     v = 0;
     size = sizeof v;
@@ -169,7 +169,7 @@ static void test_option_values(void)
     BOOL b = TRUE;
     CHECK_OK(WinHttpSetOption(s, WINHTTP_OPTION_DISABLE_STREAM_QUEUE, &b, sizeof b));
     CHECK_OK(WinHttpSetOption(q, WINHTTP_OPTION_DISABLE_STREAM_QUEUE, &b, sizeof b));
-    CHECK_FAILS(WinHttpSetOption(q, WINHTTP_OPTION_DISABLE_STREAM_QUEUE, &b, 2), ERROR_INVALID_PARAMETER);
+    CHECK_FAILS(WinHttpSetOption(q, WINHTTP_OPTION_DISABLE_STREAM_QUEUE, &b, 2), ERROR_INSUFFICIENT_BUFFER);
     CHECK_FAILS(WinHttpSetOption(c, WINHTTP_OPTION_DISABLE_STREAM_QUEUE, &b, sizeof b),
                 ERROR_WINHTTP_INCORRECT_HANDLE_TYPE);
     WinHttpCloseHandle(q);
@@ -462,8 +462,11 @@ static void test_stream_queue(void)
     snprintf(tag, sizeof tag, "nq%s", run_id);
     a = async_batch(L"/slow?key=%s&i=%d", tag, 6, TRUE, &s);
     good = 0;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6; i++) {
         good += a[i].done && a[i].error == 0 && a[i].status == 200;
+        if (!a[i].done || a[i].error)
+            printf("  request %d: done %d, error %lu\n", i, a[i].done, (unsigned long)a[i].error);
+    }
     CHECK_EQ(good, 6);
     close_batch(a, 6, s);
     int spread = connections_of(tag);

@@ -292,6 +292,36 @@ static void test_trailers_sync(void)
     WinHttpCloseHandle(s);
 }
 
+/* HTTP/1.1 too: the trailers after the last chunk (the raw test server's /raw/chunked-trailers). */
+static void test_trailers_http1(INTERNET_PORT raw_port)
+{
+    HINTERNET s = WinHttpOpen(L"winhttp-h2-options-test", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
+                              WINHTTP_NO_PROXY_BYPASS, 0);
+    HINTERNET c = WinHttpConnect(s, L"localhost", raw_port, 0);
+    HINTERNET q = WinHttpOpenRequest(c, L"GET", L"/raw/chunked-trailers", NULL, WINHTTP_NO_REFERER,
+                                     WINHTTP_DEFAULT_ACCEPT_TYPES, 0);
+    CHECK_OK(WinHttpSendRequest(q, WINHTTP_NO_ADDITIONAL_HEADERS, 0, WINHTTP_NO_REQUEST_DATA, 0, 0, 0));
+    CHECK_OK(WinHttpReceiveResponse(q, NULL));
+    struct result r;
+    memset(&r, 0, sizeof r);
+    CHECK(read_all(q, &r));
+    CHECK(strcmp(r.body, "123456789") == 0);
+    char buf[512];
+    DWORD len = sizeof buf, count = 0;
+    PWINHTTP_EXTENDED_HEADER got = NULL;
+    CHECK_EQ(WinHttpQueryHeadersEx(q, WINHTTP_QUERY_EX_ALL_HEADERS | WINHTTP_QUERY_FLAG_TRAILERS, 0, 0, NULL, NULL,
+                                   buf, &len, &got, &count),
+             ERROR_SUCCESS);
+    CHECK_EQ(count, 1);
+    if (count == 1 && got) {
+        CHECK_WSTR(got[0].pwszName, L"X-Trailer");
+        CHECK_WSTR(got[0].pwszValue, L"yes");
+    }
+    WinHttpCloseHandle(q);
+    WinHttpCloseHandle(c);
+    WinHttpCloseHandle(s);
+}
+
 /* ---- async plumbing ---- */
 
 static pthread_mutex_t amu = PTHREAD_MUTEX_INITIALIZER;
@@ -566,17 +596,143 @@ static void test_caller_chunked(void)
     WinHttpCloseHandle(s);
 }
 
+/* The same, async: the chunk-encoded bytes written from the callbacks, one piece per WRITE_COMPLETE. */
+struct aup {
+    HINTERNET h;
+    const unsigned char *wire;
+    size_t len, at, piece;
+    DWORD error, status;
+    char body[256];
+    size_t length;
+    int done;
+};
+
+static void aup_finish(struct aup *a, DWORD error)
+{
+    pthread_mutex_lock(&amu);
+    if (!a->done) {
+        a->done = 1;
+        a->error = error;
+        pthread_cond_broadcast(&acv);
+    }
+    pthread_mutex_unlock(&amu);
+}
+
+static void aup_next(struct aup *a)
+{
+    if (a->at < a->len) {
+        DWORD k = (DWORD)(a->len - a->at < a->piece ? a->len - a->at : a->piece);
+        if (!WinHttpWriteData(a->h, a->wire + a->at, k, NULL))
+            aup_finish(a, GetLastError());
+    } else if (!WinHttpReceiveResponse(a->h, NULL)) {
+        aup_finish(a, GetLastError());
+    }
+}
+
+static void CALLBACK upload_cb(HINTERNET h, DWORD_PTR ctx, DWORD status, LPVOID info, DWORD len)
+{
+    struct aup *a = (struct aup *)ctx;
+    (void)h;
+    if (!a)
+        return;
+    switch (status) {
+    case WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE:
+        aup_next(a);
+        break;
+    case WINHTTP_CALLBACK_STATUS_WRITE_COMPLETE:
+        a->at += *(DWORD *)info;
+        aup_next(a);
+        break;
+    case WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE: {
+        DWORD size = sizeof a->status;
+        WinHttpQueryHeaders(a->h, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                            WINHTTP_HEADER_NAME_BY_INDEX, &a->status, &size, WINHTTP_NO_HEADER_INDEX);
+        if (!WinHttpReadData(a->h, a->body, sizeof a->body - 1, NULL))
+            aup_finish(a, GetLastError());
+        break;
+    }
+    case WINHTTP_CALLBACK_STATUS_READ_COMPLETE:
+        if (len == 0) {
+            aup_finish(a, 0);
+            break;
+        }
+        a->length += len;
+        if (a->length >= sizeof a->body - 1 ||
+            !WinHttpReadData(a->h, a->body + a->length, (DWORD)(sizeof a->body - 1 - a->length), NULL))
+            aup_finish(a, a->length >= sizeof a->body - 1 ? ERROR_INSUFFICIENT_BUFFER : GetLastError());
+        break;
+    case WINHTTP_CALLBACK_STATUS_REQUEST_ERROR:
+        aup_finish(a, ((WINHTTP_ASYNC_RESULT *)info)->dwError);
+        break;
+    default:
+        break;
+    }
+}
+
+static void test_caller_chunked_async(void)
+{
+    const size_t n = 50000;
+    unsigned char *data = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (unsigned char)(i * 11 + 5);
+    size_t wire_len;
+    unsigned char *wire = chunk_encode(data, n, 3000, &wire_len);
+    HINTERNET s = open_session(WINHTTP_FLAG_ASYNC);
+    WinHttpSetStatusCallback(s, upload_cb, WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS, 0);
+    HINTERNET c = WinHttpConnect(s, L"localhost", edge_port, 0);
+    struct aup a;
+    memset(&a, 0, sizeof a);
+    a.wire = wire;
+    a.len = wire_len;
+    a.piece = 333;
+    a.h = WinHttpOpenRequest(c, L"POST", L"/upload-te", NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
+                             WINHTTP_FLAG_SECURE);
+    DWORD_PTR ctx = (DWORD_PTR)&a;
+    WinHttpSetOption(a.h, WINHTTP_OPTION_CONTEXT_VALUE, &ctx, sizeof ctx);
+    if (!WinHttpSendRequest(a.h, L"Transfer-Encoding: chunked\r\n", (DWORD)-1L, WINHTTP_NO_REQUEST_DATA, 0,
+                            WINHTTP_IGNORE_REQUEST_TOTAL_LENGTH, ctx))
+        aup_finish(&a, GetLastError());
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&amu);
+    while (!a.done && pthread_cond_timedwait(&acv, &amu, &until) == 0) {
+    }
+    int done = a.done;
+    pthread_mutex_unlock(&amu);
+    CHECK(done);
+    char want[96];
+    snprintf(want, sizeof want, "%zu %016llx -", n, fnv1a64(data, n));
+    CHECK_EQ(a.error, 0);
+    CHECK_EQ(a.status, 200);
+    a.body[a.length] = 0;
+    if (strcmp(a.body, want) != 0)
+        printf("  async: answer \"%s\", expected \"%s\"\n", a.body, want);
+    CHECK(strcmp(a.body, want) == 0);
+    if (done) {
+        WinHttpCloseHandle(a.h);
+        WinHttpCloseHandle(c);
+        WinHttpCloseHandle(s);
+        free(wire);
+        free(data);
+    }
+}
+
 int main(void)
 {
     edge_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_H2_EDGE_PORT", 0);
     nginx_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_NGINX_H2_PORT", 0);
     snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
     test_option_values();
+    INTERNET_PORT raw_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_RAW_PORT", 0);
+    if (raw_port)
+        test_trailers_http1(raw_port);
     test_caller_chunked();
     if (!edge_port) {
         printf("  skipped: HTTP/2 keep-alive, trailers and stream queue (python3 with h2 not available)\n");
         return harness_report();
     }
+    test_caller_chunked_async();
     test_trailers_sync();
     test_trailers_async();
     test_stream_queue();

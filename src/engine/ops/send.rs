@@ -144,7 +144,7 @@ impl SendOp {
         stream.encoder = plan.encoder;
         if matches!(plan.encoder, Encoder::CallerChunked { .. }) {
             // The caller's chunk framing is removed: DATA frames carry the chunks' data.
-            stream.dechunk = Some(crate::proto::h1::Decoder::new(crate::proto::h1::Framing::Chunked));
+            stream.dechunk = Some(Box::new(crate::proto::h1::Decoder::new(crate::proto::h1::Framing::Chunked)));
         }
         let end = self.body.is_empty() && plan.encoder.is_done();
         let opened = stream.open(&Open {

@@ -389,7 +389,7 @@ pub struct H2Stream {
     /// The response's trailers (a HEADERS frame after the DATA), once the body ended.
     pub trailers: Vec<(String, String)>,
     /// A body the caller chunk-encodes itself: its framing, removed before the DATA frames.
-    pub dechunk: Option<crate::proto::h1::Decoder>,
+    pub dechunk: Option<Box<crate::proto::h1::Decoder>>,
 }
 
 impl Drop for H2Stream {

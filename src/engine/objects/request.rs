@@ -72,7 +72,7 @@ pub struct RequestState {
     pub tls: Option<Arc<crate::engine::transport::tls::Info>>,
     /// The client certificate choice (`WINHTTP_OPTION_CLIENT_CERT_CONTEXT` or our PEM extension).
     pub client_cert: crate::engine::transport::tls::ClientCert,
-    /// The trailers of the last response, once its body ended (HTTP/2 trailers, HTTP/1.1 chunked).
+    /// The trailers of the last response, once its body ended (HTTP/2 only, as on Windows).
     pub trailers: Vec<(String, String)>,
 }
 

@@ -316,14 +316,12 @@ pub(crate) fn notify_request_error(request: &Request, api: DWORD, error: DWORD) 
 /// `CONNECTION_CLOSED`, then or at close).
 pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
     owner.mark(WinHttpReceiveResponseEnd);
-    // Trailers: HTTP/2's HEADERS after the DATA, HTTP/1.1's after the last chunk.
-    let trailers = match (lane.h2.as_mut(), lane.conn.as_ref().map(|c| &c.reading)) {
-        (Some(stream), _) => std::mem::take(&mut stream.trailers),
-        (None, Some(crate::engine::conn::Reading::Body(d))) => d.trailers().to_vec(),
-        _ => Vec::new(),
-    };
-    if !trailers.is_empty() {
-        owner.set_trailers(trailers);
+    // HTTP/2's trailers (a HEADERS frame after the DATA). Windows gives none for HTTP/1.1 (.NET's
+    // WinHttpHandler reads them from HTTP/2 responses only, saying the flag does not work there).
+    if let Some(stream) = lane.h2.as_mut()
+        && !stream.trailers.is_empty()
+    {
+        owner.set_trailers(std::mem::take(&mut stream.trailers));
     }
     if let Some(conn) = lane.conn.as_mut() {
         conn.finish_response();

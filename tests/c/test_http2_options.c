@@ -529,9 +529,10 @@ static void test_stream_queue(void)
 
 /* Chunk-encodes data in chunks of `chunk` bytes (with an extension on the first), into a new
  * buffer; *out_len its length. */
-static unsigned char *chunk_encode(const unsigned char *data, size_t n, size_t chunk, size_t *out_len)
+static unsigned char *chunk_encode_with(const unsigned char *data, size_t n, size_t chunk, const char *trailer,
+                                        size_t *out_len)
 {
-    size_t cap = n + (n / chunk + 2) * 32 + 16, o = 0;
+    size_t cap = n + (n / chunk + 2) * 32 + 64, o = 0;
     unsigned char *out = malloc(cap);
     for (size_t at = 0; at < n; at += chunk) {
         size_t k = n - at < chunk ? n - at : chunk;
@@ -541,19 +542,23 @@ static unsigned char *chunk_encode(const unsigned char *data, size_t n, size_t c
         out[o++] = '\r';
         out[o++] = '\n';
     }
-    memcpy(out + o, "0\r\n\r\n", 5);
-    o += 5;
+    o += (size_t)snprintf((char *)out + o, cap - o, "0\r\n%s\r\n", trailer);
     *out_len = o;
     return out;
 }
 
+static unsigned char *chunk_encode(const unsigned char *data, size_t n, size_t chunk, size_t *out_len)
+{
+    return chunk_encode_with(data, n, chunk, "", out_len);
+}
+
 /* POSTs `data` (n bytes) chunk-encoded by the caller, written in pieces of `piece` bytes. */
 static void chunked_post(HINTERNET s, INTERNET_PORT port, const WCHAR *path, const unsigned char *data, size_t n,
-                         size_t piece, struct result *r)
+                         size_t piece, const char *trailer, struct result *r)
 {
     memset(r, 0, sizeof *r);
     size_t wire_len;
-    unsigned char *wire = chunk_encode(data, n, 4000, &wire_len);
+    unsigned char *wire = chunk_encode_with(data, n, 4000, trailer, &wire_len);
     HINTERNET c = WinHttpConnect(s, L"localhost", port, 0);
     HINTERNET q = WinHttpOpenRequest(c, L"POST", path, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES,
                                      WINHTTP_FLAG_SECURE);
@@ -589,19 +594,26 @@ static void test_caller_chunked(void)
     if (edge_port) {
         for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
             size_t len = pieces[p] == 1 ? 300 : n;
-            chunked_post(s, edge_port, L"/upload-te", data, len, pieces[p], &r);
-            snprintf(want, sizeof want, "%zu %016llx -", len, fnv1a64(data, len));
+            chunked_post(s, edge_port, L"/upload-te", data, len, pieces[p], "", &r);
+            snprintf(want, sizeof want, "%zu %016llx - -", len, fnv1a64(data, len));
             CHECK_EQ(r.error, 0);
             CHECK_EQ(r.protocol, WINHTTP_PROTOCOL_FLAG_HTTP2);
             if (strcmp(r.body, want) != 0)
                 printf("  piece %zu: answer \"%s\", expected \"%s\"\n", pieces[p], r.body, want);
             CHECK(strcmp(r.body, want) == 0);
         }
+        /* The caller's trailers after the last chunk: a trailing HEADERS frame. */
+        chunked_post(s, edge_port, L"/upload-te", data, 5000, 777, "X-Sum: 42\r\n", &r);
+        snprintf(want, sizeof want, "%u %016llx - x-sum=42", 5000u, fnv1a64(data, 5000));
+        CHECK_EQ(r.error, 0);
+        if (strcmp(r.body, want) != 0)
+            printf("  trailers: answer \"%s\", expected \"%s\"\n", r.body, want);
+        CHECK(strcmp(r.body, want) == 0);
     } else {
         printf("  skipped: caller-chunked bodies against Python's h2 (not available)\n");
     }
     if (nginx_port) {
-        chunked_post(s, nginx_port, L"/upload", data, n, 1000, &r);
+        chunked_post(s, nginx_port, L"/upload", data, n, 1000, "", &r);
         snprintf(want, sizeof want, "%zu %016llx", n, fnv1a64(data, n));
         CHECK_EQ(r.error, 0);
         CHECK_EQ(r.status, 200);
@@ -722,7 +734,7 @@ static void test_caller_chunked_async(void)
     pthread_mutex_unlock(&amu);
     CHECK(done);
     char want[96];
-    snprintf(want, sizeof want, "%zu %016llx -", n, fnv1a64(data, n));
+    snprintf(want, sizeof want, "%zu %016llx - -", n, fnv1a64(data, n));
     CHECK_EQ(a.error, 0);
     CHECK_EQ(a.status, 200);
     a.body[a.length] = 0;

@@ -24,7 +24,8 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /mute                  no answer, and from then on nothing at all is written on this connection
                          (PINGs go unanswered)
   /trailers              200 "body\n" then trailers x-checksum: abc123, x-done: yes (END_STREAM on them)
-  /upload-te             200 "<length> <FNV-1a 64 of the body> <transfer-encoding field or ->"
+  /upload-te             200 "<length> <FNV-1a 64 of the body> <transfer-encoding field or -> <request trailers
+                         as name=value,... or ->"
 """
 
 import asyncio
@@ -123,6 +124,9 @@ class Conn(asyncio.Protocol):
                 headers = dict(ev.headers)
                 self.requests[ev.stream_id] = (headers.get(":method"), headers.get(":path", "/"), bytearray())
                 self.te = headers.get("transfer-encoding", "-")
+                self.req_trailers = "-"
+            elif isinstance(ev, h2.events.TrailersReceived):
+                self.req_trailers = ",".join(f"{n}={v}" for n, v in ev.headers)
             elif isinstance(ev, h2.events.PingReceived):
                 self.pings += 1
             elif isinstance(ev, h2.events.DataReceived):
@@ -179,7 +183,8 @@ class Conn(asyncio.Protocol):
                 pass
             self.flush()
         elif url.path == "/upload-te":
-            self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x} {getattr(self, 'te', '-')}".encode())
+            te, trailers = getattr(self, "te", "-"), getattr(self, "req_trailers", "-")
+            self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x} {te} {trailers}".encode())
         elif url.path == "/upload":
             self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x}".encode())
         elif url.path == "/big-headers":

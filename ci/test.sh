@@ -127,6 +127,8 @@ if ! python3 -c 'import h2' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
 fi
 python3 -c 'import h2' >/dev/null 2>&1 ||
     skipped+=("tests/c/test_http2.c: the HTTP/2 edge cases against Python's h2 (python3 -m pip install h2)")
+python3 -c 'import h2' >/dev/null 2>&1 ||
+    skipped+=("tests/c/test_http2_options.c: HTTP/2 keep-alive PINGs, stream queue, trailers against Python's h2 (python3 -m pip install h2)")
 # The independent WebSocket server of tests/ws_peer.rs and the C tests (tests/support/ws_server.py).
 if ! python3 -c 'import websockets.asyncio.server' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q websockets >/dev/null 2>&1 ||

@@ -1942,7 +1942,9 @@ void WinHttpSetLastError(DWORD dwErrCode);
  * handle); then the handle's errors; response headers or trailers before a response:
  * `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; no such header: `ERROR_WINHTTP_HEADER_NOT_FOUND`.
  *
- * The engine does not keep a response's trailers yet, so the trailer list reads as empty.
+ * The trailers are those that ended an HTTP/2 body (its trailing HEADERS; none for HTTP/1.1, as
+ * on Windows), there once `WinHttpReadData` has read the body to its end: before, the list is
+ * empty (Microsoft only says to query them after the end; the error it gives earlier is unknown).
  */
 DWORD WinHttpQueryHeadersEx(HINTERNET hRequest,
                             DWORD dwInfoLevel,

@@ -50,6 +50,9 @@ pub trait Owner: Send + Sync {
     fn redirect(&self, next: &Target, keep_body: bool, body: &[u8]) -> Result<Plan, DWORD>;
     /// A final response the caller will see.
     fn set_response(&self, response: Response);
+    /// The trailers that ended the response's body (`WinHttpQueryHeadersEx` with
+    /// `WINHTTP_QUERY_FLAG_TRAILERS`).
+    fn set_trailers(&self, _trailers: Vec<(String, String)>) {}
     /// The owner's handle value, for log lines (NULL when it has none).
     fn handle(&self) -> HINTERNET {
         core::ptr::null_mut()

@@ -95,6 +95,7 @@ pub fn is_write_only(option: DWORD) -> bool {
             | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
             | WINHTTP_OPTION_EXPIRE_CONNECTION
             | WINHTTP_OPTION_DECOMPRESSION
+            | WINHTTP_OPTION_DISABLE_STREAM_QUEUE
     ) || is_hint(option)
 }
 
@@ -130,7 +131,6 @@ fn is_hint(option: DWORD) -> bool {
         WINHTTP_OPTION_IPV6_FAST_FALLBACK
             | WINHTTP_OPTION_TCP_FAST_OPEN
             | WINHTTP_OPTION_TLS_FALSE_START
-            | WINHTTP_OPTION_DISABLE_STREAM_QUEUE
             | WINHTTP_OPTION_TCP_PRIORITY_HINT
             | WINHTTP_OPTION_NETWORK_INTERFACE_AFFINITY
     )
@@ -177,7 +177,9 @@ pub fn kind(option: DWORD) -> Option<Kind> {
         | WINHTTP_OPTION_ENABLE_HTTP_PROTOCOL
         | WINHTTP_OPTION_HTTP_PROTOCOL_USED
         | WINHTTP_OPTION_RECEIVE_PROXY_CONNECT_RESPONSE
-        | WINHTTP_OPTION_SECURITY_KEY_BITNESS => Dword,
+        | WINHTTP_OPTION_SECURITY_KEY_BITNESS
+        | WINHTTP_OPTION_HTTP2_KEEPALIVE
+        | WINHTTP_OPTION_DISABLE_STREAM_QUEUE => Dword,
         WINHTTP_OPTION_REQUEST_TIMES => RequestTimes,
         WINHTTP_OPTION_REQUEST_STATS => RequestStats,
         WINHTTP_OPTION_CONNECTION_GUID => Guid,
@@ -212,6 +214,9 @@ fn valid_proxy(p: &super::objects::session::ProxyConfig) -> Result<(), DWORD> {
         _ => Err(ERROR_INVALID_PARAMETER),
     }
 }
+
+/// The smallest `WINHTTP_OPTION_HTTP2_KEEPALIVE` interval in ms (Microsoft's option flags page).
+const HTTP2_MIN_KEEPALIVE: DWORD = 5000;
 
 /// Process-wide options (set on a NULL handle).
 static ENABLE_TRACING: AtomicU32 = AtomicU32::new(0);
@@ -316,7 +321,8 @@ fn set_shared(s: &mut super::settings::Settings, option: DWORD, v: DWORD) -> Res
             }
             s.websocket_keepalive = v
         }
-        WINHTTP_OPTION_DISABLE_STREAM_QUEUE | WINHTTP_OPTION_NETWORK_INTERFACE_AFFINITY => {}
+        WINHTTP_OPTION_DISABLE_STREAM_QUEUE => s.disable_stream_queue = v != 0,
+        WINHTTP_OPTION_NETWORK_INTERFACE_AFFINITY => {}
         _ => return Ok(false),
     }
     Ok(true)
@@ -425,6 +431,13 @@ fn set_session(s: &Session, option: DWORD, value: &Value) -> Result<(), DWORD> {
         ) => {}
         (WINHTTP_OPTION_TCP_KEEPALIVE, Value::Keepalive(on, idle, interval)) => {
             st.tcp_keepalive = (*on != 0).then_some((*idle, *interval))
+        }
+        // HTTP/2 PINGs after this many idle ms; Microsoft: no less than 5000 (sessions only).
+        (WINHTTP_OPTION_HTTP2_KEEPALIVE, Value::Dword(v)) => {
+            if *v < HTTP2_MIN_KEEPALIVE {
+                return Err(ERROR_INVALID_PARAMETER);
+            }
+            st.settings.http2_keepalive = *v
         }
         (_, Value::Dword(v)) if set_shared(&mut st.settings, option, *v)? => {}
         _ => {
@@ -558,6 +571,7 @@ fn query_session(s: &Session, option: DWORD) -> Option<Value> {
         WINHTTP_OPTION_MAX_CONNS_PER_1_0_SERVER => Value::Dword(st.max_conns_per_1_0_server),
         WINHTTP_OPTION_SECURE_PROTOCOLS => Value::Dword(st.secure_protocols),
         WINHTTP_OPTION_PROXY => Value::Proxy(st.proxy_override.clone().unwrap_or_else(|| s.proxy.clone())),
+        WINHTTP_OPTION_HTTP2_KEEPALIVE => Value::Dword(st.settings.http2_keepalive),
         _ => return query_shared(&st.settings, option),
     })
 }

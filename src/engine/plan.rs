@@ -112,4 +112,8 @@ pub struct Plan {
     /// `WINHTTP_OPTION_UPGRADE_TO_WEB_SOCKET`: the key and subprotocols this attempt offered (a new
     /// key per attempt), which the server's 101 is checked against.
     pub websocket: Option<crate::proto::ws::handshake::Offer>,
+    /// The session's `WINHTTP_OPTION_HTTP2_KEEPALIVE` in ms (0: none) for the HTTP/2 connection.
+    pub h2_keepalive: u32,
+    /// `WINHTTP_OPTION_DISABLE_STREAM_QUEUE`: a new HTTP/2 connection rather than a queued stream.
+    pub h2_no_queue: bool,
 }

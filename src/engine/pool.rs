@@ -392,6 +392,9 @@ pub enum H2Lease {
 #[derive(Default)]
 struct H2Entry {
     conn: Option<Arc<H2Conn>>,
+    /// More connections to the route, opened for requests with `WINHTTP_OPTION_DISABLE_STREAM_QUEUE`
+    /// when every other one was at the server's `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    extra: Vec<Arc<H2Conn>>,
     connecting: bool,
     waiters: Vec<Token>,
     h1_since: Option<Instant>,
@@ -424,11 +427,38 @@ pub fn h2_lookup(key: &Route, waiter: Token) -> H2Lease {
     }
     entry.connecting = true;
     entry.h1_since = None;
-    H2Lease::Connect(H2Ticket(Some(key.clone())))
+    H2Lease::Connect(H2Ticket(Some(key.clone()), false))
 }
 
-/// The right to open the route's HTTP/2 connection; dropped unused, the next request tries.
-pub struct H2Ticket(Option<Route>);
+/// [`h2_lookup`] for a request with `WINHTTP_OPTION_DISABLE_STREAM_QUEUE`: a connection of the
+/// route where a new stream would not be queued behind the server's
+/// `SETTINGS_MAX_CONCURRENT_STREAMS`, else the right to open one more (or a wait for the one
+/// being opened).
+pub fn h2_lookup_room(key: &Route, waiter: Token) -> H2Lease {
+    let mut routes = h2_routes();
+    let entry = routes.entry(key.clone()).or_default();
+    entry.extra.retain(|c| c.is_open());
+    let Some(primary) = entry.conn.as_ref().filter(|c| c.is_open()).cloned() else {
+        drop(routes);
+        return h2_lookup(key, waiter);
+    };
+    if let Some(c) = std::iter::once(&primary).chain(entry.extra.iter()).find(|c| c.has_room()) {
+        return H2Lease::Ready(c.clone());
+    }
+    if entry.connecting {
+        if !entry.waiters.contains(&waiter) {
+            entry.waiters.push(waiter);
+        }
+        return H2Lease::Wait;
+    }
+    entry.connecting = true;
+    trace!(log::POOL, "{key}: every HTTP/2 connection is at its stream limit: one more (stream queue disabled)");
+    H2Lease::Connect(H2Ticket(Some(key.clone()), true))
+}
+
+/// The right to open the route's HTTP/2 connection (`.1`: one more besides it, see
+/// [`h2_lookup_room`]); dropped unused, the next request tries.
+pub struct H2Ticket(Option<Route>, bool);
 
 impl H2Ticket {
     /// The connection came up: `Some` with HTTP/2, `None` when the server chose HTTP/1.1.
@@ -438,6 +468,7 @@ impl H2Ticket {
         let entry = routes.entry(key).or_default();
         entry.connecting = false;
         match conn {
+            Some(c) if self.1 => entry.extra.push(c),
             Some(c) => entry.conn = Some(c),
             None => entry.h1_since = Some(Instant::now()),
         }
@@ -478,7 +509,9 @@ pub fn h2_downgrade(key: &Route) {
         let mut routes = h2_routes();
         let entry = routes.entry(key.clone()).or_default();
         entry.h1_since = Some(Instant::now());
-        entry.conn.take()
+        let mut all = std::mem::take(&mut entry.extra);
+        all.extend(entry.conn.take());
+        all
     };
     trace!(log::POOL, "{key}: the server requires HTTP/1.1");
     drop(doomed);
@@ -493,6 +526,9 @@ pub fn close_idle_h2() {
             if e.conn.as_ref().is_some_and(|c| Arc::strong_count(c) == 1) {
                 out.extend(e.conn.take());
             }
+            let (idle, busy) = std::mem::take(&mut e.extra).into_iter().partition(|c| Arc::strong_count(c) == 1);
+            e.extra = busy;
+            out.extend::<Vec<_>>(idle);
         }
         out
     };
@@ -501,7 +537,7 @@ pub fn close_idle_h2() {
 
 /// Number of shared HTTP/2 connections that no request holds (diagnostics: they are idle).
 fn h2_idle() -> usize {
-    h2_routes().values().filter(|e| e.conn.as_ref().is_some_and(|c| Arc::strong_count(c) == 1)).count()
+    h2_routes().values().flat_map(|e| e.conn.iter().chain(e.extra.iter())).filter(|c| Arc::strong_count(c) == 1).count()
 }
 
 /// What `f` says of the idle connection whose GUID is `guid` (`None` when it is not idle in the

@@ -61,6 +61,10 @@ pub struct Settings {
     pub enable_feature: DWORD,
     /// `WINHTTP_OPTION_WEB_SOCKET_KEEPALIVE_INTERVAL` in ms (at least 15000).
     pub websocket_keepalive: DWORD,
+    /// `WINHTTP_OPTION_HTTP2_KEEPALIVE` in ms (0: no PINGs; else at least 5000; sessions only).
+    pub http2_keepalive: DWORD,
+    /// `WINHTTP_OPTION_DISABLE_STREAM_QUEUE`: a new HTTP/2 connection rather than a queued stream.
+    pub disable_stream_queue: bool,
 }
 
 impl Default for Settings {
@@ -83,6 +87,8 @@ impl Default for Settings {
             websocket_close_timeout: 10_000,
             enable_feature: 0,
             websocket_keepalive: 30_000,
+            http2_keepalive: 0,
+            disable_stream_queue: false,
         }
     }
 }

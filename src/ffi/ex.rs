@@ -96,7 +96,9 @@ fn layout(addr: usize, pairs: &[(Vec<u8>, Vec<u8>)]) -> Layout {
 /// handle); then the handle's errors; response headers or trailers before a response:
 /// `ERROR_WINHTTP_INCORRECT_HANDLE_STATE`; no such header: `ERROR_WINHTTP_HEADER_NOT_FOUND`.
 ///
-/// The engine does not keep a response's trailers yet, so the trailer list reads as empty.
+/// The trailers are those that ended an HTTP/2 body (its trailing HEADERS; none for HTTP/1.1, as
+/// on Windows), there once `WinHttpReadData` has read the body to its end: before, the list is
+/// empty (Microsoft only says to query them after the end; the error it gives earlier is unknown).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WinHttpQueryHeadersEx(
     hRequest: HINTERNET,
@@ -176,7 +178,13 @@ pub(crate) unsafe fn WinHttpQueryHeadersEx_of<C: CodeUnit>(
             let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
             let start =
                 StartLine::Status { version: response.version, code: response.status, reason: &response.reason };
-            let trailers = HeaderList::new();
+            // The trailers come with the end of the body (WinHttpReadData gave 0): none before.
+            let mut trailers = HeaderList::new();
+            if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 {
+                for (n, v) in request.state().trailers.iter() {
+                    trailers.push(n, v);
+                }
+            }
             let list = if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 { &trailers } else { &response.headers };
             HeaderBlock { start, headers: list }.query_ex(attr, name.as_deref(), index)?
         };

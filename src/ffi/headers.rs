@@ -143,6 +143,33 @@ pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
             let answer = block.query(&facts, attr, name.as_deref(), index)?;
             // SAFETY: the caller's buffer, length and index pointers, as the API describes them.
             unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
+        } else if dwInfoLevel & WINHTTP_QUERY_FLAG_TRAILERS != 0 {
+            // The response's trailers (HTTP/2), there once WinHttpReadData has given 0 (none
+            // before): looked up as headers; the raw levels give the trailer lines only.
+            let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;
+            let mut list = headers::HeaderList::new();
+            for (n, v) in request.state().trailers.iter() {
+                list.push(n, v);
+            }
+            let answer = match attr {
+                Attribute::RawHeadersCrlf | Attribute::RawHeaders => {
+                    let mut text = String::new();
+                    list.write_lines(&mut text);
+                    if attr == Attribute::RawHeaders {
+                        text = text.replace("\r\n", "\0");
+                    } else if !text.is_empty() {
+                        text.push_str("\r\n");
+                    }
+                    Answer { text: text.into(), indexed: false }
+                }
+                _ => {
+                    let start =
+                        StartLine::Status { version: response.version, code: response.status, reason: &response.reason };
+                    HeaderBlock { start, headers: &list }.query(&facts, attr, name.as_deref(), index)?
+                }
+            };
+            // SAFETY: as above.
+            unsafe { deliver::<C>(answer, dwInfoLevel, lpBuffer, lpdwBufferLength, lpdwIndex) }
         } else {
             // Response headers exist once WinHttpReceiveResponse has produced a response.
             let response = request.response().ok_or(ERROR_WINHTTP_INCORRECT_HANDLE_STATE)?;

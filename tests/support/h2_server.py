@@ -30,6 +30,13 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
                          answers 200 "over http/1.1 auth=<scheme of the request's authorization>\n")
   /cookies/set           200 with three set-cookie fields: h2a=1, h2b=2; Path=/, h2c=3
   /cookies/echo          200: each cookie field received, as "cookie: <value>\n"
+  /conns?key=K           200 "<connections that carried /slow streams of K>"
+  /pings                 200 "<PING frames received on this connection so far>"
+  /mute                  no answer, and from then on nothing at all is written on this connection
+                         (PINGs go unanswered)
+  /trailers              200 "body\n" then trailers x-checksum: abc123, x-done: yes (END_STREAM on them)
+  /upload-te             200 "<length> <FNV-1a 64 of the body> <transfer-encoding field or -> <request trailers
+                         as name=value,... or ->"
 """
 
 import asyncio
@@ -54,6 +61,8 @@ MOST = {}
 SEEN = {}
 GOAWAY_DONE = set()
 DIGEST_NONCE = os.urandom(12).hex()
+CONNS = {}
+NEXT_CONN = [0]
 
 
 def fnv1a64(data):
@@ -112,11 +121,15 @@ class Conn(asyncio.Protocol):
         )
         self.conn.initiate_connection()
         self.requests = {}
+        NEXT_CONN[0] += 1
+        self.cid = NEXT_CONN[0]
+        self.pings = 0
+        self.muted = False
         self.flush()
 
     def flush(self):
         data = self.conn.data_to_send()
-        if data:
+        if data and not self.muted:
             self.transport.write(data)
 
     def data_received(self, data):
@@ -137,6 +150,12 @@ class Conn(asyncio.Protocol):
                     bytearray(),
                     list(ev.headers),
                 )
+                self.te = headers.get("transfer-encoding", "-")
+                self.req_trailers = "-"
+            elif isinstance(ev, h2.events.TrailersReceived):
+                self.req_trailers = ",".join(f"{n}={v}" for n, v in ev.headers)
+            elif isinstance(ev, h2.events.PingReceived):
+                self.pings += 1
             elif isinstance(ev, h2.events.DataReceived):
                 req = self.requests.get(ev.stream_id)
                 if req:
@@ -230,6 +249,7 @@ class Conn(asyncio.Protocol):
             ACTIVE[key] = ACTIVE.get(key, 0) + 1
             SEEN[key] = SEEN.get(key, 0) + 1
             MOST[key] = max(MOST.get(key, 0), ACTIVE[key])
+            CONNS.setdefault(key, set()).add(self.cid)
 
             def done():
                 ACTIVE[key] -= 1
@@ -238,6 +258,23 @@ class Conn(asyncio.Protocol):
             asyncio.get_event_loop().call_later(0.3, done)
         elif url.path == "/stats":
             self.respond(stream_id, f"{MOST.get(key, 0)} {SEEN.get(key, 0)}".encode())
+        elif url.path == "/conns":
+            self.respond(stream_id, f"{len(CONNS.get(key, ()))}".encode())
+        elif url.path == "/pings":
+            self.respond(stream_id, f"{self.pings}".encode())
+        elif url.path == "/mute":
+            self.muted = True
+        elif url.path == "/trailers":
+            try:
+                self.conn.send_headers(stream_id, [(":status", "200"), ("trailer", "x-checksum, x-done")])
+                self.conn.send_data(stream_id, b"body\n")
+                self.conn.send_headers(stream_id, [("x-checksum", "abc123"), ("x-done", "yes")], end_stream=True)
+            except Exception:
+                pass
+            self.flush()
+        elif url.path == "/upload-te":
+            te, trailers = getattr(self, "te", "-"), getattr(self, "req_trailers", "-")
+            self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x} {te} {trailers}".encode())
         elif url.path == "/upload":
             self.respond(stream_id, f"{len(body)} {fnv1a64(body):016x}".encode())
         elif url.path == "/big-headers":

@@ -72,6 +72,8 @@ pub struct RequestState {
     pub tls: Option<Arc<crate::engine::transport::tls::Info>>,
     /// The client certificate choice (`WINHTTP_OPTION_CLIENT_CERT_CONTEXT` or our PEM extension).
     pub client_cert: crate::engine::transport::tls::ClientCert,
+    /// The trailers of the last response, once its body ended (HTTP/2 only, as on Windows).
+    pub trailers: Vec<(String, String)>,
 }
 
 /// What is going on at a request: the operation in flight (`API_*`), callbacks being delivered,
@@ -177,6 +179,7 @@ impl Request {
                 proxy_override: None,
                 tls: None,
                 client_cert: crate::engine::transport::tls::ClientCert::Unset,
+                trailers: Vec::new(),
             })),
             io: Mutex::new(Lane::default()),
             response: Mutex::new(None),
@@ -561,6 +564,8 @@ impl Request {
             decompression_ratio: settings.decompression_ratio,
             tcp_keepalive,
             websocket,
+            h2_keepalive: settings.http2_keepalive,
+            h2_no_queue: settings.disable_stream_queue,
         })
     }
 }
@@ -696,6 +701,10 @@ impl Owner for Request {
         self.plan(Some(body.len() as u64), body)
     }
 
+    fn set_trailers(&self, trailers: Vec<(String, String)>) {
+        self.state().trailers = trailers;
+    }
+
     fn set_response(&self, response: Response) {
         {
             // An answer that is not a challenge from a target settles that target's exchange.
@@ -706,6 +715,7 @@ impl Owner for Request {
             if response.status != 407 {
                 st.proxy_auth.settled();
             }
+            st.trailers.clear();
         }
         *lock(&self.response) = Some(Arc::new(response));
     }

@@ -316,6 +316,13 @@ pub(crate) fn notify_request_error(request: &Request, api: DWORD, error: DWORD) 
 /// `CONNECTION_CLOSED`, then or at close).
 pub(crate) fn end_body(owner: &dyn Owner, lane: &mut Lane) {
     owner.mark(WinHttpReceiveResponseEnd);
+    // HTTP/2's trailers (a HEADERS frame after the DATA). Windows gives none for HTTP/1.1 (.NET's
+    // WinHttpHandler reads them from HTTP/2 responses only, saying the flag does not work there).
+    if let Some(stream) = lane.h2.as_mut()
+        && !stream.trailers.is_empty()
+    {
+        owner.set_trailers(std::mem::take(&mut stream.trailers));
+    }
     if let Some(conn) = lane.conn.as_mut() {
         conn.finish_response();
     }
@@ -479,6 +486,8 @@ pub(crate) mod testing {
             decompression_ratio: 1000,
             tcp_keepalive: None,
             websocket: None,
+            h2_keepalive: 0,
+            h2_no_queue: false,
         }
     }
 

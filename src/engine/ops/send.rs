@@ -85,7 +85,7 @@ impl SendOp {
     /// request opening it makes this one wait; else the connect stage runs (offering `h2` in ALPN).
     fn ask_h2(&mut self, owner: &dyn Owner, lane: &mut Lane) -> Result<Option<Wait>, Error> {
         let plan = lane.plan()?;
-        let wanted = plan.tls.as_ref().is_some_and(|t| t.h2) && !matches!(plan.encoder, Encoder::CallerChunked { .. });
+        let wanted = plan.tls.as_ref().is_some_and(|t| t.h2);
         if !wanted {
             self.h2 = H2Stage::No;
             return Ok(None);
@@ -103,7 +103,12 @@ impl SendOp {
             H2Stage::Waiting(w) => w,
             _ => SlotWaiter::new(),
         };
-        match pool::h2_lookup(&plan.route, waiter.token()) {
+        let lease = if plan.h2_no_queue {
+            pool::h2_lookup_room(&plan.route, waiter.token())
+        } else {
+            pool::h2_lookup(&plan.route, waiter.token())
+        };
+        match lease {
             H2Lease::Ready(conn) if h2_serves(plan, &conn) => {
                 self.connect = None;
                 self.attach(owner, lane, conn)?;
@@ -138,8 +143,13 @@ impl SendOp {
         }
         let head = proto::h2::request_head(&plan.head)
             .map_err(|e| Error::other(ERROR_WINHTTP_INTERNAL_ERROR, format!("HTTP/2 head: {e:?}")))?;
+        conn.keep_alive(plan.h2_keepalive);
         let mut stream = Box::new(H2Stream::new(conn.clone()));
         stream.encoder = plan.encoder;
+        if matches!(plan.encoder, Encoder::CallerChunked { .. }) {
+            // The caller's chunk framing is removed: DATA frames carry the chunks' data.
+            stream.dechunk = Some(Box::new(crate::proto::h1::Decoder::new(crate::proto::h1::Framing::Chunked)));
+        }
         let end = self.body.is_empty() && plan.encoder.is_done();
         let opened = stream.open(&Open {
             method: &head.method,
@@ -173,7 +183,10 @@ impl SendOp {
         let stream = lane.h2.as_mut().ok_or(ERROR_WINHTTP_INTERNAL_ERROR)?;
         while stream.sending() && self.written < self.body.len() {
             let end = stream.encoder.is_done();
-            match stream.poll_write(&self.body[self.written..], end)? {
+            let rest = &self.body[self.written..];
+            let got =
+                if stream.dechunk.is_some() { stream.write_dechunked(rest)? } else { stream.poll_write(rest, end)? };
+            match got {
                 Some(n) => self.written += n,
                 None => return Ok(Step::Wait(Wait::Signal { token: stream.token, timeout_ms: timeout })),
             }
@@ -461,6 +474,16 @@ impl Operation for WriteOp {
             // announced length expects ends the stream.
             while self.written < data.len() {
                 let rest = &data[self.written..];
+                if stream.dechunk.is_some() {
+                    match stream.write_dechunked(rest)? {
+                        Some(n) => {
+                            stream.encoder.wrote(&rest[..n]);
+                            self.written += n;
+                        }
+                        None => return Ok(Step::Wait(Wait::Signal { token: stream.token, timeout_ms: timeout })),
+                    }
+                    continue;
+                }
                 let mut after = stream.encoder;
                 after.wrote(rest);
                 match stream.poll_write(rest, after.is_done())? {

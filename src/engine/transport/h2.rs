@@ -31,9 +31,10 @@ use bytes::Bytes;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 /// Receive window of each stream we open, and of the whole connection (`SETTINGS` and
 /// `WINDOW_UPDATE`): a stream holds at most this much unread data.
@@ -47,6 +48,10 @@ const MAX_HEADER_LIST: u32 = 256 * 1024;
 struct Blocked {
     read: AtomicBool,
     write: AtomicBool,
+    /// When bytes last came from the server ([`now_ms`]): the keep-alive PINGs' idle time.
+    last_read: AtomicU64,
+    /// Bytes came from the server (its SETTINGS, first of all).
+    heard: AtomicBool,
 }
 
 /// The connection's stream through the async I/O traits, for the `h2` crate.
@@ -64,6 +69,10 @@ impl tokio::io::AsyncRead for Io {
         let me = self.get_mut();
         match me.stream.try_read(buf.initialize_unfilled()) {
             Ok(n) => {
+                if n > 0 {
+                    me.blocked.last_read.store(now_ms(), Ordering::Relaxed);
+                    me.blocked.heard.store(true, Ordering::Relaxed);
+                }
                 buf.advance(n);
                 Poll::Ready(Ok(()))
             }
@@ -107,7 +116,8 @@ impl tokio::io::AsyncWrite for Io {
 }
 
 struct Inner {
-    task: h2::client::Connection<Io, Bytes>,
+    /// `None` once the connection was failed on purpose (an unanswered keep-alive PING).
+    task: Option<h2::client::Connection<Io, Bytes>>,
 }
 
 /// One HTTP/2 connection, shared by the streams of every session in the process.
@@ -131,6 +141,10 @@ pub struct H2Conn {
     pub tls_info: Option<Arc<Info>>,
     /// What keeps the connection's place under `MAX_CONNS_PER_SERVER` (the pool's permit).
     _slot: Box<dyn std::any::Any + Send + Sync>,
+    /// Keep-alive PINGs (`WINHTTP_OPTION_HTTP2_KEEPALIVE`, see [`H2Conn::keep_alive`]).
+    keepalive: KeepAlive,
+    /// Streams opened and not finished (`WINHTTP_OPTION_DISABLE_STREAM_QUEUE`: see [`H2Conn::has_room`]).
+    streams: AtomicUsize,
 }
 
 /// Schedules the pump of a connection (the waker the `h2` crate wakes its task with).
@@ -203,19 +217,21 @@ impl H2Conn {
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_header_list_size(MAX_HEADER_LIST)
             .enable_push(false);
+        blocked.last_read.store(now_ms(), Ordering::Relaxed);
         let mut handshake = Box::pin(builder.handshake::<Io, Bytes>(io));
         let waker = noop_waker();
         // The handshake only writes the 24-byte preface into a fresh connection (TLS takes it
         // as plaintext): it does not wait.
-        let (send, task) = match handshake.as_mut().poll(&mut Context::from_waker(&waker)) {
+        let (send, mut task) = match handshake.as_mut().poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(Ok(pair)) => pair,
             Poll::Ready(Err(e)) => return Err(error(&e)),
             Poll::Pending => {
                 return Err(Error::other(ERROR_WINHTTP_CONNECTION_ERROR, "HTTP/2: the preface could not be written"));
             }
         };
+        let pong = task.ping_pong();
         let conn = Arc::new_cyclic(|me| H2Conn {
-            inner: Mutex::new(Inner { task }),
+            inner: Mutex::new(Inner { task: Some(task) }),
             send: Mutex::new(send),
             blocked,
             token,
@@ -227,6 +243,13 @@ impl H2Conn {
             peer,
             tls_info,
             _slot: slot,
+            keepalive: KeepAlive {
+                interval: AtomicU32::new(0),
+                armed: AtomicBool::new(false),
+                token: reactor().signal_token(),
+                ping: Mutex::new(Ping { pong, sent: None }),
+            },
+            streams: AtomicUsize::new(0),
         });
         trace!(log::POOL, "HTTP/2 connection {local} -> {peer} started");
         conn.drive();
@@ -275,7 +298,8 @@ impl H2Conn {
         self.blocked.read.store(false, Ordering::SeqCst);
         self.blocked.write.store(false, Ordering::SeqCst);
         let waker = Waker::from(Arc::new(PumpWaker(self.me.clone())));
-        let polled = Pin::new(&mut inner.task).poll(&mut Context::from_waker(&waker));
+        let Some(task) = inner.task.as_mut() else { return };
+        let polled = Pin::new(task).poll(&mut Context::from_waker(&waker));
         match polled {
             Poll::Pending => {
                 // A GOAWAY: no new stream here (those in flight finish).
@@ -327,6 +351,7 @@ impl H2Conn {
 impl Drop for H2Conn {
     fn drop(&mut self) {
         trace!(log::POOL, "HTTP/2 connection {} -> {} closed", self.local, self.peer);
+        reactor().release(self.keepalive.token);
     }
 }
 
@@ -359,11 +384,18 @@ pub struct H2Stream {
     pub retryable: bool,
     /// The server reset it with `HTTP_1_1_REQUIRED`: send it again over HTTP/1.1.
     pub h1_required: bool,
+    /// Counted in the connection's open streams (from HEADERS until the exchange ends or drops).
+    counted: bool,
+    /// The response's trailers (a HEADERS frame after the DATA), once the body ended.
+    pub trailers: Vec<(String, String)>,
+    /// A body the caller chunk-encodes itself: its framing, removed before the DATA frames.
+    pub dechunk: Option<Box<crate::proto::h1::Decoder>>,
 }
 
 impl Drop for H2Stream {
     fn drop(&mut self) {
         let unfinished = self.send.is_some() || self.response.is_some() || (self.recv.is_some() && !self.ended);
+        self.uncount();
         // Dropping the handles resets an unfinished stream; the connection writes the reset.
         self.send = None;
         self.response = None;
@@ -373,6 +405,11 @@ impl Drop for H2Stream {
         }
         reactor().release(self.token);
     }
+}
+
+/// A header map as (name, value) pairs, in order.
+fn fields(map: &http::HeaderMap) -> Vec<(String, String)> {
+    map.iter().map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
 }
 
 /// A request to open a stream with.
@@ -404,6 +441,9 @@ impl H2Stream {
             encoder: Encoder::Length(0),
             retryable: false,
             h1_required: false,
+            counted: false,
+            trailers: Vec::new(),
+            dechunk: None,
         }
     }
 
@@ -438,6 +478,8 @@ impl H2Stream {
         })?;
         self.response = Some(response);
         self.send = (!req.end).then_some(stream);
+        self.conn.streams.fetch_add(1, Ordering::SeqCst);
+        self.counted = true;
         self.conn.drive();
         Ok(())
     }
@@ -512,14 +554,13 @@ impl H2Stream {
             Poll::Ready(Ok(resp)) => {
                 self.response = None;
                 let (parts, recv) = resp.into_parts();
-                let headers = parts
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                    .collect();
+                let headers = fields(&parts.headers);
                 let end = recv.is_end_stream();
                 self.ended = end;
                 self.recv = Some(recv);
+                if end && self.send.is_none() {
+                    self.uncount();
+                }
                 Ok(Some(Head { status: parts.status.as_u16(), headers, end }))
             }
         }
@@ -536,7 +577,16 @@ impl H2Stream {
             let mut cx = Context::from_waker(&self.waker);
             match recv.poll_data(&mut cx) {
                 Poll::Pending => break,
-                Poll::Ready(None) => self.ended = true,
+                Poll::Ready(None) => {
+                    // The DATA ended: a HEADERS frame may follow with the trailers.
+                    match recv.poll_trailers(&mut cx) {
+                        Poll::Pending => break,
+                        Poll::Ready(Ok(Some(map))) => self.trailers = fields(&map),
+                        Poll::Ready(Ok(None)) => {}
+                        Poll::Ready(Err(e)) => return Err(error(&e)),
+                    }
+                    self.ended = true;
+                }
                 Poll::Ready(Some(Ok(chunk))) => {
                     // Capacity goes back to the server as the caller reads (see `read`).
                     self.buffered += chunk.len();
@@ -549,6 +599,9 @@ impl H2Stream {
                 }
                 Poll::Ready(Some(Err(e))) => return Err(error(&e)),
             }
+        }
+        if self.ended && self.send.is_none() {
+            self.uncount();
         }
         match (self.buffered, self.ended) {
             (0, false) => Ok(None),
@@ -615,5 +668,220 @@ impl H2Stream {
     /// The body was read to the end.
     pub fn body_done(&self) -> bool {
         self.ended && self.buffered == 0
+    }
+}
+
+// Keep-alive PINGs and the count of open streams (WINHTTP_OPTION_HTTP2_KEEPALIVE,
+// WINHTTP_OPTION_DISABLE_STREAM_QUEUE).
+//
+// A connection whose sessions asked for keep-alive has a timer: a signal token parked on the
+// reactor with a deadline (no thread). When nothing came from the server for the interval, the
+// timer sends a PING (the pump writes it); when its ACK has not come one interval later, the
+// connection is failed: its task is dropped, which fails every stream on it once (the crate
+// tells each of them the connection broke), and the pool, seeing it dead, opens a new one.
+
+/// Milliseconds since the first call in the process (a monotonic clock for atomics).
+fn now_ms() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The instant of a [`now_ms`] reading.
+fn instant_of(ms: u64) -> Instant {
+    let now = now_ms();
+    Instant::now() - Duration::from_millis(now.saturating_sub(ms))
+}
+
+/// A connection's keep-alive state.
+struct KeepAlive {
+    /// The interval in ms (0: no PINGs); the smallest any stream's session asked for.
+    interval: AtomicU32,
+    /// The timer is parked (or running).
+    armed: AtomicBool,
+    /// The timer's signal token (only its deadline ever wakes it).
+    token: Token,
+    ping: Mutex<Ping>,
+}
+
+struct Ping {
+    /// The crate's handle for our PINGs (`None` if it was taken already: never here).
+    pong: Option<h2::PingPong>,
+    /// When the PING waiting for its ACK was sent.
+    sent: Option<Instant>,
+}
+
+impl H2Conn {
+    /// A stream's session asks for PINGs after `ms` idle milliseconds (0: it does not): the
+    /// connection keeps the smallest interval asked for; the timer starts with the first.
+    pub fn keep_alive(&self, ms: u32) {
+        if ms == 0 || !self.is_open() {
+            return;
+        }
+        let cur = self.keepalive.interval.load(Ordering::SeqCst);
+        if cur != 0 && cur <= ms {
+            return;
+        }
+        // A smaller interval than the running timer's takes effect at its next tick.
+        self.keepalive.interval.store(ms, Ordering::SeqCst);
+        if !self.keepalive.armed.swap(true, Ordering::SeqCst) {
+            let last = instant_of(self.blocked.last_read.load(Ordering::Relaxed));
+            self.arm(last + Duration::from_millis(u64::from(ms)));
+        }
+    }
+
+    /// Parks the timer until `at`; its tick runs on a completion thread.
+    fn arm(&self, at: Instant) {
+        let me = self.me.clone();
+        reactor().park(
+            self.keepalive.token,
+            Want::Read,
+            Some(at),
+            Box::new(move |wake| {
+                if wake != Wake::TimedOut {
+                    // Released: the connection is gone.
+                    return;
+                }
+                completion::submit(move || {
+                    if let Some(c) = me.upgrade() {
+                        match c.tick() {
+                            Some(next) => c.arm(next),
+                            None => c.keepalive.armed.store(false, Ordering::SeqCst),
+                        }
+                    }
+                })
+            }),
+        );
+    }
+
+    /// The timer's deadline passed: checks the PING in flight, or sends one if the connection has
+    /// been idle for the interval. Returns the next deadline (`None`: the timer stops).
+    fn tick(&self) -> Option<Instant> {
+        let ms = self.keepalive.interval.load(Ordering::SeqCst);
+        if ms == 0 || !self.is_open() {
+            return None;
+        }
+        let interval = Duration::from_millis(u64::from(ms));
+        let mut ping = self.keepalive.ping.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if let Some(sent) = ping.sent {
+            let waker = noop_waker();
+            let pong = ping.pong.as_mut()?.poll_pong(&mut Context::from_waker(&waker));
+            match pong {
+                Poll::Ready(Ok(_)) => ping.sent = None,
+                Poll::Ready(Err(_)) => return None,
+                Poll::Pending if now >= sent + interval => {
+                    drop(ping);
+                    self.fail("a keep-alive PING went unanswered");
+                    return None;
+                }
+                Poll::Pending => return Some(sent + interval),
+            }
+        }
+        let idle_since = instant_of(self.blocked.last_read.load(Ordering::Relaxed));
+        if now < idle_since + interval {
+            return Some(idle_since + interval);
+        }
+        if ping.pong.as_mut()?.send_ping(h2::Ping::opaque()).is_err() {
+            return None;
+        }
+        ping.sent = Some(now);
+        drop(ping);
+        trace!(log::POOL, "HTTP/2 connection {} -> {}: keep-alive PING", self.local, self.peer);
+        self.drive();
+        Some(now + interval)
+    }
+
+    /// Fails the connection: no new stream goes here, and every stream on it fails once (the
+    /// crate tells them the connection broke when its task is dropped).
+    fn fail(&self, why: &str) {
+        self.dead.store(true, Ordering::SeqCst);
+        let task = self.lock().task.take();
+        trace!(log::POOL, "HTTP/2 connection {} -> {} failed: {why}", self.local, self.peer);
+        drop(task);
+    }
+
+    /// True while a new stream would not wait for room under the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` (`WINHTTP_OPTION_DISABLE_STREAM_QUEUE`).
+    pub fn has_room(&self) -> bool {
+        let mut max = self.send.lock().unwrap_or_else(|p| p.into_inner()).current_max_send_streams();
+        if !self.blocked.heard.load(Ordering::Relaxed) {
+            // The server's SETTINGS have not come: its limit is unknown, so the stream that
+            // opened the connection is the only one sure not to wait.
+            max = 1;
+        }
+        self.streams.load(Ordering::SeqCst) < max
+    }
+}
+
+impl H2Stream {
+    /// The exchange ended (or the stream is dropped): it no longer takes a place on the connection.
+    fn uncount(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            self.conn.streams.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl H2Stream {
+    /// Caller body bytes of a chunk-encoded body (see [`H2Stream::dechunk`]): the chunk framing is
+    /// consumed, the chunk data goes out as DATA within the window, and the last chunk ends the
+    /// stream (with the caller's trailers as a trailing HEADERS frame, if it wrote any).
+    /// `Ok(Some(n))`: the first `n` bytes of `data` were taken; `Ok(None)`: no window now (wait
+    /// on the token). Bytes after the last chunk are taken and dropped.
+    pub fn write_dechunked(&mut self, data: &[u8]) -> Result<Option<usize>, Error> {
+        let Some(mut d) = self.dechunk.take() else {
+            return Err(Error::other(ERROR_WINHTTP_INTERNAL_ERROR, "HTTP/2: not a chunk-encoded body"));
+        };
+        let result = self.dechunk_step(&mut d, data);
+        self.dechunk = Some(d);
+        result
+    }
+
+    fn dechunk_step(&mut self, d: &mut crate::proto::h1::Decoder, data: &[u8]) -> Result<Option<usize>, Error> {
+        let bad = |e: crate::proto::h1::Error| {
+            Error::other(ERROR_INVALID_PARAMETER, format!("HTTP/2: the caller's chunked body is malformed: {e:?}"))
+        };
+        let skip = d.skip_framing(data).map_err(bad)?;
+        if d.is_done() {
+            if self.send.is_some() {
+                self.end_with(d.trailers())?;
+            }
+            return Ok(Some(data.len()));
+        }
+        let run = d.available(data.len() - skip);
+        if run == 0 {
+            return Ok(Some(skip));
+        }
+        match self.poll_write(&data[skip..skip + run], false)? {
+            Some(n) => {
+                d.advance(n);
+                Ok(Some(skip + n))
+            }
+            None if skip > 0 => Ok(Some(skip)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends the request: `END_STREAM` on an empty DATA frame, or on a HEADERS frame of trailers.
+    fn end_with(&mut self, trailers: &[(String, String)]) -> Result<(), Error> {
+        let mut map = http::HeaderMap::new();
+        for (n, v) in trailers {
+            let name = http::header::HeaderName::from_bytes(n.to_ascii_lowercase().as_bytes());
+            let value = http::header::HeaderValue::from_str(v);
+            if let (Ok(name), Ok(value)) = (name, value)
+                && !crate::proto::h2::connection_specific(n)
+            {
+                map.append(name, value);
+            }
+        }
+        if map.is_empty() {
+            return self.finish();
+        }
+        let Some(send) = self.send.as_mut() else { return Ok(()) };
+        send.send_trailers(map).map_err(|e| error(&e))?;
+        self.send = None;
+        self.conn.drive();
+        Ok(())
     }
 }

@@ -109,7 +109,8 @@ type Routes = HashMap<Route, Entry, std::hash::BuildHasherDefault<Fnv>>;
 
 struct Inner {
     map: Routes,
-    last_sweep: Instant,
+    /// When the next sweep of every route is due.
+    next_sweep: Instant,
 }
 
 struct Pool {
@@ -138,8 +139,11 @@ fn forget(guids: &mut std::collections::HashSet<[u8; 16]>, guid: Option<[u8; 16]
 }
 
 /// Moves a route's idle connections past `timeout` into `doomed` (slots freed).
-fn expire(entry: &mut Entry, timeout: Duration, now: Instant, doomed: &mut Vec<Idle>) {
-    let n = entry.idle.iter().take_while(|i| now.saturating_duration_since(i.since) >= timeout).count();
+/// `cutoff` is now minus the idle timeout (`None`: nothing can be that old yet): Instants are
+/// compared rather than subtracted, which costs more on every use of the pool.
+fn expire(entry: &mut Entry, timeout: Duration, cutoff: Option<Instant>, doomed: &mut Vec<Idle>) {
+    let Some(cutoff) = cutoff else { return };
+    let n = entry.idle.iter().take_while(|i| i.since <= cutoff).count();
     if n == 0 {
         return;
     }
@@ -160,7 +164,7 @@ fn wake_all(waiters: &mut Vec<Token>) {
 
 impl Pool {
     fn new(idle_timeout: Duration) -> Pool {
-        Pool { idle_timeout, inner: Mutex::new(Inner { map: Routes::default(), last_sweep: Instant::now() }) }
+        Pool { idle_timeout, inner: Mutex::new(Inner { map: Routes::default(), next_sweep: Instant::now() }) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -181,15 +185,17 @@ impl Pool {
 
     /// Moves idle connections past the idle timeout into `doomed` (slots freed): those of every
     /// route at most once a second (a route's own are looked at by [`expire`] on each use).
-    fn sweep(&self, inner: &mut Inner, now: Instant, doomed: &mut Vec<Idle>) {
+    fn sweep(&self, inner: &mut Inner, now: Instant, doomed: &mut Vec<Idle>) -> Option<Instant> {
         let timeout = self.idle_timeout;
-        if now.saturating_duration_since(inner.last_sweep) >= timeout.min(Duration::from_secs(1)) {
-            inner.last_sweep = now;
+        let cutoff = now.checked_sub(timeout);
+        if now >= inner.next_sweep {
+            inner.next_sweep = now + timeout.min(Duration::from_secs(1));
             for entry in inner.map.values_mut() {
-                expire(entry, timeout, now, doomed);
+                expire(entry, timeout, cutoff, doomed);
             }
             inner.map.retain(|_, e| e.open > 0 || !e.idle.is_empty() || !e.waiters.is_empty());
         }
+        cutoff
     }
 
     fn acquire(
@@ -207,9 +213,9 @@ impl Pool {
         let mut doomed = Vec::new();
         let mut inner = self.lock();
         let now = Instant::now();
-        self.sweep(&mut inner, now, &mut doomed);
+        let cutoff = self.sweep(&mut inner, now, &mut doomed);
         let entry = inner.map.entry(key.clone()).or_default();
-        expire(entry, self.idle_timeout, now, &mut doomed);
+        expire(entry, self.idle_timeout, cutoff, &mut doomed);
         let mut lease = None;
         // The limit counts connections in use: idle ones beyond it (left by an earlier burst, or
         // by a session without the limit) wait in the pool rather than serve more at once.
@@ -222,8 +228,12 @@ impl Pool {
             } else if !idle.conn.stream.is_alive() {
                 "the server closed it"
             } else {
-                let idle_ms = now.saturating_duration_since(idle.since).as_millis();
-                trace!(log::POOL, "reused {} to {key} (idle {idle_ms} ms)", idle.conn.stream.local);
+                trace!(
+                    log::POOL,
+                    "reused {} to {key} (idle {} ms)",
+                    idle.conn.stream.local,
+                    now.saturating_duration_since(idle.since).as_millis()
+                );
                 lease = Some(Lease::Reused(idle.conn, idle.permit));
                 break;
             };
@@ -274,10 +284,10 @@ impl Pool {
             permit.key = Some(key.clone());
         }
         let now = Instant::now();
-        self.sweep(&mut inner, now, &mut doomed);
+        let cutoff = self.sweep(&mut inner, now, &mut doomed);
         trace!(log::POOL, "pooled {} to {key}", conn.stream.local);
         let entry = inner.map.entry(key).or_default();
-        expire(entry, self.idle_timeout, now, &mut doomed);
+        expire(entry, self.idle_timeout, cutoff, &mut doomed);
         entry.idle.push(Idle { conn, permit, since: now });
         wake_all(&mut entry.waiters);
         drop(inner);

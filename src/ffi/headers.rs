@@ -163,8 +163,11 @@ pub(crate) unsafe fn WinHttpQueryHeaders_of<C: CodeUnit>(
                     Answer { text: text.into(), indexed: false }
                 }
                 _ => {
-                    let start =
-                        StartLine::Status { version: response.version, code: response.status, reason: &response.reason };
+                    let start = StartLine::Status {
+                        version: response.version,
+                        code: response.status,
+                        reason: &response.reason,
+                    };
                     HeaderBlock { start, headers: &list }.query(&facts, attr, name.as_deref(), index)?
                 }
             };

@@ -401,13 +401,26 @@ pub fn crack_str(url: &str, flags: DWORD) -> Result<CrackedUrl, DWORD> {
 
 /// What a request path needs escaped at send time, by default: controls, space, DEL and
 /// `"#<>[\]^`{|}`. `%` and `~` are kept.
-fn request_needs_escape(b: u8) -> bool {
+const fn request_needs_escape(b: u8) -> bool {
     b <= 0x20 || matches!(b, 0x7f | b'"' | b'#' | b'<' | b'>' | b'[' | b'\\' | b']' | b'^' | b'`' | b'{' | b'|' | b'}')
 }
 
 /// True when [`escape_request_path`] would give `path` back unchanged (the usual case: the
 /// caller can keep its own copy).
 pub fn request_path_unchanged(path: &str, flags: DWORD) -> bool {
+    // Bytes no flag combination changes: printable ASCII but `%` and what is escaped by default.
+    static KEPT: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0x21;
+        while b < 0x7f {
+            t[b] = b != b'%' as usize && !request_needs_escape(b as u8);
+            b += 1;
+        }
+        t
+    };
+    if path.bytes().all(|b| KEPT[b as usize]) {
+        return true;
+    }
     let percent = flags & WINHTTP_FLAG_ESCAPE_PERCENT != 0;
     let escape_path = flags & WINHTTP_FLAG_ESCAPE_DISABLE == 0;
     let escape_query = escape_path && flags & WINHTTP_FLAG_ESCAPE_DISABLE_QUERY == 0;

@@ -32,30 +32,29 @@ pub fn write_request_head_from<'a, I>(
 ) -> Result<(), Error>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
-    I::IntoIter: Clone,
 {
-    let headers = headers.into_iter();
     if !is_token(method.as_bytes()) {
         return Err(Error::InvalidMethod);
     }
     if target.is_empty() || target.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0 | b' ')) {
         return Err(Error::InvalidTarget);
     }
-    let mut len = method.len() + target.len() + 14;
-    for (name, value) in headers.clone() {
-        if !is_token(name.as_bytes()) || value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            return Err(Error::InvalidHeader);
-        }
-        len += name.len() + value.len() + 4;
-    }
-    out.reserve(len);
+    // One pass: each header is checked as it is written, and a bad one takes back what was written.
+    let start = out.len();
+    out.reserve(method.len() + target.len() + 256);
     for part in [method, " ", target, " ", version.as_str(), "\r\n"] {
         out.extend_from_slice(part.as_bytes());
     }
     for (name, value) in headers {
-        for part in [name, ": ", value, "\r\n"] {
-            out.extend_from_slice(part.as_bytes());
+        if !is_token(name.as_bytes()) || value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            out.truncate(start);
+            return Err(Error::InvalidHeader);
         }
+        out.reserve(name.len() + value.len() + 4);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
     Ok(())
@@ -397,10 +396,16 @@ mod tests {
         let headers = h(&[("Host", "example.com"), ("Content-Length", "0"), ("X-Empty", "")]);
         write_request_head(&mut out, "PUT", "/a?b=c", Version::Http11, &headers).unwrap();
         assert_eq!(out, b"left overPUT /a?b=c HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\nX-Empty: \r\n\r\n");
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(512);
+        let at = out.as_ptr();
         write_request_head(&mut out, "GET", "http://h/x", Version::Http10, &[]).unwrap();
         assert_eq!(out, b"GET http://h/x HTTP/1.0\r\n\r\n");
-        assert_eq!(out.capacity(), out.len(), "one exact reservation");
+        assert_eq!(out.as_ptr(), at, "written into the room the caller gave, no reallocation");
+        // A bad header takes back everything written for the head.
+        let mut out = b"keep".to_vec();
+        let bad = h(&[("Good", "1"), ("Bad", "a\r\nInjected: 1")]);
+        assert_eq!(write_request_head(&mut out, "GET", "/", Version::Http11, &bad), Err(Error::InvalidHeader));
+        assert_eq!(out, b"keep");
     }
 
     #[test]

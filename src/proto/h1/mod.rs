@@ -135,9 +135,27 @@ impl core::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The `tchar` bytes (RFC 9110 §5.6.2), as a table.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let extra = b"!#$%&'*+-.^_`|~";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// True if `b` is a `tchar` (RFC 9110 §5.6.2).
+#[inline]
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[b as usize]
 }
 
 /// True if `s` is a non-empty token.

@@ -103,6 +103,28 @@ impl std::hash::Hasher for Fnv {
         }
         self.0 = h;
     }
+
+    // Integers (the flag, the port, the enum's discriminant) mixed whole rather than byte by byte.
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        self.0 = (h ^ n).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    }
 }
 
 type Routes = HashMap<Route, Entry, std::hash::BuildHasherDefault<Fnv>>;

@@ -56,6 +56,25 @@ pub enum Want {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Token(pub usize);
 
+/// Hashes a token (a counter) with one multiplication: SipHash cost more than the lookup it
+/// served on every socket wait and pool check-in.
+#[derive(Default)]
+pub struct TokenHasher(u64);
+
+impl std::hash::Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 type WakeFn = Box<dyn FnOnce(Wake) + Send>;
 
 /// The token of the reactor's own `mio::Waker`; socket tokens start at 1.
@@ -110,7 +129,7 @@ enum Sleep {
 }
 
 struct State {
-    slots: HashMap<usize, Slot>,
+    slots: HashMap<usize, Slot, std::hash::BuildHasherDefault<TokenHasher>>,
     /// (deadline, token, direction) of every parked waiter that has a deadline.
     deadlines: BTreeSet<(Instant, usize, usize)>,
     sleep: Sleep,
@@ -156,7 +175,7 @@ pub fn reactor() -> &'static Reactor {
             registry,
             waker,
             next_token: AtomicUsize::new(1),
-            state: Mutex::new(State { slots: HashMap::new(), deadlines: BTreeSet::new(), sleep: Sleep::Awake }),
+            state: Mutex::new(State { slots: HashMap::default(), deadlines: BTreeSet::new(), sleep: Sleep::Awake }),
         }
     })
 }

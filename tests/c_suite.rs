@@ -395,7 +395,7 @@ fn c_suite_against_static_and_shared_library() {
                         println!("{stem} ({what}): {line}");
                     }
                     let summary = stdout.lines().last().unwrap_or("");
-                    println!("{stem} ({what}): {summary}");
+                    println!("{stem} ({what}): {summary} [{:.1} s]", begun.elapsed().as_secs_f64());
                 }
                 Err(e) => {
                     println!("{stem} ({what}): FAILED");

@@ -293,6 +293,25 @@ impl Reactor {
         }
     }
 
+    /// Wakes the `Want::Read` waiter of a signal token if one is parked now, and says whether it
+    /// did (nothing is remembered otherwise): for handing work to a thread that is waiting.
+    pub fn signal_waiter(&self, token: Token) -> bool {
+        let waiter = {
+            let mut st = lock(&self.state);
+            match st.slots.get(&token.0) {
+                Some(slot) if slot.waiters[0].is_some() => st.take_waiter(token.0, 0),
+                _ => None,
+            }
+        };
+        match waiter {
+            Some(w) => {
+                fire(w.wake, Wake::Ready);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Forgets a token (a deregistered socket's, or a signal's); its waiters wake with `Cancelled`.
     pub fn release(&self, token: Token) {
         let waiters = {

@@ -30,8 +30,9 @@ use crate::proto::h1::Encoder;
 use bytes::Bytes;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::cell::Cell;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -41,6 +42,23 @@ const STREAM_WINDOW: u32 = 1 << 20;
 const CONNECTION_WINDOW: u32 = 16 << 20;
 /// The largest response header block accepted (`SETTINGS_MAX_HEADER_LIST_SIZE`).
 const MAX_HEADER_LIST: u32 = 256 * 1024;
+/// Streams opened before the server's first SETTINGS says how many it takes (RFC 9113 6.5.2
+/// recommends servers allow at least 100): without a bound, a burst of requests on a new
+/// connection goes out before the limit is known, and nginx refuses every stream past twice its
+/// limit read at once ("client sent too many streams at once").
+const INITIAL_MAX_SEND_STREAMS: usize = 100;
+/// Rounds of one pump when its own wake-ups keep asking for more (then it goes to the pool).
+const PUMP_ROUNDS: usize = 64;
+
+thread_local! {
+    /// The connection whose pump this thread is running (its address; 0: none). A wake-up of
+    /// that connection's task on this thread, or readiness its park finds already there, asks
+    /// the running pump for another round instead of queueing a pump on the completion pool.
+    static PUMPING: Cell<usize> = const { Cell::new(0) };
+    /// The stream token whose read drives the pump on this thread: it polls its stream right
+    /// after, so the pump need not signal it.
+    static READER: Cell<usize> = const { Cell::new(0) };
+}
 
 /// Which direction of the socket the last I/O found blocked.
 #[derive(Default)]
@@ -123,6 +141,15 @@ pub struct H2Conn {
     scheduled: AtomicBool,
     /// The pump is parked on the reactor for reading / writing.
     parked: [AtomicBool; 2],
+    /// Another round is wanted by the thread running the pump (see `PUMPING`).
+    again: AtomicBool,
+    /// The signal token of a stream waiting for its data that will run the pump itself when the
+    /// socket becomes readable (0: none): the readiness goes to that thread, not to the pool.
+    driver: AtomicUsize,
+    /// The stream token readiness was handed to, until that stream runs the pump.
+    owed: AtomicUsize,
+    /// The task's waker (schedules a pump), made once.
+    waker: Waker,
     /// The task ended (closed, failed, or the peer sent GOAWAY): no new stream goes here.
     dead: AtomicBool,
     me: Weak<H2Conn>,
@@ -142,7 +169,7 @@ impl std::task::Wake for PumpWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         if let Some(c) = self.0.upgrade() {
-            c.schedule();
+            c.wake_task();
         }
     }
 }
@@ -152,10 +179,12 @@ struct TokenWaker(Token);
 
 impl std::task::Wake for TokenWaker {
     fn wake(self: Arc<Self>) {
-        reactor().signal(self.0);
+        self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        reactor().signal(self.0);
+        if READER.get() != self.0.0 {
+            reactor().signal(self.0);
+        }
     }
 }
 
@@ -199,6 +228,7 @@ impl H2Conn {
         let io = Io { stream, blocked: blocked.clone() };
         let mut builder = h2::client::Builder::new();
         builder
+            .initial_max_send_streams(INITIAL_MAX_SEND_STREAMS)
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_header_list_size(MAX_HEADER_LIST)
@@ -221,6 +251,10 @@ impl H2Conn {
             token,
             scheduled: AtomicBool::new(false),
             parked: [AtomicBool::new(false), AtomicBool::new(false)],
+            again: AtomicBool::new(false),
+            driver: AtomicUsize::new(0),
+            owed: AtomicUsize::new(0),
+            waker: Waker::from(Arc::new(PumpWaker(me.clone()))),
             dead: AtomicBool::new(false),
             me: me.clone(),
             local,
@@ -252,10 +286,36 @@ impl H2Conn {
         }
     }
 
+    fn addr(&self) -> usize {
+        self as *const H2Conn as usize
+    }
+
+    /// The task asks to be polled: another round of the pump running on this thread, or a pump
+    /// queued on the pool.
+    fn wake_task(&self) {
+        if PUMPING.get() == self.addr() {
+            self.again.store(true, Ordering::SeqCst);
+        } else {
+            self.schedule();
+        }
+    }
+
+    /// Runs `f` (a stream's call into the crate) so that the task's wake-ups it causes (a
+    /// WINDOW_UPDATE due, a frame queued) run the pump here afterwards, not on the pool.
+    fn deferred<R>(&self, f: impl FnOnce() -> R) -> R {
+        let prev = PUMPING.replace(self.addr());
+        let r = f();
+        PUMPING.set(prev);
+        if self.again.swap(false, Ordering::SeqCst) {
+            self.drive();
+        }
+        r
+    }
+
     /// Runs the pump here if nobody else is running it, else makes sure it runs again.
     pub fn drive(&self) {
         match self.inner.try_lock() {
-            Ok(inner) => self.pump_locked(inner),
+            Ok(inner) => self.run(inner),
             Err(_) => self.schedule(),
         }
     }
@@ -263,7 +323,51 @@ impl H2Conn {
     fn pump(&self) {
         self.scheduled.store(false, Ordering::SeqCst);
         let inner = self.lock();
-        self.pump_locked(inner);
+        self.run(inner);
+    }
+
+    /// Pumps, again while its own wake-ups ask for it (bounded: then the pool takes over).
+    fn run(&self, inner: MutexGuard<'_, Inner>) {
+        let prev = PUMPING.replace(self.addr());
+        let mut inner = Some(inner);
+        let mut rounds = 0;
+        loop {
+            let guard = match inner.take() {
+                Some(g) => g,
+                None => match self.inner.try_lock() {
+                    Ok(g) => g,
+                    Err(_) => {
+                        self.schedule();
+                        break;
+                    }
+                },
+            };
+            self.again.store(false, Ordering::SeqCst);
+            self.pump_locked(guard);
+            if !self.again.swap(false, Ordering::SeqCst) {
+                break;
+            }
+            rounds += 1;
+            if rounds == PUMP_ROUNDS {
+                self.schedule();
+                break;
+            }
+        }
+        PUMPING.set(prev);
+    }
+
+    /// The socket became readable: to the stream waiting to drive the pump (woken on its own
+    /// thread, or its continuation on the pool), if one waits; else a pump on the pool.
+    fn readable(&self) {
+        let t = self.driver.swap(0, Ordering::SeqCst);
+        if t != 0 {
+            self.owed.store(t, Ordering::SeqCst);
+            if reactor().signal_waiter(Token(t)) {
+                return;
+            }
+            let _ = self.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
+        }
+        self.schedule();
     }
 
     /// Polls the connection task: reads what arrived (waking the streams it concerns), writes what
@@ -274,12 +378,11 @@ impl H2Conn {
         }
         self.blocked.read.store(false, Ordering::SeqCst);
         self.blocked.write.store(false, Ordering::SeqCst);
-        let waker = Waker::from(Arc::new(PumpWaker(self.me.clone())));
-        let polled = Pin::new(&mut inner.task).poll(&mut Context::from_waker(&waker));
+        let polled = Pin::new(&mut inner.task).poll(&mut Context::from_waker(&self.waker));
         match polled {
             Poll::Pending => {
                 // A GOAWAY: no new stream here (those in flight finish).
-                let mut cx = Context::from_waker(&waker);
+                let mut cx = Context::from_waker(&self.waker);
                 let ready = self.send.lock().unwrap_or_else(|p| p.into_inner()).poll_ready(&mut cx);
                 if let Poll::Ready(Err(e)) = ready
                     && e.is_go_away()
@@ -315,7 +418,15 @@ impl H2Conn {
             Box::new(move |wake| {
                 if let Some(c) = me.upgrade() {
                     c.parked[d].store(false, Ordering::SeqCst);
-                    if wake != Wake::Cancelled || c.is_open() {
+                    if wake == Wake::Cancelled && !c.is_open() {
+                        return;
+                    }
+                    if PUMPING.get() == c.addr() {
+                        // Ready already, found by the park of the pump running here.
+                        c.again.store(true, Ordering::SeqCst);
+                    } else if want == Want::Read && wake == Wake::Ready {
+                        c.readable();
+                    } else {
                         c.schedule();
                     }
                 }
@@ -368,7 +479,10 @@ impl Drop for H2Stream {
         self.send = None;
         self.response = None;
         self.recv = None;
-        if unfinished {
+        let t = self.token.0;
+        let _ = self.conn.driver.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
+        let owed = self.conn.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok();
+        if unfinished || owed {
             self.conn.drive();
         }
         reactor().release(self.token);
@@ -446,6 +560,7 @@ impl H2Stream {
     /// `n` (`end`: they end the request when they are all of `data`), `Ok(None)`: no window
     /// yet, wait on the token.
     pub fn poll_write(&mut self, data: &[u8], end: bool) -> Result<Option<usize>, Error> {
+        self.settle();
         let Some(send) = self.send.as_mut() else {
             return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: the request body has ended"));
         };
@@ -494,6 +609,7 @@ impl H2Stream {
     /// The response head: `Ok(None)` while it has not come (wait on the token). Interim
     /// responses are the crate's.
     pub fn poll_head(&mut self) -> Result<Option<Head>, Error> {
+        self.settle();
         let Some(fut) = self.response.as_mut() else {
             return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: no response pending"));
         };
@@ -525,9 +641,56 @@ impl H2Stream {
         }
     }
 
+    /// Runs the pump here when the socket's readiness was handed to this stream (see
+    /// [`H2Stream::poll_available`]) and it has not run since. True when it ran.
+    fn settle(&mut self) -> bool {
+        let t = self.token.0;
+        if self.conn.owed.load(Ordering::SeqCst) == t
+            && self.conn.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        {
+            self.drive_reading();
+            return true;
+        }
+        false
+    }
+
+    /// Runs the pump on this thread for a read of this stream (which polls the stream next, so
+    /// the pump need not signal it).
+    fn drive_reading(&mut self) {
+        let prev = READER.replace(self.token.0);
+        self.conn.drive();
+        READER.set(prev);
+    }
+
     /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
     /// the body, `Ok(None)` when none has come yet (wait on the token).
+    ///
+    /// With nothing received, the stream runs the connection's pump itself (reading what the
+    /// socket holds, for every stream), and when still nothing came it waits as the
+    /// connection's driver: the socket's next readiness wakes this stream's wait, and the pump
+    /// runs on its thread (sync) or continuation (async) instead of hopping through the pool.
     pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
+        let mut drove = self.settle();
+        loop {
+            self.drain()?;
+            if self.buffered > 0 || self.ended {
+                break;
+            }
+            if drove {
+                self.conn.driver.store(self.token.0, Ordering::SeqCst);
+                return Ok(None);
+            }
+            drove = true;
+            self.drive_reading();
+        }
+        match (self.buffered, self.ended) {
+            (0, false) => Ok(None),
+            (n, _) => Ok(Some(n)),
+        }
+    }
+
+    /// Takes every DATA frame the stream has received into `chunks`.
+    fn drain(&mut self) -> Result<(), Error> {
         while !self.ended {
             let Some(recv) = self.recv.as_mut() else {
                 self.ended = true;
@@ -550,16 +713,13 @@ impl H2Stream {
                 Poll::Ready(Some(Err(e))) => return Err(error(&e)),
             }
         }
-        match (self.buffered, self.ended) {
-            (0, false) => Ok(None),
-            (n, _) => Ok(Some(n)),
-        }
+        Ok(())
     }
 
     /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
     /// `Ok(None)` to wait.
     pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        if self.buffered < out.len() {
+        if self.buffered < out.len() || self.conn.owed.load(Ordering::SeqCst) == self.token.0 {
             match self.poll_available()? {
                 None => return Ok(None),
                 Some(0) => return Ok(Some(0)),
@@ -580,8 +740,9 @@ impl H2Stream {
         self.buffered -= n;
         if let Some(recv) = self.recv.as_mut() {
             // The window reopens as the caller reads (a slow reader holds the server back); the
-            // crate wakes the connection when a WINDOW_UPDATE is due.
-            let _ = recv.flow_control().release_capacity(n);
+            // crate wakes the connection when a WINDOW_UPDATE is due (half a window read), and
+            // the pump then runs here.
+            self.conn.deferred(|| recv.flow_control().release_capacity(n)).ok();
         }
         Ok(Some(n))
     }

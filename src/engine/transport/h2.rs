@@ -28,11 +28,11 @@ use crate::engine::transport::tcp::Stream;
 use crate::engine::transport::tls::Info;
 use crate::proto::h1::Encoder;
 use bytes::Bytes;
+use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::cell::Cell;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -49,6 +49,10 @@ const MAX_HEADER_LIST: u32 = 256 * 1024;
 const INITIAL_MAX_SEND_STREAMS: usize = 100;
 /// Rounds of one pump when its own wake-ups keep asking for more (then it goes to the pool).
 const PUMP_ROUNDS: usize = 64;
+/// [`Blocked::lease`]: no read in progress / a stream's read is running / readiness came during it.
+const IDLE: u8 = 0;
+const ACTIVE: u8 = 1;
+const OWED: u8 = 2;
 
 thread_local! {
     /// The connection whose pump this thread is running (its address; 0: none). A wake-up of
@@ -58,13 +62,32 @@ thread_local! {
     /// The stream token whose read drives the pump on this thread: it polls its stream right
     /// after, so the pump need not signal it.
     static READER: Cell<usize> = const { Cell::new(0) };
+    /// The connection (its `Blocked`'s address) a stream reads on this thread: its pumps read
+    /// the socket; pumps on other threads leave it to this one.
+    static READING: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Which direction of the socket the last I/O found blocked.
+/// Which direction of the socket the last I/O found blocked; and who reads it.
 #[derive(Default)]
 struct Blocked {
     read: AtomicBool,
     write: AtomicBool,
+    /// A pump off the reading stream's thread left the socket to that stream (see `Io`).
+    yielded: AtomicBool,
+    /// A stream's read is running on some thread (`ACTIVE`): readiness arriving meanwhile is left
+    /// to it (`OWED`), and it runs the pump before its read returns.
+    lease: AtomicU8,
+    /// The signal token of a stream waiting for its data that will run the pump itself when the
+    /// socket becomes readable (0: none): the readiness goes to that thread, not to the pool.
+    driver: AtomicUsize,
+}
+
+impl Blocked {
+    /// A stream is reading (or waits to) and this thread is not it: the socket is left to it.
+    fn reader_elsewhere(&self) -> bool {
+        READING.get() != self as *const Blocked as usize
+            && (self.lease.load(Ordering::SeqCst) != IDLE || self.driver.load(Ordering::SeqCst) != 0)
+    }
 }
 
 /// The connection's stream through the async I/O traits, for the `h2` crate.
@@ -80,6 +103,11 @@ impl tokio::io::AsyncRead for Io {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let me = self.get_mut();
+        if me.blocked.reader_elsewhere() {
+            // Reading here would hand each frame over to the reader's thread: leave it the socket.
+            me.blocked.yielded.store(true, Ordering::SeqCst);
+            return Poll::Pending;
+        }
         match me.stream.try_read(buf.initialize_unfilled()) {
             Ok(n) => {
                 buf.advance(n);
@@ -143,9 +171,6 @@ pub struct H2Conn {
     parked: [AtomicBool; 2],
     /// Another round is wanted by the thread running the pump (see `PUMPING`).
     again: AtomicBool,
-    /// The signal token of a stream waiting for its data that will run the pump itself when the
-    /// socket becomes readable (0: none): the readiness goes to that thread, not to the pool.
-    driver: AtomicUsize,
     /// The stream token readiness was handed to, until that stream runs the pump.
     owed: AtomicUsize,
     /// The task's waker (schedules a pump), made once.
@@ -252,7 +277,6 @@ impl H2Conn {
             scheduled: AtomicBool::new(false),
             parked: [AtomicBool::new(false), AtomicBool::new(false)],
             again: AtomicBool::new(false),
-            driver: AtomicUsize::new(0),
             owed: AtomicUsize::new(0),
             waker: Waker::from(Arc::new(PumpWaker(me.clone()))),
             dead: AtomicBool::new(false),
@@ -356,18 +380,22 @@ impl H2Conn {
         PUMPING.set(prev);
     }
 
-    /// The socket became readable: to the stream waiting to drive the pump (woken on its own
-    /// thread, or its continuation on the pool), if one waits; else a pump on the pool.
-    fn readable(&self) {
-        let t = self.driver.swap(0, Ordering::SeqCst);
+    /// The socket became readable: to the stream whose read is running (it pumps before its
+    /// read returns), or to the stream waiting to drive the pump (woken on its own thread, or
+    /// its continuation on the pool). False when neither: the caller pumps or queues a pump.
+    fn hand_off(&self) -> bool {
+        if self.blocked.lease.compare_exchange(ACTIVE, OWED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            return true;
+        }
+        let t = self.blocked.driver.swap(0, Ordering::SeqCst);
         if t != 0 {
             self.owed.store(t, Ordering::SeqCst);
             if reactor().signal_waiter(Token(t)) {
-                return;
+                return true;
             }
             let _ = self.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
         }
-        self.schedule();
+        false
     }
 
     /// Polls the connection task: reads what arrived (waking the streams it concerns), writes what
@@ -378,6 +406,7 @@ impl H2Conn {
         }
         self.blocked.read.store(false, Ordering::SeqCst);
         self.blocked.write.store(false, Ordering::SeqCst);
+        self.blocked.yielded.store(false, Ordering::SeqCst);
         let polled = Pin::new(&mut inner.task).poll(&mut Context::from_waker(&self.waker));
         match polled {
             Poll::Pending => {
@@ -390,6 +419,10 @@ impl H2Conn {
                     self.dead.store(true, Ordering::SeqCst);
                 }
                 drop(inner);
+                if self.blocked.yielded.swap(false, Ordering::SeqCst) && !self.hand_off() {
+                    // The reader went away meanwhile: read here after all.
+                    self.again.store(true, Ordering::SeqCst);
+                }
                 if self.blocked.read.load(Ordering::SeqCst) {
                     self.park(Want::Read);
                 }
@@ -421,11 +454,11 @@ impl H2Conn {
                     if wake == Wake::Cancelled && !c.is_open() {
                         return;
                     }
-                    if PUMPING.get() == c.addr() {
+                    if want == Want::Read && wake == Wake::Ready && c.hand_off() {
+                        // A reading stream runs the pump next, on its own thread.
+                    } else if PUMPING.get() == c.addr() {
                         // Ready already, found by the park of the pump running here.
                         c.again.store(true, Ordering::SeqCst);
-                    } else if want == Want::Read && wake == Wake::Ready {
-                        c.readable();
                     } else {
                         c.schedule();
                     }
@@ -480,7 +513,7 @@ impl Drop for H2Stream {
         self.response = None;
         self.recv = None;
         let t = self.token.0;
-        let _ = self.conn.driver.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self.conn.blocked.driver.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
         let owed = self.conn.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok();
         if unfinished || owed {
             self.conn.drive();
@@ -662,14 +695,32 @@ impl H2Stream {
         READER.set(prev);
     }
 
+    /// Runs a read of this stream holding the connection's lease (see [`Blocked::lease`]), then
+    /// runs the pump for the readiness that arrived during it.
+    fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
+        let prev = READING.replace(Arc::as_ptr(&self.conn.blocked) as usize);
+        let r = f(self);
+        READING.set(prev);
+        if self.conn.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
+            // Not `drive_reading`: a read about to wait must be signalled for what this brings.
+            self.conn.drive();
+        }
+        r
+    }
+
     /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
     /// the body, `Ok(None)` when none has come yet (wait on the token).
+    pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
+        self.leased(Self::available)
+    }
+
     ///
     /// With nothing received, the stream runs the connection's pump itself (reading what the
     /// socket holds, for every stream), and when still nothing came it waits as the
     /// connection's driver: the socket's next readiness wakes this stream's wait, and the pump
     /// runs on its thread (sync) or continuation (async) instead of hopping through the pool.
-    pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
+    fn available(&mut self) -> Result<Option<usize>, Error> {
         let mut drove = self.settle();
         loop {
             self.drain()?;
@@ -677,7 +728,7 @@ impl H2Stream {
                 break;
             }
             if drove {
-                self.conn.driver.store(self.token.0, Ordering::SeqCst);
+                self.conn.blocked.driver.store(self.token.0, Ordering::SeqCst);
                 return Ok(None);
             }
             drove = true;
@@ -719,8 +770,12 @@ impl H2Stream {
     /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
     /// `Ok(None)` to wait.
     pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.leased(|me| me.read_leased(out))
+    }
+
+    fn read_leased(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
         if self.buffered < out.len() || self.conn.owed.load(Ordering::SeqCst) == self.token.0 {
-            match self.poll_available()? {
+            match self.available()? {
                 None => return Ok(None),
                 Some(0) => return Ok(Some(0)),
                 Some(_) => {}

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""An HTTP/2 server that is slow to say its limits, for tests/c/test_http2_perf_paths.c (Python's `h2`).
+
+Usage: h2_burst_server.py, with H2_CERT and H2_KEY naming the server certificate and key (PEM). Listens
+on 127.0.0.1 (an ephemeral port) over TLS with ALPN `h2`, prints "PORT <n>", and exits when its
+standard input closes.
+
+Each connection's SETTINGS (MAX_CONCURRENT_STREAMS 128, as nginx's default) go out only 300 ms after
+the client's first bytes, so whatever a client sends in that time it sent without knowing the limit.
+Like nginx, streams beyond twice the limit among those are refused (RST_STREAM REFUSED_STREAM).
+
+Paths (`key` names a test's own counters):
+  /small?key=K   200 with 128 bytes of "x"
+  /stats?key=K   200 "<most streams of K opened before the SETTINGS> <streams of K refused> <served>"
+"""
+
+import asyncio
+import os
+import ssl
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+try:
+    import h2.config
+    import h2.connection
+    import h2.events
+    import h2.settings
+except ImportError:
+    print("python3 has no h2 package (python3 -m pip install h2)", flush=True)
+    sys.exit(0)
+
+LIMIT = 128
+EARLY = {}
+REFUSED = {}
+SERVED = {}
+
+
+def key_of(path):
+    return parse_qs(urlsplit(path).query).get("key", [""])[0]
+
+
+class Conn(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+        config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        self.conn = h2.connection.H2Connection(config=config)
+        # The crate-side limit is the one announced, enforced here as nginx does (h2's own check
+        # would refuse the whole connection); h2 applies it once the client acknowledges it.
+        self.conn.local_settings = h2.settings.Settings(
+            client=False, initial_values={h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100000}
+        )
+        self.pending = b""
+        self.started = False
+        self.timer = None
+
+    def connection_lost(self, exc):
+        if self.timer:
+            self.timer.cancel()
+
+    def data_received(self, data):
+        if not self.started:
+            self.pending += data
+            if self.timer is None:
+                self.timer = asyncio.get_event_loop().call_later(0.3, self.start)
+            return
+        self.feed(data, early=False)
+
+    def start(self):
+        self.started = True
+        self.conn.initiate_connection()
+        self.conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: LIMIT})
+        data, self.pending = self.pending, b""
+        self.feed(data, early=True)
+
+    def feed(self, data, early):
+        try:
+            events = self.conn.receive_data(data)
+        except Exception:
+            self.transport.close()
+            return
+        new = {}
+        for ev in events:
+            if isinstance(ev, h2.events.RequestReceived):
+                path = dict(ev.headers).get(":path", "/")
+                key = key_of(path)
+                new[key] = new.get(key, 0) + 1
+                if early and new[key] > 2 * LIMIT:
+                    REFUSED[key] = REFUSED.get(key, 0) + 1
+                    self.conn.reset_stream(ev.stream_id, error_code=0x7)
+                    continue
+                self.handle(ev.stream_id, path, key)
+        if early:
+            for key, n in new.items():
+                EARLY[key] = max(EARLY.get(key, 0), n)
+        data = self.conn.data_to_send()
+        if data:
+            self.transport.write(data)
+
+    def respond(self, stream_id, body):
+        try:
+            self.conn.send_headers(stream_id, [(":status", "200"), ("content-length", str(len(body)))])
+            self.conn.send_data(stream_id, body, end_stream=True)
+        except Exception:
+            pass
+
+    def handle(self, stream_id, path, key):
+        url = urlsplit(path)
+        if url.path == "/small":
+            SERVED[key] = SERVED.get(key, 0) + 1
+            self.respond(stream_id, b"x" * 128)
+        elif url.path == "/stats":
+            self.respond(stream_id, f"{EARLY.get(key, 0)} {REFUSED.get(key, 0)} {SERVED.get(key, 0)}".encode())
+        else:
+            self.respond(stream_id, b"not found\n")
+
+
+async def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.environ["H2_CERT"], os.environ["H2_KEY"])
+    ctx.set_alpn_protocols(["h2"])
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Conn, "127.0.0.1", 0, ssl=ctx)
+    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -38,10 +38,16 @@ use std::task::{Context, Poll, Waker};
 
 /// Receive window of each stream we open, and of the whole connection (`SETTINGS` and
 /// `WINDOW_UPDATE`): a stream holds at most this much unread data, the connection at most the
-/// second. With 1 MiB a 100 MiB download blocked for the server ~8,000 times (context switches on
-/// a shared CPU); with 4 MiB about 1,500 (libcurl: 32 MiB). Nothing is allocated up front.
-const STREAM_WINDOW: u32 = 4 << 20;
-const CONNECTION_WINDOW: u32 = 32 << 20;
+/// second. Nothing is allocated up front. Larger windows (4 MiB / 32 MiB) cut a 100 MiB
+/// download's context switches from ~8,000 to ~1,600 but cost more CPU, not less (tens of MiB
+/// buffered ahead of the reader: page faults, copies of cold data): see docs/PERFORMANCE.md.
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 16 << 20;
+/// Read body bytes a stream gives back to the flow-control windows at once (and all of them when
+/// it has nothing left to read, or at the end): the crate sends a WINDOW_UPDATE whenever what was
+/// given back reaches half the current window, so giving back after every read sent one every
+/// ~100 KiB of a download (each a TLS record, a syscall and a wake-up of the server).
+const RELEASE_BATCH: usize = STREAM_WINDOW as usize / 4;
 /// The largest response header block accepted (`SETTINGS_MAX_HEADER_LIST_SIZE`).
 const MAX_HEADER_LIST: u32 = 256 * 1024;
 /// Streams opened before the server's first SETTINGS says how many it takes (RFC 9113 6.5.2
@@ -496,6 +502,8 @@ pub struct H2Stream {
     /// Received body bytes not read yet (DATA frames' payloads), and how many.
     chunks: std::collections::VecDeque<Bytes>,
     buffered: usize,
+    /// Bytes the caller read that were not given back to the windows yet (see `RELEASE_BATCH`).
+    unreleased: usize,
     /// The response body ended (`chunks` may still hold the last of it).
     ended: bool,
     /// The request body still to come (`WinHttpWriteData`), as on HTTP/1.1.
@@ -511,6 +519,7 @@ impl Drop for H2Stream {
     fn drop(&mut self) {
         let unfinished = self.send.is_some() || self.response.is_some() || (self.recv.is_some() && !self.ended);
         // Dropping the handles resets an unfinished stream; the connection writes the reset.
+        self.release(true);
         self.send = None;
         self.response = None;
         self.recv = None;
@@ -549,6 +558,7 @@ impl H2Stream {
             recv: None,
             chunks: std::collections::VecDeque::new(),
             buffered: 0,
+            unreleased: 0,
             ended: false,
             encoder: Encoder::Length(0),
             retryable: false,
@@ -729,6 +739,8 @@ impl H2Stream {
             if self.buffered > 0 || self.ended {
                 break;
             }
+            // Nothing left here: the windows reopen in full before the pump writes.
+            self.release(true);
             if drove {
                 self.conn.blocked.driver.store(self.token.0, Ordering::SeqCst);
                 return Ok(None);
@@ -795,13 +807,23 @@ impl H2Stream {
             n += k;
         }
         self.buffered -= n;
+        // The window reopens as the caller reads (a slow reader holds the server back).
+        self.unreleased += n;
+        self.release(self.ended && self.buffered == 0);
+        Ok(Some(n))
+    }
+
+    /// Gives read bytes back to the stream's and the connection's windows, once a batch is
+    /// there (or `all`); the crate wakes the connection when a WINDOW_UPDATE is due, and the pump
+    /// then runs on this thread.
+    fn release(&mut self, all: bool) {
+        if self.unreleased == 0 || (!all && self.unreleased < RELEASE_BATCH) {
+            return;
+        }
+        let n = std::mem::take(&mut self.unreleased);
         if let Some(recv) = self.recv.as_mut() {
-            // The window reopens as the caller reads (a slow reader holds the server back); the
-            // crate wakes the connection when a WINDOW_UPDATE is due (half a window read), and
-            // the pump then runs here.
             self.conn.deferred(|| recv.flow_control().release_capacity(n)).ok();
         }
-        Ok(Some(n))
     }
 
     /// The body was read to the end.

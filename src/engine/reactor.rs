@@ -488,6 +488,19 @@ mod tests {
     }
 
     #[test]
+    fn signal_waiter_wakes_only_a_parked_waiter() {
+        let token = reactor().signal_token();
+        // Nobody parked: not woken, and nothing remembered (a later park still waits).
+        assert!(!reactor().signal_waiter(token));
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(50))), Wake::TimedOut);
+        let (tx, rx) = mpsc::channel();
+        reactor().park(token, Want::Read, None, Box::new(move |w| tx.send(w).unwrap()));
+        assert!(reactor().signal_waiter(token));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Wake::Ready);
+        reactor().release(token);
+    }
+
+    #[test]
     fn data_arriving_while_parked_wakes() {
         let (mut client, token, mut server) = pair();
         // Consume the initial readiness bits.

@@ -710,15 +710,22 @@ impl H2Stream {
     /// Runs a read of this stream holding the connection's lease (see [`Blocked::lease`]), then
     /// runs the pump for the readiness that arrived during it.
     fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
-        self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
-        let prev = READING.replace(Arc::as_ptr(&self.conn.blocked) as usize);
-        let r = f(self);
-        READING.set(prev);
-        if self.conn.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
-            // Not `drive_reading`: a read about to wait must be signalled for what this brings.
-            self.conn.drive();
+        /// Gives the lease back however the read ends (a panic too: a lease left `ACTIVE` would
+        /// keep every other pump off the socket).
+        struct Lease(Arc<H2Conn>, usize);
+        impl Drop for Lease {
+            fn drop(&mut self) {
+                READING.set(self.1);
+                if self.0.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
+                    // Not `drive_reading`: a read about to wait must be signalled for what this
+                    // brings.
+                    self.0.drive();
+                }
+            }
         }
-        r
+        self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
+        let _lease = Lease(self.conn.clone(), READING.replace(Arc::as_ptr(&self.conn.blocked) as usize));
+        f(self)
     }
 
     /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of

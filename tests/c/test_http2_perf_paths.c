@@ -9,6 +9,9 @@
  * burst goes out whole and the streams past 256 are refused (the 12030 seen in the h2conc1000
  * bench row when nginx's SETTINGS came late).
  *
+ * The same server sends GOAWAY(NO_ERROR) naming the 5th of 20 streams in flight the last it
+ * processed: the 15 after it are sent again on a new connection and all 20 succeed.
+ *
  * Against nginx with HTTP/2 (WINHTTP_TEST_NGINX_H2_PORT): four threads download the 1 MiB file at
  * once on the one shared connection with sync ReadData loops (64 KiB and 1000-byte buffers), and
  * four async requests read it with QueryDataAvailable/ReadData; every byte is checked. A reading
@@ -246,6 +249,55 @@ static void test_burst_before_settings(void)
     WinHttpCloseHandle(s);
 }
 
+/* ---- GOAWAY with requests in flight ----------------------------------------------------------- */
+
+static void test_goaway_with_streams_in_flight(void)
+{
+    enum { N = 20, LAST = 5 };
+    char key[64];
+    snprintf(key, sizeof key, "goaway-%s", run_id);
+    HINTERNET s = open_session(WINHTTP_FLAG_ASYNC);
+    WinHttpSetStatusCallback(s, acb, WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS, 0);
+    HINTERNET c = WinHttpConnect(s, L"localhost", burst_port, 0);
+    WCHAR fmt[128];
+    harness_swprintf(fmt, 128, L"/goaway-after?key=%s&n=%d&i=%%d", key, LAST);
+    adone = 0;
+    struct areq *reqs = start_async(c, fmt, N, 64);
+    int finished = wait_async(N);
+    CHECK_EQ(finished, N);
+    int good = 0;
+    for (int i = 0; i < N; i++) {
+        int ok = reqs[i].done && reqs[i].error == 0 && reqs[i].status == 200 && reqs[i].length == 13 &&
+                 memcmp(reqs[i].buf, "goaway-after\n", 13) == 0;
+        if (!ok && good == i)
+            printf("  request %d: error %lu status %lu length %lu\n", i, (unsigned long)reqs[i].error,
+                   (unsigned long)reqs[i].status, (unsigned long)reqs[i].length);
+        good += ok;
+    }
+    /* The LAST streams the server processed were answered on the first connection; the others,
+     * past the GOAWAY's last stream, were sent again on a second one and answered there. */
+    CHECK_EQ(good, N);
+    free_async(reqs, N, finished);
+
+    HINTERNET ss = open_session(0);
+    HINTERNET sc = WinHttpConnect(ss, L"localhost", burst_port, 0);
+    WCHAR path[128];
+    harness_swprintf(path, 128, L"/conns?key=%s", key);
+    unsigned char text[64] = {0};
+    DWORD status;
+    size_t n = sync_get(sc, path, text, sizeof text - 1, sizeof text - 1, &status);
+    CHECK_EQ(status, 200);
+    int conns = -1, served = -1;
+    CHECK(n > 0 && sscanf((const char *)text, "%d %d", &conns, &served) == 2);
+    printf("  GOAWAY after %d streams: %d connections, %d answers for %d requests\n", LAST, conns, served, N);
+    CHECK_EQ(conns, 2);
+    CHECK_EQ(served, N);
+    WinHttpCloseHandle(sc);
+    WinHttpCloseHandle(ss);
+    WinHttpCloseHandle(c);
+    WinHttpCloseHandle(s);
+}
+
 /* ---- several readers on one connection ---------------------------------------------------------- */
 
 struct reader {
@@ -310,9 +362,10 @@ int main(void)
     burst_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_H2_BURST_PORT", 0);
     nginx_port = (INTERNET_PORT)harness_env_int("WINHTTP_TEST_NGINX_H2_PORT", 0);
     snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
-    if (burst_port)
+    if (burst_port) {
         test_burst_before_settings();
-    else
+        test_goaway_with_streams_in_flight();
+    } else
         printf("  skipped: the burst before SETTINGS (python3 with h2 not available)\n");
     if (nginx_port)
         test_readers_share_the_pump();

@@ -13,6 +13,11 @@ without knowing the limit. Like nginx, streams beyond twice the limit among thos
 Paths (`key` names a test's own counters):
   /small?key=K   200 with 128 bytes of "x"
   /stats?key=K   200 "<most streams of K on one connection before its SETTINGS ACK> <refused> <served>"
+  /goaway-after?key=K&n=N
+                 200 "goaway-after\n"; on the first connection that carries K, its N-th stream of K is
+                 answered and followed by GOAWAY(NO_ERROR) naming it the last stream processed; the
+                 streams after it get no answer (the client must send them again on a new connection)
+  /conns?key=K   200 "<connections that carried K> <goaway-after streams of K answered>"
 """
 
 import asyncio
@@ -36,6 +41,8 @@ MAX_CONCURRENT_STREAMS = 0x3
 EARLY = {}
 REFUSED = {}
 SERVED = {}
+CONNS = {}
+GOAWAY_SENT = set()
 
 
 def key_of(path):
@@ -56,6 +63,8 @@ class Conn(asyncio.Protocol):
         self.started = False
         self.acked = False
         self.early = {}
+        self.seen = {}
+        self.goaway = False
         self.timer = None
 
     def connection_lost(self, exc):
@@ -112,7 +121,23 @@ class Conn(asyncio.Protocol):
 
     def handle(self, stream_id, path, key):
         url = urlsplit(path)
-        if url.path == "/small":
+        if url.path == "/goaway-after":
+            CONNS.setdefault(key, set()).add(id(self))
+        if self.goaway:
+            return  # past the GOAWAY's last stream: never processed
+        if url.path == "/goaway-after":
+            n = int(parse_qs(url.query).get("n", ["1"])[0])
+            self.seen[key] = self.seen.get(key, 0) + 1
+            SERVED[key] = SERVED.get(key, 0) + 1
+            self.respond(stream_id, b"goaway-after\n")
+            if key not in GOAWAY_SENT and self.seen[key] == n:
+                GOAWAY_SENT.add(key)
+                self.goaway = True
+                self.conn.close_connection(error_code=0, last_stream_id=stream_id)
+                asyncio.get_event_loop().call_later(0.5, self.transport.close)
+        elif url.path == "/conns":
+            self.respond(stream_id, f"{len(CONNS.get(key, ()))} {SERVED.get(key, 0)}".encode())
+        elif url.path == "/small":
             SERVED[key] = SERVED.get(key, 0) + 1
             self.respond(stream_id, b"x" * 128)
         elif url.path == "/stats":

@@ -312,6 +312,25 @@ impl Reactor {
         }
     }
 
+    /// Wakes the `Want::Read` waiter of a signal token if one is parked now, and says whether it
+    /// did (nothing is remembered otherwise): for handing work to a thread that is waiting.
+    pub fn signal_waiter(&self, token: Token) -> bool {
+        let waiter = {
+            let mut st = lock(&self.state);
+            match st.slots.get(&token.0) {
+                Some(slot) if slot.waiters[0].is_some() => st.take_waiter(token.0, 0),
+                _ => None,
+            }
+        };
+        match waiter {
+            Some(w) => {
+                fire(w.wake, Wake::Ready);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Forgets a token (a deregistered socket's, or a signal's); its waiters wake with `Cancelled`.
     pub fn release(&self, token: Token) {
         let waiters = {
@@ -485,6 +504,19 @@ mod tests {
         assert_eq!(w, Wake::Ready);
         assert!(start.elapsed() < Duration::from_millis(500));
         reactor().deregister(&mut client, token);
+    }
+
+    #[test]
+    fn signal_waiter_wakes_only_a_parked_waiter() {
+        let token = reactor().signal_token();
+        // Nobody parked: not woken, and nothing remembered (a later park still waits).
+        assert!(!reactor().signal_waiter(token));
+        assert_eq!(wait(token, Want::Read, Some(Instant::now() + Duration::from_millis(50))), Wake::TimedOut);
+        let (tx, rx) = mpsc::channel();
+        reactor().park(token, Want::Read, None, Box::new(move |w| tx.send(w).unwrap()));
+        assert!(reactor().signal_waiter(token));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), Wake::Ready);
+        reactor().release(token);
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub struct Servers {
     pub nginx: Option<(u16, std::process::Child, std::path::PathBuf)>,
     /// `h2_server.py` (Python's h2: small SETTINGS, GOAWAY, RST_STREAM), when python3 has `h2`.
     pub h2: Option<(u16, std::process::Child)>,
+    /// `h2_burst_server.py` (SETTINGS 300 ms late, nginx's refusals), when python3 has `h2`.
+    pub h2_burst: Option<(u16, std::process::Child)>,
     /// Keeps the blackhole listener and the connections that fill its queue alive.
     _blackhole: Option<(StdListener, Vec<StdStream>)>,
 }
@@ -216,6 +218,9 @@ pub fn env_vars() -> Vec<(String, String)> {
     }
     if let Some((port, _)) = &s.h2 {
         v.push(("WINHTTP_TEST_H2_EDGE_PORT".to_string(), port.to_string()));
+    }
+    if let Some((port, _)) = &s.h2_burst {
+        v.push(("WINHTTP_TEST_H2_BURST_PORT".to_string(), port.to_string()));
     }
     if let Some((port, _)) = &s.squid {
         v.push(("WINHTTP_TEST_SQUID_PORT".to_string(), port.to_string()));
@@ -325,6 +330,10 @@ fn start() -> Servers {
         "h2_server.py",
         &[("H2_CERT", &pki.dir.join("server.pem")), ("H2_KEY", &pki.dir.join("server.key"))],
     );
+    let h2_burst = start_python(
+        "h2_burst_server.py",
+        &[("H2_CERT", &pki.dir.join("server.pem")), ("H2_KEY", &pki.dir.join("server.key"))],
+    );
     let closed_port = {
         let l = StdListener::bind("127.0.0.1:0").expect("bind closed port");
         l.local_addr().unwrap().port()
@@ -339,6 +348,7 @@ fn start() -> Servers {
         nginx_gzip,
         nginx,
         h2,
+        h2_burst,
         http_port,
         raw_port,
         closed_port,

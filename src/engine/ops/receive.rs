@@ -34,7 +34,14 @@ pub struct ReceiveOp {
     auth_legs: u32,
     /// A stale pooled connection was already replaced once.
     retried: bool,
+    /// HTTP/2 streams the server never processed (REFUSED_STREAM, above a GOAWAY's last stream)
+    /// sent again so far: safe to repeat, up to [`H2_RETRIES`] times.
+    h2_retries: u8,
 }
+
+/// How many times a stream the server never processed is sent again (a burst on a new
+/// connection can be refused once by the server's limit and again by the next connection's).
+const H2_RETRIES: u8 = 3;
 
 #[allow(clippy::large_enum_variant)]
 enum Receive {
@@ -60,7 +67,7 @@ impl Default for ReceiveOp {
 
 impl ReceiveOp {
     pub fn new() -> Self {
-        ReceiveOp { stage: Self::head(), redirects: 0, auth_legs: 0, retried: false }
+        ReceiveOp { stage: Self::head(), redirects: 0, auth_legs: 0, retried: false, h2_retries: 0 }
     }
 
     fn head() -> Receive {
@@ -98,14 +105,14 @@ impl Operation for ReceiveOp {
                     if lane.h2.is_some() {
                         let wait = head_wait_ms(timeouts.receive, *deadline)?;
                         let got = match h2_head(owner, lane, wait) {
-                            // Never processed by the server (GOAWAY, REFUSED_STREAM): once more,
-                            // on a new connection.
+                            // Never processed by the server (GOAWAY, REFUSED_STREAM): again, on a
+                            // new connection (a few times at most).
                             Err(_)
-                                if !self.retried
+                                if self.h2_retries < H2_RETRIES
                                     && lane.replay.is_some()
                                     && lane.h2.as_ref().is_some_and(|s| s.retryable) =>
                             {
-                                self.retried = true;
+                                self.h2_retries += 1;
                                 if lane.h2.as_ref().is_some_and(|s| s.h1_required) {
                                     pool::h2_downgrade(&lane.plan()?.route);
                                 }

@@ -28,22 +28,55 @@ use crate::engine::transport::tcp::Stream;
 use crate::engine::transport::tls::Info;
 use crate::proto::h1::Encoder;
 use bytes::Bytes;
+use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// Receive window of each stream we open, and of the whole connection (`SETTINGS` and
-/// `WINDOW_UPDATE`): a stream holds at most this much unread data.
+/// `WINDOW_UPDATE`): a stream holds at most this much unread data, the connection at most the
+/// second. Nothing is allocated up front. Larger windows (4 MiB / 32 MiB) cut a 100 MiB
+/// download's context switches from ~8,000 to ~1,600 but cost more CPU, not less (tens of MiB
+/// buffered ahead of the reader: page faults, copies of cold data): see docs/PERFORMANCE.md.
 const STREAM_WINDOW: u32 = 1 << 20;
 const CONNECTION_WINDOW: u32 = 16 << 20;
+/// Read body bytes a stream gives back to the flow-control windows at once (and all of them when
+/// it has nothing left to read, or at the end): the crate sends a WINDOW_UPDATE whenever what was
+/// given back reaches half the current window, so giving back after every read sent one every
+/// ~100 KiB of a download (each a TLS record, a syscall and a wake-up of the server).
+const RELEASE_BATCH: usize = STREAM_WINDOW as usize / 4;
 /// The largest response header block accepted (`SETTINGS_MAX_HEADER_LIST_SIZE`).
 const MAX_HEADER_LIST: u32 = 256 * 1024;
+/// Streams opened before the server's first SETTINGS says how many it takes (RFC 9113 6.5.2
+/// recommends servers allow at least 100): without a bound, a burst of requests on a new
+/// connection goes out before the limit is known, and nginx refuses every stream past twice its
+/// limit read at once ("client sent too many streams at once").
+const INITIAL_MAX_SEND_STREAMS: usize = 100;
+/// Rounds of one pump when its own wake-ups keep asking for more (then it goes to the pool).
+const PUMP_ROUNDS: usize = 64;
+/// [`Blocked::lease`]: no read in progress / a stream's read is running / readiness came during it.
+const IDLE: u8 = 0;
+const ACTIVE: u8 = 1;
+const OWED: u8 = 2;
 
-/// Which direction of the socket the last I/O found blocked.
+thread_local! {
+    /// The connection whose pump this thread is running (its address; 0: none). A wake-up of
+    /// that connection's task on this thread, or readiness its park finds already there, asks
+    /// the running pump for another round instead of queueing a pump on the completion pool.
+    static PUMPING: Cell<usize> = const { Cell::new(0) };
+    /// The stream token whose read drives the pump on this thread: it polls its stream right
+    /// after, so the pump need not signal it.
+    static READER: Cell<usize> = const { Cell::new(0) };
+    /// The connection (its `Blocked`'s address) a stream reads on this thread: its pumps read
+    /// the socket; pumps on other threads leave it to this one.
+    static READING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Which direction of the socket the last I/O found blocked; and who reads it.
 #[derive(Default)]
 struct Blocked {
     read: AtomicBool,
@@ -52,6 +85,22 @@ struct Blocked {
     last_read: AtomicU64,
     /// Bytes came from the server (its SETTINGS, first of all).
     heard: AtomicBool,
+    /// A pump off the reading stream's thread left the socket to that stream (see `Io`).
+    yielded: AtomicBool,
+    /// A stream's read is running on some thread (`ACTIVE`): readiness arriving meanwhile is left
+    /// to it (`OWED`), and it runs the pump before its read returns.
+    lease: AtomicU8,
+    /// The signal token of a stream waiting for its data that will run the pump itself when the
+    /// socket becomes readable (0: none): the readiness goes to that thread, not to the pool.
+    driver: AtomicUsize,
+}
+
+impl Blocked {
+    /// A stream is reading (or waits to) and this thread is not it: the socket is left to it.
+    fn reader_elsewhere(&self) -> bool {
+        READING.get() != self as *const Blocked as usize
+            && (self.lease.load(Ordering::SeqCst) != IDLE || self.driver.load(Ordering::SeqCst) != 0)
+    }
 }
 
 /// The connection's stream through the async I/O traits, for the `h2` crate.
@@ -67,6 +116,11 @@ impl tokio::io::AsyncRead for Io {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let me = self.get_mut();
+        if me.blocked.reader_elsewhere() {
+            // Reading here would hand each frame over to the reader's thread: leave it the socket.
+            me.blocked.yielded.store(true, Ordering::SeqCst);
+            return Poll::Pending;
+        }
         match me.stream.try_read(buf.initialize_unfilled()) {
             Ok(n) => {
                 if n > 0 {
@@ -133,6 +187,12 @@ pub struct H2Conn {
     scheduled: AtomicBool,
     /// The pump is parked on the reactor for reading / writing.
     parked: [AtomicBool; 2],
+    /// Another round is wanted by the thread running the pump (see `PUMPING`).
+    again: AtomicBool,
+    /// The stream token readiness was handed to, until that stream runs the pump.
+    owed: AtomicUsize,
+    /// The task's waker (schedules a pump), made once.
+    waker: Waker,
     /// The task ended (closed, failed, or the peer sent GOAWAY): no new stream goes here.
     dead: AtomicBool,
     me: Weak<H2Conn>,
@@ -156,7 +216,7 @@ impl std::task::Wake for PumpWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         if let Some(c) = self.0.upgrade() {
-            c.schedule();
+            c.wake_task();
         }
     }
 }
@@ -166,10 +226,12 @@ struct TokenWaker(Token);
 
 impl std::task::Wake for TokenWaker {
     fn wake(self: Arc<Self>) {
-        reactor().signal(self.0);
+        self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        reactor().signal(self.0);
+        if READER.get() != self.0.0 {
+            reactor().signal(self.0);
+        }
     }
 }
 
@@ -213,6 +275,7 @@ impl H2Conn {
         let io = Io { stream, blocked: blocked.clone() };
         let mut builder = h2::client::Builder::new();
         builder
+            .initial_max_send_streams(INITIAL_MAX_SEND_STREAMS)
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_header_list_size(MAX_HEADER_LIST)
@@ -237,6 +300,9 @@ impl H2Conn {
             token,
             scheduled: AtomicBool::new(false),
             parked: [AtomicBool::new(false), AtomicBool::new(false)],
+            again: AtomicBool::new(false),
+            owed: AtomicUsize::new(0),
+            waker: Waker::from(Arc::new(PumpWaker(me.clone()))),
             dead: AtomicBool::new(false),
             me: me.clone(),
             local,
@@ -275,10 +341,36 @@ impl H2Conn {
         }
     }
 
+    fn addr(&self) -> usize {
+        self as *const H2Conn as usize
+    }
+
+    /// The task asks to be polled: another round of the pump running on this thread, or a pump
+    /// queued on the pool.
+    fn wake_task(&self) {
+        if PUMPING.get() == self.addr() {
+            self.again.store(true, Ordering::SeqCst);
+        } else {
+            self.schedule();
+        }
+    }
+
+    /// Runs `f` (a stream's call into the crate) so that the task's wake-ups it causes (a
+    /// WINDOW_UPDATE due, a frame queued) run the pump here afterwards, not on the pool.
+    fn deferred<R>(&self, f: impl FnOnce() -> R) -> R {
+        let prev = PUMPING.replace(self.addr());
+        let r = f();
+        PUMPING.set(prev);
+        if self.again.swap(false, Ordering::SeqCst) {
+            self.drive();
+        }
+        r
+    }
+
     /// Runs the pump here if nobody else is running it, else makes sure it runs again.
     pub fn drive(&self) {
         match self.inner.try_lock() {
-            Ok(inner) => self.pump_locked(inner),
+            Ok(inner) => self.run(inner),
             Err(_) => self.schedule(),
         }
     }
@@ -286,7 +378,55 @@ impl H2Conn {
     fn pump(&self) {
         self.scheduled.store(false, Ordering::SeqCst);
         let inner = self.lock();
-        self.pump_locked(inner);
+        self.run(inner);
+    }
+
+    /// Pumps, again while its own wake-ups ask for it (bounded: then the pool takes over).
+    fn run(&self, inner: MutexGuard<'_, Inner>) {
+        let prev = PUMPING.replace(self.addr());
+        let mut inner = Some(inner);
+        let mut rounds = 0;
+        loop {
+            let guard = match inner.take() {
+                Some(g) => g,
+                None => match self.inner.try_lock() {
+                    Ok(g) => g,
+                    Err(_) => {
+                        self.schedule();
+                        break;
+                    }
+                },
+            };
+            self.again.store(false, Ordering::SeqCst);
+            self.pump_locked(guard);
+            if !self.again.swap(false, Ordering::SeqCst) {
+                break;
+            }
+            rounds += 1;
+            if rounds == PUMP_ROUNDS {
+                self.schedule();
+                break;
+            }
+        }
+        PUMPING.set(prev);
+    }
+
+    /// The socket became readable: to the stream whose read is running (it pumps before its
+    /// read returns), or to the stream waiting to drive the pump (woken on its own thread, or
+    /// its continuation on the pool). False when neither: the caller pumps or queues a pump.
+    fn hand_off(&self) -> bool {
+        if self.blocked.lease.compare_exchange(ACTIVE, OWED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            return true;
+        }
+        let t = self.blocked.driver.swap(0, Ordering::SeqCst);
+        if t != 0 {
+            self.owed.store(t, Ordering::SeqCst);
+            if reactor().signal_waiter(Token(t)) {
+                return true;
+            }
+            let _ = self.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
+        }
+        false
     }
 
     /// Polls the connection task: reads what arrived (waking the streams it concerns), writes what
@@ -297,13 +437,13 @@ impl H2Conn {
         }
         self.blocked.read.store(false, Ordering::SeqCst);
         self.blocked.write.store(false, Ordering::SeqCst);
-        let waker = Waker::from(Arc::new(PumpWaker(self.me.clone())));
+        self.blocked.yielded.store(false, Ordering::SeqCst);
         let Some(task) = inner.task.as_mut() else { return };
-        let polled = Pin::new(task).poll(&mut Context::from_waker(&waker));
+        let polled = Pin::new(task).poll(&mut Context::from_waker(&self.waker));
         match polled {
             Poll::Pending => {
                 // A GOAWAY: no new stream here (those in flight finish).
-                let mut cx = Context::from_waker(&waker);
+                let mut cx = Context::from_waker(&self.waker);
                 let ready = self.send.lock().unwrap_or_else(|p| p.into_inner()).poll_ready(&mut cx);
                 if let Poll::Ready(Err(e)) = ready
                     && e.is_go_away()
@@ -311,6 +451,10 @@ impl H2Conn {
                     self.dead.store(true, Ordering::SeqCst);
                 }
                 drop(inner);
+                if self.blocked.yielded.swap(false, Ordering::SeqCst) && !self.hand_off() {
+                    // The reader went away meanwhile: read here after all.
+                    self.again.store(true, Ordering::SeqCst);
+                }
                 if self.blocked.read.load(Ordering::SeqCst) {
                     self.park(Want::Read);
                 }
@@ -339,7 +483,15 @@ impl H2Conn {
             Box::new(move |wake| {
                 if let Some(c) = me.upgrade() {
                     c.parked[d].store(false, Ordering::SeqCst);
-                    if wake != Wake::Cancelled || c.is_open() {
+                    if wake == Wake::Cancelled && !c.is_open() {
+                        return;
+                    }
+                    if want == Want::Read && wake == Wake::Ready && c.hand_off() {
+                        // A reading stream runs the pump next, on its own thread.
+                    } else if PUMPING.get() == c.addr() {
+                        // Ready already, found by the park of the pump running here.
+                        c.again.store(true, Ordering::SeqCst);
+                    } else {
                         c.schedule();
                     }
                 }
@@ -375,6 +527,8 @@ pub struct H2Stream {
     /// Received body bytes not read yet (DATA frames' payloads), and how many.
     chunks: std::collections::VecDeque<Bytes>,
     buffered: usize,
+    /// Bytes the caller read that were not given back to the windows yet (see `RELEASE_BATCH`).
+    unreleased: usize,
     /// The response body ended (`chunks` may still hold the last of it).
     ended: bool,
     /// The request body still to come (`WinHttpWriteData`), as on HTTP/1.1.
@@ -397,10 +551,14 @@ impl Drop for H2Stream {
         let unfinished = self.send.is_some() || self.response.is_some() || (self.recv.is_some() && !self.ended);
         self.uncount();
         // Dropping the handles resets an unfinished stream; the connection writes the reset.
+        self.release(true);
         self.send = None;
         self.response = None;
         self.recv = None;
-        if unfinished {
+        let t = self.token.0;
+        let _ = self.conn.blocked.driver.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst);
+        let owed = self.conn.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok();
+        if unfinished || owed {
             self.conn.drive();
         }
         reactor().release(self.token);
@@ -437,6 +595,7 @@ impl H2Stream {
             recv: None,
             chunks: std::collections::VecDeque::new(),
             buffered: 0,
+            unreleased: 0,
             ended: false,
             encoder: Encoder::Length(0),
             retryable: false,
@@ -488,6 +647,7 @@ impl H2Stream {
     /// `n` (`end`: they end the request when they are all of `data`), `Ok(None)`: no window
     /// yet, wait on the token.
     pub fn poll_write(&mut self, data: &[u8], end: bool) -> Result<Option<usize>, Error> {
+        self.settle();
         let Some(send) = self.send.as_mut() else {
             return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: the request body has ended"));
         };
@@ -536,6 +696,7 @@ impl H2Stream {
     /// The response head: `Ok(None)` while it has not come (wait on the token). Interim
     /// responses are the crate's.
     pub fn poll_head(&mut self) -> Result<Option<Head>, Error> {
+        self.settle();
         let Some(fut) = self.response.as_mut() else {
             return Err(Error::other(ERROR_WINHTTP_INCORRECT_HANDLE_STATE, "HTTP/2: no response pending"));
         };
@@ -566,9 +727,86 @@ impl H2Stream {
         }
     }
 
+    /// Runs the pump here when the socket's readiness was handed to this stream (see
+    /// [`H2Stream::poll_available`]) and it has not run since. True when it ran.
+    fn settle(&mut self) -> bool {
+        let t = self.token.0;
+        if self.conn.owed.load(Ordering::SeqCst) == t
+            && self.conn.owed.compare_exchange(t, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        {
+            self.drive_reading();
+            return true;
+        }
+        false
+    }
+
+    /// Runs the pump on this thread for a read of this stream (which polls the stream next, so
+    /// the pump need not signal it).
+    fn drive_reading(&mut self) {
+        let prev = READER.replace(self.token.0);
+        self.conn.drive();
+        READER.set(prev);
+    }
+
+    /// Runs a read of this stream holding the connection's lease (see [`Blocked::lease`]), then
+    /// runs the pump for the readiness that arrived during it.
+    fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        /// Gives the lease back however the read ends (a panic too: a lease left `ACTIVE` would
+        /// keep every other pump off the socket).
+        struct Lease(Arc<H2Conn>, usize);
+        impl Drop for Lease {
+            fn drop(&mut self) {
+                READING.set(self.1);
+                if self.0.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
+                    // Not `drive_reading`: a read about to wait must be signalled for what this
+                    // brings.
+                    self.0.drive();
+                }
+            }
+        }
+        self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
+        let _lease = Lease(self.conn.clone(), READING.replace(Arc::as_ptr(&self.conn.blocked) as usize));
+        f(self)
+    }
+
     /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
     /// the body, `Ok(None)` when none has come yet (wait on the token).
     pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
+        self.leased(Self::available)
+    }
+
+    ///
+    /// With nothing received, the stream runs the connection's pump itself (reading what the
+    /// socket holds, for every stream), and when still nothing came it waits as the
+    /// connection's driver: the socket's next readiness wakes this stream's wait, and the pump
+    /// runs on its thread (sync) or continuation (async) instead of hopping through the pool.
+    fn available(&mut self) -> Result<Option<usize>, Error> {
+        let mut drove = self.settle();
+        loop {
+            self.drain()?;
+            if self.buffered > 0 || self.ended {
+                break;
+            }
+            // Nothing left here: the windows reopen in full before the pump writes.
+            self.release(true);
+            if drove {
+                self.conn.blocked.driver.store(self.token.0, Ordering::SeqCst);
+                return Ok(None);
+            }
+            drove = true;
+            self.drive_reading();
+        }
+        if self.ended && self.send.is_none() {
+            self.uncount();
+        }
+        match (self.buffered, self.ended) {
+            (0, false) => Ok(None),
+            (n, _) => Ok(Some(n)),
+        }
+    }
+
+    /// Takes every DATA frame the stream has received into `chunks`.
+    fn drain(&mut self) -> Result<(), Error> {
         while !self.ended {
             let Some(recv) = self.recv.as_mut() else {
                 self.ended = true;
@@ -600,20 +838,18 @@ impl H2Stream {
                 Poll::Ready(Some(Err(e))) => return Err(error(&e)),
             }
         }
-        if self.ended && self.send.is_none() {
-            self.uncount();
-        }
-        match (self.buffered, self.ended) {
-            (0, false) => Ok(None),
-            (n, _) => Ok(Some(n)),
-        }
+        Ok(())
     }
 
     /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
     /// `Ok(None)` to wait.
     pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        if self.buffered < out.len() {
-            match self.poll_available()? {
+        self.leased(|me| me.read_leased(out))
+    }
+
+    fn read_leased(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        if self.buffered < out.len() || self.conn.owed.load(Ordering::SeqCst) == self.token.0 {
+            match self.available()? {
                 None => return Ok(None),
                 Some(0) => return Ok(Some(0)),
                 Some(_) => {}
@@ -630,17 +866,16 @@ impl H2Stream {
             }
             n += k;
         }
-        self.release(n);
+        self.take(n);
         Ok(Some(n))
     }
 
     /// `n` received bytes were taken: the window reopens as the caller reads (a slow reader holds
-    /// the server back); the crate wakes the connection when a WINDOW_UPDATE is due.
-    fn release(&mut self, n: usize) {
+    /// the server back), given back in batches (see [`H2Stream::release`]).
+    fn take(&mut self, n: usize) {
         self.buffered -= n;
-        if let Some(recv) = self.recv.as_mut() {
-            let _ = recv.flow_control().release_capacity(n);
-        }
+        self.unreleased += n;
+        self.release(self.ended && self.buffered == 0);
     }
 
     /// The received body bytes at the front (for a decoder that reads them in place, as the
@@ -662,7 +897,20 @@ impl H2Stream {
         if chunk.is_empty() {
             self.chunks.pop_front();
         }
-        self.release(n);
+        self.take(n);
+    }
+
+    /// Gives read bytes back to the stream's and the connection's windows, once a batch is
+    /// there (or `all`); the crate wakes the connection when a WINDOW_UPDATE is due, and the pump
+    /// then runs on this thread.
+    fn release(&mut self, all: bool) {
+        if self.unreleased == 0 || (!all && self.unreleased < RELEASE_BATCH) {
+            return;
+        }
+        let n = std::mem::take(&mut self.unreleased);
+        if let Some(recv) = self.recv.as_mut() {
+            self.conn.deferred(|| recv.flow_control().release_capacity(n)).ok();
+        }
     }
 
     /// The body was read to the end.

@@ -1,4 +1,4 @@
-//! The library's global allocator: the system's, with mid-sized blocks (16 KiB to 256 KiB) placed
+//! The library's global allocator: the system's, with mid-sized blocks (16 KiB to 64 KiB) placed
 //! on a page boundary.
 //!
 //! Why: glibc (2.36, Debian 12) copies large blocks with `rep movsb`, and on AMD Zen CPUs that
@@ -10,16 +10,16 @@
 //! "The HTTPS download"). With both blocks on page boundaries the copy's destination is 5 bytes
 //! *below* its source modulo 4 KiB, a fast case, whatever the heap looked like before.
 //!
-//! Small blocks (most allocations) go straight to the system allocator; blocks from 256 KiB up are
-//! left alone too (glibc maps them, and zeroed ones stay lazily zeroed). Only Linux with glibc,
-//! where the slow copy was seen.
+//! Small blocks (most allocations) go straight to the system allocator, and so do blocks from
+//! 64 KiB up (rustls' blocks are at most 18,437 bytes; the largest blocks are glibc's mappings,
+//! whose zeroed pages stay lazily zeroed). Only Linux with glibc, where the slow copy was seen.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Blocks of this size and up (below [`LARGE_END`]) are page-aligned.
 const LARGE: usize = 16 * 1024;
 /// Blocks from this size up are the system allocator's own (mapped) business.
-const LARGE_END: usize = 256 * 1024;
+const LARGE_END: usize = 64 * 1024;
 const PAGE: usize = 4096;
 
 /// The allocator (installed with `#[global_allocator]` in `lib.rs`).

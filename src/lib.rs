@@ -9,7 +9,14 @@
 //! [`abi`] is the C vocabulary (types, structs, constants) that cbindgen turns into `winhttp.h`.
 
 pub mod abi;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod alloc;
 pub mod engine;
 pub mod ffi;
 pub mod pac;
 pub mod proto;
+
+/// Mid-sized blocks on page boundaries: glibc's slow `rep movsb` case (see [`alloc`]).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static GLOBAL: alloc::PageAligned = alloc::PageAligned;

@@ -5,7 +5,13 @@
 //! `CC` picks the compiler (default `cc`). `WINHTTP_C_RUNNER` (e.g. `valgrind --error-exitcode=99 -q
 //! --leak-check=full --errors-for-leak-kinds=definite`) runs every program under that command, with
 //! `WINHTTP_TEST_UNDER_CHECKER=1` in its environment (programs widen timing slack and scale their
-//! stress loops down). `WINHTTP_C_FILTER=name` runs only matching programs.
+//! stress loops down). `WINHTTP_C_FILTER=name` runs only matching programs; `WINHTTP_C_SHOW=1`
+//! prints all they print.
+//!
+//! Programs run one at a time, in order; under a checker two at a time (valgrind runs a program's
+//! threads one at a time, so the second core would idle), or `WINHTTP_C_PARALLEL=N` at a time.
+//! A program whose source has the line `c_suite: alone` (it reads a log or counter of a server
+//! the programs share) always runs with no other beside it.
 //!
 //! Before the programs run, the test servers of `support` start on 127.0.0.1 and every program gets
 //! their ports in `WINHTTP_TEST_PORT` (HTTP), `WINHTTP_TEST_RAW_PORT` (raw fault server),
@@ -306,6 +312,28 @@ fn build_shim(out_dir: &Path) -> Result<Option<PathBuf>, String> {
     Ok(Some(out))
 }
 
+/// The line of a program that must run with no other program beside it (it reads a log of a
+/// server the programs share: nginx's, squid's).
+const ALONE_MARKER: &str = "c_suite: alone";
+
+/// What the runs add up to.
+struct Tally {
+    failures: Vec<String>,
+    programs: usize,
+    sixteen: Duration,
+}
+
+/// How many programs run at once: `WINHTTP_C_PARALLEL`, else 2 under a checker (valgrind runs a
+/// program's threads one at a time, so a second program uses the other core) and 1 otherwise.
+fn runners() -> usize {
+    let checker = std::env::var_os("WINHTTP_C_RUNNER").is_some_and(|r| !r.is_empty());
+    std::env::var("WINHTTP_C_PARALLEL").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(if checker {
+        2
+    } else {
+        1
+    })
+}
+
 fn c_tests() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let filter = std::env::var("WINHTTP_C_FILTER").ok();
@@ -336,10 +364,8 @@ fn c_suite_against_static_and_shared_library() {
     let envs = support::env_vars();
     let wants_shim = |src: &Path| std::fs::read_to_string(src).is_ok_and(|s| s.contains(PRELOAD_MARKER));
     let shim = if tests.iter().any(|t| wants_shim(t)) { build_shim(&out_dir).expect("resolver shim") } else { None };
-    let mut failures = Vec::new();
-    let mut programs = 0;
+    let tally = std::sync::Mutex::new(Tally { failures: Vec::new(), programs: 0, sixteen: Duration::ZERO });
     let started = Instant::now();
-    let mut sixteen = Duration::ZERO;
     // Under a checker (valgrind) the static link only, unless WINHTTP_C_RUNNER_LINKS=both: the
     // shared library is the same code, and the first pass runs every program against it.
     let checker = std::env::var_os("WINHTTP_C_RUNNER").is_some_and(|r| !r.is_empty());
@@ -363,9 +389,11 @@ fn c_suite_against_static_and_shared_library() {
         })
         .collect();
     // Programs are compiled and linked ahead by two workers (linking the debug static library is
-    // most of a program's build time) and run one at a time, in order: programs share the test
-    // servers and some of their logs, so only the builds overlap.
+    // most of a program's build time) and run in order, one at a time except under a checker
+    // (see `runners` and `ALONE_MARKER`): programs share the test servers and some of their logs.
     let built = Built::new(jobs.len());
+    let next_run = std::sync::atomic::AtomicUsize::new(0);
+    let gate = std::sync::RwLock::new(());
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..2 {
@@ -377,36 +405,55 @@ fn c_suite_against_static_and_shared_library() {
                 }
             });
         }
-        for (i, j) in jobs.iter().enumerate() {
-            let begun = Instant::now();
-            let mut envs = envs.clone();
-            if let Some(shim) = shim.as_ref().filter(|_| wants_shim(&j.src)) {
-                envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
-            }
-            envs.extend(extra_env(&j.src, &j.exe));
-            let (stem, width, link) = (&j.stem, j.width, j.link);
-            let what = if width == Width::Wchar32 { format!("{link:?}") } else { format!("{link:?}, {width:?}") };
-            programs += 1;
-            let result = built.wait(i).and_then(|()| run(&j.exe, &envs, Duration::from_secs(120)));
-            match result {
-                Ok(stdout) => {
-                    // Say which checks a program skipped (a missing facility of this system).
-                    for line in stdout.lines().filter(|l| l.contains("skipped")) {
-                        println!("{stem} ({what}): {line}");
+        // Programs run `runners` at a time (one, unless under a checker: see `runners`), in order;
+        // one whose source says `c_suite: alone` (it reads a shared server's log) runs with no
+        // other beside it.
+        for _ in 0..runners() {
+            scope.spawn(|| {
+                loop {
+                    let i = next_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(j) = jobs.get(i) else { break };
+                    let mut envs = envs.clone();
+                    if let Some(shim) = shim.as_ref().filter(|_| wants_shim(&j.src)) {
+                        envs.push(("LD_PRELOAD".to_string(), shim.display().to_string()));
                     }
-                    let summary = stdout.lines().last().unwrap_or("");
-                    println!("{stem} ({what}): {summary} [{:.1} s]", begun.elapsed().as_secs_f64());
+                    envs.extend(extra_env(&j.src, &j.exe));
+                    let (stem, width, link) = (&j.stem, j.width, j.link);
+                    let what =
+                        if width == Width::Wchar32 { format!("{link:?}") } else { format!("{link:?}, {width:?}") };
+                    let alone = std::fs::read_to_string(&j.src).is_ok_and(|s| s.contains(ALONE_MARKER));
+                    let result = built.wait(i).and_then(|()| {
+                        let _exclusive = alone.then(|| gate.write().unwrap_or_else(|e| e.into_inner()));
+                        let _shared = (!alone).then(|| gate.read().unwrap_or_else(|e| e.into_inner()));
+                        let begun = Instant::now();
+                        run(&j.exe, &envs, Duration::from_secs(120)).map(|out| (out, begun.elapsed()))
+                    });
+                    let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+                    t.programs += 1;
+                    match result {
+                        Ok((stdout, took)) => {
+                            // Say which checks a program skipped (a missing facility of this system);
+                            // everything it printed with WINHTTP_C_SHOW=1.
+                            let show = std::env::var_os("WINHTTP_C_SHOW").is_some();
+                            for line in stdout.lines().filter(|l| show || l.contains("skipped")) {
+                                println!("{stem} ({what}): {line}");
+                            }
+                            let summary = stdout.lines().last().unwrap_or("");
+                            println!("{stem} ({what}): {summary} [{:.1} s]", took.as_secs_f64());
+                            if width != Width::Wchar32 {
+                                t.sixteen += took;
+                            }
+                        }
+                        Err(e) => {
+                            println!("{stem} ({what}): FAILED");
+                            t.failures.push(e);
+                        }
+                    }
                 }
-                Err(e) => {
-                    println!("{stem} ({what}): FAILED");
-                    failures.push(e);
-                }
-            }
-            if width != Width::Wchar32 {
-                sixteen += begun.elapsed();
-            }
+            });
         }
     });
+    let Tally { failures, programs, sixteen } = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     println!(
         "{programs} programs in {:.1} s, of which the 16-bit builds took {:.1} s",
         started.elapsed().as_secs_f64(),

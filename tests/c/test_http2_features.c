@@ -25,6 +25,8 @@
  *    request is HTTP/2 again.
  *  - Cookies: several set-cookie fields of one HTTP/2 response are all recorded; the next stream
  *    sends them with a caller's own Cookie; through nginx the backend sees them.
+ *
+ * c_suite: alone (it reads nginx's and squid's access logs, which every program's requests reach).
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

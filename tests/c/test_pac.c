@@ -10,6 +10,8 @@
  * resolv.conf's search list), so nothing of the machine's configuration is touched.
  *
  * c_suite: preload shim_resolver
+ *
+ * c_suite: alone (it reads the HTTP server's /pac-count, one counter for every program).
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

@@ -43,6 +43,9 @@ REFUSED = {}
 SERVED = {}
 CONNS = {}
 GOAWAY_SENT = set()
+# Connections are numbered: id() of a closed connection's object is reused by a later one, which
+# made two connections count as one.
+NEXT_CONN = [0]
 
 
 def key_of(path):
@@ -52,6 +55,8 @@ def key_of(path):
 class Conn(asyncio.Protocol):
     def connection_made(self, transport):
         self.transport = transport
+        NEXT_CONN[0] += 1
+        self.cid = NEXT_CONN[0]
         config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=config)
         # The limit announced (128) is enforced here as nginx does; h2's own check (which would
@@ -122,7 +127,7 @@ class Conn(asyncio.Protocol):
     def handle(self, stream_id, path, key):
         url = urlsplit(path)
         if url.path == "/goaway-after":
-            CONNS.setdefault(key, set()).add(id(self))
+            CONNS.setdefault(key, set()).add(self.cid)
         if self.goaway:
             return  # past the GOAWAY's last stream: never processed
         if url.path == "/goaway-after":

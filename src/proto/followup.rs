@@ -20,21 +20,23 @@ pub struct Target {
     pub verb: std::sync::Arc<str>,
 }
 
-/// Appends ":port".
-fn push_port(out: &mut String, port: u16) {
-    out.push(':');
-    let mut digits = [0u8; 5];
+/// ":port", written into `buf` (written by hand: `format!` costs about as much as the rest of a
+/// request's head).
+fn port_suffix(port: u16, buf: &mut [u8; 6]) -> &str {
     let mut n = port;
-    let mut i = digits.len();
+    let mut i = buf.len();
     loop {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+        buf[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    i -= 1;
+    buf[i] = b':';
+    // SAFETY: ASCII digits and a colon.
+    unsafe { core::str::from_utf8_unchecked(&buf[i..]) }
 }
 
 impl Target {
@@ -59,49 +61,35 @@ impl Target {
         }
     }
 
-    /// The `Host` header value: the port only when it is not the scheme's default.
+    /// The `Host` header value: the port only when it is not the scheme's default (the request
+    /// writes it from [`Target::host_header_parts`]; this whole value is for the tests).
+    #[cfg(test)]
     pub fn host_header(&self) -> std::borrow::Cow<'_, str> {
         let default = if self.secure { 443 } else { 80 };
-        let host = self.bracketed_host();
         if self.port == default {
-            return host;
+            return self.bracketed_host();
         }
-        // Written by hand: `format!` costs about as much as the rest of a request's head.
-        let mut out = String::with_capacity(host.len() + 6);
-        out.push_str(&host);
-        push_port(&mut out, self.port);
-        out.into()
+        let mut buf = [0u8; 6];
+        let port = port_suffix(self.port, &mut buf);
+        format!("{}{port}", self.bracketed_host()).into()
     }
 
     /// The `Host` header value in two parts, the host and `:port` (empty for the scheme's
     /// default port), the port written into `buf`: no allocation for the usual host.
     pub fn host_header_parts<'a>(&'a self, buf: &'a mut [u8; 6]) -> (std::borrow::Cow<'a, str>, &'a str) {
         let default = if self.secure { 443 } else { 80 };
-        if self.port == default {
-            return (self.bracketed_host(), "");
-        }
-        let mut n = self.port;
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        i -= 1;
-        buf[i] = b':';
-        // SAFETY: ASCII digits and a colon.
-        (self.bracketed_host(), unsafe { core::str::from_utf8_unchecked(&buf[i..]) })
+        let port = if self.port == default { "" } else { port_suffix(self.port, buf) };
+        (self.bracketed_host(), port)
     }
 
     /// `host:port` as a CONNECT request names it.
     pub fn authority(&self) -> String {
+        let mut buf = [0u8; 6];
         let host = self.bracketed_host();
-        let mut out = String::with_capacity(host.len() + 6);
+        let port = port_suffix(self.port, &mut buf);
+        let mut out = String::with_capacity(host.len() + port.len());
         out.push_str(&host);
-        push_port(&mut out, self.port);
+        out.push_str(port);
         out
     }
 

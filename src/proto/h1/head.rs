@@ -207,17 +207,12 @@ impl HeadParser {
             Ok(httparse::Status::Complete(n)) => n,
             _ => return None,
         };
-        let version = match res.version {
-            Some(0) => Version::Http10,
-            Some(1) => Version::Http11,
-            _ => return None,
-        };
-        let status = res.code.filter(|&c| c >= 100)?;
+        let (version, status) = version_and_status(&res)?;
         let raw = &buf[..consumed];
-        // Lines: the status line, one per header, the blank line; more means obs-folds.
-        let plain = raw.is_ascii()
-            && !matches!(raw[0], b'\r' | b'\n')
-            && memchr::memchr_iter(b'\n', raw).count() == res.headers.len() + 2;
+        // Lines: the status line, one per header, the blank line; more means obs-folds (or blank
+        // lines before the status line, which only cost the unfolding check).
+        let folded = memchr::memchr_iter(b'\n', raw).count() != res.headers.len() + 2;
+        let plain = !folded && raw.is_ascii() && !matches!(raw[0], b'\r' | b'\n');
         let headers = if plain {
             let base = raw.as_ptr() as usize;
             let range = |s: &[u8]| {
@@ -229,13 +224,7 @@ impl HeadParser {
             let ranges = res.headers.iter().map(|h| (range(h.name.as_bytes()), range(h.value)));
             crate::proto::headers::HeaderList::from_ranges(text, ranges)
         } else {
-            let folded = memchr::memchr_iter(b'\n', raw).count() != res.headers.len() + 2;
-            let bytes = res.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
-            let mut headers = crate::proto::headers::HeaderList::with_capacity_bytes(res.headers.len(), bytes);
-            for h in res.headers.iter() {
-                headers.push_with(h.name, |text| decode_unfolded(h.value, folded, text));
-            }
-            headers
+            decoded_headers(res.headers, folded)
         };
         *self = HeadParser::new(self.max_head_size);
         Some(Parse::Complete {
@@ -263,26 +252,34 @@ impl HeadParser {
             Ok(httparse::Status::Partial) => return Err(Error::InvalidResponseHeader),
             Err(e) => return Err(map_httparse(e)),
         };
-        let version = match res.version {
-            Some(0) => Version::Http10,
-            Some(1) => Version::Http11,
-            _ => return Err(Error::InvalidStatusLine),
-        };
-        let status = res.code.unwrap_or(0);
-        if status < 100 {
-            return Err(Error::InvalidStatusLine);
-        }
-        // One buffer for every name and value (see HeaderList): two allocations for the head.
-        let bytes = res.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
-        let mut headers = crate::proto::headers::HeaderList::with_capacity_bytes(res.headers.len(), bytes);
-        for h in res.headers.iter() {
-            headers.push_with(h.name, |text| decode_unfolded(h.value, folded, text));
-        }
+        let (version, status) = version_and_status(&res).ok_or(Error::InvalidStatusLine)?;
+        let headers = decoded_headers(res.headers, folded);
         Ok(Parse::Complete {
             head: Head { version, status, reason: reason_phrase(buf), headers, raw_len: consumed },
             consumed,
         })
     }
+}
+
+/// HTTP/1.0 or 1.1 and a status of at least 100, or `None` (an invalid status line).
+fn version_and_status(res: &httparse::Response<'_, '_>) -> Option<(Version, u16)> {
+    let version = match res.version {
+        Some(0) => Version::Http10,
+        Some(1) => Version::Http11,
+        _ => return None,
+    };
+    Some((version, res.code.filter(|&c| c >= 100)?))
+}
+
+/// The parsed headers as a list, each value decoded (and unfolded when the head has obs-folds):
+/// one buffer for every name and value (see HeaderList), two allocations for the head.
+fn decoded_headers(headers: &[httparse::Header<'_>], folded: bool) -> crate::proto::headers::HeaderList {
+    let bytes = headers.iter().map(|h| h.name.len() + h.value.len()).sum();
+    let mut list = crate::proto::headers::HeaderList::with_capacity_bytes(headers.len(), bytes);
+    for h in headers {
+        list.push_with(h.name, |text| decode_unfolded(h.value, folded, text));
+    }
+    list
 }
 
 fn config() -> httparse::ParserConfig {

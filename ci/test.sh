@@ -120,7 +120,7 @@ fi
 python3 -c 'import brotli, zstandard' >/dev/null 2>&1 ||
     skipped+=("tests/coding_server.rs: the br and zstd bodies (python3 -m pip install brotli zstandard)")
 lacks nginx && skipped+=("tests/c/test_http2.c: HTTP/2 against nginx (apt-get install nginx)")
-# Python's h2: tests/support/h2_server.py, the independent HTTP/2 server of the edge cases in test_http2.c.
+# Python's h2: tests/support/h2_server.py and h2_burst_server.py, the independent HTTP/2 servers of test_http2*.c.
 if ! python3 -c 'import h2' >/dev/null 2>&1 && [ $auto_install = 1 ]; then
     python3 -m pip install -q h2 >/dev/null 2>&1 ||
         python3 -m pip install -q --break-system-packages h2 >/dev/null 2>&1 || true

@@ -10,10 +10,15 @@
 //! - Tokens come from a counter that never repeats (a `usize` does not wrap in practice), so an
 //!   event still queued for a socket that was deregistered cannot be mistaken for a newer socket's:
 //!   events for tokens no longer in the table are ignored.
-//! - Sockets are registered edge-triggered for both directions. Every event sets a "ready since
-//!   last consumed" bit per direction in the token's slot; `park` consumes the bit for its
-//!   direction and wakes at once when it was set, so an edge that arrived between the caller's
-//!   `WouldBlock` and its `park` is never lost (at worst the caller retries once for nothing).
+//! - A socket is in the poll set only while somebody waits on it (*armed on demand*): `park` adds
+//!   it (edge-triggered, for the directions that have a waiter), and an event that leaves it with
+//!   no waiter takes it out again. A socket nobody waits on never wakes the reactor thread: an
+//!   HTTP/2 download read by its own thread, or an async connection between two operations, made
+//!   the reactor wake (a context switch, on a busy CPU) for every segment the server wrote. Adding
+//!   a socket reports the readiness it already has, so data that arrived between the caller's
+//!   `WouldBlock` and its `park` is never lost. Every event also sets a "ready since last
+//!   consumed" bit per direction in the token's slot; `park` consumes the bit for its direction
+//!   and wakes at once when it was set (at worst the caller retries once for nothing).
 //! - Cancellation: `cancel` on a token with no parked waiter leaves a pending-cancel flag that the
 //!   next `park` on that token consumes (it wakes at once with `Cancelled`). This closes the race
 //!   where `WinHttpCloseHandle` runs on another thread just before a sync call parks. A pending
@@ -28,6 +33,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -82,6 +88,8 @@ const WAKER: mio::Token = mio::Token(0);
 
 struct Waiter {
     deadline: Option<Instant>,
+    /// Who parked it, for [`Reactor::withdraw`] (0: anonymous).
+    id: usize,
     wake: WakeFn,
 }
 
@@ -96,6 +104,10 @@ struct Slot {
     /// One waiter per direction (`Want::Read`, `Want::Write`): a WebSocket's receive and send, or
     /// a connection task and a stream, wait on one token at the same time.
     waiters: [Option<Waiter>; 2],
+    /// The socket of a registered token (`None` for a signal token).
+    fd: Option<RawFd>,
+    /// The directions the socket is in the poll set for (bit 0 read, bit 1 write; 0: not in it).
+    armed: u8,
 }
 
 fn dir(want: Want) -> usize {
@@ -110,6 +122,11 @@ fn want_of(dir: usize) -> Want {
 }
 
 impl Slot {
+    /// The directions that have a waiter (bit 0 read, bit 1 write).
+    fn wanted(&self) -> u8 {
+        u8::from(self.waiters[0].is_some()) | (u8::from(self.waiters[1].is_some()) << 1)
+    }
+
     fn take_ready(&mut self, want: Want) -> bool {
         let bit = match want {
             Want::Read => &mut self.ready_read,
@@ -149,6 +166,37 @@ impl State {
     fn take_waiters(&mut self, token: usize) -> Vec<Waiter> {
         (0..2).filter_map(|d| self.take_waiter(token, d)).collect()
     }
+}
+
+/// Puts a socket's slot in the poll set for exactly the directions that have a waiter (adding,
+/// changing or removing it), under the state lock. Fails only when the poll set refuses the
+/// socket (it was closed under us): the caller wakes the waiter, whose syscall tells.
+fn arm(registry: &mio::Registry, token: usize, slot: &mut Slot) -> io::Result<()> {
+    let Some(fd) = slot.fd else { return Ok(()) };
+    let want = slot.wanted();
+    if want == slot.armed {
+        return Ok(());
+    }
+    let mut source = mio::unix::SourceFd(&fd);
+    let interest = match want {
+        1 => Some(mio::Interest::READABLE),
+        2 => Some(mio::Interest::WRITABLE),
+        3 => Some(mio::Interest::READABLE | mio::Interest::WRITABLE),
+        _ => None,
+    };
+    let r = match (slot.armed, interest) {
+        (0, Some(i)) => registry.register(&mut source, mio::Token(token), i),
+        (_, Some(i)) => registry.reregister(&mut source, mio::Token(token), i),
+        (_, None) => {
+            // Out of the poll set: what the bits say is stale by the next park, which asks the
+            // socket itself again.
+            slot.ready_read = false;
+            slot.ready_write = false;
+            registry.deregister(&mut source)
+        }
+    };
+    slot.armed = if r.is_ok() { want } else { 0 };
+    r
 }
 
 /// The process-wide reactor (started on first use).
@@ -233,6 +281,9 @@ fn run(mut poll: mio::Poll) {
                         due.push((waiter.wake, Wake::Ready));
                     }
                 }
+                // Only the directions still waited for stay in the poll set.
+                let slot = st.slots.get_mut(&token.0).expect("slot present");
+                let _ = arm(&reactor.registry, token.0, slot);
             }
             let now = Instant::now();
             while let Some(&(at, token, d)) = st.deadlines.first() {
@@ -266,23 +317,27 @@ impl Reactor {
         Token(self.next_token.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Registers a socket under a token from [`Reactor::reserve`].
+    /// Registers a socket under a token from [`Reactor::reserve`]. It enters the poll set when
+    /// somebody parks on it (see the module's notes).
     pub fn register_as(&self, source: &mut mio::net::TcpStream, token: Token) -> io::Result<()> {
-        // The slot exists before the socket is registered so that no event for it is dropped.
-        lock(&self.state).slots.insert(token.0, Slot::default());
-        if let Err(e) =
-            self.registry.register(source, mio::Token(token.0), mio::Interest::READABLE | mio::Interest::WRITABLE)
-        {
-            lock(&self.state).slots.remove(&token.0);
-            return Err(e);
-        }
+        let slot = Slot { fd: Some(source.as_raw_fd()), ..Slot::default() };
+        lock(&self.state).slots.insert(token.0, slot);
         Ok(())
     }
 
-    /// Deregisters a socket; parked waiters for it are woken with `Cancelled`.
-    pub fn deregister(&self, source: &mut mio::net::TcpStream, token: Token) {
-        let _ = self.registry.deregister(source);
-        self.release(token);
+    /// Deregisters a socket (before it is closed); parked waiters for it are woken with `Cancelled`.
+    pub fn deregister(&self, _source: &mut mio::net::TcpStream, token: Token) {
+        let waiters = {
+            let mut st = lock(&self.state);
+            let w = st.take_waiters(token.0);
+            if let Some(mut slot) = st.slots.remove(&token.0) {
+                let _ = arm(&self.registry, token.0, &mut slot);
+            }
+            w
+        };
+        for w in waiters {
+            fire(w.wake, Wake::Cancelled);
+        }
     }
 
     /// A token for a wait that is not a socket (a name lookup, a slot in the pool, later an
@@ -336,7 +391,9 @@ impl Reactor {
         let waiters = {
             let mut st = lock(&self.state);
             let w = st.take_waiters(token.0);
-            st.slots.remove(&token.0);
+            if let Some(mut slot) = st.slots.remove(&token.0) {
+                let _ = arm(&self.registry, token.0, &mut slot);
+            }
             w
         };
         for w in waiters {
@@ -354,6 +411,11 @@ impl Reactor {
     /// or the token is not registered (`Cancelled`). Parking a second waiter for the same
     /// direction replaces the first, which is woken with `Cancelled`.
     pub fn park(&self, token: Token, want: Want, deadline: Option<Instant>, wake: WakeFn) {
+        self.park_as(token, want, deadline, 0, wake);
+    }
+
+    /// [`Reactor::park`] with an identity for [`Reactor::withdraw`].
+    fn park_as(&self, token: Token, want: Want, deadline: Option<Instant>, id: usize, wake: WakeFn) {
         let mut st = lock(&self.state);
         let Some(slot) = st.slots.get_mut(&token.0) else {
             drop(st);
@@ -373,7 +435,16 @@ impl Reactor {
         }
         let d = dir(want);
         let replaced = st.take_waiter(token.0, d);
-        st.slots.get_mut(&token.0).expect("slot present").waiters[d] = Some(Waiter { deadline, wake });
+        let slot = st.slots.get_mut(&token.0).expect("slot present");
+        slot.waiters[d] = Some(Waiter { deadline, id, wake });
+        if arm(&self.registry, token.0, slot).is_err() {
+            let waiter = st.take_waiter(token.0, d).expect("waiter present");
+            drop(st);
+            if let Some(w) = replaced {
+                fire(w.wake, Wake::Cancelled);
+            }
+            return fire(waiter.wake, Wake::Ready);
+        }
         let mut kick = false;
         if let Some(at) = deadline {
             st.deadlines.insert((at, token.0, d));
@@ -392,6 +463,20 @@ impl Reactor {
         }
         if kick {
             let _ = self.waker.wake();
+        }
+    }
+
+    /// Takes back the waiter `id` parked on `token` for `want` without running it; false when it
+    /// is not there (it ran, or is running).
+    fn withdraw(&self, token: Token, want: Want, id: usize) -> bool {
+        let mut st = lock(&self.state);
+        let d = dir(want);
+        match st.slots.get(&token.0) {
+            Some(slot) if slot.waiters[d].as_ref().is_some_and(|w| w.id == id) => {
+                drop(st.take_waiter(token.0, d));
+                true
+            }
+            _ => false,
         }
     }
 
@@ -454,24 +539,45 @@ fn decode(v: u8) -> Option<Wake> {
 
 /// Blocks the calling thread until `token` is ready for `want`, `deadline` passes, or the wait is
 /// cancelled (`reactor().cancel(token)`). The synchronous calls' way of waiting.
+///
+/// The deadline is the waiting thread's own (`park_timeout`, then the waiter is withdrawn): the
+/// reactor does not track it. A deadline parked while the reactor slept without one woke the
+/// reactor thread just to shorten its sleep, on every wait of an HTTP/2 download (its receive
+/// timeout): a context switch per wait.
 pub fn wait(token: Token, want: Want, deadline: Option<Instant>) -> Wake {
     let signal = Arc::new(Signal { state: AtomicU8::new(0), thread: std::thread::current() });
     let theirs = Arc::clone(&signal);
-    reactor().park(
+    let id = Arc::as_ptr(&signal) as usize;
+    reactor().park_as(
         token,
         want,
-        deadline,
+        None,
+        id,
         Box::new(move |w| {
             theirs.state.store(encode(w), Ordering::Release);
             theirs.thread.unpark();
         }),
     );
+    let mut withdrawn = false;
     loop {
         if let Some(w) = decode(signal.state.load(Ordering::Acquire)) {
             return w;
         }
         // Spurious returns from `park` are fine: the loop checks the slot again.
-        std::thread::park();
+        match deadline {
+            Some(d) if !withdrawn => {
+                let now = Instant::now();
+                if now < d {
+                    std::thread::park_timeout(d - now);
+                } else if reactor().withdraw(token, want, id) {
+                    return Wake::TimedOut;
+                } else {
+                    // Its wake-up is running: the slot is written in a moment.
+                    withdrawn = true;
+                }
+            }
+            _ => std::thread::park(),
+        }
     }
 }
 
@@ -655,7 +761,10 @@ mod tests {
         assert!(first == ("write", Wake::TimedOut) || first == ("write", Wake::Ready), "{first:?}");
         server.write_all(b"x").unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(2)).unwrap(), ("read", Wake::Ready));
-        // A cancel wakes both directions.
+        // A cancel wakes both directions. (The "x" is read first: a park on a socket holding
+        // unread data wakes at once, as it enters the poll set.)
+        let mut x = [0u8; 1];
+        assert_eq!(std::io::Read::read(&mut client, &mut x).unwrap(), 1);
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
         let _ = wait(token, Want::Read, Some(Instant::now()));

@@ -367,6 +367,12 @@ impl Reactor {
         }
     }
 
+    /// Consumes a signal that came with nobody parked on the token (for a thread that waits by
+    /// other means and looks now and then).
+    pub fn take_signal(&self, token: Token) -> bool {
+        lock(&self.state).slots.get_mut(&token.0).is_some_and(|slot| slot.take_ready(Want::Read))
+    }
+
     /// Wakes the `Want::Read` waiter of a signal token if one is parked now, and says whether it
     /// did (nothing is remembered otherwise): for handing work to a thread that is waiting.
     pub fn signal_waiter(&self, token: Token) -> bool {

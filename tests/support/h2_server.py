@@ -34,6 +34,7 @@ Paths (`key` names a test's own counters, so runs do not see each other's):
   /pings                 200 "<PING frames received on this connection so far>"
   /mute                  no answer, and from then on nothing at all is written on this connection
                          (PINGs go unanswered)
+  /stall?ms=N            200, content-length 10: "12345" at once, "67890" and END_STREAM N ms later
   /trailers              200 "body\n" then trailers x-checksum: abc123, x-done: yes (END_STREAM on them)
   /upload-te             200 "<length> <FNV-1a 64 of the body> <transfer-encoding field or -> <request trailers
                          as name=value,... or ->"
@@ -256,6 +257,23 @@ class Conn(asyncio.Protocol):
                 self.respond(stream_id, b"slow\n")
 
             asyncio.get_event_loop().call_later(0.3, done)
+        elif url.path == "/stall":
+            ms = int(parse_qs(url.query).get("ms", ["1000"])[0])
+            try:
+                self.conn.send_headers(stream_id, [(":status", "200"), ("content-length", "10")])
+                self.conn.send_data(stream_id, b"12345")
+            except Exception:
+                pass
+            self.flush()
+
+            def rest():
+                try:
+                    self.conn.send_data(stream_id, b"67890", end_stream=True)
+                except Exception:
+                    pass
+                self.flush()
+
+            asyncio.get_event_loop().call_later(ms / 1000.0, rest)
         elif url.path == "/stats":
             self.respond(stream_id, f"{MOST.get(key, 0)} {SEEN.get(key, 0)}".encode())
         elif url.path == "/conns":

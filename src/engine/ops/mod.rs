@@ -134,7 +134,16 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
                 let deadline = cancel::deadline(cancel::timeout(w.timeout_ms()));
                 let waited = match w {
                     Wait::Socket { fd, want, .. } => poll_ready(fd, want, deadline, cancel),
-                    Wait::Signal { token, .. } => cancel::wait_ready(token, Want::Read, deadline, cancel),
+                    Wait::Signal { token, .. } => match lane.h2.as_deref() {
+                        Some(stream) => match stream.direct_fd() {
+                            Some(fd) => stream_poll(fd, token, deadline, cancel),
+                            None => {
+                                stream.watch();
+                                cancel::wait_ready(token, Want::Read, deadline, cancel)
+                            }
+                        },
+                        None => cancel::wait_ready(token, Want::Read, deadline, cancel),
+                    },
                 };
                 if let Err(e) = waited {
                     break Err(e.into());
@@ -148,6 +157,43 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
         lane.discard();
     }
     r
+}
+
+/// A sync wait of an HTTP/2 stream that polls its connection's socket itself (see
+/// `H2Stream::direct_fd`): readable (the next step runs the pump), the stream's token signalled
+/// (another thread's pump brought its data), cancelled (seen within a 50 ms slice: the shared
+/// socket is not shut down for one request's cancel), or the deadline.
+fn stream_poll(
+    fd: std::os::fd::RawFd,
+    token: Token,
+    deadline: Option<std::time::Instant>,
+    cancel: &cancel::Cancel,
+) -> Result<(), DWORD> {
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(50);
+    loop {
+        if cancel.is_cancelled() {
+            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+        }
+        if reactor().take_signal(token) {
+            return Ok(());
+        }
+        let slice = match deadline {
+            None => SLICE,
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(ERROR_WINHTTP_TIMEOUT);
+                }
+                left.min(SLICE)
+            }
+        };
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd; the socket stays open while the stream holds its connection.
+        let n = unsafe { libc::poll(&mut pfd, 1, slice.as_millis().max(1) as libc::c_int) };
+        if n > 0 {
+            return Ok(());
+        }
+    }
 }
 
 /// Runs an operation as the request's session asks: sync (to the end, on this thread) or async
@@ -202,6 +248,9 @@ fn drive<O: Operation + Send + 'static>(request: Arc<Request>, mut op: O, inline
             }
             Ok(Step::Done(v)) => Ok(v),
             Ok(Step::Wait(w)) => {
+                if let Some(stream) = lane.h2.as_deref() {
+                    stream.watch();
+                }
                 drop(lane);
                 park(request, op, w);
                 return Outcome::Later;

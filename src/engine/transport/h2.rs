@@ -95,6 +95,9 @@ struct Blocked {
     /// A pump run by the reading stream found the socket empty and left parking on it to the end
     /// of that read (see [`H2Stream::leased`]).
     park_deferred: AtomicBool,
+    /// The driver waits polling the socket itself ([`H2Stream::direct_fd`]): readiness needs no
+    /// hand-off, it sees it.
+    direct: AtomicBool,
     /// The signal token of a stream waiting for its data that will run the pump itself when the
     /// socket becomes readable (0: none): the readiness goes to that thread, not to the pool.
     driver: AtomicUsize,
@@ -196,6 +199,8 @@ pub struct H2Conn {
     blocked: Arc<Blocked>,
     /// The socket's reactor token: the pump is its only waiter.
     token: Token,
+    /// The socket (for [`H2Stream::direct_fd`]).
+    fd: std::os::fd::RawFd,
     /// A pump is queued on the completion pool (or running and will look again).
     scheduled: AtomicBool,
     /// The pump is parked on the reactor for reading / writing.
@@ -285,6 +290,7 @@ impl H2Conn {
         stream.register().map_err(|e| Error::io(ERROR_WINHTTP_CONNECTION_ERROR, &e))?;
         let blocked = Arc::new(Blocked::default());
         let (token, local, peer, tls_info) = (stream.token, stream.local, stream.peer, stream.tls_info.clone());
+        let fd = stream.fd();
         let io = Io { stream, blocked: blocked.clone() };
         let mut builder = h2::client::Builder::new();
         builder
@@ -311,6 +317,7 @@ impl H2Conn {
             send: Mutex::new(send),
             blocked,
             token,
+            fd,
             scheduled: AtomicBool::new(false),
             parked: [AtomicBool::new(false), AtomicBool::new(false)],
             again: AtomicBool::new(false),
@@ -433,6 +440,9 @@ impl H2Conn {
         match self.blocked.lease.compare_exchange(ACTIVE, OWED, Ordering::SeqCst, Ordering::SeqCst) {
             Ok(_) | Err(OWED) => return true,
             Err(_) => {}
+        }
+        if self.blocked.direct.load(Ordering::SeqCst) && self.blocked.driver.load(Ordering::SeqCst) != 0 {
+            return true;
         }
         let t = self.blocked.driver.swap(0, Ordering::SeqCst);
         if t != 0 {
@@ -774,12 +784,15 @@ impl H2Stream {
     /// runs the pump for the readiness that arrived during it.
     ///
     /// A pump during the read that found the socket empty parks on it when the read ends
-    /// ([`Blocked::park_deferred`]), unless the read `returned` data and its stream is the
-    /// connection's only one and has not ended: its reader comes back for more and runs the pump itself, and
-    /// nobody else needs the socket meanwhile (the server waits for window anyway). Parking then
-    /// woke the reactor and a pooled pump for every segment the server wrote while the caller
-    /// used its data: thousands of context switches per 100 MiB on one CPU.
-    fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R, returned: impl FnOnce(&R) -> bool) -> R {
+    /// ([`Blocked::park_deferred`]), unless the stream is the connection's only one, has not
+    /// ended and no keep-alive PINGs are due: then the read's caller decides. A read that
+    /// returned data leaves the socket alone (its reader comes back for more and runs the pump
+    /// itself; the server waits for window anyway), a sync read about to wait polls the socket
+    /// itself ([`H2Stream::direct_fd`]), and any other wait parks the pump first
+    /// ([`H2Stream::watch`]). Parking at every read's end woke the reactor, then a pooled pump or
+    /// the reader, for every segment the server wrote: thousands of context switches per 100 MiB
+    /// on one CPU.
+    fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         /// Gives the lease back however the read ends (a panic too: a lease left `ACTIVE` would
         /// keep every other pump off the socket).
         struct Lease(Arc<H2Conn>, usize, bool);
@@ -787,7 +800,7 @@ impl H2Stream {
             fn drop(&mut self) {
                 READING.set(self.1);
                 let conn = &self.0;
-                if conn.blocked.park_deferred.swap(false, Ordering::SeqCst) && !(self.2 && conn.sole_reader()) {
+                if !(self.2 && conn.sole_reader()) && conn.blocked.park_deferred.swap(false, Ordering::SeqCst) {
                     conn.park(Want::Read);
                 }
                 if conn.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
@@ -798,18 +811,39 @@ impl H2Stream {
             }
         }
         self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
+        self.conn.blocked.direct.store(false, Ordering::SeqCst);
         let mut lease = Lease(self.conn.clone(), READING.replace(Arc::as_ptr(&self.conn.blocked) as usize), false);
         let r = f(self);
         // The last read parks as before: an idle pooled connection's socket is watched (a close
         // or GOAWAY from the server is seen before the connection is used again).
-        lease.2 = returned(&r) && !self.ended;
+        lease.2 = !self.ended;
         r
+    }
+
+    /// The socket a sync wait of this stream may poll itself: the stream is its connection's
+    /// only one and its driver, and nobody watches the socket (see [`H2Stream::leased`]). The
+    /// wait ends when the socket is readable (the next step runs the pump), the stream's token is
+    /// signalled, or the caller's cancel or timeout.
+    pub fn direct_fd(&self) -> Option<std::os::fd::RawFd> {
+        let b = &self.conn.blocked;
+        let direct = b.park_deferred.load(Ordering::SeqCst)
+            && b.driver.load(Ordering::SeqCst) == self.token.0
+            && self.conn.sole_reader();
+        b.direct.store(direct, Ordering::SeqCst);
+        direct.then_some(self.conn.fd)
+    }
+
+    /// Before a wait on the reactor: the pump parks on the socket if a read left that to later.
+    pub fn watch(&self) {
+        if self.conn.blocked.park_deferred.swap(false, Ordering::SeqCst) {
+            self.conn.park(Want::Read);
+        }
     }
 
     /// Body bytes readable now (every DATA frame already received): `Ok(Some(0))` at the end of
     /// the body, `Ok(None)` when none has come yet (wait on the token).
     pub fn poll_available(&mut self) -> Result<Option<usize>, Error> {
-        self.leased(Self::available, |r| matches!(r, Ok(Some(n)) if *n > 0))
+        self.leased(Self::available)
     }
 
     ///
@@ -881,7 +915,7 @@ impl H2Stream {
     /// Copies what is readable into `out`, across DATA frames: `Ok(Some(0))` at the end,
     /// `Ok(None)` to wait.
     pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        self.leased(|me| me.read_leased(out), |r| matches!(r, Ok(Some(n)) if *n > 0))
+        self.leased(|me| me.read_leased(out))
     }
 
     fn read_leased(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {

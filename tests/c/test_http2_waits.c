@@ -78,10 +78,10 @@ static void read_first_half(HINTERNET q)
 static void test_rest_arrives(BOOL qda)
 {
     HINTERNET s = open_session(), c = NULL;
+    double t0 = now_s(); /* the rest cannot come before 400 ms after the request was sent */
     HINTERNET q = start(s, L"/stall?ms=400", &c);
     if (q) {
         read_first_half(q);
-        double t0 = now_s();
         char buf[16] = {0};
         DWORD got = 0;
         if (qda) {
@@ -95,9 +95,9 @@ static void test_rest_arrives(BOOL qda)
         double waited = now_s() - t0;
         CHECK_EQ(got, 5);
         CHECK(memcmp(buf, "67890", 5) == 0);
-        CHECK(waited > 0.25 && waited < 5.0);
-        if (!(waited > 0.25 && waited < 5.0))
-            printf("  the wait for the rest took %.3f s\n", waited);
+        CHECK(waited > 0.35 && waited < 5.0);
+        if (!(waited > 0.35 && waited < 5.0))
+            printf("  the request took %.3f s to its end\n", waited);
         got = 1;
         CHECK_OK(WinHttpReadData(q, buf, sizeof buf, &got));
         CHECK_EQ(got, 0);

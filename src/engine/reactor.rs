@@ -327,17 +327,7 @@ impl Reactor {
 
     /// Deregisters a socket (before it is closed); parked waiters for it are woken with `Cancelled`.
     pub fn deregister(&self, _source: &mut mio::net::TcpStream, token: Token) {
-        let waiters = {
-            let mut st = lock(&self.state);
-            let w = st.take_waiters(token.0);
-            if let Some(mut slot) = st.slots.remove(&token.0) {
-                let _ = arm(&self.registry, token.0, &mut slot);
-            }
-            w
-        };
-        for w in waiters {
-            fire(w.wake, Wake::Cancelled);
-        }
+        self.release(token);
     }
 
     /// A token for a wait that is not a socket (a name lookup, a slot in the pool, later an
@@ -392,7 +382,8 @@ impl Reactor {
         }
     }
 
-    /// Forgets a token (a deregistered socket's, or a signal's); its waiters wake with `Cancelled`.
+    /// Forgets a token (a deregistered socket's, taken out of the poll set, or a signal's); its
+    /// waiters wake with `Cancelled`.
     pub fn release(&self, token: Token) {
         let waiters = {
             let mut st = lock(&self.state);

@@ -28,7 +28,8 @@ use crate::engine::lane::{Lane, Owner, Payload};
 use crate::engine::log;
 use crate::engine::objects::request::{Phase, Request};
 use crate::engine::reactor::{Token, Wake, Want, reactor};
-use crate::engine::transport::tcp::poll_ready;
+use crate::engine::transport::h2::H2Stream;
+use crate::engine::transport::tcp::{poll_ready, poll_sliced};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -135,13 +136,7 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
                 let waited = match w {
                     Wait::Socket { fd, want, .. } => poll_ready(fd, want, deadline, cancel),
                     Wait::Signal { token, .. } => match lane.h2.as_deref() {
-                        Some(stream) => match stream.direct_fd() {
-                            Some(fd) => stream_poll(fd, token, deadline, cancel),
-                            None => {
-                                stream.watch();
-                                cancel::wait_ready(token, Want::Read, deadline, cancel)
-                            }
-                        },
+                        Some(stream) => h2_wait_sync(stream, token, deadline, cancel),
                         None => cancel::wait_ready(token, Want::Read, deadline, cancel),
                     },
                 };
@@ -159,41 +154,28 @@ pub fn run<O: Operation>(owner: &dyn Owner, lane: &mut Lane, op: &mut O) -> Resu
     r
 }
 
-/// A sync wait of an HTTP/2 stream that polls its connection's socket itself (see
-/// `H2Stream::direct_fd`): readable (the next step runs the pump), the stream's token signalled
-/// (another thread's pump brought its data), cancelled (seen within a 50 ms slice: the shared
-/// socket is not shut down for one request's cancel), or the deadline.
-fn stream_poll(
-    fd: std::os::fd::RawFd,
+/// A sync wait of an HTTP/2 stream on `token` (its own, for its data): on the connection's socket
+/// itself when the stream allows it (`H2Stream::direct_fd`: readable, the next step runs the pump;
+/// the token signalled, another thread's pump brought the data; a cancel, seen between 50 ms slices
+/// since the shared socket is not shut down for one request's cancel; the deadline), else on the
+/// reactor with the connection's pump parked on the socket.
+fn h2_wait_sync(
+    stream: &H2Stream,
     token: Token,
     deadline: Option<std::time::Instant>,
     cancel: &cancel::Cancel,
 ) -> Result<(), DWORD> {
-    const SLICE: std::time::Duration = std::time::Duration::from_millis(50);
-    loop {
+    let Some(fd) = stream.direct_fd() else {
+        stream.watch();
+        return cancel::wait_ready(token, Want::Read, deadline, cancel);
+    };
+    poll_sliced(fd, Want::Read, deadline, || {
         if cancel.is_cancelled() {
-            return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
+            Some(Err(ERROR_WINHTTP_OPERATION_CANCELLED))
+        } else {
+            reactor().take_signal(token).then_some(Ok(()))
         }
-        if reactor().take_signal(token) {
-            return Ok(());
-        }
-        let slice = match deadline {
-            None => SLICE,
-            Some(d) => {
-                let left = d.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Err(ERROR_WINHTTP_TIMEOUT);
-                }
-                left.min(SLICE)
-            }
-        };
-        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd; the socket stays open while the stream holds its connection.
-        let n = unsafe { libc::poll(&mut pfd, 1, slice.as_millis().max(1) as libc::c_int) };
-        if n > 0 {
-            return Ok(());
-        }
-    }
+    })
 }
 
 /// Runs an operation as the request's session asks: sync (to the end, on this thread) or async

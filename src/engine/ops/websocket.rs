@@ -6,11 +6,11 @@
 //! Steps hold the WebSocket's I/O lock only while they make non-blocking calls.
 
 use crate::abi::*;
-use crate::engine::cancel::{self, Cancel};
+use crate::engine::cancel;
 use crate::engine::completion;
 use crate::engine::objects::websocket::{Activity, Io, WebSocket};
 use crate::engine::reactor::{Wake, Want, reactor};
-use crate::engine::transport::tcp::poll_ready;
+use crate::engine::transport::tcp::poll_sliced;
 use crate::proto::ws::{BufferType, Eof, Event};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -243,8 +243,6 @@ fn close_if_done(io: &mut Io) {
 /// The sync driver: steps on the calling thread, waiting with `poll(2)` in between (in slices, so a
 /// cancel from another thread is seen without touching the socket the other direction uses).
 pub fn run(ws: &WebSocket, op: &mut Op) -> Result<Done, DWORD> {
-    const SLICE: Duration = Duration::from_millis(50);
-    let never = Cancel::default();
     loop {
         if op.cancelled(ws) {
             return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
@@ -257,21 +255,7 @@ pub fn run(ws: &WebSocket, op: &mut Op) -> Result<Done, DWORD> {
             return Err(ERROR_WINHTTP_CONNECTION_ERROR);
         };
         let deadline = cancel::deadline(cancel::timeout(timeout));
-        loop {
-            if op.cancelled(ws) {
-                return Err(ERROR_WINHTTP_OPERATION_CANCELLED);
-            }
-            let slice = Instant::now() + SLICE;
-            let until = deadline.map_or(slice, |d| d.min(slice));
-            match poll_ready(fd, want, Some(until), &never) {
-                Ok(()) => break,
-                Err(ERROR_WINHTTP_TIMEOUT) if deadline.is_some_and(|d| d <= Instant::now()) => {
-                    return Err(ERROR_WINHTTP_TIMEOUT);
-                }
-                Err(ERROR_WINHTTP_TIMEOUT) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        poll_sliced(fd, want, deadline, || op.cancelled(ws).then_some(Err(ERROR_WINHTTP_OPERATION_CANCELLED)))?;
     }
 }
 

@@ -56,8 +56,8 @@ const MAX_HEADER_LIST: u32 = 256 * 1024;
 /// connection goes out before the limit is known, and nginx refuses every stream past twice its
 /// limit read at once ("client sent too many streams at once").
 const INITIAL_MAX_SEND_STREAMS: usize = 100;
-/// What a read asks of the socket when the TLS session holds no plaintext yet (one record's).
-const READ_CHUNK: usize = 16 * 1024;
+/// The most one read of the connection takes (a TLS record's plaintext).
+const READ_MAX: usize = 16 * 1024;
 /// Rounds of one pump when its own wake-ups keep asking for more (then it goes to the pool).
 const PUMP_ROUNDS: usize = 64;
 /// [`Blocked::lease`]: no read in progress / a stream's read is running / readiness came during it.
@@ -129,14 +129,9 @@ impl tokio::io::AsyncRead for Io {
             me.blocked.yielded.store(true, Ordering::SeqCst);
             return Poll::Pending;
         }
-        // Zero (as `ReadBuf` wants) only what the read can fill: the plaintext the TLS session
-        // holds, else a record's worth. The codec's spare capacity is often 100+ KiB, and zeroing
-        // all of it on every read was a fifth of a download's instructions (callgrind).
-        let want = match me.stream.pending() {
-            0 => READ_CHUNK,
-            n => n,
-        };
-        let n = want.min(buf.remaining());
+        // `ReadBuf` wants what it lends zeroed first: a bounded piece of the codec's spare
+        // capacity, not all of it (a bound; no gain was measured, see docs/PERFORMANCE.md).
+        let n = buf.remaining().min(READ_MAX);
         match me.stream.try_read(buf.initialize_unfilled_to(n)) {
             Ok(n) => {
                 if n > 0 {
@@ -795,12 +790,18 @@ impl H2Stream {
     fn leased<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         /// Gives the lease back however the read ends (a panic too: a lease left `ACTIVE` would
         /// keep every other pump off the socket).
-        struct Lease(Arc<H2Conn>, usize, bool);
+        struct Lease {
+            conn: Arc<H2Conn>,
+            /// `READING` before the read.
+            prev: usize,
+            /// The stream has not ended: the read's caller may leave the socket unwatched.
+            open: bool,
+        }
         impl Drop for Lease {
             fn drop(&mut self) {
-                READING.set(self.1);
-                let conn = &self.0;
-                if !(self.2 && conn.sole_reader()) && conn.blocked.park_deferred.swap(false, Ordering::SeqCst) {
+                READING.set(self.prev);
+                let conn = &self.conn;
+                if !(self.open && conn.sole_reader()) && conn.blocked.park_deferred.swap(false, Ordering::SeqCst) {
                     conn.park(Want::Read);
                 }
                 if conn.blocked.lease.swap(IDLE, Ordering::SeqCst) == OWED {
@@ -812,18 +813,17 @@ impl H2Stream {
         }
         self.conn.blocked.lease.store(ACTIVE, Ordering::SeqCst);
         self.conn.blocked.direct.store(false, Ordering::SeqCst);
-        let mut lease = Lease(self.conn.clone(), READING.replace(Arc::as_ptr(&self.conn.blocked) as usize), false);
+        let prev = READING.replace(Arc::as_ptr(&self.conn.blocked) as usize);
+        let mut lease = Lease { conn: self.conn.clone(), prev, open: false };
         let r = f(self);
         // The last read parks as before: an idle pooled connection's socket is watched (a close
         // or GOAWAY from the server is seen before the connection is used again).
-        lease.2 = !self.ended;
+        lease.open = !self.ended;
         r
     }
 
     /// The socket a sync wait of this stream may poll itself: the stream is its connection's
-    /// only one and its driver, and nobody watches the socket (see [`H2Stream::leased`]). The
-    /// wait ends when the socket is readable (the next step runs the pump), the stream's token is
-    /// signalled, or the caller's cancel or timeout.
+    /// only one and its driver, and nobody watches the socket (see [`H2Stream::leased`]).
     pub fn direct_fd(&self) -> Option<std::os::fd::RawFd> {
         let b = &self.conn.blocked;
         let direct = b.park_deferred.load(Ordering::SeqCst)
@@ -1120,14 +1120,14 @@ impl H2Conn {
         drop(task);
     }
 
-    /// True while a new stream would not wait for room under the server's
-    /// `SETTINGS_MAX_CONCURRENT_STREAMS` (`WINHTTP_OPTION_DISABLE_STREAM_QUEUE`).
     /// One stream open, and no keep-alive PINGs to answer: a reader of that stream may leave the
     /// socket unwatched between its reads (see [`H2Stream::leased`]).
     fn sole_reader(&self) -> bool {
         self.streams.load(Ordering::SeqCst) <= 1 && self.keepalive.interval.load(Ordering::SeqCst) == 0
     }
 
+    /// True while a new stream would not wait for room under the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` (`WINHTTP_OPTION_DISABLE_STREAM_QUEUE`).
     pub fn has_room(&self) -> bool {
         let mut max = self.send.lock().unwrap_or_else(|p| p.into_inner()).current_max_send_streams();
         if !self.blocked.heard.load(Ordering::Relaxed) {

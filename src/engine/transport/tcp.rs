@@ -70,6 +70,30 @@ pub fn poll_ready(fd: std::os::fd::RawFd, want: Want, deadline: Option<Instant>,
     result
 }
 
+/// Waits as [`poll_ready`] does, in slices of 50 ms, asking `between` before each slice whether
+/// the wait is over for another reason (`Some(result)`: a cancel, a signal): for sync waits that
+/// must see a close from another thread without shutting the socket down (a WebSocket's other
+/// direction, an HTTP/2 connection's other streams use it).
+pub fn poll_sliced(
+    fd: std::os::fd::RawFd,
+    want: Want,
+    deadline: Option<Instant>,
+    mut between: impl FnMut() -> Option<Result<(), DWORD>>,
+) -> Result<(), DWORD> {
+    const SLICE: Duration = Duration::from_millis(50);
+    let never = Cancel::default();
+    loop {
+        if let Some(r) = between() {
+            return r;
+        }
+        let slice = Instant::now() + SLICE;
+        match poll_ready(fd, want, Some(deadline.map_or(slice, |d| d.min(slice))), &never) {
+            Err(ERROR_WINHTTP_TIMEOUT) if deadline.is_none_or(|d| d > Instant::now()) => {}
+            other => return other,
+        }
+    }
+}
+
 /// A connected, non-blocking TCP stream registered with the reactor.
 pub struct Stream {
     pub stream: mio::net::TcpStream,
